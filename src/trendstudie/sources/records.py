@@ -1,0 +1,100 @@
+"""The common shape every importer produces: observations as published, plus table metadata.
+
+An importer is a pure function `read(path, ...) -> Imported`. It never writes to the store;
+the build collects what all importers return and writes it in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+STATUSES = ("Definitief", "Voorlopig", "NaderVoorlopig")
+
+_PERIOD = re.compile(r"^(\d{4})(JJ00|KW0[1-4]|MM(0[1-9]|1[0-2]))$")
+_REGION = re.compile(r"^(NL\d\d|LD\d\d|PV\d\d|CR\d\d|GM\d{4}|WK\d{6}|BU\d{8})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One published value. `value` None means missing; `reason` then says why."""
+
+    table_id: str
+    measure: str
+    region_code: str
+    period: str
+    value: float | None
+    status: str | None = None
+    dims: str = ""  # canonical "Dim=code;Dim2=code" sorted by dimension name, "" when none
+    reason: str | None = None
+    source: str = ""
+
+
+Aggregation = str  # "sum" (counts), "mean" (averages, rates, shares) or "" (not harmonisable)
+
+
+@dataclass
+class MeasureMeta:
+    """What a measure is and how it may be carried over municipal boundary changes.
+
+    aggregation: "sum" for counts (a merged gemeente's past is the sum of its predecessors),
+    "mean" for averages, rates and shares (weighted by `basis`, and flagged as such), "" when
+    the importer cannot tell: such values are only carried over where a gemeente did not change.
+    basis: "inwoners" or "woningen": whose share moves with a boundary change.
+    """
+
+    title: str
+    unit: str = ""
+    decimals: int | None = None
+    aggregation: Aggregation = ""
+    basis: str = "inwoners"
+
+
+@dataclass
+class TableMeta:
+    table_id: str
+    title: str
+    catalog: str = "CBS"
+    measures: dict[str, MeasureMeta] = field(default_factory=dict)
+    dimensions: dict[str, dict[str, str]] = field(default_factory=dict)
+    source: str = ""
+    modified: str | None = None
+
+
+@dataclass
+class Imported:
+    tables: list[TableMeta] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: "Imported") -> None:
+        self.tables.extend(other.tables)
+        self.observations.extend(other.observations)
+        self.warnings.extend(other.warnings)
+
+
+def dims_key(dims: dict[str, str]) -> str:
+    """Canonical text form of a dimension selection, e.g. 'SoortMisdrijf=1.1.1'."""
+    return ";".join(f"{k}={dims[k].strip()}" for k in sorted(dims))
+
+
+def parse_dims(key: str) -> dict[str, str]:
+    if not key:
+        return {}
+    return dict(part.split("=", 1) for part in key.split(";"))
+
+
+def is_period(code: str) -> bool:
+    return bool(_PERIOD.match(code))
+
+
+def is_region(code: str) -> bool:
+    return bool(_REGION.match(code))
+
+
+def period_year(code: str) -> int:
+    return int(code[:4])
+
+
+def year_period(year: int) -> str:
+    return f"{year}JJ00"

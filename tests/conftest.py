@@ -1,0 +1,25 @@
+"""Shared fixtures: where the shared bundle and seeds are (../shared beside the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TRENDSTUDIE_SHARED", REPO.parent / "shared"))
+BUNDLE = SHARED / "data" / "bundle"
+SEEDS = SHARED / "seeds"
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    assert BUNDLE.is_dir(), f"the data bundle is expected at {BUNDLE} (set TRENDSTUDIE_SHARED)"
+    return BUNDLE
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    assert SEEDS.is_dir(), f"the seed studies are expected at {SEEDS} (set TRENDSTUDIE_SHARED)"
+    return SEEDS
