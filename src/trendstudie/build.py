@@ -1,0 +1,150 @@
+"""Build the store from the bundle (and whatever `trendstudie sync` fetched): read every source,
+harmonise, and write the database atomically."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from . import store
+from .config import Settings, require_bundle
+from .errors import TrendstudieError
+from .geo.regions import RegionRegistry
+from .harmonise import harmonise
+from .sources import mirror, tidy
+from .sources.records import Imported
+
+# Reports progress: (stage description, done, total or None).
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class BuildReport:
+    database: Path
+    observations: int = 0
+    facts: int = 0
+    tables: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _registry_source(settings: Settings, bundle: Path) -> Path:
+    synced = settings.cache / "CBS" / "03759ned" / "RegioSCodes.json"
+    return synced if synced.exists() else bundle / "odata-v4" / "03759ned" / "RegioSCodes.json"
+
+
+def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None) -> Imported:
+    """Every importer over the bundle, then the sync cache (which outranks the bundle)."""
+    from .sources import exports, more  # raw-file importers: the shapes analysts download by hand
+
+    steps: list[tuple[str, Callable[[], Imported]]] = [
+        ("OData v4-spiegel", lambda: mirror.read_mirror(bundle / "odata-v4", prefix="odata-v4")),
+        ("tidy CSV", lambda: tidy.read_tidy_dir(bundle / "tidy", prefix="tidy")),
+        ("StatLine- en v3-exports", lambda: exports.read_all(bundle, registry)),
+        ("KWB en overige bestanden", lambda: more.read_all(bundle, registry)),
+    ]
+    if settings.cache.is_dir():
+        for catalog_dir in sorted(p for p in settings.cache.iterdir() if p.is_dir() and p.name != "http"):
+            steps.append((f"gesynchroniseerd ({catalog_dir.name})",
+                          lambda d=catalog_dir: mirror.read_mirror(d, prefix=f"cache/{d.name}")))
+    out = Imported()
+    for i, (name, step) in enumerate(steps):
+        if progress:
+            progress(f"inlezen: {name}", i, len(steps))
+        out.extend(step())
+    if progress:
+        progress("inlezen", len(steps), len(steps))
+    return out
+
+
+def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | None]:
+    memo: dict[str, datetime | None] = {}
+
+    def lookup(source: str) -> datetime | None:
+        if source not in memo:
+            path = settings.home / source if source.startswith("cache/") else bundle / source
+            if path.is_dir():
+                path = path / "Observations.json"
+            memo[source] = datetime.fromtimestamp(path.stat().st_mtime) if path.exists() else None
+        return memo[source]
+
+    return lookup
+
+
+def build(settings: Settings, progress: Progress | None = None) -> BuildReport:
+    started = time.perf_counter()
+    bundle = require_bundle(settings)
+    registry = RegionRegistry.from_regioscodes(_registry_source(settings, bundle))
+    if len(registry.current_gemeenten()) < 300:
+        raise TrendstudieError("De regio-indeling lijkt onvolledig: minder dan 300 huidige gemeenten in RegioSCodes.")
+    imported = read_sources(settings, bundle, registry, progress)
+
+    def harmonise_progress(done: int, total: int) -> None:
+        if progress:
+            progress("harmoniseren naar de huidige gemeentelijke indeling", done, total)
+
+    facts, harmonise_warnings = harmonise(imported.observations, imported.tables, registry, harmonise_progress)
+
+    from .geo import groups as group_data
+
+    populations = _latest_populations(facts, registry)
+    groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum)
+
+    if progress:
+        progress("database schrijven", 0, 1)
+    fetched = _fetched_at(settings, bundle)
+    content = store.Content(
+        info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle))},
+        source_tables=[(t.table_id, t.title, t.catalog, t.source, t.modified) for t in imported.tables],
+        measures=[(t.table_id, mid, m.title, m.unit, m.decimals, m.aggregation, m.basis)
+                  for t in imported.tables for mid, m in t.measures.items()],
+        dimension_codes=[(t.table_id, d, code, title) for t in imported.tables
+                         for d, codes in t.dimensions.items() for code, title in codes.items()],
+        observations=store.to_arrow(imported.observations, store.OBSERVATION_SCHEMA,
+                                    {"fetched_at": lambda o: fetched(o.source)}),
+        facts=store.to_arrow(facts, store.FACT_SCHEMA),
+        regions=[(r.code, r.name, r.title, r.kind, r.province, r.valid_from, r.valid_to,
+                  r.kind == "GM" and r.valid_to is None) for r in registry.regions.values()],
+        region_events=[(t.date, t.from_code, t.to_code, t.kind, t.hectares, t.dwellings, t.inhabitants)
+                       for t in registry.transfers],
+        groups=[(g.id, g.title, g.kind, str(g.peildatum), g.source, "\n".join(g.changes)) for g in groups],
+        group_members=[(g.id, code) for g in groups for code in g.members],
+        warnings=[("regio's", w) for w in registry.warnings]
+        + [("inlezen", w) for w in imported.warnings]
+        + [("harmoniseren", w) for w in harmonise_warnings],
+    )
+    store.write_database(settings.database, content)
+    if progress:
+        progress("database schrijven", 1, 1)
+    return BuildReport(
+        database=settings.database,
+        observations=len(imported.observations),
+        facts=len(facts),
+        tables=sorted({t.table_id for t in imported.tables}),
+        warnings=content.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class Populations(dict):
+    """Inhabitants on 1 January of the latest year, per current gemeente."""
+
+    peildatum: str = ""
+
+
+POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000")
+
+
+def _latest_populations(facts, registry: RegionRegistry) -> Populations:
+    current = set(registry.current_gemeenten())
+    latest: dict[str, tuple[str, float]] = {}
+    for f in facts:
+        if (f.table_id, f.measure, f.dims) == POPULATION and f.region_code in current and f.value is not None:
+            if f.region_code not in latest or f.period > latest[f.region_code][0]:
+                latest[f.region_code] = (f.period, f.value)
+    pops = Populations({c: v for c, (_, v) in latest.items()})
+    pops.peildatum = max((p for p, _ in latest.values()), default="")
+    return pops

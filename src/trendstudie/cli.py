@@ -1,0 +1,175 @@
+"""The `trendstudie` command. Each command is a thin call into a stage; errors a user can act on
+are printed without a traceback and exit with status 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import store
+from .config import settings
+from .errors import TrendstudieError
+
+app = typer.Typer(
+    help="trendstudie: een datagedreven trendstudie voor elke Nederlandse gemeente.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+HomeOpt = typer.Option(None, "--home", help="Map met de database (standaard $TRENDSTUDIE_HOME of ~/.trendstudie).")
+BundleOpt = typer.Option(None, "--bundle", help="Map met de databundel (standaard $TRENDSTUDIE_BUNDLE).")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+
+
+@app.command()
+def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
+          waarschuwingen: bool = typer.Option(False, "--waarschuwingen", help="Toon alle waarschuwingen.")) -> None:
+    """Bouw de database uit de databundel (zonder netwerk) en wat `sync` ophaalde."""
+    from .build import build as run_build
+
+    s = settings(home=home, bundle=bundle)
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            key = stage.split(":")[0]
+            if key not in tasks:
+                tasks[key] = progress.add_task(stage, total=total)
+            progress.update(tasks[key], description=stage, completed=done, total=total)
+
+        result = run_build(s, report)
+    err.print(f"[green]Database gebouwd[/green]: {result.database} — {result.observations:,} observaties, "
+              f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen in {result.seconds:.1f} s.".replace(",", "."))
+    if result.warnings:
+        err.print(f"{len(result.warnings)} waarschuwingen (zie `trendstudie build --waarschuwingen`)." if not waarschuwingen else "")
+        if waarschuwingen:
+            for stage, message in result.warnings:
+                err.print(f"[yellow]{stage}[/yellow]: {message}")
+
+
+def _resolve_region(con, text: str) -> str:
+    """A code or a name, through the registry's one name-resolving function."""
+    from .geo.regions import RegionRegistry, Region
+
+    rows = con.execute("SELECT code, name, title, kind, province, valid_from, valid_to FROM regions").fetchall()
+    registry = RegionRegistry({r[0]: Region(*r) for r in rows}, [])
+    return registry.resolve(text, kinds=("GM", "PV", "NL", "LD", "CR"))
+
+
+def _fmt_int(v) -> str:
+    return f"{v:,.0f}".replace(",", ".") if v is not None else "–"
+
+
+def _fmt_date(d) -> str:
+    months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+              "oktober", "november", "december"]
+    return f"{d.day} {months[d.month - 1]} {d.year}" if d else "–"
+
+
+@app.command()
+def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of naam (Voorne aan Zee)."),
+          home: Optional[Path] = HomeOpt) -> None:
+    """Toon een gemeente met haar geschiedenis van herindelingen en grenswijzigingen."""
+    s = settings(home=home)
+    con = store.connect(s.database)
+    code = _resolve_region(con, naam_of_code)
+    code_, name, title, kind, province, vfrom, vto, current = con.execute(
+        "SELECT code, name, title, kind, province, valid_from, valid_to, current FROM regions WHERE code = ?", [code]
+    ).fetchone()
+    prov = con.execute("SELECT name FROM regions WHERE code = ?", [province]).fetchone() if province else None
+    out.print(f"[bold]{name}[/bold] ({code})" + (f", provincie {prov[0]}" if prov else ""))
+    out.print(f"Bestaat {'sinds ' + _fmt_date(vfrom) if vfrom else 'van vóór 1988'}"
+              + (f" tot {_fmt_date(vto)}" if vto else " en nu nog") + ".")
+    pop = con.execute(
+        "SELECT period, value, status FROM facts WHERE table_id='03759ned' AND measure='M000352' AND region_code=? "
+        "AND value IS NOT NULL ORDER BY period DESC LIMIT 1", [code]).fetchone()
+    if pop:
+        out.print(f"Inwoners op 1 januari {pop[0][:4]}: {_fmt_int(pop[1])} ({(pop[2] or 'status onbekend').lower()}; CBS 03759ned).")
+    groups = con.execute("SELECT g.group_id, g.title FROM group_members m JOIN groups g USING (group_id) "
+                         "WHERE m.region_code = ? ORDER BY g.kind, g.group_id", [code]).fetchall()
+    if groups:
+        out.print("Groepen: " + ", ".join(t for _, t in groups) + ".")
+    events = con.execute(
+        "SELECT e.date, e.kind, e.from_code, f.name, e.to_code, t.name, e.inhabitants, e.dwellings, e.hectares "
+        "FROM region_events e LEFT JOIN regions f ON f.code = e.from_code LEFT JOIN regions t ON t.code = e.to_code "
+        "WHERE ? IN (e.from_code, e.to_code) ORDER BY e.date DESC, e.from_code", [code]).fetchall()
+    if not events:
+        out.print("Geen herindelingen of grenswijzigingen sinds 1988.")
+        return
+    table = Table(title=f"Geschiedenis van {name}", show_lines=False)
+    for col in ("datum", "soort", "van", "naar", "inwoners", "woningen", "hectare"):
+        table.add_column(col, justify="right" if col in ("inwoners", "woningen", "hectare") else "left")
+    for d, kind_, fc, fn, tc, tn, inh, dw, ha in events:
+        table.add_row(_fmt_date(d), kind_, f"{fn} ({fc})", f"{tn} ({tc})", _fmt_int(inh), _fmt_int(dw),
+                      _fmt_int(ha) if ha is not None else "–")
+    out.print(table)
+
+
+def _format_value(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
+
+
+@app.command()
+def facts(
+    table: str = typer.Option(..., "--table", help="CBS-tabel, bijvoorbeeld 03759ned."),
+    measure: str = typer.Option(..., "--measure", help="Maatstaf, bijvoorbeeld M000352."),
+    region: list[str] = typer.Option([], "--region", help="Regiocode of -naam; herhaalbaar. Standaard alle."),
+    from_year: Optional[int] = typer.Option(None, "--from", help="Eerste jaar."),
+    to_year: Optional[int] = typer.Option(None, "--to", help="Laatste jaar."),
+    dim: list[str] = typer.Option([], "--dim", help="Dimensiefilter zoals SoortMisdrijf=1.1.1; herhaalbaar."),
+    as_published: bool = typer.Option(False, "--as-published", help="Zoals gepubliceerd, niet geharmoniseerd."),
+    fmt: str = typer.Option("csv", "--format", help="csv of json."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Een reeks als CSV of JSON op stdout (stabiele kolommen: scripts hangen ervan af)."""
+    from .query import series
+
+    if fmt not in ("csv", "json"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
+    s = settings(home=home)
+    con = store.connect(s.database)
+    codes = [_resolve_region(con, r) for r in region]
+    rows = series(con, table, measure, codes, from_year, to_year, dim, as_published)
+    columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
+    if fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r["table_id"], r["measure"], r["region_code"], r["period"], _format_value(r["value"]),
+                        r["status"] or "", "true" if r["harmonised"] else "false"])
+    else:
+        json.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+
+
+def main() -> None:
+    try:
+        app()
+    except TrendstudieError as exc:
+        err.print(f"[red]Fout:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("Afgebroken.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

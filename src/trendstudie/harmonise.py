@@ -1,0 +1,301 @@
+"""Observations (as published) → facts on today's municipal classification.
+
+A pure function of the observations, the table metadata and the region registry. The method
+is written down in docs/harmonisatie.md; in short:
+
+1. Where several sources publish the same cell, the most authoritative wins (v4 API > tidy
+   exchange files > v3 exports > StatLine downloads > other copies); disagreements are reported.
+2. Each (table, measure, dims, period) slice is placed on the classification it was published
+   on: the period's first day, or, for tables republished on later boundaries (the police
+   figures), the first later date on which all of its codes existed.
+3. Each code is converted to today's codes with `Conversion` (geo/herindeling.py): merged
+   gemeenten hand over everything, boundary changes the share of inhabitants (dwellings for
+   dwelling measures) CBS reports.
+4. Counts are summed. Averages, rates and shares are weighted by inhabitants or dwellings and
+   flagged `gewogen`. Measures whose nature is unknown are carried over only where nothing
+   changed. A gemeente whose predecessors are not all present gets no value, with the reason.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from .geo.herindeling import Conversion
+from .geo.regions import RegionRegistry
+from .sources.records import Observation, TableMeta
+
+# Lower rank wins when two sources publish the same cell.
+SOURCE_RANKS = (("cache/", 0), ("odata-v4/", 1), ("tidy/", 2))
+DEFAULT_RANK = 5
+
+# Where the sizes of gemeenten come from (for boundary-change shares and weights), best first.
+SIZE_SOURCES = {
+    "inwoners": [
+        ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000"),
+        ("37259ENG", "PopulationOn1January", "Sex=T001038"),
+        ("70072ned", "TotaleBevolking", ""),
+        ("70072ned", "GemiddeldAantalInwoners", ""),
+    ],
+    "woningen": [
+        ("81955NED", "BeginstandVoorraad", ""),
+        ("70072ned", "VoorraadOp1Januari", ""),
+        ("KWB", "a_woning", ""),
+        ("85984NED", "Woningvoorraad", ""),
+    ],
+}
+
+REQUIRED_SHARE = 0.001  # predecessors that carry at least this share must all be present
+
+
+def source_rank(source: str) -> int:
+    for prefix, rank in SOURCE_RANKS:
+        if source.startswith(prefix):
+            return rank
+    return DEFAULT_RANK
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    table_id: str
+    measure: str
+    dims: str
+    region_code: str
+    period: str
+    value: float | None
+    status: str | None
+    harmonised: bool
+    method: str  # ongewijzigd | samengeteld | gewogen | benaderd | zoals gepubliceerd | ontbreekt
+    provenance: str
+    reason: str | None = None
+
+
+def select(observations: list[Observation]) -> tuple[list[Observation], list[str]]:
+    """One observation per cell, by source rank; report real disagreements."""
+    best: dict[tuple, Observation] = {}
+    conflicts: list[str] = []
+    for o in observations:
+        key = (o.table_id, o.measure, o.dims, o.region_code, o.period)
+        cur = best.get(key)
+        if cur is None:
+            best[key] = o
+            continue
+        keep, other = (o, cur) if source_rank(o.source) < source_rank(cur.source) else (cur, o)
+        if keep.value is None and other.value is not None and source_rank(other.source) == source_rank(keep.source):
+            keep, other = other, keep
+        if keep.value is not None and other.value is not None and abs(keep.value - other.value) > max(0.5, 1e-6 * abs(keep.value)):
+            conflicts.append(
+                f"{keep.table_id} {keep.measure} {keep.region_code} {keep.period}: {keep.value:g} ({keep.source}) "
+                f"tegenover {other.value:g} ({other.source}); eerste aangehouden"
+            )
+        best[key] = keep
+    return list(best.values()), conflicts
+
+
+class Sizes:
+    """Inhabitants and dwellings per code and year, from whichever tables have them."""
+
+    def __init__(self, observations: list[Observation]):
+        wanted = {(t, m, d): (basis, rank) for basis, srcs in SIZE_SOURCES.items() for rank, (t, m, d) in enumerate(srcs)}
+        found: dict[tuple[str, str, int], tuple[int, float]] = {}
+        for o in observations:
+            hit = wanted.get((o.table_id, o.measure, o.dims))
+            if hit is None or o.value is None or not o.region_code.startswith("GM"):
+                continue
+            basis, rank = hit
+            key = (basis, o.region_code, int(o.period[:4]))
+            if key not in found or rank < found[key][0]:
+                found[key] = (rank, o.value)
+        self._series: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        grouped: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+        for (basis, code, year), (_, value) in found.items():
+            grouped[(basis, code)].append((year, value))
+        for key, pairs in grouped.items():
+            pairs.sort()
+            self._series[key] = ([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def get(self, code: str, year: int, basis: str) -> float | None:
+        """The size in `year`, or in the nearest year with data (earlier one on a tie)."""
+        series = self._series.get((basis, code)) or self._series.get(("inwoners", code))
+        if not series:
+            return None
+        years, values = series
+        i = bisect.bisect_left(years, year)
+        candidates = [j for j in (i - 1, i) if 0 <= j < len(years)]
+        j = min(candidates, key=lambda k: (abs(years[k] - year), years[k]))
+        return values[j]
+
+    def before(self, code: str, when: date, basis: str) -> float | None:
+        # A change per 1 January takes the size a year earlier, on the old boundaries.
+        year = when.year - 1 if (when.month, when.day) == (1, 1) else when.year
+        return self.get(code, year, basis)
+
+
+def period_start(period: str) -> date:
+    year = int(period[:4])
+    kind, n = period[4:6], int(period[6:8])
+    if kind == "KW":
+        return date(year, 3 * (n - 1) + 1, 1)
+    if kind == "MM":
+        return date(year, n, 1)
+    return date(year, 1, 1)
+
+
+def _combine_status(statuses: list[str | None]) -> str | None:
+    if any(s == "Voorlopig" for s in statuses):
+        return "Voorlopig"
+    if any(s == "NaderVoorlopig" for s in statuses):
+        return "NaderVoorlopig"
+    if statuses and all(s == "Definitief" for s in statuses):
+        return "Definitief"
+    return None
+
+
+class Harmoniser:
+    def __init__(self, registry: RegionRegistry, sizes: Sizes):
+        self.registry = registry
+        self.sizes = sizes
+        self.conversion = registry.conversion(sizes.before)
+        self.current = registry.current_gemeenten()
+        self._matrix: dict[tuple[date, str], dict[str, list[tuple[str, float, bool]]]] = {}
+        self._dates = sorted({t.date for t in registry.transfers})
+        self._renamed = {t.to_code: t.from_code for t in registry.transfers if t.kind == "naamswijziging"}
+
+    def matrix(self, day: date, basis: str) -> dict[str, list[tuple[str, float, bool]]]:
+        """For the classification of `day`: today's code → [(old code, share, approximate)]."""
+        key = (day, basis)
+        if key not in self._matrix:
+            m: dict[str, list[tuple[str, float, bool]]] = defaultdict(list)
+            for code in self.registry.gemeenten_on(day):
+                w = self.conversion.weights(code, day, basis)  # type: ignore[arg-type]
+                for target, share in w.shares.items():
+                    if share > 1e-12:
+                        m[target].append((code, share, w.approximate))
+            self._matrix[key] = dict(m)
+        return self._matrix[key]
+
+    def classification_date(self, codes: set[str], start: date) -> date | None:
+        regions = self.registry.regions
+        if all(regions[c].valid_on(start) for c in codes):
+            return start
+        for d in self._dates:
+            if d > start and all(regions[c].valid_on(d) for c in codes):
+                return d
+        return None
+
+    def slice(self, meta_agg: str, basis: str, rows: list[Observation]) -> tuple[list[Fact], list[str]]:
+        """Harmonise one (table, measure, dims, period) slice of gemeente observations."""
+        first = rows[0]
+        warnings: list[str] = []
+        present = {o.region_code: o for o in rows if o.value is not None}
+        known = {c for c in present if c in self.registry.regions and self.registry.regions[c].kind == "GM"}
+        for c in sorted(set(present) - known):
+            if c != "GM0000":  # the police's 'not attributable to a gemeente'
+                warnings.append(f"{first.table_id} {first.measure} {first.period}: onbekende gemeentecode {c} overgeslagen")
+        if not known:
+            return [], warnings
+        start = period_start(first.period)
+        # A code renamed during the period (De Friese Meren GM1921 → De Fryske Marren GM1940 on
+        # 1 July 2015) may be published under both codes for the same territory: keep the code
+        # that was valid on the first day of the period.
+        for new in sorted(known):
+            old = self._renamed.get(new)
+            if old in known:
+                drop = new if self.registry.regions[old].valid_on(start) else old
+                known.discard(drop)
+                del present[drop]
+                warnings.append(f"{first.table_id} {first.measure} {first.period}: {old} en {new} zijn hetzelfde gebied "
+                                f"onder twee namen; {drop} ({'nieuwe' if drop == new else 'oude'} naam) niet meegeteld")
+        day = self.classification_date(known, start)
+        if day is None:
+            warnings.append(
+                f"{first.table_id} {first.measure} {first.dims} {first.period}: codes van verschillende indelingen; "
+                "niet geharmoniseerd"
+            )
+            return [], warnings
+        matrix = self.matrix(day, basis)
+        facts = []
+        source = first.source
+        for target in self.current:
+            parts = matrix.get(target, [])
+            if not parts:
+                continue
+            if not any(code in present for code, _, _ in parts):
+                continue  # nothing published for this gemeente in this slice
+            identity = len(parts) == 1 and parts[0][0] == target and abs(parts[0][1] - 1) < 1e-12
+            missing = [code for code, share, _ in parts if share >= REQUIRED_SHARE and code not in present]
+            base = dict(table_id=first.table_id, measure=first.measure, dims=first.dims, region_code=target, period=first.period)
+            if missing:
+                facts.append(Fact(**base, value=None, status=None, harmonised=True, method="ontbreekt",
+                                  provenance=_trail(parts, present, source),
+                                  reason="geen waarde voor " + ", ".join(missing)))
+                continue
+            used = [(code, share, approx) for code, share, approx in parts if code in present]
+            statuses = [present[c].status for c, _, _ in used]
+            if identity:
+                o = present[target]
+                facts.append(Fact(**base, value=o.value, status=o.status, harmonised=False, method="ongewijzigd",
+                                  provenance=f"{target} ({o.source})"))
+                continue
+            approximate = any(a for _, _, a in used)
+            if meta_agg == "sum":
+                value = sum(present[c].value * s for c, s, _ in used)  # type: ignore[operator]
+                method = "benaderd" if approximate else "samengeteld"
+            elif meta_agg == "mean":
+                year = start.year
+                weights = []
+                for c, s, _ in used:
+                    size = self.sizes.get(c, year, basis)
+                    if size is None:
+                        approximate = True
+                        size = 1.0
+                    weights.append(s * size)
+                total = sum(weights)
+                if total <= 0:
+                    continue
+                value = sum(present[c].value * w for (c, _, _), w in zip(used, weights)) / total  # type: ignore[operator]
+                method = "benaderd" if approximate else "gewogen"
+            else:
+                facts.append(Fact(**base, value=None, status=None, harmonised=True, method="ontbreekt",
+                                  provenance=_trail(parts, present, source),
+                                  reason="grens gewijzigd en de aard van de maatstaf is onbekend (niet op te tellen)"))
+                continue
+            facts.append(Fact(**base, value=value, status=_combine_status(statuses), harmonised=True, method=method,
+                              provenance=_trail(used, present, source)))
+        return facts, warnings
+
+
+def _trail(parts: list[tuple[str, float, bool]], present: dict[str, Observation], source: str) -> str:
+    shown = ", ".join(f"{c}×{s:.4f}".rstrip("0").rstrip(".") for c, s, _ in sorted(parts, key=lambda p: -p[1])[:12])
+    more = f" (+{len(parts) - 12})" if len(parts) > 12 else ""
+    return f"{shown}{more} ({source})"
+
+
+def harmonise(observations: list[Observation], tables: list[TableMeta], registry: RegionRegistry,
+              progress=None) -> tuple[list[Fact], list[str]]:
+    """All facts: gemeenten on today's classification, other regions as published."""
+    selected, warnings = select(observations)
+    sizes = Sizes(selected)
+    h = Harmoniser(registry, sizes)
+    measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
+    slices: dict[tuple, list[Observation]] = defaultdict(list)
+    facts: list[Fact] = []
+    for o in selected:
+        if o.region_code.startswith("GM"):
+            slices[(o.table_id, o.measure, o.dims, o.period)].append(o)
+        elif o.region_code[:2] in ("NL", "PV", "LD", "CR"):
+            facts.append(Fact(o.table_id, o.measure, o.dims, o.region_code, o.period, o.value, o.status, False,
+                              "zoals gepubliceerd" if o.value is not None else "ontbreekt", o.source, o.reason))
+    keys = sorted(slices)
+    for i, key in enumerate(keys):
+        meta = measures.get((key[0], key[1]))
+        agg = meta.aggregation if meta else ""
+        basis = meta.basis if meta else "inwoners"
+        f, w = h.slice(agg, basis, slices[key])
+        facts.extend(f)
+        warnings.extend(w)
+        if progress:
+            progress(i + 1, len(keys))
+    return facts, warnings

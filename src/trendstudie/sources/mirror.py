@@ -1,0 +1,135 @@
+"""Importer for a directory of CBS OData v4 responses, one folder per table.
+
+The layout is the bundle's `odata-v4/<table id>/` and also what `trendstudie sync` writes:
+`Properties.json`, `Dimensions.json`, `MeasureCodes.json`, `<Dimension>Codes.json` and
+`Observations.json` (`{"value": [...]}`, all pages joined).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InputError
+from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period
+
+# How CBS's PresentationType / unit tell whether a measure may be summed over gemeenten.
+_SUMMABLE_UNITS = {"aantal", "x 1 000", "x 1000", "aantal x 1 000", "hectare", "ha", "km2"}
+
+
+def _load(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError(path, "bestand ontbreekt in de spiegel van de OData v4-API") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+
+
+def _values(path: Path) -> list[dict]:
+    payload = _load(path)
+    rows = payload.get("value") if isinstance(payload, dict) else None
+    if not isinstance(rows, list):
+        raise InputError(path, "verwacht een object met een lijst 'value'")
+    return rows
+
+
+def aggregation_for(unit: str, presentation: str | None) -> str:
+    """'sum' for counts, 'mean' for averages, rates and shares, as CBS's metadata tell."""
+    u = (unit or "").strip().lower()
+    if presentation and presentation.lower() in ("average", "percentage", "ratio", "index", "relative"):
+        return "mean"
+    if u in _SUMMABLE_UNITS:
+        return "sum"
+    if u in ("euro", "%", "procent", "per 1 000 inwoners", "index", "jaar", "x 1 000 euro"):
+        return "mean"
+    return ""
+
+
+def read_table(folder: Path, source: str | None = None) -> Imported:
+    folder = Path(folder)
+    source = source or str(folder)
+    props = _load(folder / "Properties.json")
+    if not isinstance(props, dict) or not props.get("Identifier"):
+        raise InputError(folder / "Properties.json", "geen 'Identifier' in Properties")
+    table_id = str(props["Identifier"])
+    if table_id != folder.name:
+        raise InputError(folder / "Properties.json", f"tabel-id {table_id!r} wijkt af van de mapnaam {folder.name!r}")
+    dims = _values(folder / "Dimensions.json")
+    geo = [d["Identifier"] for d in dims if d.get("Kind") == "GeoDimension"]
+    time = [d["Identifier"] for d in dims if d.get("Kind") == "TimeDimension"]
+    if len(geo) > 1 or len(time) != 1:
+        raise InputError(folder / "Dimensions.json", "verwacht hoogstens één GeoDimension en precies één TimeDimension")
+    geo_dim = geo[0] if geo else None  # a national table (e.g. 82235NED) has no regions: Nederland
+    time_dim = time[0]
+    other = [d["Identifier"] for d in dims if d["Identifier"] not in (geo_dim, time_dim)]
+
+    meta = TableMeta(
+        table_id=table_id,
+        title=str(props.get("Title") or table_id),
+        catalog=str(props.get("Catalog") or "CBS"),
+        source=source,
+        modified=props.get("Modified"),
+    )
+    for m in _values(folder / "MeasureCodes.json"):
+        unit = str(m.get("Unit") or "")
+        meta.measures[m["Identifier"]] = MeasureMeta(
+            title=str(m.get("Title") or m["Identifier"]).strip(),
+            unit=unit,
+            decimals=m.get("Decimals"),
+            aggregation=aggregation_for(unit, m.get("PresentationType")),
+            # Dwelling counts and prices of dwellings move with dwellings, the rest with inhabitants.
+            basis="woningen" if "woning" in f"{m.get('Title')} {meta.title}".lower() else "inwoners",
+        )
+    for d in other:
+        codes_file = folder / f"{d}Codes.json"
+        if codes_file.exists():
+            meta.dimensions[d] = {str(c["Identifier"]).strip(): str(c.get("Title") or "") for c in _values(codes_file)}
+    status = {}
+    periods_file = folder / f"{time_dim}Codes.json"
+    if periods_file.exists():
+        status = {str(p["Identifier"]).strip(): p.get("Status") for p in _values(periods_file)}
+
+    obs_path = folder / "Observations.json"
+    out = Imported(tables=[meta])
+    rows = _values(obs_path)
+    for i, row in enumerate(rows, start=1):
+        try:
+            measure = row["Measure"]
+            region = str(row[geo_dim]).strip() if geo_dim else "NL01"
+            period = str(row[time_dim]).strip()
+            value = row.get("Value")
+        except (KeyError, TypeError) as exc:
+            raise InputError(obs_path, f"observatie {i} mist veld {exc}", line=i) from None
+        if measure not in meta.measures:
+            raise InputError(obs_path, f"observatie {i}: onbekende maatstaf {measure!r}", line=i, column="Measure")
+        if not is_period(period):
+            raise InputError(obs_path, f"observatie {i}: onbekende periodecode {period!r}", line=i, column=time_dim)
+        if value is not None and not isinstance(value, (int, float)):
+            raise InputError(obs_path, f"observatie {i}: waarde {value!r} is geen getal", line=i, column="Value")
+        attribute = row.get("ValueAttribute")
+        reason = None
+        if value is None:
+            reason = attribute if attribute not in (None, "None") else "ontbreekt"
+        out.observations.append(
+            Observation(
+                table_id=table_id,
+                measure=measure,
+                region_code=region,
+                period=period,
+                value=float(value) if value is not None else None,
+                status=status.get(period),
+                dims=dims_key({d: str(row.get(d, "")) for d in other}),
+                reason=reason,
+                source=source,
+            )
+        )
+    return out
+
+
+def read_mirror(root: Path, prefix: str = "odata-v4") -> Imported:
+    """Every table folder below `root` (a folder holding `<table id>/Properties.json`)."""
+    out = Imported()
+    for folder in sorted(p for p in Path(root).iterdir() if (p / "Properties.json").exists()):
+        out.extend(read_table(folder, source=f"{prefix}/{folder.name}"))
+    return out

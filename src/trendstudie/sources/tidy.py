@@ -1,0 +1,111 @@
+"""Importer for the tidy long CSV format (our documented exchange format) with its sidecar.
+
+`<name>.csv`: `table_id,measure,[dimension columns,]region_code,period,value,status`, one row per
+value; an empty `value` is missing. `<name>.meta.json`: title, catalog, measures (title, unit,
+decimals, optionally aggregation and basis), dimensions (code → title), note, licence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from ..errors import InputError
+from .mirror import aggregation_for
+from .records import STATUSES, Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, is_region
+
+REQUIRED = ("table_id", "measure", "region_code", "period", "value", "status")
+
+
+def read_meta(path: Path) -> TableMeta:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError(path, "het bijbehorende .meta.json-bestand ontbreekt") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("measures"), dict) or not meta.get("table_id"):
+        raise InputError(path, "verwacht 'table_id' en een object 'measures'")
+    table = TableMeta(
+        table_id=str(meta["table_id"]),
+        title=str(meta.get("title") or meta["table_id"]),
+        catalog=str(meta.get("catalog") or "CBS"),
+        dimensions={k: dict(v) for k, v in (meta.get("dimensions") or {}).items()},
+    )
+    for mid, m in meta["measures"].items():
+        if not isinstance(m, dict):
+            raise InputError(path, f"maatstaf {mid!r} moet een object zijn")
+        unit = str(m.get("unit") or "")
+        table.measures[mid] = MeasureMeta(
+            title=str(m.get("title") or mid),
+            unit=unit,
+            decimals=m.get("decimals"),
+            aggregation=str(m.get("aggregation") or aggregation_for(unit, None)),
+            basis=str(m.get("basis") or "inwoners"),
+        )
+    return table
+
+
+def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
+    csv_path = Path(csv_path)
+    source = source or csv_path.name
+    meta = read_meta(csv_path.with_name(csv_path.name[: -len(".csv")] + ".meta.json"))
+    meta.source = source
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(csv_path, f"geen geldige UTF-8 (byte {exc.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(csv_path, "leeg bestand", line=1) from None
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(csv_path, f"kolommen ontbreken: {', '.join(missing)}", line=1)
+    pos = {c: header.index(c) for c in header}
+    dim_cols = [c for c in header if c not in REQUIRED]
+    for d in dim_cols:
+        meta.dimensions.setdefault(d, {})
+    out = Imported(tables=[meta])
+    for row in reader:
+        line = reader.line_num
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise InputError(csv_path, f"{len(row)} velden, verwacht {len(header)}", line=line)
+        table_id, measure = row[pos["table_id"]], row[pos["measure"]]
+        region, period = row[pos["region_code"]].strip(), row[pos["period"]].strip()
+        raw, status = row[pos["value"]].strip(), row[pos["status"]].strip()
+        if table_id != meta.table_id:
+            raise InputError(csv_path, f"tabel {table_id!r} wijkt af van {meta.table_id!r} in de meta", line=line, column="table_id")
+        if measure not in meta.measures:
+            raise InputError(csv_path, f"onbekende maatstaf {measure!r}", line=line, column="measure")
+        if not is_region(region):
+            raise InputError(csv_path, f"onbekende regiocode {region!r}", line=line, column="region_code")
+        if not is_period(period):
+            raise InputError(csv_path, f"onbekende periodecode {period!r}", line=line, column="period")
+        if status and status not in STATUSES:
+            raise InputError(csv_path, f"onbekende status {status!r}", line=line, column="status")
+        try:
+            value = float(raw) if raw else None
+        except ValueError:
+            raise InputError(csv_path, f"waarde {raw!r} is geen getal", line=line, column="value") from None
+        dims = {d: row[pos[d]].strip() for d in dim_cols}
+        for d, code in dims.items():
+            if meta.dimensions[d] and code not in meta.dimensions[d]:
+                raise InputError(csv_path, f"onbekende code {code!r} voor {d}", line=line, column=d)
+        out.observations.append(
+            Observation(meta.table_id, measure, region, period, value, status or None, dims_key(dims),
+                        None if value is not None else "ontbreekt", source)
+        )
+    return out
+
+
+def read_tidy_dir(folder: Path, prefix: str = "tidy") -> Imported:
+    out = Imported()
+    for path in sorted(Path(folder).glob("*.csv")):
+        out.extend(read_tidy(path, source=f"{prefix}/{path.name}"))
+    return out

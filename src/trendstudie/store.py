@@ -1,0 +1,156 @@
+"""The DuckDB store: schema, atomic writes and the queries the rest of the product uses.
+
+A build writes a complete new database next to the old one and renames it into place only
+when everything succeeded, so a failed build leaves the previous database as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .errors import TrendstudieError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE source_tables (
+    table_id VARCHAR, title VARCHAR, catalog VARCHAR, source VARCHAR, modified VARCHAR);
+CREATE TABLE measures (
+    table_id VARCHAR, measure VARCHAR, title VARCHAR, unit VARCHAR, decimals INTEGER,
+    aggregation VARCHAR, basis VARCHAR);
+CREATE TABLE dimension_codes (table_id VARCHAR, dimension VARCHAR, code VARCHAR, title VARCHAR);
+CREATE TABLE observations (
+    table_id VARCHAR NOT NULL, measure VARCHAR NOT NULL, dims VARCHAR NOT NULL,
+    region_code VARCHAR NOT NULL, period VARCHAR NOT NULL, value DOUBLE, status VARCHAR,
+    reason VARCHAR, source VARCHAR NOT NULL, fetched_at TIMESTAMP);
+CREATE TABLE facts (
+    table_id VARCHAR NOT NULL, measure VARCHAR NOT NULL, dims VARCHAR NOT NULL,
+    region_code VARCHAR NOT NULL, period VARCHAR NOT NULL, value DOUBLE, status VARCHAR,
+    harmonised BOOLEAN NOT NULL, method VARCHAR NOT NULL, provenance VARCHAR, reason VARCHAR);
+CREATE TABLE regions (
+    code VARCHAR PRIMARY KEY, name VARCHAR, title VARCHAR, kind VARCHAR, province VARCHAR,
+    valid_from DATE, valid_to DATE, current BOOLEAN);
+CREATE TABLE region_events (
+    date DATE, from_code VARCHAR, to_code VARCHAR, kind VARCHAR,
+    hectares DOUBLE, dwellings BIGINT, inhabitants BIGINT);
+CREATE TABLE groups (
+    group_id VARCHAR PRIMARY KEY, title VARCHAR, kind VARCHAR, peildatum VARCHAR,
+    source VARCHAR, changes VARCHAR);
+CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR);
+CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
+"""
+
+INDEXES = """
+CREATE INDEX facts_series ON facts (table_id, measure, region_code);
+CREATE INDEX obs_series ON observations (table_id, measure, region_code);
+"""
+
+
+@dataclass
+class Content:
+    """Everything one build writes, as plain rows (lists of dicts or tuples)."""
+
+    info: dict[str, str] = field(default_factory=dict)
+    source_tables: list[tuple] = field(default_factory=list)
+    measures: list[tuple] = field(default_factory=list)
+    dimension_codes: list[tuple] = field(default_factory=list)
+    observations: pa.Table | None = None
+    facts: pa.Table | None = None
+    regions: list[tuple] = field(default_factory=list)
+    region_events: list[tuple] = field(default_factory=list)
+    groups: list[tuple] = field(default_factory=list)
+    group_members: list[tuple] = field(default_factory=list)
+    warnings: list[tuple] = field(default_factory=list)
+
+
+def write_database(path: Path, content: Content) -> None:
+    """Write a new database atomically: build in a temporary file, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(SCHEMA)
+            info = {"schema_version": str(SCHEMA_VERSION), "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            info.update(content.info)
+            con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+            for table, rows in (
+                ("source_tables", content.source_tables),
+                ("measures", content.measures),
+                ("dimension_codes", content.dimension_codes),
+                ("regions", content.regions),
+                ("region_events", content.region_events),
+                ("groups", content.groups),
+                ("group_members", content.group_members),
+                ("warnings", content.warnings),
+            ):
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            for table, arrow in (("observations", content.observations), ("facts", content.facts)):
+                if arrow is not None and arrow.num_rows:
+                    con.register("incoming", arrow)
+                    con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+                    con.unregister("incoming")
+            con.execute(INDEXES)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        raise
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the store read-only (several readers may share it)."""
+    path = Path(path)
+    if not path.exists():
+        raise TrendstudieError(
+            f"Er is nog geen database in {path.parent}. Bouw die eerst: trendstudie build --bundle <map met de databundel>"
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise TrendstudieError(f"De database {path} kan niet geopend worden: {exc}") from None
+    version = con.execute("SELECT value FROM build_info WHERE key = 'schema_version'").fetchone()
+    if not version or int(version[0]) != SCHEMA_VERSION:
+        con.close()
+        raise TrendstudieError(f"De database {path} is van een andere versie; bouw hem opnieuw met trendstudie build.")
+    return con
+
+
+OBSERVATION_SCHEMA = pa.schema([
+    ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+    ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
+    ("source", pa.string()), ("fetched_at", pa.timestamp("us")),
+])
+FACT_SCHEMA = pa.schema([
+    ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+    ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
+    ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
+])
+
+
+def to_arrow(rows: list, schema: pa.Schema, extra: dict | None = None) -> pa.Table:
+    """Objects with attributes named like the schema's columns (plus `extra` columns given as
+    functions of a row) to an Arrow table in the schema's column order."""
+    extra = extra or {}
+    data = {}
+    for name in schema.names:
+        if name in extra:
+            data[name] = [extra[name](r) for r in rows]
+        else:
+            data[name] = [getattr(r, name) for r in rows]
+    return pa.table(data, schema=schema)
