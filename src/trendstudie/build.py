@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
@@ -74,7 +74,7 @@ def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | 
     return lookup
 
 
-def build(settings: Settings, progress: Progress | None = None) -> BuildReport:
+def build(settings: Settings, progress: Progress | None = None, user_groups: Path | None = None) -> BuildReport:
     started = time.perf_counter()
     bundle = require_bundle(settings)
     registry = RegionRegistry.from_regioscodes(_registry_source(settings, bundle))
@@ -91,7 +91,7 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildReport:
     from .geo import groups as group_data
 
     populations = _latest_populations(facts, registry)
-    groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum)
+    groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
     if progress:
         progress("database schrijven", 0, 1)
@@ -110,7 +110,7 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildReport:
                   r.kind == "GM" and r.valid_to is None) for r in registry.regions.values()],
         region_events=[(t.date, t.from_code, t.to_code, t.kind, t.hectares, t.dwellings, t.inhabitants)
                        for t in registry.transfers],
-        groups=[(g.id, g.title, g.kind, str(g.peildatum), g.source, "\n".join(g.changes)) for g in groups],
+        groups=[(g.id, g.title, g.kind, g.peildatum, g.source, g.description, "\n".join(g.changes)) for g in groups],
         group_members=[(g.id, code) for g in groups for code in g.members],
         warnings=[("regio's", w) for w in registry.warnings]
         + [("inlezen", w) for w in imported.warnings]
@@ -132,7 +132,7 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildReport:
 class Populations(dict):
     """Inhabitants on 1 January of the latest year, per current gemeente."""
 
-    peildatum: str = ""
+    peildatum: date | None = None
 
 
 POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000")
@@ -146,5 +146,7 @@ def _latest_populations(facts, registry: RegionRegistry) -> Populations:
             if f.region_code not in latest or f.period > latest[f.region_code][0]:
                 latest[f.region_code] = (f.period, f.value)
     pops = Populations({c: v for c, (_, v) in latest.items()})
-    pops.peildatum = max((p for p, _ in latest.values()), default="")
+    if not latest:
+        raise TrendstudieError("Geen bevolkingscijfers (CBS 03759ned) gevonden: de databundel is onvolledig.")
+    pops.peildatum = date(int(max(p for p, _ in latest.values())[:4]), 1, 1)
     return pops

@@ -39,6 +39,7 @@ def _progress() -> Progress:
 
 @app.command()
 def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
+          groepen: Optional[Path] = typer.Option(None, "--groepen", help="Eigen groepen (YAML of CSV), zie docs/groepen.md."),
           waarschuwingen: bool = typer.Option(False, "--waarschuwingen", help="Toon alle waarschuwingen.")) -> None:
     """Bouw de database uit de databundel (zonder netwerk) en wat `sync` ophaalde."""
     from .build import build as run_build
@@ -53,7 +54,7 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
                 tasks[key] = progress.add_task(stage, total=total)
             progress.update(tasks[key], description=stage, completed=done, total=total)
 
-        result = run_build(s, report)
+        result = run_build(s, report, user_groups=groepen)
     err.print(f"[green]Database gebouwd[/green]: {result.database} — {result.observations:,} observaties, "
               f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen in {result.seconds:.1f} s.".replace(",", "."))
     if result.warnings:

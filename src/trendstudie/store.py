@@ -41,8 +41,8 @@ CREATE TABLE region_events (
     date DATE, from_code VARCHAR, to_code VARCHAR, kind VARCHAR,
     hectares DOUBLE, dwellings BIGINT, inhabitants BIGINT);
 CREATE TABLE groups (
-    group_id VARCHAR PRIMARY KEY, title VARCHAR, kind VARCHAR, peildatum VARCHAR,
-    source VARCHAR, changes VARCHAR);
+    group_id VARCHAR PRIMARY KEY, title VARCHAR, kind VARCHAR, peildatum DATE,
+    source VARCHAR, description VARCHAR, changes VARCHAR);
 CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR);
 CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
 """
