@@ -1,0 +1,368 @@
+"""Client for the CBS OData v4 API (`https://datasets.cbs.nl/odata/v1/<catalog>/<table id>/<endpoint>`).
+
+What it does, and why:
+
+- Addresses a table as `<base>/<catalog>/<table id>/<endpoint>`. The catalogue is `CBS` for
+  CBS's own tables; third-party tables (the police figures, such as 47018NED) live in another
+  catalogue of the same service. The catalogue name is data (see `catalog.yaml`), not code.
+- Endpoints: `Properties` (a single object), `Dimensions`, `MeasureCodes`, `<Dimension>Codes`
+  and `Observations` (with `$filter` and `$select`); list endpoints are followed through every
+  `@odata.nextLink`.
+- Retries, with exponential backoff, on 429 (honouring `Retry-After`), 5xx, timeouts,
+  connection errors and truncated or otherwise invalid JSON; after `max_retries` retries it raises
+  a `TrendstudieError` that names the table, the page and the URL.
+- An optional response cache on disk (one file per full URL, keyed by its SHA-256): responses are
+  written to it whenever a cache directory is given and read from it when `use_cache=True`.
+- Table ids are case sensitive on this service, and the wrong case may give an empty answer
+  rather than an error: `properties()` checks the `Identifier` the service returns.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin
+
+import httpx
+
+from ..errors import TrendstudieError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = 60.0
+
+
+class ODataError(TrendstudieError):
+    """A request to the CBS OData service failed for good (after retries where that made sense)."""
+
+    def __init__(self, message: str, url: str, status: int | None = None):
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass
+class Page:
+    """One page of a list endpoint: its rows and where the next page is (None on the last)."""
+
+    url: str
+    rows: list[dict[str, Any]]
+    next_url: str | None
+    number: int  # 1-based
+    context: str | None = None
+    count: int | None = None  # `@odata.count` when the service sent it
+
+
+@dataclass
+class ClientStats:
+    """What happened on the wire; handy in tests and for a summary line."""
+
+    requests: int = 0
+    retries: int = 0
+    cache_hits: int = 0
+    waits: list[float] = field(default_factory=list)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Parse a `Retry-After` header: delay in seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class ODataClient:
+    """A small, patient client for the CBS OData v4 service.
+
+    base_url: the service root, e.g. `https://datasets.cbs.nl/odata/v1` (default from settings).
+    cache_dir: where responses are cached (None: no cache). use_cache: read from that cache.
+    timeout: seconds for connect/read/write/pool. max_retries: retries per request after the
+    first attempt. backoff: first wait in seconds, doubled per retry, capped at max_backoff;
+    a `Retry-After` header overrides it, capped at max_retry_after.
+    transport: an httpx transport (tests may pass one); sleep: replaces time.sleep (tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        use_cache: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        max_retry_after: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "trendstudie (+https://github.com/; CBS open data client)",
+    ):
+        if base_url is None:
+            from ..config import settings
+
+            base_url = settings().cbs_url
+        self.base_url = base_url.rstrip("/")
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.use_cache = use_cache
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
+        self.stats = ClientStats()
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": user_agent},
+            follow_redirects=True,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ODataClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- addressing --------------------------------------------------------------------------
+    def url(self, catalog: str, table_id: str, endpoint: str, params: dict[str, str] | None = None) -> str:
+        """The full URL of an endpoint, with query parameters encoded as OData expects."""
+        path = "/".join(quote(part, safe="") for part in (catalog, table_id, endpoint))
+        url = f"{self.base_url}/{path}"
+        if params:
+            clean = {k: v for k, v in params.items() if v not in (None, "")}
+            if clean:
+                url += "?" + urlencode(clean, quote_via=quote, safe="$(),'")
+        return url
+
+    # -- the one place that talks to the network ---------------------------------------------
+    def get_json(self, url: str, *, what: str = "") -> Any:
+        """GET `url` and return its decoded JSON, retrying transient failures.
+
+        what: a Dutch description of the request for error messages, e.g.
+        "tabel 03759ned, Observations pagina 3".
+        """
+        cached = self._cache_read(url)
+        if cached is not None:
+            return cached
+        label = f"{what} ({url})" if what else url
+        last_problem = ""
+        attempts = self.max_retries + 1
+        for attempt in range(attempts):
+            wait: float | None = None
+            try:
+                self.stats.requests += 1
+                response = self._http.get(url)
+            except httpx.TimeoutException as exc:
+                last_problem = f"time-out ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                last_problem = f"verbindingsfout ({type(exc).__name__}: {exc})"
+            else:
+                status = response.status_code
+                if status in RETRY_STATUSES or 500 <= status < 600:
+                    last_problem = f"HTTP {status}"
+                    wait = _retry_after_seconds(response.headers.get("Retry-After"))
+                    if wait is not None:
+                        wait = min(wait, self.max_retry_after)
+                elif status == 404:
+                    raise ODataError(
+                        f"Niet gevonden bij CBS: {label}. Controleer catalogus en tabel-id; "
+                        "tabel-id's zijn hoofdlettergevoelig (bijv. '03759ned' naast '83625NED').",
+                        url,
+                        status,
+                    )
+                elif status >= 400:
+                    raise ODataError(
+                        f"CBS weigerde het verzoek {label}: HTTP {status}: {_server_message(response)}",
+                        url,
+                        status,
+                    )
+                else:
+                    try:
+                        data = json.loads(response.content)
+                    except (ValueError, UnicodeDecodeError) as exc:
+                        last_problem = f"onvolledige of ongeldige JSON ({exc})"
+                    else:
+                        if isinstance(data, (dict, list)):
+                            self._cache_write(url, response.content)
+                            return data
+                        last_problem = "ongeldige JSON (geen object)"
+            if attempt == attempts - 1:
+                break
+            self.stats.retries += 1
+            if wait is None:
+                wait = min(self.max_backoff, self.backoff * (2**attempt))
+            self.stats.waits.append(wait)
+            if wait > 0:
+                self.sleep(wait)
+        raise ODataError(
+            f"CBS gaf geen geldig antwoord op {label} na {attempts} pogingen; laatste fout: {last_problem}.",
+            url,
+        )
+
+    # -- cache ------------------------------------------------------------------------------
+    def _cache_path(self, url: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        return self.cache_dir / key[:2] / f"{key}.json"
+
+    def _cache_read(self, url: str) -> Any:
+        path = self._cache_path(url)
+        if not self.use_cache or path is None or not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # a damaged cache entry is refetched, never trusted
+        if not isinstance(entry, dict) or entry.get("url") != url or "body" not in entry:
+            return None
+        self.stats.cache_hits += 1
+        return entry["body"]
+
+    def _cache_write(self, url: str, content: bytes) -> None:
+        path = self._cache_path(url)
+        if path is None:
+            return
+        body = json.loads(content)
+        entry = {"url": url, "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "body": body}
+        write_json_atomic(path, entry)
+
+    # -- endpoints --------------------------------------------------------------------------
+    def properties(self, catalog: str, table_id: str) -> dict[str, Any]:
+        """`Properties`: one object. Checks that the service knows the table by exactly this id."""
+        url = self.url(catalog, table_id, "Properties")
+        data = self.get_json(url, what=f"tabel {table_id} (catalogus {catalog}), Properties")
+        if not isinstance(data, dict) or "value" in data and "Identifier" not in data:
+            raise ODataError(f"Onverwacht antwoord op {url}: Properties is geen enkel object.", url)
+        ident = data.get("Identifier")
+        if ident is not None and ident != table_id:
+            hint = " (alleen de hoofdletters verschillen)" if str(ident).lower() == table_id.lower() else ""
+            raise ODataError(
+                f"Tabel-id '{table_id}' in catalogus {catalog} komt niet overeen met wat CBS "
+                f"teruggeeft: '{ident}'{hint}. Tabel-id's zijn hoofdlettergevoelig; gebruik '{ident}'. "
+                f"URL: {url}",
+                url,
+            )
+        return data
+
+    def pages(self, url: str, *, what: str = "", first_number: int = 1) -> Iterator[Page]:
+        """Every page of a list endpoint, starting at `url`, following `@odata.nextLink`."""
+        number = first_number
+        seen: set[str] = set()
+        while url:
+            if url in seen:
+                raise ODataError(f"CBS stuurt een kringverwijzing in @odata.nextLink: {url}", url)
+            seen.add(url)
+            data = self.get_json(url, what=f"{what} pagina {number}".strip())
+            rows = data.get("value") if isinstance(data, dict) else None
+            if not isinstance(rows, list):
+                raise ODataError(f"Onverwacht antwoord op {what} pagina {number} ({url}): geen 'value'-lijst.", url)
+            nxt = data.get("@odata.nextLink")
+            next_url = urljoin(url, nxt) if nxt else None
+            yield Page(url, rows, next_url, number, data.get("@odata.context"), data.get("@odata.count"))
+            url = next_url or ""
+            number += 1
+
+    def list_endpoint(self, catalog: str, table_id: str, endpoint: str) -> dict[str, Any]:
+        """A whole list endpoint as `{"@odata.context": …, "value": [all rows]}`."""
+        rows: list[dict[str, Any]] = []
+        context = None
+        for page in self.pages(self.url(catalog, table_id, endpoint), what=f"tabel {table_id}, {endpoint}"):
+            context = context or page.context
+            rows.extend(page.rows)
+        out: dict[str, Any] = {}
+        if context:
+            out["@odata.context"] = context
+        out["value"] = rows
+        return out
+
+    def dimensions(self, catalog: str, table_id: str) -> list[dict[str, Any]]:
+        return self.list_endpoint(catalog, table_id, "Dimensions")["value"]
+
+    def measure_codes(self, catalog: str, table_id: str) -> list[dict[str, Any]]:
+        return self.list_endpoint(catalog, table_id, "MeasureCodes")["value"]
+
+    def dimension_codes(self, catalog: str, table_id: str, dimension: str) -> list[dict[str, Any]]:
+        return self.list_endpoint(catalog, table_id, f"{dimension}Codes")["value"]
+
+    def observations_url(
+        self, catalog: str, table_id: str, filter: str | None = None, select: list[str] | None = None
+    ) -> str:
+        params: dict[str, str] = {}
+        if filter:
+            params["$filter"] = " ".join(filter.split())
+        if select:
+            params["$select"] = ",".join(select)
+        return self.url(catalog, table_id, "Observations", params)
+
+    def observation_pages(
+        self,
+        catalog: str,
+        table_id: str,
+        filter: str | None = None,
+        select: list[str] | None = None,
+        *,
+        start_url: str | None = None,
+        first_number: int = 1,
+    ) -> Iterator[Page]:
+        """Observations page by page; `start_url` resumes at a saved `@odata.nextLink`."""
+        url = start_url or self.observations_url(catalog, table_id, filter, select)
+        return self.pages(url, what=f"tabel {table_id} (catalogus {catalog}), Observations", first_number=first_number)
+
+    def observations(
+        self, catalog: str, table_id: str, filter: str | None = None, select: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for page in self.observation_pages(catalog, table_id, filter, select):
+            rows.extend(page.rows)
+        return rows
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The error text an OData service puts in its body, shortened."""
+    try:
+        data = response.json()
+        err = data.get("error", data) if isinstance(data, dict) else data
+        msg = err.get("message", err) if isinstance(err, dict) else err
+        text = msg if isinstance(msg, str) else json.dumps(msg, ensure_ascii=False)
+    except ValueError:
+        text = response.text
+    text = " ".join(text.split())
+    return text[:300] or "(geen toelichting)"
+
+
+def write_json_atomic(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """Write JSON to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=indent)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,313 @@
+"""`sync`: fetch the catalogue's tables from the CBS OData v4 service into a local mirror.
+
+Every table lands in `<cache_dir>/<catalog>/<name>/` in exactly the layout of the bundle's
+`odata-v4/<id>/` mirror, so one importer reads both:
+
+    Properties.json        the Properties object as served
+    Dimensions.json        {"@odata.context": …, "value": [...]}
+    MeasureCodes.json      idem
+    <Dimension>Codes.json  one per dimension (RegioSCodes.json, PeriodenCodes.json, …)
+    Observations.json      {"@odata.context": …, "value": [all rows of all pages]}
+
+plus `_sync.json` (when, from where, with which filter, how many rows), which the mirror lacks.
+
+A table is built in `<name>.partial/` and renamed into place only when complete, so a sync that
+fails part-way never leaves half a table visible and loses nothing already synced. Resuming
+(the same call again) skips complete tables (unless `refresh`), reuses the metadata files already
+in a `.partial` folder and continues Observations at the `@odata.nextLink` of the last saved page.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrendstudieError
+from .catalog import Catalog, CatalogTable, load_catalog
+from .odata import ODataClient, write_json_atomic
+
+Progress = Callable[[str, int, "int | None"], None]
+
+PARTIAL_SUFFIX = ".partial"
+PAGES_DIR = "_pages"
+STATE_FILE = "_state.json"
+SYNC_FILE = "_sync.json"
+
+OK, SKIPPED, FAILED = "ok", "skipped", "failed"
+
+
+@dataclass
+class TableResult:
+    name: str
+    table_id: str
+    catalog: str
+    status: str  # "ok", "skipped" or "failed"
+    path: Path
+    rows: int | None = None
+    reason: str | None = None
+    resumed_pages: int = 0  # pages reused from an earlier, interrupted sync
+
+
+@dataclass
+class SyncReport:
+    tables: list[TableResult] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[TableResult]:
+        return [t for t in self.tables if t.status == status]
+
+    @property
+    def ok(self) -> list[TableResult]:
+        return self.by_status(OK)
+
+    @property
+    def skipped(self) -> list[TableResult]:
+        return self.by_status(SKIPPED)
+
+    @property
+    def failed(self) -> list[TableResult]:
+        return self.by_status(FAILED)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+    def __getitem__(self, name: str) -> TableResult:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def summary(self) -> str:
+        """A Dutch summary, one line per table."""
+        lines = []
+        for t in self.tables:
+            if t.status == OK:
+                extra = f", {t.resumed_pages} pagina's hervat" if t.resumed_pages else ""
+                lines.append(f"{t.name}: opgehaald ({t.rows} observaties{extra})")
+            elif t.status == SKIPPED:
+                lines.append(f"{t.name}: overgeslagen ({t.reason})")
+            else:
+                lines.append(f"{t.name}: MISLUKT: {t.reason}")
+        lines.append(
+            f"{len(self.ok)} opgehaald, {len(self.skipped)} overgeslagen, {len(self.failed)} mislukt."
+        )
+        return "\n".join(lines)
+
+
+def table_dir(cache_dir: str | Path, entry: CatalogTable) -> Path:
+    """Where a synced table lives: `<cache_dir>/<catalog>/<name>/`."""
+    return Path(cache_dir) / entry.catalog / entry.name
+
+
+def is_complete(path: Path) -> bool:
+    return (path / SYNC_FILE).is_file() and (path / "Observations.json").is_file()
+
+
+def sync(
+    catalog: Catalog | str | Path | None,
+    base_url: str | None,
+    cache_dir: str | Path,
+    tables: list[str] | None = None,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    client: ODataClient | None = None,
+) -> SyncReport:
+    """Fetch every (selected) catalogue table into `cache_dir`. Never raises for one table's
+    failure: the report says which tables failed and why. Unknown names in `tables` raise."""
+    if not isinstance(catalog, Catalog):
+        catalog = load_catalog(catalog)
+    entries = catalog.select(tables)
+    cache_dir = Path(cache_dir)
+    own_client = client is None
+    if client is None:
+        client = ODataClient(base_url)
+    report = SyncReport()
+    try:
+        for entry in entries:
+            report.tables.append(_sync_table(client, entry, cache_dir, refresh, progress))
+    finally:
+        if own_client:
+            client.close()
+    return report
+
+
+def _sync_table(
+    client: ODataClient, entry: CatalogTable, cache_dir: Path, refresh: bool, progress: Progress | None
+) -> TableResult:
+    final = table_dir(cache_dir, entry)
+    result = TableResult(entry.name, entry.id, entry.catalog, FAILED, final)
+    if is_complete(final) and not refresh:
+        result.status = SKIPPED
+        result.reason = "al aanwezig; gebruik refresh om opnieuw op te halen"
+        try:
+            result.rows = json.loads((final / SYNC_FILE).read_text(encoding="utf-8")).get("rows")
+        except (OSError, ValueError):
+            pass
+        return result
+    partial = final.with_name(final.name + PARTIAL_SUFFIX)
+    try:
+        done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
+        if isinstance(done, dict) and all(done.get(k) == v for k, v in _state_for(client, entry).items()):
+            rows, resumed = int(done.get("rows") or 0), int(done.get("pages") or 0)  # fetched, not yet renamed
+        else:
+            rows, resumed = _fetch_into(client, entry, partial, refresh, progress)
+        _publish(partial, final)
+    except TrendstudieError as exc:
+        result.reason = str(exc)
+        return result
+    except OSError as exc:
+        result.reason = f"schrijven in {partial} mislukt: {exc}"
+        return result
+    result.status = OK
+    result.rows = rows
+    result.resumed_pages = resumed
+    return result
+
+
+def _state_for(client: ODataClient, entry: CatalogTable) -> dict[str, Any]:
+    return {
+        "base_url": client.base_url,
+        "catalog": entry.catalog,
+        "table_id": entry.id,
+        "filter": entry.filter,
+        "select": entry.select,
+    }
+
+
+def _fetch_into(
+    client: ODataClient, entry: CatalogTable, partial: Path, refresh: bool, progress: Progress | None
+) -> tuple[int, int]:
+    """Fill `partial` with a complete table; returns (observation rows, pages reused)."""
+    state = _state_for(client, entry)
+    if partial.exists():
+        old_state = _read_json(partial / STATE_FILE)
+        if refresh or old_state != state:
+            shutil.rmtree(partial)  # other filter, other server, or a deliberate refresh: start over
+    partial.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(partial / STATE_FILE, state)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    cat, tid = entry.catalog, entry.id
+
+    # Metadata: each file is written atomically, so one that exists is complete and is reused.
+    props_path = partial / "Properties.json"
+    properties = _read_json(props_path)
+    if not isinstance(properties, dict):
+        properties = client.properties(cat, tid)
+        write_json_atomic(props_path, properties)
+    dims_doc = _metadata(client, partial, cat, tid, "Dimensions")
+    _metadata(client, partial, cat, tid, "MeasureCodes")
+    for dim in dims_doc.get("value", []):
+        ident = dim.get("Identifier")
+        if ident and dim.get("ContainsCodes", True):
+            _metadata(client, partial, cat, tid, f"{ident}Codes")
+
+    # Observations, page by page; each saved page records where the next one is.
+    pages_dir = partial / PAGES_DIR
+    pages_dir.mkdir(exist_ok=True)
+    saved = sorted(pages_dir.glob("*.json"))
+    rows_done = 0
+    context = None
+    next_url: str | None = None
+    resumed = 0
+    for path in saved:
+        page = _read_json(path)
+        if not isinstance(page, dict) or not isinstance(page.get("value"), list):
+            raise TrendstudieError(f"Beschadigde opgeslagen pagina {path}; verwijder {partial} en synchroniseer opnieuw.")
+        rows_done += len(page["value"])
+        context = context or page.get("context")
+        next_url = page.get("next")
+        resumed += 1
+    total = _total(properties, entry)
+    if progress and resumed:
+        progress(entry.name, rows_done, total)
+    if not saved or next_url:
+        for page in client.observation_pages(
+            cat, tid, entry.filter, entry.select, start_url=next_url, first_number=len(saved) + 1
+        ):
+            write_json_atomic(
+                pages_dir / f"{page.number:06d}.json",
+                {"url": page.url, "next": page.next_url, "context": page.context, "value": page.rows},
+            )
+            context = context or page.context
+            rows_done += len(page.rows)
+            if page.count is not None:
+                total = page.count
+            if progress:
+                progress(entry.name, rows_done, total)
+
+    # Assemble Observations.json from the saved pages, in order.
+    all_rows: list[dict[str, Any]] = []
+    for path in sorted(pages_dir.glob("*.json")):
+        all_rows.extend(_read_json(path)["value"])
+    if not all_rows:
+        raise TrendstudieError(
+            f"Tabel {tid} (catalogus {cat}) gaf 0 observaties met filter {entry.filter!r} "
+            f"({client.observations_url(cat, tid, entry.filter, entry.select)}). Controleer het filter "
+            "en de hoofdletters van het tabel-id."
+        )
+    doc: dict[str, Any] = {}
+    if context:
+        doc["@odata.context"] = context
+    doc["value"] = all_rows
+    write_json_atomic(partial / "Observations.json", doc)
+    write_json_atomic(
+        partial / SYNC_FILE,
+        {
+            **state,
+            "name": entry.name,
+            "title": entry.title,
+            "url": client.observations_url(cat, tid, entry.filter, entry.select),
+            "started_at": started,
+            "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "rows": len(all_rows),
+            "pages": len(list(pages_dir.glob("*.json"))),
+            "modified": properties.get("Modified"),
+        },
+        indent=1,
+    )
+    shutil.rmtree(pages_dir)
+    (partial / STATE_FILE).unlink()
+    return len(all_rows), resumed
+
+
+def _metadata(client: ODataClient, partial: Path, catalog: str, table_id: str, endpoint: str) -> dict[str, Any]:
+    path = partial / f"{endpoint}.json"
+    doc = _read_json(path)
+    if isinstance(doc, dict) and isinstance(doc.get("value"), list):
+        return doc
+    doc = client.list_endpoint(catalog, table_id, endpoint)
+    write_json_atomic(path, doc)
+    return doc
+
+
+def _total(properties: dict[str, Any], entry: CatalogTable) -> int | None:
+    """The number of rows to expect, when known: only without a filter (ObservationCount)."""
+    if entry.filter:
+        return None
+    count = properties.get("ObservationCount")
+    return count if isinstance(count, int) else None
+
+
+def _publish(partial: Path, final: Path) -> None:
+    """Swap the complete `partial` into place; an older copy is removed only afterwards."""
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    partial.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
