@@ -545,7 +545,6 @@ _USER_KEYS = {
     "groep": "id",
     "titel": "title",
     "title": "title",
-    "naam": "title",
     "beschrijving": "description",
     "description": "description",
     "peildatum": "peildatum",
@@ -721,6 +720,7 @@ def _csv_drafts(path: Path, text: str) -> list[_Draft]:
     drafts: dict[str, _Draft] = {}
     seen: dict[str, int] = {}
     columns: dict[str, int] | None = None
+    width = 0
     try:
         for row in reader:
             line = reader.line_num
@@ -728,7 +728,10 @@ def _csv_drafts(path: Path, text: str) -> list[_Draft]:
                 continue
             if columns is None:
                 columns = {}
+                width = len(row)
                 for i, cell in enumerate(row):
+                    if not cell.strip():
+                        continue  # an empty header cell (a trailing separator from a spreadsheet)
                     name = _CSV_COLUMNS.get(cell.strip().lower())
                     if name is None:
                         raise InputError(
@@ -737,13 +740,15 @@ def _csv_drafts(path: Path, text: str) -> list[_Draft]:
                     if name in columns:
                         raise InputError(path, f"kolom {cell.strip()!r} staat twee keer in de kop", line=line, column=i + 1)
                     columns[name] = i
-                missing = [c for c, label in (("id", "groep"), ("member", "lid")) if c not in columns]
+                missing = [label for key, label in (("id", "'groep'"), ("member", "'lid'")) if key not in columns]
                 if missing:
-                    raise InputError(path, "de kop mist de kolom(men) " + " en ".join(
-                        {"id": "'groep'", "member": "'lid'"}[m] for m in missing), line=line)
+                    raise InputError(path, "de kop mist de kolom " + " en ".join(missing), line=line)
                 continue
-            if len(row) != len(columns):
-                raise InputError(path, f"verwacht {len(columns)} kolommen, vond er {len(row)}", line=line)
+            if len(row) != width:
+                raise InputError(path, f"verwacht {width} kolommen (zoals in de kop), vond er {len(row)}", line=line)
+            extra = [i for i, cell in enumerate(row) if cell.strip() and i not in columns.values()]
+            if extra:
+                raise InputError(path, "waarde in een kolom zonder kopnaam", line=line, column=extra[0] + 1)
             gid_text = row[columns["id"]].strip()
             key = gid_text.lower()
             if key not in drafts:
