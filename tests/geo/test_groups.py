@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import tempfile
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trendstudie.errors import InputError, TrendstudieError
@@ -386,14 +385,16 @@ def mangled(draw: st.DrawFn) -> tuple[str, bytes]:
     return suffix, data
 
 
-_HYPO_DIR = Path(tempfile.mkdtemp(prefix="trendstudie-groups-"))
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mangled")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(mangled())
-def test_mangled_user_files_give_only_input_errors(registry: RegionRegistry, case: tuple[str, bytes]) -> None:
+def test_mangled_user_files_give_only_input_errors(registry: RegionRegistry, scratch: Path, case: tuple[str, bytes]) -> None:
     suffix, data = case
-    path = _HYPO_DIR / f"groepen{suffix}"
+    path = scratch / f"groepen{suffix}"
     path.write_bytes(data)
     try:
         groups = G.load_user_groups(path, registry)
