@@ -252,6 +252,9 @@ def test_all_groups(registry: RegionRegistry, population: dict, tmp_path: Path) 
     assert {"G4", "G40", "M50", "PV20", "PV31", "GK8", "NL01", "buren"} <= set(ids)
     kinds = Counter(g.kind for g in groups)
     assert kinds["netwerk"] == 3 and kinds["provincie"] == 12 and kinds["nederland"] == 1 and kinds["eigen"] == 1
+    dijk_en_waard = [g.id for g in G.groups_for("GM1980", groups)]
+    assert dijk_en_waard[0] == "M50" and "PV27" in dijk_en_waard and "NL01" in dijk_en_waard
+    assert not any(g.kind == "eigen" for g in G.groups_for("GM1980", groups))
     with pytest.raises(TrendstudieError, match="GM0398"):
         G.all_groups(registry, {**pops, "GM0398": 59_000}, date(2025, 1, 1))
 

@@ -835,6 +835,11 @@ def all_groups(
     return groups
 
 
+def groups_for(code: str, groups: Iterable[Group]) -> list[Group]:
+    """The groups a gemeente (current GM code) belongs to, in the order given."""
+    return [g for g in groups if code in g.members]
+
+
 __all__ = [
     "GROUPS_FILE",
     "Group",
@@ -842,6 +847,7 @@ __all__ = [
     "all_groups",
     "carry_forward",
     "dutch_date",
+    "groups_for",
     "load_spec",
     "load_user_groups",
     "nederland_group",
