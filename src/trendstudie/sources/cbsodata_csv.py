@@ -134,7 +134,7 @@ def read_v3_csv(
             f"{source}: {len(skipped)} kolom(men) met een herhaalde sleutel zonder koppeling overgeslagen: "
             + ", ".join(skipped)
         )
-    if not measure_cols:
+    if not refs:
         raise InputError(path, "geen onderwerpkolommen (sleutels als TotaleBevolking_1) gevonden", line=header_line)
 
     dimensions: dict[str, dict[str, str]] = {header[i]: {} for i in dim_cols}

@@ -83,7 +83,7 @@ def parse_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[st
         for row in reader:
             rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise InputError(path, f"ongeldige CSV: {exc}", line=reader.line_num + 1) from None
+        raise InputError(path, f"ongeldige CSV: {exc}", line=max(reader.line_num, 1)) from None
     return rows
 
 
