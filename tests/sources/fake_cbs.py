@@ -215,6 +215,7 @@ class FakeCBS:
         self.wrong_case = wrong_case
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
+        self._results: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -325,15 +326,21 @@ class FakeCBS:
             rows = [] if empty else list(doc.get("value", []))
             body = {"@odata.context": doc.get("@odata.context", f"{self.base_url}/{catalog}/{table_id}/$metadata#{endpoint}")}
             if endpoint == "Observations":
-                try:
-                    if query.get("$filter"):
-                        pred = compile_filter(query["$filter"])
-                        rows = [r for r in rows if pred(r)]
-                except FilterError as exc:
-                    return self._send(h, 400, {"error": {"code": "400", "message": f"Invalid $filter: {exc}"}}, segments, query)
-                if query.get("$select"):
-                    keep = [c.strip() for c in query["$select"].split(",")]
-                    rows = [{k: r[k] for k in keep if k in r} for r in rows]
+                key = (catalog, table_id, empty, query.get("$filter"), query.get("$select"))
+                cached = self._results.get(key)
+                if cached is None:
+                    try:
+                        if query.get("$filter"):
+                            pred = compile_filter(query["$filter"])
+                            rows = [r for r in rows if pred(r)]
+                    except FilterError as exc:
+                        return self._send(h, 400, {"error": {"code": "400", "message": f"Invalid $filter: {exc}"}}, segments, query)
+                    if query.get("$select"):
+                        keep = [c.strip() for c in query["$select"].split(",")]
+                        rows = [{k: r[k] for k in keep if k in r} for r in rows]
+                    self._results[key] = rows  # later pages of the same query are cheap
+                else:
+                    rows = cached
                 if self.page_size:
                     skip = int(query.get("$skip", "0"))
                     chunk = rows[skip : skip + self.page_size]
