@@ -199,3 +199,34 @@ def test_svg_paths_stay_on_the_canvas(rings):
         nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", d)]
         assert all(-0.05 <= x <= 300.05 for x in nums[0::2])
         assert all(-0.05 <= y <= svg.height + 0.05 for y in nums[1::2])
+
+
+@settings(max_examples=120, deadline=None)
+@given(which=st.sampled_from(["map", "attributes"]),
+       edits=st.lists(st.tuples(st.integers(0, 100_000), st.integers(0, 3),
+                                st.sampled_from([b"", b",", b'"', b"\n", b"]", b"[", b"{", b"}", b"x", b"9",
+                                                 b"\xff", b"-", b"null", b"GM0363", b"1e999", b"NaN"])),
+                      min_size=1, max_size=4))
+def test_mangled_map_files_give_result_or_input_error(bundle, which, edits):
+    import tempfile
+
+    if which == "map":
+        features = json.loads((bundle / MAP2024).read_text(encoding="utf-8"))["features"][:2]
+        data = bytearray(json.dumps({"type": "FeatureCollection", "features": features}).encode())
+    else:
+        data = bytearray(b"".join((bundle / ATTR2014).read_bytes().splitlines(keepends=True)[:3]))
+    for position, length, insert in edits:
+        position %= len(data) + 1
+        data[position:position + length] = insert
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input"
+        path.write_bytes(bytes(data))
+        try:
+            if which == "map":
+                result = shapes.load_boundaries(path)
+                shapes.svg_paths(result)
+            else:
+                result = shapes.read_attributes_2014(path)
+                assert all(o.value is None or math.isfinite(o.value) for o in result.observations)
+        except InputError as exc:
+            assert exc.path == str(path)

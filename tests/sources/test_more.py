@@ -410,3 +410,11 @@ def test_read_all_on_a_partial_bundle_warns(tmp_path, bundle, registry):
     assert {o.table_id for o in imported.observations} == {"CBSRDW_AUTOBEZIT"}
     assert all(o.source == more.AUTOBEZIT for o in imported.observations)
     assert sum("ontbreekt in de bundel" in w for w in imported.warnings) == 11
+
+
+def test_numbers_out_of_range_are_refused(tmp_path):
+    path = tmp_path / "kwb.csv"
+    path.write_text(HEADER_2019 + "Appingedam,GM0003,1e999,1,0,1,0,0,0,0,1,0,0,0\r\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        kwb.read_kwb_2019(path)
+    assert (err.value.line, err.value.column) == (2, "population")

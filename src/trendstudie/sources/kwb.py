@@ -34,6 +34,7 @@ Three shapes:
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -421,7 +422,7 @@ def _v3_value(value, path: str | Path, code: str, key: str) -> tuple[float | Non
         cell = value.strip()
         if cell in (".", ""):
             return None, "onbekend ('.')" if cell == "." else "leeg in de bron"
-        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", cell):
+        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", cell) and math.isfinite(float(cell)):
             return float(cell), None
     raise InputError(path, f"{code}: {key} is geen getal: {value!r}", column=key)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from datetime import date
 from pathlib import Path
@@ -94,7 +95,10 @@ def parse_number(
         cell = cell.replace(",", ".")
     if not _NUMBER.match(cell):
         raise InputError(path, f"geen getal: {text!r}", line=line, column=column)
-    return float(cell)
+    value = float(cell)
+    if not math.isfinite(value):
+        raise InputError(path, f"getal buiten bereik: {text!r}", line=line, column=column)
+    return value
 
 
 def source_name(path: str | Path, root: str | Path | None) -> str:
