@@ -167,6 +167,18 @@ def test_one_measure_across_statline_and_v3_files(bundle, index):
     ijh = {(r[1].strip(), r[2]): r for r in rows_of(bundle / IJH, ";")[1:]}
     assert get(index, "70072ned", "TotaleBevolking", "PV20", "1995JJ00", IJH).value == int(ijh[("PV20", "1995JJ00")][3])
     assert get(index, "70072ned", "GemiddeldAantalInwoners", "PV20", "1995JJ00", IJH).value == 558054.0
+    # a repeated stem mapped by occurrence: the second TotaleOppervlakte is the area in km²
+    assert get(index, "70072ned", "TotaleOppervlakte", "GM0363", "2015JJ00", RUBEN).value == 219.49
+
+
+def test_declared_and_undeclared_v3_metadata(imported):
+    meta = next(t for t in imported.tables if t.table_id == "70072ned").measures
+    assert (meta["TotaleOppervlakte"].unit, meta["TotaleOppervlakte"].aggregation) == ("km²", "sum")
+    # averages over inhabitants, although counted in "aantal": never summed over gemeenten
+    assert meta["AantalRestaurantsBinnen3Km"].aggregation == "mean"
+    assert (meta["GemiddeldeWoningwaarde"].aggregation, meta["GemiddeldeWoningwaarde"].basis) == ("mean", "woningen")
+    # a v3 column nobody identified keeps an empty unit and aggregation: not guessed
+    assert (meta["Rundvee"].unit, meta["Rundvee"].aggregation) == ("", "")
 
 
 # --- v3 UntypedDataSet exports --------------------------------------------------------------
@@ -259,6 +271,24 @@ def test_every_listed_file_contributes(imported):
     assert sources == {f.path for f in load_spec().files}
     for t in imported.tables:
         assert all(m.aggregation in ("sum", "mean", "") for m in t.measures.values())
+
+
+def test_spec_is_validated(tmp_path):
+    good = "tables:\n  t1:\n    title: T\n    statline: {A: X}\n    measures: {X: {title: X, unit: aantal}}\n"
+    files = "files:\n  - {path: a.csv, reader: statline_csv, table: t1}\n"
+    (tmp_path / "ok.yaml").write_text(good + files)
+    assert load_spec(tmp_path / "ok.yaml").tables["t1"].measures["X"].meta().aggregation == "sum"
+    bad = {
+        "undeclared.yaml": good.replace("{A: X}", "{A: Y}") + files,
+        "table.yaml": good + files.replace("table: t1", "table: t2"),
+        "reader.yaml": good + files.replace("statline_csv", "excel"),
+        "syntax.yaml": good + files + "  - [\n",
+    }
+    for name, text in bad.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(InputError) as exc:
+            load_spec(tmp_path / name)
+        assert name in str(exc.value)
 
 
 # --- malformed input: errors name file, line and column --------------------------------------

@@ -20,14 +20,14 @@ must be mapped explicitly (see `exports.yaml`); unmapped repeated stems are skip
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
 from pathlib import Path
 
 from ..errors import InputError
 from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, is_region, period_year
-from .statline_csv import parse_rows, read_text
+from .statline_csv import exists_in, parse_rows, read_text
 
 _TOPIC = re.compile(r"^(?P<stem>[A-Za-z][A-Za-z0-9_]*?)_(?P<pos>\d+)$")
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
@@ -165,18 +165,17 @@ def read_v3_csv(
             if raw == "" or (untyped and raw == "."):
                 reason = ("onmogelijk" if raw == "" else "onbekend") if untyped else "leeg"
                 cells.append((mid, None, reason))
-            elif _NUMBER.fullmatch(raw):
+            elif _NUMBER.fullmatch(raw) and math.isfinite(float(raw)):
                 cells.append((mid, float(raw), None))
             else:
                 raise InputError(path, f"geen getal: {row[i]!r}", line, header[i])
         if registry is not None:
             region = registry.regions.get(code)
-            day = date(period_year(period), 1, 1)
             has_value = any(v is not None for _, v, _ in cells)
             if region is None:
                 if has_value and code not in unknown:
                     unknown.append(code)
-            elif not region.valid_on(day):
+            elif not exists_in(region, period_year(period)):
                 if not has_value:
                     dropped += 1
                     continue

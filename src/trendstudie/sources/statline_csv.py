@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -133,6 +134,14 @@ def parse_period(label: str) -> tuple[str, str | None] | None:
     return None
 
 
+def exists_in(region, year: int) -> bool:
+    """Whether a region existed at some time during `year`. CBS publishes a year's figures for
+    a gemeente that got its code during that year (a mid-year rename such as Bergeijk,
+    25 September 1998) under the new code, so 1 January alone would be too strict."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    return (region.valid_from is None or region.valid_from < end) and (region.valid_to is None or region.valid_to > start)
+
+
 def _norm_header(text: str) -> str:
     return " ".join(text.replace("\ufeff", "").split()).lower()
 
@@ -161,7 +170,9 @@ class _Parser:
         other = "." if self.decimal == "," else ","
         candidate = text.replace(self.decimal, ".") if other not in text else None
         if candidate is not None and re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", candidate):
-            return float(candidate), None
+            value = float(candidate)
+            if math.isfinite(value):
+                return value, None
         sep = "komma" if self.decimal == "," else "punt"
         raise InputError(
             self.path, f"geen getal: {raw!r} (verwacht een getal met decimale {sep}, '.', 'x' of leeg)", line, column
@@ -358,8 +369,7 @@ def _resolve(path: Path, source: str, table_id: str, registry, cells: list[_Cell
                 dropped += 1
                 continue
             region = registry.regions.get(code)
-            valid = region is None or region.valid_on(date(year, 1, 1))
-            if not valid:
+            if region is not None and not exists_in(region, year):
                 if c.value is None:
                     dropped += 1
                     continue
@@ -390,7 +400,7 @@ def _resolve(path: Path, source: str, table_id: str, registry, cells: list[_Cell
         )
     if not_valid:
         out.warnings.append(
-            f"{source}: waarden voor een gemeente in een jaar waarin zij volgens RegioSCodes niet bestond: "
+            f"{source}: waarden voor een regio in een jaar waarin zij volgens RegioSCodes niet bestond: "
             f"{'; '.join(not_valid[:10])}" + (" …" if len(not_valid) > 10 else "")
         )
     return result
