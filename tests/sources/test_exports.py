@@ -337,6 +337,13 @@ def test_statline_structure_errors(tmp_path, registry):
         assert (exc.value.line, exc.value.column) == (line, column), text
 
 
+def test_two_names_for_one_gemeente_is_an_error(tmp_path, registry):
+    text = "Regio's;Perioden;Totale bevolking (aantal)\n's-Gravenhage;2020;545838\nDen Haag;2020;545838\n"
+    with pytest.raises(InputError) as exc:
+        statline(tmp_path, registry, text)
+    assert exc.value.line == 3 and "GM0518" in str(exc.value)
+
+
 def test_not_utf8_names_the_line(tmp_path, registry):
     path = tmp_path / "latin1.csv"
     path.write_bytes("Regio's;Perioden;Totale bevolking (aantal)\nFryslân;2020;1\n".encode("latin-1"))
@@ -352,6 +359,7 @@ def test_untyped_errors_name_line_and_column(tmp_path, registry):
         head + '"0";"GM0363    ";"2015";"1"\n': (2, "Perioden"),
         head + '"0";"GM0363    ";"2015JJ00";"8,5"\n': (2, "TotaleBevolking_1"),
         head + '"0";"GM0363    ";"2015JJ00"\n': (2, None),
+        head + '"0";"GM0363    ";"2015JJ00";"1"\n"1";"GM0363";"2015JJ00";"2"\n': (3, None),
         '"ID";"Perioden";"TotaleBevolking_1"\n': (1, None),
     }
     for text, (line, column) in cases.items():
@@ -419,8 +427,19 @@ def test_property_seeds_are_valid(tmp_path, registry):
     assert counts == [4, 3, 2]
 
 
+_TOKENS = list(";,\"\n\r .*x-0123456789") + [
+    "Regio's", "Perioden", "Onderwerp", "RegioS", "Zwolle", "Bron: CBS", "2020", "GM0363", "2015JJ00",
+    "TotaleBevolking_1", "Totale bevolking (aantal)", "ID", "Sex", " Label", "Nederland", "Groningen", "\ufeff",
+]
+
+
 @st.composite
 def mangled(draw):
+    kind = draw(st.sampled_from(["seed", "seed", "bytes", "tokens"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=200))
+    if kind == "tokens":
+        return "".join(draw(st.lists(st.sampled_from(_TOKENS), max_size=60))).encode("utf-8")
     seed = draw(st.sampled_from([_SEED_STATLINE, _SEED_WIDE, _SEED_UNTYPED]))
     ops = draw(st.lists(st.tuples(st.sampled_from(["cut", "insert", "delete", "swap_sep", "bytes"]),
                                   st.integers(0, 10_000), st.text(max_size=6)), max_size=4))
@@ -440,7 +459,7 @@ def mangled(draw):
     return data
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=mangled())
 def test_mangled_csv_gives_imported_or_input_error(tmp_path, registry, data):
     path = tmp_path / "mangled.csv"

@@ -139,6 +139,7 @@ def read_v3_csv(
 
     dimensions: dict[str, dict[str, str]] = {header[i]: {} for i in dim_cols}
     dropped = 0
+    seen: dict[tuple[str, str, str], int] = {}
     not_valid: list[str] = []
     unknown: list[str] = []
     for line, row in rows[1:]:
@@ -159,6 +160,9 @@ def read_v3_csv(
             if header[i] in labels:
                 dimensions[header[i]].setdefault(value, row[labels[header[i]]].strip())
         key = dims_key(dims)
+        if (code, period, key) in seen:
+            raise InputError(path, f"dubbele rij voor {code} {period} {key} (ook op regel {seen[(code, period, key)]})", line)
+        seen[(code, period, key)] = line
         cells = []
         for i, mid in measure_cols.items():
             raw = row[i].strip()

@@ -343,6 +343,7 @@ def _resolve(path: Path, source: str, table_id: str, registry, cells: list[_Cell
     not_valid: list[str] = []
     dropped = 0
     result: list[Observation] = []
+    seen: dict[tuple[str, str, str], tuple[int, str]] = {}
     for name, group in by_name.items():
         if all(c.value is None for c in group):
             try:
@@ -376,6 +377,14 @@ def _resolve(path: Path, source: str, table_id: str, registry, cells: list[_Cell
                 label = f"{name} ({code}) {year}"
                 if label not in not_valid:
                     not_valid.append(label)
+            key = (code, c.period, c.measure)
+            if key in seen:
+                line, other = seen[key]
+                raise InputError(
+                    path, f"dubbele waarde voor {code} {c.period} {c.measure} ({other!r} op regel {line} en {name!r})",
+                    c.line, c.column,
+                )
+            seen[key] = (c.line, name)
             result.append(
                 Observation(
                     table_id=table_id,
