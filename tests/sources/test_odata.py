@@ -252,3 +252,38 @@ def test_default_base_url_comes_from_settings(monkeypatch):
     monkeypatch.delenv("TRENDSTUDIE_CBS_URL")
     with ODataClient() as client:
         assert client.base_url == "https://datasets.cbs.nl/odata/v1"
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
+
+from trendstudie.sources.odata import squash_filter  # noqa: E402
+
+_literal = st.text(alphabet=st.sampled_from(list("GMPV0123 &#%+?=/é'")), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(code=_literal, gap=st.text(alphabet=" \n\t", min_size=1, max_size=4))
+def test_filters_reach_the_server_unchanged(code: str, gap: str):
+    """Any literal (spaces, quotes, &, #, %, +) survives URL encoding; whitespace between tokens
+    is squashed, whitespace inside literals is kept."""
+    escaped = code.replace("'", "''")
+    flt = f"RegioS{gap}eq{gap}'{escaped}'{gap}and{gap}startswith(Perioden,'20')"
+    client = ODataClient("http://127.0.0.1:9/odata/v1")
+    try:
+        url = client.observations_url("CBS", "03759ned", flt, ["RegioS", "Value"])
+    finally:
+        client.close()
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query["$filter"] == f"RegioS eq '{escaped}' and startswith(Perioden,'20')"
+    assert query["$select"] == "RegioS,Value"
+    keep = compile_filter(query["$filter"])  # and the service reads back the very literal
+    assert keep({"RegioS": code, "Perioden": "2020JJ00"})
+    assert not keep({"RegioS": code + "x", "Perioden": "2020JJ00"})
+    assert not keep({"RegioS": code, "Perioden": "1999JJ00"})
+
+
+def test_squash_keeps_padded_codes():
+    assert squash_filter("  RegioS   eq\n 'GM0363    '  and x eq 'a''  b' ") == "RegioS eq 'GM0363    ' and x eq 'a''  b'"

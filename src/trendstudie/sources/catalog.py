@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, TrendstudieError
+from .odata import squash_filter
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
 
@@ -60,7 +61,7 @@ class CatalogTable(BaseModel):
     def _filter_shape(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        v = " ".join(v.split())
+        v = squash_filter(v)
         if v.count("(") != v.count(")"):
             raise ValueError(f"haakjes in $filter sluiten niet: {v}")
         if v.count("'") % 2:

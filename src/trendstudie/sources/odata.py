@@ -311,7 +311,7 @@ class ODataClient:
     ) -> str:
         params: dict[str, str] = {}
         if filter:
-            params["$filter"] = " ".join(filter.split())
+            params["$filter"] = squash_filter(filter)
         if select:
             params["$select"] = ",".join(select)
         return self.url(catalog, table_id, "Observations", params)
@@ -339,6 +339,25 @@ class ODataClient:
         return rows
 
 
+def squash_filter(text: str) -> str:
+    """Collapse runs of whitespace (YAML folding, indentation) outside string literals only:
+    a literal such as 'GM0363    ' keeps its spaces. `''` (an escaped quote) toggles twice."""
+    out: list[str] = []
+    in_quote = False
+    pending_space = False
+    for ch in text:
+        if ch == "'":
+            in_quote = not in_quote
+        elif not in_quote and ch.isspace():
+            pending_space = True
+            continue
+        if pending_space and out:
+            out.append(" ")
+        pending_space = False
+        out.append(ch)
+    return "".join(out)
+
+
 def _server_message(response: httpx.Response) -> str:
     """The error text an OData service puts in its body, shortened."""
     try:
@@ -358,7 +377,7 @@ def write_json_atomic(path: Path, data: Any, *, indent: int | None = None) -> No
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=indent)
+            fh.write(json.dumps(data, ensure_ascii=False, indent=indent))  # dumps uses the C encoder
         os.replace(tmp, path)
     except BaseException:
         try:
