@@ -337,6 +337,18 @@ def test_statline_structure_errors(tmp_path, registry):
         assert (exc.value.line, exc.value.column) == (line, column), text
 
 
+def test_wide_spreadsheet_footer_and_header_errors(tmp_path, registry):
+    text = ("Regio's,Onderwerp,2023,2024*\r\nZwolle,Totale bevolking,130000,133830\r\n"
+            "\"Bron: CBS, Kadaster\",,,\r\nNog een regel,,,\r\n")
+    out = statline(tmp_path, registry, text)
+    assert {(o.period, o.status, o.value) for o in out.observations} == {("2023JJ00", None, 130000.0),
+                                                                          ("2024JJ00", "Voorlopig", 133830.0)}
+    assert any("na de bronregel (regel 3)" in w for w in out.warnings)
+    with pytest.raises(InputError) as exc:
+        statline(tmp_path, registry, "Regio's,Onderwerp,2023,Totaal\r\nZwolle,Totale bevolking,1,2\r\n")
+    assert (exc.value.line, exc.value.column) == (1, "Totaal")
+
+
 def test_two_names_for_one_gemeente_is_an_error(tmp_path, registry):
     text = "Regio's;Perioden;Totale bevolking (aantal)\n's-Gravenhage;2020;545838\nDen Haag;2020;545838\n"
     with pytest.raises(InputError) as exc:

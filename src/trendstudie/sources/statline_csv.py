@@ -221,7 +221,8 @@ def read_statline_csv(
     if len(period_cols) > 1 or len(topic_cols) > 1:
         raise InputError(path, "meer dan één kolom Perioden of Onderwerp", line=header_line)
 
-    # columns: index → (measure id | None, period | None, status, header)
+    # value columns: index → (measure id, or None in a wide file where the row's Onderwerp says;
+    #                         (period, status) in a wide file, or None where the row's Perioden says)
     meta: dict[str, MeasureMeta] = {}
     skipped: list[str] = []
     value_cols: dict[int, tuple[str | None, tuple[str, str | None] | None]] = {}
@@ -232,7 +233,9 @@ def read_statline_csv(
                 continue
             per = parse_period(h)
             if per is None:
-                raise InputError(path, f"kolomkop {h!r} is geen periode (bestand zonder kolom Perioden)", header_line, i + 1)
+                raise InputError(
+                    path, f"kolomkop {h!r} is geen periode (bestand zonder kolom Perioden)", header_line, h or i + 1
+                )
             value_cols[i] = (None, per)
         if not topic_cols and topic is None:
             raise InputError(path, "breed bestand zonder kolom Onderwerp: geef het onderwerp op", line=header_line)
@@ -249,10 +252,14 @@ def read_statline_csv(
         raise InputError(path, "geen kolommen met waarden gevonden", line=header_line)
 
     cells: list[_Cell] = []
-    footer_seen = False
+    footer_line = None
+    after_footer = 0
     for line, row in rows[1:]:
-        if footer_seen or _is_footer(row):
-            footer_seen = True
+        if footer_line is None and _is_footer(row):
+            footer_line = line
+            continue
+        if footer_line is not None:
+            after_footer += 1
             continue
         if len(row) != len(header):
             raise InputError(path, f"verwacht {len(header)} velden, gevonden {len(row)}", line=line)
@@ -276,6 +283,8 @@ def read_statline_csv(
             code, status = col_per or per
             cells.append(_Cell(line, header[i], name, code, status, m_id, value, reason))
 
+    if after_footer:
+        out.warnings.append(f"{source}: {after_footer} regel(s) na de bronregel (regel {footer_line}) genegeerd")
     if skipped:
         out.warnings.append(
             f"{source}: {len(skipped)} kolom(men)/onderwerp(en) zonder koppeling aan een maatstaf overgeslagen: "
