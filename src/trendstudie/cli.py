@@ -13,7 +13,6 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import store
 from .config import settings
@@ -113,13 +112,14 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
     if not events:
         out.print("Geen herindelingen of grenswijzigingen sinds 1988.")
         return
-    table = Table(title=f"Geschiedenis van {name}", show_lines=False)
-    for col in ("datum", "soort", "van", "naar", "inwoners", "woningen", "hectare"):
-        table.add_column(col, justify="right" if col in ("inwoners", "woningen", "hectare") else "left")
+    out.print(f"Geschiedenis van {name} sinds 1988:")
     for d, kind_, fc, fn, tc, tn, inh, dw, ha in events:
-        table.add_row(_fmt_date(d), kind_, f"{fn} ({fc})", f"{tn} ({tc})", _fmt_int(inh), _fmt_int(dw),
-                      _fmt_int(ha) if ha is not None else "–")
-    out.print(table)
+        amounts = [f"{_fmt_int(inh)} inwoners" if inh is not None else None,
+                   f"{_fmt_int(dw)} woningen" if dw is not None else None,
+                   f"{_fmt_int(ha)} ha" if ha is not None else None]
+        detail = ", ".join(a for a in amounts if a)
+        out.print(f"  {_fmt_date(d)}: {kind_} van {fn} ({fc}) naar {tn} ({tc})" + (f": {detail}" if detail else ""),
+                  highlight=False, soft_wrap=True)
 
 
 def _format_value(v: float | None) -> str:
@@ -148,6 +148,13 @@ def facts(
     s = settings(home=home)
     con = store.connect(s.database)
     codes = [_resolve_region(con, r) for r in region]
+    if not as_published:
+        gone = [c for c in codes if c.startswith("GM") and not con.execute(
+            "SELECT current FROM regions WHERE code = ?", [c]).fetchone()[0]]
+        if gone:
+            raise TrendstudieError(
+                f"{', '.join(gone)} bestaat niet meer; geharmoniseerde reeksen staan op de huidige gemeenten "
+                f"(zie trendstudie regio {gone[0]}). Gebruik --as-published voor de cijfers zoals gepubliceerd.")
     rows = series(con, table, measure, codes, from_year, to_year, dim, as_published)
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "csv":

@@ -21,6 +21,9 @@ def registry(bundle):
     ("Groningen (gemeente)", "GM0014"), ("groningen", "GM0014"), ("Beek (L.)", "GM0888"),
     ("Hengelo (O.)", "GM0164"), ("Súdwest-Fryslân", "GM1900"), ("Sudwest-Fryslan", "GM1900"),
     ("Nuenen, Gerwen en Nederwetten", "GM0820"), ("gm1992", "GM1992"), ("Voorne aan Zee", "GM1992"),
+    ("Bergen (NH)", "GM0373"), ("Hengelo (O)", "GM0164"), ("s Hertogenbosch", "GM0796"), ("'s-Hertogenbosch", "GM0796"),
+    ("Sudwest Fryslan", "GM1900"), ("Nuenen", "GM0820"), ("Rijswijk (Zuid-Holland)", "GM0603"),
+    ("Bergen (Limburg)", "GM0893"),
 ])
 def test_names_resolve(registry, name, code):
     assert registry.resolve(name) == code

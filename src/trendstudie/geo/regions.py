@@ -17,6 +17,8 @@ from .herindeling import Basis, Conversion, SizeLookup, Transfer, Weights, merge
 # Names people write that are not CBS's; keys are normalised (see `normalise_name`).
 ALIASES = {
     "den haag": "GM0518",
+    "nuenen": "GM0820",
+    "haarlemmerliede": "GM0393",
     "the hague": "GM0518",
     "den bosch": "GM0796",
     "friesland": "PV21",
@@ -25,6 +27,14 @@ ALIASES = {
 }
 
 _SUFFIX = re.compile(r"\s*\(([^)]*)\)\s*$")
+# Province suffixes CBS uses to tell gemeenten apart, and the spelled-out forms people write.
+_PROVINCE_SUFFIXES = {
+    "nh": "nh", "noord holland": "nh", "noord-holland": "nh",
+    "zh": "zh", "zuid holland": "zh", "zuid-holland": "zh",
+    "l": "l", "limburg": "l", "o": "o", "overijssel": "o", "gld": "gld", "gelderland": "gld",
+    "z": "z", "zeeland": "z", "u": "u", "utrecht": "u", "nb": "nb", "noord brabant": "nb", "noord-brabant": "nb",
+    "fr": "fr", "friesland": "fr", "fryslan": "fr", "dr": "dr", "drenthe": "dr", "gr": "gr",
+}
 
 
 def normalise_name(name: str) -> str:
@@ -33,10 +43,15 @@ def normalise_name(name: str) -> str:
     text = unicodedata.normalize("NFKD", name.strip().strip('"'))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("’", "'").replace("`", "'").replace("‘", "'").lower()
-    text = re.sub(r"\s+", " ", text)
     if text.startswith("'"):
         text = text[1:]
-    return text.replace(". )", ".)")
+    # 'Bergen (NH.)', 'Bergen (NH)' and 'Bergen (Noord-Holland)' meet; so do 's-Hertogenbosch
+    # and 's Hertogenbosch.
+    m = _SUFFIX.search(text)
+    if m and m.group(1).replace(".", "").strip() in _PROVINCE_SUFFIXES:
+        text = f"{text[: m.start()]} ({_PROVINCE_SUFFIXES[m.group(1).replace('.', '').strip()]})"
+    text = text.replace("-", " ").replace(".", "")
+    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass
