@@ -230,3 +230,13 @@ def test_mangled_map_files_give_result_or_input_error(bundle, which, edits):
                 assert all(o.value is None or math.isfinite(o.value) for o in result.observations)
         except InputError as exc:
             assert exc.path == str(path)
+
+
+def test_2014_map_properties_equal_the_attribute_csv(bundle):
+    """The derived GeoJSON and CSV carry the same attribute table (one source, two files)."""
+    raw = json.loads((bundle / MAP2014).read_text(encoding="utf-8"))
+    props = {f["properties"]["CBSCODE"]: f["properties"] for f in raw["features"]}
+    imported = shapes.read_attributes_2014(bundle / ATTR2014)
+    assert len(imported.observations) == 403 * len(shapes.ATTRIBUTES_2014_MEASURES)
+    for o in imported.observations:
+        assert o.value == props[o.region_code][o.measure]

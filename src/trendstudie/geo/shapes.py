@@ -202,7 +202,7 @@ def svg_paths(boundaries: dict[str, dict], width: float = 800.0, tolerance: floa
         first_ring: list[tuple[float, float]] | None = None
         for polygon in _polygons(geometry):
             for ring in polygon:
-                pts = [((project(p[0], p[1])[0] - min_x) * scale, (project(p[0], p[1])[1] - min_y) * scale) for p in ring]
+                pts = [((p[0] * COS52 - min_x) * scale, (-p[1] - min_y) * scale) for p in ring]
                 if first_ring is None:
                     first_ring = pts
                 kept = _simplify(pts, tolerance)

@@ -88,6 +88,8 @@ KWB2019_COLUMNS: dict[str, tuple[str, str]] = {
 def read_kwb_2019(path: str | Path, registry: RegionRegistry | None = None,
                   root: str | Path | None = None, year: int = 2019) -> Imported:
     """A gemeente extract of KWB 2019 (84583NED) with English column names."""
+    if year not in KWB_TABLES:
+        raise ValueError(f"no known KWB edition for {year}")
     text = read_text(path)
     source = source_name(path, root)
     out = Imported()
