@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from trendstudie.errors import InputError
 from trendstudie.geo.regions import RegionRegistry
-from trendstudie.sources.cbsodata_csv import read_v3_csv, topic_columns
+from trendstudie.sources.cbsodata_csv import read_cbsodata_csv, read_untyped_csv, read_v3_csv, topic_columns
 from trendstudie.sources.exports import load_spec, read_all
 from trendstudie.sources.records import Imported, MeasureMeta
 from trendstudie.sources.statline_csv import aggregation_for_unit, parse_period, read_statline_csv
@@ -381,6 +381,19 @@ def test_untyped_errors_name_line_and_column(tmp_path, registry):
             read_v3_csv(path, table_id="70072ned", registry=registry)
         assert (exc.value.line, exc.value.column) == (line, column), text
         assert "untyped.csv" in str(exc.value)
+
+
+def test_flavours_of_missing_values(tmp_path):
+    path = tmp_path / "v3.csv"
+    path.write_text('ID,Regions,Periods,A_1,B_2\n0,NL01  ,2015JJ00,,7.5\n', encoding="utf-8")
+    out = read_cbsodata_csv(path, table_id="t")
+    assert {(o.measure, o.value, o.reason) for o in out.observations} == {("A", None, "leeg"), ("B", 7.5, None)}
+    out = read_untyped_csv(path, table_id="t")
+    assert {(o.measure, o.reason) for o in out.observations} == {("A", "onmogelijk"), ("B", None)}
+    path.write_text('ID,Regions,Periods,A_1\n0,NL01,2015JJ00,.\n', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_cbsodata_csv(path, table_id="t")
+    assert (exc.value.line, exc.value.column) == (2, "A_1")
 
 
 def test_repeated_stem_needs_a_mapping(tmp_path):

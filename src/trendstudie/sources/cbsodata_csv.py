@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from typing import Literal
 from pathlib import Path
 
 from ..errors import InputError
@@ -49,12 +50,12 @@ def topic_columns(header: Iterable[str]) -> dict[str, str]:
 
 def read_untyped_csv(path: Path, **kwargs) -> Imported:
     """An OData v3 `UntypedDataSet` CSV export (`;`, quoted, `"."` unknown, `""` impossible)."""
-    return read_v3_csv(path, **kwargs)
+    return read_v3_csv(path, flavour="untyped", **kwargs)
 
 
 def read_cbsodata_csv(path: Path, **kwargs) -> Imported:
-    """A cbsodata-style CSV (`,`, `Regions`/`Regions Label` code and label pairs)."""
-    return read_v3_csv(path, **kwargs)
+    """A cbsodata-style CSV (`,`, `Regions`/`Regions Label` code and label pairs, empty = missing)."""
+    return read_v3_csv(path, flavour="cbsodata", **kwargs)
 
 
 def read_v3_csv(
@@ -67,8 +68,13 @@ def read_v3_csv(
     text_columns: Iterable[str] = (),
     registry=None,
     source: str | None = None,
+    flavour: Literal["untyped", "cbsodata"] | None = None,
 ) -> Imported:
     """Read a wide v3 CSV export.
+
+    flavour: "untyped" (`"."` unknown, `""` impossible) or "cbsodata" (an empty cell is missing
+    for a reason the file does not give, "leeg"; a lone "." is then an error). By default a
+    `;`-separated file is taken as untyped, a `,`-separated one as cbsodata.
 
     columns: topic reference (`Stem` or `Stem#k`) → measure id, where it is not the stem itself
     (e.g. `GemiddeldeVerkoopprijs` → `M001534`, the v4 code of the same measure).
@@ -86,7 +92,7 @@ def read_v3_csv(
     text = read_text(path)
     first = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first else ","
-    untyped = delimiter == ";"
+    untyped = delimiter == ";" if flavour is None else flavour == "untyped"
     rows = [(n, r) for n, r in parse_rows(path, text, delimiter) if any(c.strip() for c in r)]
     if not rows:
         raise InputError(path, "leeg bestand: geen kopregel gevonden", line=1)

@@ -58,7 +58,7 @@ class Check(_Strict):
 
 class FileSpec(_Strict):
     path: str
-    reader: Literal["statline_csv", "v3_csv"]
+    reader: Literal["statline_csv", "untyped_csv", "cbsodata_csv"]
     table: str
     checks: list[Check] = Field(default_factory=list)
 
@@ -102,6 +102,7 @@ def read_file(bundle: Path, spec: ExportsSpec, entry: FileSpec, registry) -> Imp
         out = read_v3_csv(
             path, table_id=entry.table, title=table.title, columns=table.v3_columns, measures=measures,
             text_columns=table.text_columns, registry=registry, source=entry.path,
+            flavour="untyped" if entry.reader == "untyped_csv" else "cbsodata",
         )
     for check in entry.checks:
         out.warnings.extend(balance_warnings(out, check.balance, entry.path))
