@@ -406,6 +406,8 @@ def _resolve(path: Path, source: str, table_id: str, registry, cells: list[_Cell
                     source=source,
                 )
             )
+    if dropped:
+        out.warnings.append(f"{source}: {dropped} lege cel(len) van regio's in jaren waarin zij niet bestonden weggelaten")
     if no_values_known:
         out.warnings.append(
             f"{source}: {len(no_values_known)} regionaam/-namen zonder enige waarde overgeslagen (historische gemeenten), "
