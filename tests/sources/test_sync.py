@@ -110,7 +110,9 @@ def test_sync_writes_the_mirror_layout_and_survives_every_fault(cbs: FakeCBS, bu
 
     meta = load(police / SYNC_FILE)
     assert meta["catalog"] == "Politie" and meta["rows"] == len(rows) and meta["url"].startswith(cbs.base_url + "/Politie/47018NED/Observations?")
-    assert not list(tmp_path.rglob("*.partial")) and not list(tmp_path.rglob("_pages"))
+    assert not list(tmp_path.rglob(".partial/*")) and not list(tmp_path.rglob("_pages"))
+    # only complete tables are visible to a reader that walks <catalog>/*/Properties.json
+    assert sorted(p.parent.name for p in tmp_path.glob("*/*/Properties.json")) == sorted([*MIRRORED, "47018NED"])
 
     # progress: rising counts per table, ending at the row count; total known only without filter
     pop = [(n, tot) for t, n, tot in seen if t == "03759ned"]
@@ -132,7 +134,8 @@ def test_interrupted_sync_keeps_finished_tables_and_resumes_mid_table(cbs: FakeC
     assert "MISLUKT" in first.summary()
     # nothing half is visible; the finished tables are complete
     assert not (tmp_path / "CBS" / "03759ned").exists()
-    partial = tmp_path / "CBS" / "03759ned.partial"
+    partial = tmp_path / "CBS" / ".partial" / "03759ned"
+    assert sorted(p.parent.name for p in tmp_path.glob("*/*/Properties.json")) == ["47018NED", "82235NED", "83625NED"]
     assert len(list((partial / "_pages").glob("*.json"))) == 3
     assert_equals_mirror(tmp_path / "CBS" / "82235NED", bundle / "odata-v4" / "82235NED")
     stamp = load(tmp_path / "CBS" / "82235NED" / SYNC_FILE)["fetched_at"]
@@ -169,7 +172,7 @@ def test_refresh_refetches_and_replaces_atomically(cbs: FakeCBS, bundle: Path, t
         again = sync(catalog, None, tmp_path, tables=["82235NED"], refresh=True, client=client)
     assert again["82235NED"].status == "ok" and again["82235NED"].resumed_pages == 0
     assert_equals_mirror(target, bundle / "odata-v4" / "82235NED")
-    assert sorted(p.name for p in (tmp_path / "CBS").iterdir()) == ["82235NED"]
+    assert sorted(p.name for p in (tmp_path / "CBS").iterdir()) == ["82235NED"]  # no .partial, no .old
 
 
 def test_wrong_case_table_id_fails_clearly_and_leaves_nothing(cbs: FakeCBS, tmp_path: Path):
@@ -270,3 +273,24 @@ def test_catalog_validation_names_the_problem(tmp_path: Path):
     with pytest.raises(InputError, match="regel"):
         load_catalog(bad)
     assert table_dir(tmp_path, parse_catalog({"tables": [{"id": "47018NED", "catalog": "Politie", "title": "t"}]}).tables[0]) == tmp_path / "Politie" / "47018NED"
+
+
+def test_the_mirror_importer_reads_a_synced_cache_like_the_bundle(cbs: FakeCBS, bundle: Path, tmp_path: Path):
+    """One importer for both: what sync writes imports to the same observations as the bundle."""
+    from trendstudie.sources import mirror
+
+    with fast_client(cbs) as client:
+        report = sync(mirror_catalog(), None, tmp_path, tables=list(MIRRORED), client=client)
+    assert report.success
+    # a table still in progress must not confuse the importer
+    (tmp_path / "CBS" / ".partial" / "83625NED").mkdir(parents=True)
+    (tmp_path / "CBS" / ".partial" / "83625NED" / "Properties.json").write_text("{}", encoding="utf-8")
+    synced = mirror.read_mirror(tmp_path / "CBS", prefix="cache/CBS")
+    offline = mirror.read_mirror(bundle / "odata-v4")
+
+    def key(o):
+        return (o.table_id, o.measure, o.dims, o.region_code, o.period, o.value, o.status, o.reason)
+
+    assert sorted(map(key, synced.observations)) == sorted(map(key, offline.observations))
+    assert {o.source for o in synced.observations} == {f"cache/CBS/{t}" for t in MIRRORED}
+    assert sorted(t.table_id for t in synced.tables) == sorted(MIRRORED)

@@ -11,10 +11,11 @@ Every table lands in `<cache_dir>/<catalog>/<name>/` in exactly the layout of th
 
 plus `_sync.json` (when, from where, with which filter, how many rows), which the mirror lacks.
 
-A table is built in `<name>.partial/` and renamed into place only when complete, so a sync that
-fails part-way never leaves half a table visible and loses nothing already synced. Resuming
+A table is built in `<cache_dir>/<catalog>/.partial/<name>/` and renamed into place only when
+complete, so a sync that fails part-way never leaves half a table visible and loses nothing already
+synced; a reader that walks `<catalog>/*/Properties.json` never sees work in progress. Resuming
 (the same call again) skips complete tables (unless `refresh`), reuses the metadata files already
-in a `.partial` folder and continues Observations at the `@odata.nextLink` of the last saved page.
+in the `.partial` folder and continues Observations at the `@odata.nextLink` of the last saved page.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .odata import ODataClient, write_json_atomic
 
 Progress = Callable[[str, int, "int | None"], None]
 
-PARTIAL_SUFFIX = ".partial"
+PARTIAL_DIR = ".partial"  # per catalogue; holds tables being fetched
 PAGES_DIR = "_pages"
 STATE_FILE = "_state.json"
 SYNC_FILE = "_sync.json"
@@ -104,6 +105,11 @@ def table_dir(cache_dir: str | Path, entry: CatalogTable) -> Path:
     return Path(cache_dir) / entry.catalog / entry.name
 
 
+def partial_dir(cache_dir: str | Path, entry: CatalogTable) -> Path:
+    """Where a table is assembled before it is renamed into place."""
+    return Path(cache_dir) / entry.catalog / PARTIAL_DIR / entry.name
+
+
 def is_complete(path: Path) -> bool:
     return (path / SYNC_FILE).is_file() and (path / "Observations.json").is_file()
 
@@ -149,7 +155,7 @@ def _sync_table(
         except (OSError, ValueError):
             pass
         return result
-    partial = final.with_name(final.name + PARTIAL_SUFFIX)
+    partial = partial_dir(cache_dir, entry)
     try:
         done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
         if isinstance(done, dict) and all(done.get(k) == v for k, v in _state_for(client, entry).items()):
@@ -296,7 +302,7 @@ def _total(properties: dict[str, Any], entry: CatalogTable) -> int | None:
 
 def _publish(partial: Path, final: Path) -> None:
     """Swap the complete `partial` into place; an older copy is removed only afterwards."""
-    old = final.with_name(final.name + ".old")
+    old = partial.with_name(partial.name + ".old")
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
@@ -304,6 +310,10 @@ def _publish(partial: Path, final: Path) -> None:
     partial.rename(final)
     if old.exists():
         shutil.rmtree(old)
+    try:
+        partial.parent.rmdir()  # the .partial folder goes once nothing is in progress
+    except OSError:
+        pass
 
 
 def _read_json(path: Path) -> Any:
