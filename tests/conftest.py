@@ -23,3 +23,14 @@ def bundle() -> Path:
 def seeds() -> Path:
     assert SEEDS.is_dir(), f"the seed studies are expected at {SEEDS} (set TRENDSTUDIE_SHARED)"
     return SEEDS
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory, bundle) -> Path:
+    """One full build from the bundle, shared by every test that reads the store."""
+    from trendstudie.build import build
+    from trendstudie.config import settings
+
+    home = tmp_path_factory.mktemp("home")
+    build(settings(home=home, bundle=bundle))
+    return home

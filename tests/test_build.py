@@ -24,10 +24,8 @@ POP_DIMS = "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000"
 
 
 @pytest.fixture(scope="session")
-def home(tmp_path_factory, bundle) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    build(settings(home=home, bundle=bundle))
-    return home
+def home(built_home) -> Path:
+    return built_home
 
 
 @pytest.fixture(scope="session")

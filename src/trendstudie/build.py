@@ -26,6 +26,8 @@ class BuildReport:
     database: Path
     observations: int = 0
     facts: int = 0
+    indicators: int = 0
+    missing_indicators: int = 0
     tables: list[str] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -93,6 +95,21 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
     populations = _latest_populations(facts, registry)
     groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
+    from .indicators import registry as indicator_registry
+
+    indicators = indicator_registry.load()
+    index = indicator_registry.FactIndex(
+        (f for f in facts if f.region_code.startswith("GM")),
+        {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
+    )
+
+    def derive_progress(done: int, total: int) -> None:
+        if progress:
+            progress("indicatoren berekenen", done, total)
+
+    members = {g.id: g.members for g in groups}
+    values, missing = indicator_registry.derive(indicators, index, registry.current_gemeenten(), members, derive_progress)
+
     if progress:
         progress("database schrijven", 0, 1)
     fetched = _fetched_at(settings, bundle)
@@ -112,6 +129,10 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
                        for t in registry.transfers],
         groups=[(g.id, g.title, g.kind, g.peildatum, g.source, g.description, "\n".join(g.changes)) for g in groups],
         group_members=[(g.id, code) for g in groups for code in g.members],
+        indicators=[(i.id, i.title, i.description, i.domain, i.unit, i.decimals, i.direction, i.citation, i.note,
+                     ", ".join(i.live), "; ".join(missing.get(i.id, [])) or None, pos)
+                    for pos, i in enumerate(indicators.indicators)],
+        indicator_values=store.to_arrow(values, store.INDICATOR_VALUE_SCHEMA),
         warnings=[("regio's", w) for w in registry.warnings]
         + [("inlezen", w) for w in imported.warnings]
         + [("harmoniseren", w) for w in harmonise_warnings],
@@ -123,6 +144,8 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
         database=settings.database,
         observations=len(imported.observations),
         facts=len(facts),
+        indicators=len(indicators.indicators),
+        missing_indicators=len(missing),
         tables=sorted({t.table_id for t in imported.tables}),
         warnings=content.warnings,
         seconds=time.perf_counter() - started,

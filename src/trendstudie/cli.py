@@ -55,7 +55,12 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
 
         result = run_build(s, report, user_groups=groepen)
     err.print(f"[green]Database gebouwd[/green]: {result.database} — {result.observations:,} observaties, "
-              f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen in {result.seconds:.1f} s.".replace(",", "."))
+              f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen, "
+              f"{result.indicators - result.missing_indicators} van {result.indicators} indicatoren berekend "
+              f"in {result.seconds:.1f} s.".replace(",", "."))
+    if result.missing_indicators:
+        err.print(f"{result.missing_indicators} indicatoren hebben gegevens nodig die niet in de bundel staan: "
+                  "zie `trendstudie indicatoren --ontbrekend`.")
     if result.warnings:
         err.print(f"{len(result.warnings)} waarschuwingen (zie `trendstudie build --waarschuwingen`)." if not waarschuwingen else "")
         if waarschuwingen:
@@ -166,6 +171,87 @@ def facts(
     else:
         json.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
+
+
+@app.command()
+def indicatoren(
+    ontbrekend: bool = typer.Option(False, "--ontbrekend", help="Alleen de indicatoren die niet berekend konden worden."),
+    domein: Optional[str] = typer.Option(None, "--domein", help="Alleen dit domein, bijv. 'wonen en ruimte'."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Het register van indicatoren, met de perioden waarvoor gegevens zijn."""
+    s = settings(home=home)
+    con = store.connect(s.database)
+    rows = con.execute(
+        "SELECT i.indicator_id, i.title, i.domain, i.unit, i.live, i.missing, min(v.period), max(v.period), "
+        "count(DISTINCT v.region_code) FILTER (WHERE v.region_code LIKE 'GM%') "
+        "FROM indicators i LEFT JOIN indicator_values v USING (indicator_id) "
+        "GROUP BY ALL ORDER BY min(i.position)").fetchall()
+    domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM indicators").fetchall()]
+    if domein and domein not in domains:
+        raise TrendstudieError(f"Onbekend domein {domein!r}; kies uit: {', '.join(sorted(domains))}")
+    current = None
+    for id_, title, dom, unit, live, missing, first, last, n in rows:
+        if (domein and dom != domein) or (ontbrekend and not missing):
+            continue
+        if dom != current:
+            out.print(f"\n[bold]{dom}[/bold]")
+            current = dom
+        if missing:
+            out.print(f"  {id_}: {title} ({unit}) — [yellow]niet in de bundel[/yellow]; live uit {live}. Ontbreekt: {missing}",
+                      highlight=False, soft_wrap=True)
+        else:
+            span = first[:4] if first == last else f"{first[:4]}–{last[:4]}"
+            out.print(f"  {id_}: {title} ({unit}), {span}, {n} gemeenten", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def export(
+    regions: list[str] = typer.Option([], "--regions", "--region", help="Gemeenten (code of naam); herhaalbaar."),
+    group: Optional[str] = typer.Option(None, "--group", "--groep", help="Alle gemeenten van een groep, bijv. G40."),
+    indicators: list[str] = typer.Option([], "--indicators", "--indicator", help="Indicator-id's; standaard alle."),
+    fmt: str = typer.Option("csv", "--format", help="csv, json of xlsx."),
+    uit: Optional[Path] = typer.Option(None, "--uit", help="Schrijf naar dit bestand (verplicht voor xlsx)."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status."""
+    from .query import indicator_table
+
+    if fmt not in ("csv", "json", "xlsx"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv, json of xlsx.")
+    if fmt == "xlsx" and uit is None:
+        raise TrendstudieError("Voor xlsx is --uit BESTAND nodig.")
+    s = settings(home=home)
+    con = store.connect(s.database)
+    codes = [_resolve_region(con, r) for r in regions]
+    rows = indicator_table(con, codes, group, indicators)
+    columns = ["indicator_id", "region_code", "period", "value", "status"]
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "indicatoren"
+        ws.append(columns)
+        for r in rows:
+            ws.append([r[c] for c in columns])
+        uit.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(uit)
+        err.print(f"{len(rows)} rijen geschreven naar {uit}")
+        return
+    stream = open(uit, "w", encoding="utf-8", newline="") if uit else sys.stdout
+    try:
+        if fmt == "csv":
+            w = csv.writer(stream, lineterminator="\n")
+            w.writerow(columns)
+            for r in rows:
+                w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
+        else:
+            json.dump([{c: r[c] for c in columns} for r in rows], stream, ensure_ascii=False, indent=1)
+            stream.write("\n")
+    finally:
+        if uit:
+            stream.close()
 
 
 def main() -> None:

@@ -73,3 +73,34 @@ def series(con: duckdb.DuckDBPyConnection, table: str, measure: str, regions: li
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def indicator_table(con: duckdb.DuckDBPyConnection, regions: list[str], group: str | None,
+                    indicators: list[str]) -> list[dict]:
+    """Indicator values for gemeenten (and/or a group's members), long format."""
+    known = {r[0] for r in con.execute("SELECT indicator_id FROM indicators").fetchall()}
+    unknown = [i for i in indicators if i not in known]
+    if unknown:
+        raise TrendstudieError(f"Onbekende indicator: {', '.join(unknown)}. Zie trendstudie indicatoren.")
+    codes = list(regions)
+    if group:
+        groups = {r[0].lower(): r[0] for r in con.execute("SELECT group_id FROM groups").fetchall()}
+        if group.lower() not in groups:
+            raise TrendstudieError(f"Onbekende groep {group!r}; kies uit: {', '.join(sorted(groups.values()))}")
+        codes += [r[0] for r in con.execute(
+            "SELECT region_code FROM group_members WHERE group_id = ? ORDER BY 1", [groups[group.lower()]]).fetchall()]
+    where, params = [], []
+    if codes:
+        where.append("region_code IN (" + ", ".join("?" * len(codes)) + ")")
+        params += codes
+    else:
+        where.append("region_code LIKE 'GM%'")
+    if indicators:
+        where.append("indicator_id IN (" + ", ".join("?" * len(indicators)) + ")")
+        params += indicators
+    cur = con.execute(
+        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status FROM indicator_values v "
+        "JOIN indicators i USING (indicator_id) WHERE " + " AND ".join(where)
+        + " ORDER BY i.position, v.region_code, v.period", params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]

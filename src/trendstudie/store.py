@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from .errors import TrendstudieError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -44,12 +44,20 @@ CREATE TABLE groups (
     group_id VARCHAR PRIMARY KEY, title VARCHAR, kind VARCHAR, peildatum DATE,
     source VARCHAR, description VARCHAR, changes VARCHAR);
 CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR);
+CREATE TABLE indicators (
+    indicator_id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR, domain VARCHAR, unit VARCHAR,
+    decimals INTEGER, direction VARCHAR, citation VARCHAR, note VARCHAR, live VARCHAR, missing VARCHAR,
+    position INTEGER);
+CREATE TABLE indicator_values (
+    indicator_id VARCHAR NOT NULL, region_code VARCHAR NOT NULL, period VARCHAR NOT NULL,
+    value DOUBLE NOT NULL, status VARCHAR, provenance VARCHAR);
 CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
 """
 
 INDEXES = """
 CREATE INDEX facts_series ON facts (table_id, measure, region_code);
 CREATE INDEX obs_series ON observations (table_id, measure, region_code);
+CREATE INDEX indicator_series ON indicator_values (indicator_id, region_code);
 """
 
 
@@ -63,6 +71,8 @@ class Content:
     dimension_codes: list[tuple] = field(default_factory=list)
     observations: pa.Table | None = None
     facts: pa.Table | None = None
+    indicators: list[tuple] = field(default_factory=list)
+    indicator_values: pa.Table | None = None
     regions: list[tuple] = field(default_factory=list)
     region_events: list[tuple] = field(default_factory=list)
     groups: list[tuple] = field(default_factory=list)
@@ -92,12 +102,14 @@ def write_database(path: Path, content: Content) -> None:
                 ("region_events", content.region_events),
                 ("groups", content.groups),
                 ("group_members", content.group_members),
+                ("indicators", content.indicators),
                 ("warnings", content.warnings),
             ):
                 if rows:
                     marks = ", ".join("?" * len(rows[0]))
                     con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-            for table, arrow in (("observations", content.observations), ("facts", content.facts)):
+            for table, arrow in (("observations", content.observations), ("facts", content.facts),
+                                 ("indicator_values", content.indicator_values)):
                 if arrow is not None and arrow.num_rows:
                     con.register("incoming", arrow)
                     con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
@@ -140,6 +152,11 @@ FACT_SCHEMA = pa.schema([
     ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
     ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
     ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
+])
+
+INDICATOR_VALUE_SCHEMA = pa.schema([
+    ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()), ("value", pa.float64()),
+    ("status", pa.string()), ("provenance", pa.string()),
 ])
 
 

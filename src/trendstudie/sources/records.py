@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 STATUSES = ("Definitief", "Voorlopig", "NaderVoorlopig")
 
 _PERIOD = re.compile(r"^(\d{4})(JJ00|KW0[1-4]|MM(0[1-9]|1[0-2]))$")
-_REGION = re.compile(r"^(NL\d\d|LD\d\d|PV\d\d|CR\d\d|GM\d{4}|WK\d{6}|BU\d{8})$")
+_REGION = re.compile(r"^(NL\d\d|LD\d\d|PV\d\d|CR\d\d|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$")
 
 
 @dataclass(frozen=True, slots=True)

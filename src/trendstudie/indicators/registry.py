@@ -1,0 +1,395 @@
+"""The indicator registry: declarative definitions (registry.yaml) and their evaluation over facts.
+
+An indicator has one or more *variants*, each a formula over named inputs; an input is a list
+of fact references (table, measure or measure title, dimension codes), tried in order per
+period. For each gemeente and period the first variant whose inputs are all present gives the
+value. A group's value is computed from the members' summed inputs (so a group's rate is its
+summed numerator over its summed denominator), or, for averages published without numerator
+and denominator, as a mean weighted by a named input.
+
+Formulas are arithmetic over input names: `+ - * /`, parentheses, numbers, and `lag(name)` or
+`lag(name, 5)` for the value a number of years earlier.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..errors import InputError
+from ..sources.records import dims_key
+
+REGISTRY = Path(__file__).parent / "registry.yaml"
+
+DOMAINS = (
+    "bestuur",
+    "demografie",
+    "economie en arbeidsmarkt",
+    "sociaal domein",
+    "veiligheid",
+    "wonen en ruimte",
+    "mobiliteit",
+    "duurzaamheid en klimaat",
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ref(Strict):
+    table: str
+    measure: str | None = None
+    title: str | None = None  # a measure's CBS title: matches both v3 keys and v4 codes
+    dims: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "Ref":
+        if (self.measure is None) == (self.title is None):
+            raise ValueError("geef precies één van 'measure' en 'title'")
+        return self
+
+    @property
+    def dims_key(self) -> str:
+        return dims_key(self.dims)
+
+    def label(self) -> str:
+        dims = f" [{self.dims_key}]" if self.dims else ""
+        return f"{self.table} {self.measure or repr(self.title)}{dims}"
+
+
+class Variant(Strict):
+    inputs: dict[str, list[Ref]]
+    formula: str
+    aggregate: Literal["herberekenen", "gewogen gemiddelde"] = "herberekenen"
+    weight: str | None = None  # an input name, for 'gewogen gemiddelde'
+
+    @model_validator(mode="after")
+    def _check(self) -> "Variant":
+        names = _formula_names(self.formula)
+        unknown = names - set(self.inputs)
+        if unknown:
+            raise ValueError(f"formule {self.formula!r} gebruikt onbekende invoer: {', '.join(sorted(unknown))}")
+        if self.aggregate == "gewogen gemiddelde" and self.weight not in self.inputs:
+            raise ValueError("'gewogen gemiddelde' vraagt een 'weight' die een van de invoeren is")
+        return self
+
+
+class Indicator(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    description: str
+    domain: Literal[DOMAINS]  # type: ignore[valid-type]
+    unit: str  # as a reader sees it: 'inwoners', '%', 'per 1.000 inwoners', 'euro'
+    decimals: int = 0
+    direction: Literal["hoger is beter", "hoger is slechter", "neutraal"] = "neutraal"
+    variants: list[Variant] = Field(min_length=1)
+    live: list[str] = []  # CBS tables that feed it on a connected machine (see sources/catalog.yaml)
+    citation: str
+    note: str = ""
+
+    @field_validator("live")
+    @classmethod
+    def _live(cls, v: list[str]) -> list[str]:
+        return [t.strip() for t in v]
+
+    def tables(self) -> set[str]:
+        return {r.table for var in self.variants for refs in var.inputs.values() for r in refs}
+
+
+class Registry(BaseModel):
+    indicators: list[Indicator]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Registry":
+        seen = set()
+        for i in self.indicators:
+            if i.id in seen:
+                raise ValueError(f"indicator-id {i.id!r} komt twee keer voor")
+            seen.add(i.id)
+        return self
+
+    def get(self, id: str) -> Indicator:
+        for i in self.indicators:
+            if i.id == id:
+                return i
+        raise KeyError(id)
+
+
+def load(path: Path = REGISTRY) -> Registry:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"geen geldige YAML: {exc}", line=mark.line + 1 if mark else None) from None
+    try:
+        return Registry.model_validate(raw)
+    except ValueError as exc:
+        raise InputError(path, str(exc)) from None
+
+
+# --- formulas ---------------------------------------------------------------------------------
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _parse(formula: str) -> ast.expr:
+    try:
+        tree = ast.parse(formula, mode="eval").body
+    except SyntaxError as exc:
+        raise ValueError(f"formule {formula!r} is ongeldig: {exc.msg}") from None
+    for node in ast.walk(tree):
+        ok = isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Call, ast.Load,
+                               ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub))
+        if not ok or (isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
+            raise ValueError(f"formule {formula!r}: alleen + - * /, getallen, invoernamen en lag() zijn toegestaan")
+        if isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Name) and node.func.id == "lag" and node.args
+                    and isinstance(node.args[0], ast.Name) and len(node.args) <= 2
+                    and (len(node.args) == 1 or isinstance(node.args[1], ast.Constant))):
+                raise ValueError(f"formule {formula!r}: alleen lag(naam) of lag(naam, jaren) is toegestaan")
+    return tree
+
+
+def _formula_names(formula: str) -> set[str]:
+    tree = _parse(formula)
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in calls}
+
+
+def _lags(formula: str) -> set[tuple[str, int]]:
+    """(input, years) pairs the formula looks back to, including (name, 0) for plain use."""
+    tree = _parse(formula)
+    out = set()
+    calls = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call):
+            calls.add(id(n.func))
+            calls.add(id(n.args[0]))
+            out.add((n.args[0].id, int(n.args[1].value) if len(n.args) == 2 else 1))
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and id(n) not in calls:
+            out.add((n.id, 0))
+    return out
+
+
+def evaluate(tree: ast.expr, values: dict[tuple[str, int], float]) -> float | None:
+    """Evaluate a parsed formula; None on a missing value or a division by zero."""
+    if isinstance(tree, ast.Constant):
+        return float(tree.value)
+    if isinstance(tree, ast.Name):
+        return values.get((tree.id, 0))
+    if isinstance(tree, ast.Call):
+        years = int(tree.args[1].value) if len(tree.args) == 2 else 1
+        return values.get((tree.args[0].id, years))
+    if isinstance(tree, ast.UnaryOp):
+        v = evaluate(tree.operand, values)
+        return None if v is None else -v
+    if isinstance(tree, ast.BinOp):
+        a, b = evaluate(tree.left, values), evaluate(tree.right, values)
+        if a is None or b is None:
+            return None
+        if isinstance(tree.op, ast.Div) and b == 0:
+            return None
+        return _OPS[type(tree.op)](a, b)
+    raise ValueError("onverwachte formule")
+
+
+# --- evaluation over facts ---------------------------------------------------------------------
+
+Cell = tuple[float, str | None]  # value and status
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorValue:
+    indicator_id: str
+    region_code: str  # a GM code or a group id (G4, G40, M50, PV27, GK4, NL01, …)
+    period: str
+    value: float
+    status: str | None
+    provenance: str
+
+
+class FactIndex:
+    """Facts by (table, measure, dims) → {(region, period): (value, status)}, and measure titles."""
+
+    def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str]):
+        self.series: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
+        for f in facts:
+            if f.value is None:
+                continue
+            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (f.value, f.status)
+        self.by_title: dict[tuple[str, str], list[str]] = {}
+        for (table, measure), title in measure_titles.items():
+            self.by_title.setdefault((table, _fold(title)), []).append(measure)
+
+    def resolve(self, ref: Ref) -> list[tuple[str, str, str]]:
+        measures = [ref.measure] if ref.measure else self.by_title.get((ref.table, _fold(ref.title or "")), [])
+        return [(ref.table, m, ref.dims_key) for m in measures if (ref.table, m, ref.dims_key) in self.series]
+
+    def tables(self) -> set[str]:
+        return {k[0] for k in self.series}
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _period_back(period: str, years: int) -> str:
+    return f"{int(period[:4]) - years}{period[4:]}"
+
+
+def _combine(statuses: Iterable[str | None]) -> str | None:
+    s = list(statuses)
+    if "Voorlopig" in s:
+        return "Voorlopig"
+    if "NaderVoorlopig" in s:
+        return "NaderVoorlopig"
+    return "Definitief" if s and all(x == "Definitief" for x in s) else None
+
+
+class _Compiled:
+    def __init__(self, indicator: Indicator, index: FactIndex):
+        self.indicator = indicator
+        self.variants = []
+        for v in indicator.variants:
+            inputs = {name: [k for ref in refs for k in index.resolve(ref)] for name, refs in v.inputs.items()}
+            self.variants.append((v, _parse(v.formula), _lags(v.formula), inputs))
+
+    def periods(self, index: FactIndex) -> set[str]:
+        out = set()
+        for v, _, lags, inputs in self.variants:
+            keys = [k for name, _ in lags if name in inputs for k in inputs[name]]
+            for k in keys:
+                out |= {p for _, p in index.series[k]}
+        return out
+
+
+def _input_cell(index: FactIndex, keys: list[tuple[str, str, str]], region: str, period: str):
+    for k in keys:
+        cell = index.series[k].get((region, period))
+        if cell is not None:
+            return cell, k
+    return None, None
+
+
+def _member_inputs(index, variant, lags, inputs, region, period):
+    """The values a variant needs for one gemeente and period, or None if one is missing."""
+    values: dict[tuple[str, int], float] = {}
+    statuses, used = [], set()
+    needed = set(lags)
+    if variant.aggregate == "gewogen gemiddelde":
+        needed.add((variant.weight, 0))
+    for name, years in needed:
+        cell, key = _input_cell(index, inputs.get(name, []), region, _period_back(period, years))
+        if cell is None:
+            return None
+        values[(name, years)] = cell[0]
+        if years == 0:
+            statuses.append(cell[1])
+        used.add(key)
+    return values, statuses, used
+
+
+def _provenance(used: set[tuple[str, str, str]]) -> str:
+    return "; ".join(f"{t} {m}" + (f" [{d}]" if d else "") for t, m, d in sorted(used))
+
+
+def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
+            groups: dict[str, list[str]]) -> list[IndicatorValue]:
+    """Values of one indicator for every gemeente and group, for every period with data."""
+    compiled = _Compiled(indicator, index)
+    out: list[IndicatorValue] = []
+    periods = sorted(compiled.periods(index))
+    for period in periods:
+        member_cache: dict[str, tuple] = {}
+        for region in gemeenten:
+            for vi, (variant, tree, lags, inputs) in enumerate(compiled.variants):
+                got = _member_inputs(index, variant, lags, inputs, region, period)
+                if got is None:
+                    continue
+                value = evaluate(tree, got[0])
+                if value is None:
+                    continue
+                member_cache[region] = (vi, got, value)
+                out.append(IndicatorValue(indicator.id, region, period, value, _combine(got[1]), _provenance(got[2])))
+                break
+        for gid, members in groups.items():
+            v = _group_value(indicator.id, compiled, gid, members, period, index)
+            if v is not None:
+                out.append(v)
+    return out
+
+
+def _group_value(indicator_id, compiled, gid, members, period, index) -> IndicatorValue | None:
+    for variant, tree, lags, inputs in compiled.variants:
+        rows = []
+        for region in members:
+            got = _member_inputs(index, variant, lags, inputs, region, period)
+            if got is None:
+                break
+            rows.append(got)
+        else:
+            if not rows:
+                continue
+            statuses = [s for r in rows for s in r[1]]
+            used = set().union(*(r[2] for r in rows))
+            if variant.aggregate == "herberekenen":
+                summed: dict[tuple[str, int], float] = {}
+                for values, _, _ in rows:
+                    for k, v in values.items():
+                        summed[k] = summed.get(k, 0.0) + v
+                value = evaluate(tree, summed)
+            else:
+                num = den = 0.0
+                for values, _, _ in rows:
+                    v = evaluate(tree, values)
+                    w = values[(variant.weight, 0)]
+                    if v is None:
+                        break
+                    num += v * w
+                    den += w
+                else:
+                    value = num / den if den else None
+                if den == 0:
+                    value = None
+            if value is not None:
+                how = "som van de leden" if variant.aggregate == "herberekenen" else f"gewogen met {variant.weight}"
+                return IndicatorValue(indicator_id, gid, period, value, _combine(statuses),
+                                      f"{len(members)} gemeenten, {how}: {_provenance(used)}")
+    return None
+
+
+def missing_inputs(indicator: Indicator, index: FactIndex) -> list[str]:
+    """When no variant can be computed: the references that are absent (table and measure)."""
+    compiled = _Compiled(indicator, index)
+    if any(all(keys for keys in inputs.values()) for _, _, _, inputs in compiled.variants):
+        return []
+    absent = []
+    for variant in indicator.variants:
+        for refs in variant.inputs.values():
+            if not any(index.resolve(ref) for ref in refs):
+                absent.extend(ref.label() for ref in refs)
+    return sorted(set(absent))
+
+
+def derive(registry: Registry, index: FactIndex, gemeenten: list[str], groups: dict[str, list[str]],
+           progress=None) -> tuple[list[IndicatorValue], dict[str, list[str]]]:
+    """Every indicator's values, and per indicator that cannot be computed what is missing."""
+    values: list[IndicatorValue] = []
+    missing: dict[str, list[str]] = {}
+    for i, indicator in enumerate(registry.indicators):
+        got = compute(indicator, index, gemeenten, groups)
+        if got:
+            values.extend(got)
+        else:
+            missing[indicator.id] = missing_inputs(indicator, index) or ["geen periode met alle invoer"]
+        if progress:
+            progress(i + 1, len(registry.indicators))
+    return values, missing
