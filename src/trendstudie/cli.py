@@ -254,6 +254,119 @@ def export(
             stream.close()
 
 
+def _kb():
+    from .knowledge import model
+
+    return model.load()
+
+
+def _citation_text(c) -> str:
+    from .knowledge.model import SEEDS
+
+    return f"{SEEDS[c.seed][1]}, {c.section}, regels {c.lines[0]}–{c.lines[1]} ({c.seed})"
+
+
+@app.command()
+def trends(
+    gemeente: str = typer.Argument(..., help="Gemeentecode of -naam."),
+    domein: Optional[str] = typer.Option(None, "--domein", help="Alleen dit domein, bijv. 'wonen en ruimte'."),
+    fmt: str = typer.Option("tekst", "--format", help="tekst of json."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Welke trends hier spelen, hoe sterk, en waarom (met de cijfers)."""
+    from .knowledge.localise import localise_all
+
+    if fmt not in ("tekst", "json"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
+    kb = _kb()
+    s = settings(home=home)
+    con = store.connect(s.database)
+    code = _resolve_region(con, gemeente)
+    name = con.execute("SELECT name FROM regions WHERE code = ?", [code]).fetchone()[0]
+    findings = [f for f in localise_all(con, code) if not domein or kb.trends[f.trend].domain == domein]
+    if domein and domein not in {t.domain for t in kb.trends.values()}:
+        raise TrendstudieError(f"Onbekend domein {domein!r}.")
+    if fmt == "json":
+        json.dump([{"trend": f.trend, "titel": kb.trends[f.trend].title, "domein": kb.trends[f.trend].domain,
+                    "sterkte": f.strength, "indicatoren": f.indicators, "onderbouwing": f.evidence} for f in findings],
+                  sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return
+    out.print(f"[bold]Trends in {name} ({code})[/bold]")
+    for f in findings:
+        t = kb.trends[f.trend]
+        out.print(f"\n➢ [bold]{t.title}[/bold] ({t.domain}): {f.strength}", highlight=False)
+        for e in f.evidence:
+            out.print(f"   {e}", highlight=False, soft_wrap=True)
+        if f.strength in ("sterk", "matig"):
+            for o in [o for o in kb.opgaven.values() if f.trend in o.answers][:3]:
+                out.print(f"   • {o.title}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario of uitdaging.")) -> None:
+    """Een item uit de kennisbank met bronnen, oorzaken, gevolgen en opgaven."""
+    from .knowledge.graph import Graph
+
+    kb = _kb()
+    try:
+        entry = kb.entry(id)
+    except KeyError:
+        close = [k for k in (list(kb.trends) + list(kb.opgaven)) if id.lower() in k][:10]
+        raise TrendstudieError(f"Onbekend id {id!r}." + (f" Bedoelt u: {', '.join(close)}?" if close else "")) from None
+    g = Graph(kb)
+    out.print(f"[bold]{entry.title}[/bold] ({id})", highlight=False)
+    extra = []
+    for attr in ("kind", "domain", "certainty", "horizon", "direction"):
+        if hasattr(entry, attr):
+            extra.append(str(getattr(entry, attr)))
+    if extra:
+        out.print(" · ".join(extra), highlight=False)
+    out.print(entry.summary, highlight=False, soft_wrap=True)
+    out.print("\nBronnen:")
+    for c in sorted(kb.citations_of(id), key=lambda c: c.year or 0):
+        out.print(f"  {c.year}: {_citation_text(c)}", highlight=False, soft_wrap=True)
+    for label, steps in (("Oorzaken", g.causes(id)), ("Gevolgen", g.effects(id))):
+        if steps:
+            out.print(f"\n{label}:")
+            for st in steps:
+                other = st.edge.source if label == "Oorzaken" else st.edge.target
+                out.print(f"  ({st.edge.polarity}) {kb.entry(other).title} [{other}]: {st.edge.mechanism}",
+                          highlight=False, soft_wrap=True)
+    answers = [o for o in kb.opgaven.values() if id in o.answers]
+    if answers:
+        out.print("\nOpgaven:")
+        for o in answers:
+            out.print(f"  • {o.title} [{o.id}]", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def samenhang(id: str = typer.Argument(..., help="Id van een trend."),
+              diepte: int = typer.Option(2, "--diepte", min=1, max=4, help="Aantal stappen (1-4).")) -> None:
+    """De oorzaken en gevolgen van een trend tot een diepte, met terugkoppelingen."""
+    from .knowledge.graph import Graph
+
+    kb = _kb()
+    try:
+        kb.entry(id)
+    except KeyError:
+        raise TrendstudieError(f"Onbekend id {id!r}.") from None
+    g = Graph(kb)
+    for label, steps, arrow in (("Oorzaken", g.causes(id, diepte), "→"), ("Gevolgen", g.effects(id, diepte), "→")):
+        out.print(f"[bold]{label}[/bold] (tot {diepte} stappen)")
+        for st in sorted(steps, key=lambda s: s.depth):
+            e = st.edge
+            out.print(f"  {'  ' * (st.depth - 1)}{kb.entry(e.source).title} {arrow}({e.polarity}) {kb.entry(e.target).title}",
+                      highlight=False, soft_wrap=True)
+    nodes = {id} | {s.edge.source for s in g.causes(id, diepte)} | {s.edge.target for s in g.effects(id, diepte)}
+    loops = [c for c in g.cycles(max_length=4, within=nodes) if any(id in (e.source, e.target) for e in c)]
+    if loops:
+        out.print("[bold]Terugkoppelingen[/bold]")
+        for c in loops:
+            chain = " → ".join(kb.entry(e.source).title for e in c) + f" → {kb.entry(c[0].source).title}"
+            out.print(f"  {Graph.loop_kind(c)}: {chain}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     try:
         app()
