@@ -367,6 +367,76 @@ def samenhang(id: str = typer.Argument(..., help="Id van een trend."),
             out.print(f"  {Graph.loop_kind(c)}: {chain}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def rapport(
+    gemeente: Optional[str] = typer.Argument(None, help="Gemeentecode of -naam, bijv. Zwolle of GM0193."),
+    groep: Optional[str] = typer.Option(None, "--groep", help="Een rapport voor elke gemeente van een groep, bijv. G40."),
+    alle: bool = typer.Option(False, "--alle", help="Een rapport voor elk van de 342 gemeenten."),
+    uit: Path = typer.Option(Path("rapporten"), "--uit", help="Map voor de rapporten."),
+    pdf: bool = typer.Option(True, "--pdf/--geen-pdf", help="Ook een PDF maken."),
+    domein: list[str] = typer.Option([], "--domein", help="Alleen deze domeinen; herhaalbaar."),
+    vergelijk: Optional[str] = typer.Option(None, "--vergelijk", help="Vergelijk ook met deze groep (bijv. een eigen groep)."),
+    van: Optional[int] = typer.Option(None, "--van", help="Eerste jaar in grafieken en tabellen."),
+    tot: Optional[int] = typer.Option(None, "--tot", help="Laatste jaar in grafieken en tabellen."),
+    titel: Optional[str] = typer.Option(None, "--titel", help="Eigen titel (eigen editie van een gemeente)."),
+    logo: Optional[Path] = typer.Option(None, "--logo", help="Eigen logo (SVG) op de voorkant."),
+    opnieuw: bool = typer.Option(False, "--opnieuw", help="Ook rapporten maken waarvan de invoer niet veranderde."),
+    werkers: Optional[int] = typer.Option(None, "--werkers", min=1, help="Aantal processen (standaard: aantal kernen)."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """De trendstudie van een gemeente (HTML en PDF), of van een hele groep tegelijk."""
+    from .knowledge.model import DOMAINS
+    from .report.content import Options
+    from .report.write import write_many
+
+    if sum(bool(x) for x in (gemeente, groep, alle)) != 1:
+        raise TrendstudieError("Geef één gemeente, of --groep GROEP, of --alle.")
+    bad = [d for d in domein if d not in DOMAINS]
+    if bad:
+        raise TrendstudieError(f"Onbekend domein {bad[0]!r}; kies uit: {', '.join(DOMAINS)}")
+    if van and tot and van > tot:
+        raise TrendstudieError(f"--van {van} ligt na --tot {tot}.")
+    logo_svg = None
+    if logo:
+        if logo.suffix.lower() != ".svg" or not logo.is_file():
+            raise TrendstudieError(f"Logo {logo} moet een bestaand SVG-bestand zijn.")
+        logo_svg = logo.read_text(encoding="utf-8")
+    s = settings(home=home)
+    con = store.connect(s.database)
+    if gemeente:
+        codes = [_resolve_region(con, gemeente)]
+        title = None
+    elif alle:
+        codes = [r[0] for r in con.execute("SELECT code FROM regions WHERE current ORDER BY code").fetchall()]
+        title = "Trendstudies van alle gemeenten"
+    else:
+        groups = {r[0].lower(): r for r in con.execute("SELECT group_id, title FROM groups").fetchall()}
+        if groep.lower() not in groups:
+            raise TrendstudieError(f"Onbekende groep {groep!r}; kies uit: {', '.join(sorted(g[0] for g in groups.values()))}")
+        gid, gtitle = groups[groep.lower()]
+        codes = [r[0] for r in con.execute("SELECT region_code FROM group_members WHERE group_id = ? ORDER BY 1", [gid]).fetchall()]
+        title = f"Trendstudies {gtitle}"
+    if vergelijk and not con.execute("SELECT 1 FROM groups WHERE group_id = ?", [vergelijk]).fetchone():
+        raise TrendstudieError(f"Onbekende groep {vergelijk!r} voor --vergelijk.")
+    con.close()
+    opts = Options(domains=tuple(domein) or None, peer_group=vergelijk, from_year=van, to_year=tot, title=titel,
+                   logo_svg=logo_svg)
+    with _progress() as progress:
+        task = progress.add_task("rapporten schrijven", total=len(codes))
+        written = write_many(s.database, codes, uit, opts, pdf=pdf, workers=werkers,
+                             progress=lambda done, total: progress.update(task, completed=done), force=opnieuw,
+                             title=title or "Trendstudies")
+    made = [w for w in written if not w.skipped]
+    skipped = len(written) - len(made)
+    if len(codes) == 1:
+        w = written[0]
+        err.print(f"Trendstudie {w.name}: " + ", ".join(str(uit / f) for f in w.files)
+                  + (" (ongewijzigd)" if w.skipped else ""), highlight=False)
+    else:
+        err.print(f"{len(made)} rapporten geschreven, {skipped} ongewijzigd; overzicht: {uit / 'index.html'}",
+                  highlight=False)
+
+
 def main() -> None:
     try:
         app()

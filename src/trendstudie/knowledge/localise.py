@@ -240,10 +240,9 @@ def localise(rule: Rule, data: IndicatorData, code: str) -> Finding:
         return Finding(rule.trend, "onbekend", rule.indicators)
     sterk = [evaluate(c, data, code) for c in rule.sterk]
     matig = [evaluate(c, data, code) for c in rule.matig]
-    evidence: list[str] = []
-    for check in sterk + matig:
-        if check.sentence and check.sentence not in evidence:
-            evidence.append(check.sentence)
+    sentences = list(dict.fromkeys(c.sentence for c in sterk + matig if c.sentence))
+    # 'X steeg van a naar b.' adds nothing next to 'X steeg van a naar b (…, tegen … in Nederland).'
+    evidence = [s for s in sentences if not any(o != s and o.startswith(s[:-1]) for o in sentences)]
     if all(c.holds for c in sterk):
         strength: Strength = "sterk"
     elif any(c.holds for c in matig) or any(c.holds for c in sterk):

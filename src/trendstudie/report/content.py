@@ -1,0 +1,313 @@
+"""The content of a localised trend study, as plain data: one function from the store, the
+knowledge base and the options to a `Report`, which html.py and pdf.py render the same way.
+
+Nothing here formats for a medium; every figure in it is computed from the store, and a
+missing figure removes its sentence, row or chart rather than printing a placeholder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+from .. import formatting
+from ..knowledge import model as kbmodel
+from ..knowledge.graph import Graph
+from ..knowledge.localise import Finding, IndicatorData, load_rules, localise_all
+
+STRENGTH_LABEL = {"sterk": "speelt sterk", "matig": "speelt enigszins"}
+
+
+@dataclass
+class Figure:
+    svg: str
+    alt: str
+    caption: str
+
+
+@dataclass
+class Table:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Opgave:
+    id: str
+    title: str
+    summary: str
+
+
+@dataclass
+class TrendBlock:
+    id: str
+    title: str
+    strength: str
+    summary: str
+    evidence: list[str]
+    opgaven: list[Opgave]
+    sources: list[str]
+    figure: Figure | None = None
+
+
+@dataclass
+class Chapter:
+    anchor: str
+    title: str
+    intro: list[str]
+    trends: list[TrendBlock] = field(default_factory=list)
+    table: Table | None = None
+    figures: list[Figure] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SummaryItem:
+    title: str
+    domain: str
+    key_figure: str | None
+    anchor: str
+
+
+@dataclass
+class Report:
+    code: str
+    name: str
+    province: str | None
+    title: str
+    subtitle: str
+    data_date: str
+    built_at: str
+    summary_trends: list[SummaryItem]
+    summary_opgaven: list[tuple[str, str]]  # (opgave title, answers which trends, in words)
+    chapters: list[Chapter]
+    sources: list[tuple[str, str]]  # (table id, title)
+    method: list[str]
+    data_rows: list[dict]  # the data appendix: indicator values used in the report
+    peers: list[tuple[str, str]]  # (group id, label) the gemeente is compared with
+
+
+@dataclass
+class Options:
+    domains: tuple[str, ...] | None = None  # None: all
+    peer_group: str | None = None  # an extra group id to compare with (e.g. a user group)
+    from_year: int | None = None
+    to_year: int | None = None
+    title: str | None = None  # a custom title for a gemeente's own edition
+    logo_svg: str | None = None
+
+
+def _anchor(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+class Context:
+    """Everything a report reads, loaded once and shared between reports of one batch."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.kb = kbmodel.load()
+        self.graph = Graph(self.kb)
+        self.rules = load_rules()
+        self.data = IndicatorData(con)
+        self.indicators = con.execute(
+            "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note "
+            "FROM indicators WHERE missing IS NULL ORDER BY position").fetchall()
+        self.regions = {r[0]: r[1:] for r in con.execute("SELECT code, name, province, current FROM regions").fetchall()}
+        self.groups = {r[0]: r[1:] for r in con.execute("SELECT group_id, title, kind FROM groups").fetchall()}
+        self.built_at = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0]
+        self.sources = con.execute("SELECT DISTINCT table_id, title FROM source_tables ORDER BY 1").fetchall()
+        self.member_of: dict[str, set[str]] = {}
+        for gid, code in con.execute("SELECT group_id, region_code FROM group_members").fetchall():
+            self.member_of.setdefault(code, set()).add(gid)
+
+
+def peer_groups(ctx: Context, code: str, extra: str | None = None) -> list[tuple[str, str]]:
+    """The groups this gemeente is compared with, in a fixed order, with their labels."""
+    mine = ctx.member_of.get(code, set())
+    kinds = {gid: ctx.groups[gid][1] for gid in mine}
+    out = [(g, ctx.groups[g][0]) for g in ("G4", "G40", "M50") if g in mine]
+    out += [(g, ctx.groups[g][0]) for g in sorted(mine) if kinds[g] == "provincie"]
+    out += [(g, ctx.groups[g][0]) for g in sorted(mine) if kinds[g] == "grootteklasse"]
+    if extra:
+        if extra not in ctx.groups:
+            from ..errors import TrendstudieError
+
+            raise TrendstudieError(f"Onbekende groep {extra!r}; kies uit: {', '.join(sorted(ctx.groups))}")
+        out.append((extra, ctx.groups[extra][0]))
+    out.append(("NL01", "Nederland"))
+    return out
+
+
+def _in_years(period: str, opts: Options) -> bool:
+    y = int(period[:4])
+    return (opts.from_year is None or y >= opts.from_year) and (opts.to_year is None or y <= opts.to_year)
+
+
+def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list[tuple[str, str]],
+                    opts: Options) -> tuple[Table | None, list[dict]]:
+    header = ["Indicator", name] + [label for _, label in peers] + ["Jaar"]
+    rows, data_rows = [], []
+    for ind, title, _, dom, unit, decimals, *_ in ctx.indicators:
+        if dom != domain:
+            continue
+        series = [(p, v) for p, v in ctx.data.series(ind, code) if _in_years(p, opts)]
+        if not series:
+            continue
+        period, value = series[-1]
+        row = [f"{title} ({unit})", formatting.number(value, decimals)]
+        data_rows.append({"indicator_id": ind, "region_code": code, "period": period, "value": value})
+        for gid, _ in peers:
+            other = ctx.data.value(ind, gid, period)
+            row.append(formatting.number(other, decimals) if other is not None else "–")
+            if other is not None:
+                data_rows.append({"indicator_id": ind, "region_code": gid, "period": period, "value": other})
+        row.append(formatting.period(period))
+        rows.append(row)
+    if not rows:
+        return None, []
+    table = Table(
+        caption=f"Indicatoren {domain}: {name} vergeleken met vergelijkbare gemeenten (laatste jaar per indicator)",
+        header=header, rows=rows,
+        notes=["Een streepje: voor die groep is er in dat jaar geen waarde. Groepswaarden zijn berekend uit de "
+               "opgetelde tellers en noemers van de leden, niet als gemiddelde van percentages."])
+    return table, data_rows
+
+
+def _opgaven_for(ctx: Context, trend_id: str, limit: int = 4) -> list[Opgave]:
+    found = [o for o in ctx.kb.opgaven.values() if trend_id in o.answers]
+    found.sort(key=lambda o: (-len(o.answers), o.id))
+    return [Opgave(o.id, o.title, o.summary) for o in found[:limit]]
+
+
+def _sources_text(ctx: Context, trend_id: str) -> list[str]:
+    out = []
+    for c in sorted(ctx.kb.citations_of(trend_id), key=lambda c: (c.year or 0, c.seed, c.lines)):
+        out.append(f"{kbmodel.SEEDS[c.seed][1]}, {c.section} (r. {c.lines[0]}–{c.lines[1]})")
+    return list(dict.fromkeys(out))
+
+
+def build_report(ctx: Context, code: str, opts: Options | None = None, chart_maker=None) -> Report:
+    """The whole trend study of one gemeente, as data."""
+    opts = opts or Options()
+    name, province, current = ctx.regions[code]
+    if not current or not code.startswith("GM"):
+        from ..errors import TrendstudieError
+
+        raise TrendstudieError(f"{code} is geen huidige gemeente; een trendstudie is er voor de 342 gemeenten van nu.")
+    province_name = ctx.regions.get(province, (None,))[0] if province else None
+    peers = peer_groups(ctx, code, opts.peer_group)
+    findings = {f.trend: f for f in localise_all(ctx.con, code, ctx.rules, ctx.data)}
+    domains = [d for d in kbmodel.DOMAINS if not opts.domains or d in opts.domains]
+    chapters: list[Chapter] = []
+    data_rows: list[dict] = []
+    strong: list[SummaryItem] = []
+    for domain in domains:
+        anchor = _anchor(domain)
+        blocks = []
+        for trend_id, f in findings.items():
+            t = ctx.kb.trends[trend_id]
+            if t.domain != domain or f.strength not in ("sterk", "matig"):
+                continue
+            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker else None
+            blocks.append(TrendBlock(trend_id, t.title, f.strength, t.summary, f.evidence,
+                                     _opgaven_for(ctx, trend_id), _sources_text(ctx, trend_id), figure))
+            if f.strength == "sterk":
+                strong.append(SummaryItem(t.title, domain, f.evidence[0] if f.evidence else None, f"trend-{trend_id}"))
+        blocks.sort(key=lambda b: (b.strength != "sterk", b.title))
+        table, rows = indicator_table(ctx, code, name, domain, peers, opts)
+        data_rows.extend(rows)
+        n_strong = sum(1 for b in blocks if b.strength == "sterk")
+        intro = []
+        if blocks:
+            intro.append(f"In dit domein {'spelen' if len(blocks) != 1 else 'speelt'} in {name} {len(blocks)} "
+                         f"van de trends uit de trendstudies aantoonbaar, waarvan {n_strong} sterk.")
+        general = [t for t in ctx.kb.trends.values() if t.domain == domain and t.id not in findings]
+        if general:
+            intro.append(f"Daarnaast beschrijven de trendstudies {len(general)} trends in dit domein waarvoor geen "
+                         "cijfers per gemeente bestaan; die gelden in algemene zin (zie de kennisbank).")
+        if not blocks and table is None:
+            continue
+        chapters.append(Chapter(anchor, domain[0].upper() + domain[1:], intro, blocks, table))
+    strong_ids = {b.id for c in chapters for b in c.trends if b.strength == "sterk"}
+    applying = {b.id for c in chapters for b in c.trends}
+    chapters.append(samenhang_chapter(ctx, name, applying, strong_ids))
+    urgent = _urgent_opgaven(ctx, strong_ids)
+    title = opts.title or f"Trendstudie {name}"
+    return Report(
+        code=code, name=name, province=province_name, title=title,
+        subtitle=f"Trends en opgaven voor {name}, vertaald uit vijf trendstudies met de cijfers van CBS",
+        data_date=_data_date(ctx, code), built_at=ctx.built_at,
+        summary_trends=strong, summary_opgaven=urgent, chapters=chapters,
+        sources=[(t, title_) for t, title_ in ctx.sources],
+        method=method_text(), data_rows=data_rows, peers=peers,
+    )
+
+
+def _data_date(ctx: Context, code: str) -> str:
+    latest = ctx.data.latest("bevolking", code)
+    return f"cijfers tot en met {formatting.period(latest[0])}" if latest else ""
+
+
+def _urgent_opgaven(ctx: Context, strong: set[str], limit: int = 6) -> list[tuple[str, str]]:
+    scored = []
+    for o in ctx.kb.opgaven.values():
+        hits = [a for a in o.answers if a in strong]
+        if hits:
+            scored.append((-len(hits), o.title, [ctx.kb.trends[h].title for h in hits if h in ctx.kb.trends]))
+    scored.sort()
+    return [(title, "antwoordt op: " + "; ".join(h.lower() for h in hits)) for _, title, hits in scored[:limit]]
+
+
+def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[str]) -> Chapter:
+    """How the trends that apply here drive each other: the causal subgraph, its loops, a diagram."""
+    from .diagram import causal_diagram
+
+    by_pair: dict[tuple[str, str], list] = {}
+    for e in ctx.kb.edges:
+        if e.source in applying and e.target in applying and e.source != e.target:
+            by_pair.setdefault((e.source, e.target), []).append(e)
+    edges = [v[0] for v in by_pair.values()]
+    loops = ctx.graph.cycles(max_length=4, within=applying)
+    paragraphs = []
+    if edges:
+        paragraphs.append(f"De trends die in {name} spelen, staan niet los van elkaar: de trendstudies beschrijven "
+                          f"{len(edges)} verbanden tussen de {len(applying)} trends die hier sterk of enigszins spelen. "
+                          "De belangrijkste:")
+    for e in sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))[:14]:
+        word = "versterkt" if e.polarity == "+" else "remt"
+        studies = sorted({c.year for x in by_pair[(e.source, e.target)] for c in x.citations})
+        paragraphs.append(f"{ctx.kb.entry(e.source).title} {word} {ctx.kb.entry(e.target).title[0].lower()}"
+                          f"{ctx.kb.entry(e.target).title[1:]}: {e.mechanism} "
+                          f"(trendstudie{'s' if len(studies) > 1 else ''} {', '.join(map(str, studies))})")
+    for c in loops[:6]:
+        chain = " → ".join(ctx.kb.entry(e.source).title.lower() for e in c)
+        paragraphs.append(f"Terugkoppeling ({Graph.loop_kind(c)}): {chain} → {ctx.kb.entry(c[0].source).title.lower()}.")
+    if not edges:
+        paragraphs.append(f"Tussen de trends die in {name} spelen, beschrijven de trendstudies geen directe verbanden.")
+    figures = []
+    shown = sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong))[:24]
+    diagram = causal_diagram({i: ctx.kb.entry(i).title for i in applying}, shown) if shown else None
+    if diagram:
+        figures.append(Figure(diagram[0], diagram[1], "Verbanden tussen de trends die hier spelen "
+                                                       "(+ versterkt, − remt; gestippeld: remmend)."))
+    return Chapter("samenhang", "Samenhang", [], [], None, figures, paragraphs)
+
+
+def method_text() -> list[str]:
+    return [
+        "Alle cijfers komen uit open data van CBS StatLine (en de politie via CBS), ingelezen uit de tabellen die "
+        "hieronder staan. Elk cijfer staat op de gemeentelijke indeling van nu: reeksen van gemeenten die zijn "
+        "samengevoegd of van grens veranderden, zijn omgerekend met de aantallen inwoners en woningen die CBS bij "
+        "elke herindeling publiceert (zie docs/harmonisatie.md). Groepswaarden (G4, G40, M50, provincie, "
+        "grootteklasse, Nederland) zijn berekend uit de opgetelde tellers en noemers van de leden.",
+        "Of een trend hier speelt, volgt uit regels die per trend vastleggen welke indicatoren ertoe doen en wanneer "
+        "de trend sterk of enigszins speelt (hoger dan Nederland, stijgend over een periode, sneller dan Nederland). "
+        "De regels staan in knowledge/localisation.yaml; de onderbouwing bij elke trend noemt de cijfers.",
+        "De beschrijvingen van trends en opgaven zijn samenvattingen in eigen woorden van vijf trendstudies "
+        "(2013–2024), met bronvermelding per passage.",
+    ]

@@ -1,0 +1,131 @@
+"""Render a Report as PDF through Typst (in-process, offline, milliseconds per report).
+
+Every piece of text goes into the Typst source as a string literal (`#"…"`), so no character
+from the data can be read as markup. Charts are passed as SVG files next to the source.
+"""
+
+from __future__ import annotations
+
+import typst
+
+from .content import STRENGTH_LABEL, Report
+
+
+def _s(text: str) -> str:
+    """A Typst string literal that shows `text` exactly."""
+    return '#"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _label(anchor: str) -> str:
+    return "<" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in anchor) + ">"
+
+
+def typst_source(r: Report, figures: dict[str, bytes]) -> str:
+    """Typst markup for the report; `figures` receives the SVG files it refers to."""
+    out: list[str] = []
+    add = out.append
+    add('#set document(title: ' + _s(r.title)[1:] + ', author: "trendstudie")')
+    add('#set page(paper: "a4", margin: (x: 2cm, top: 2cm, bottom: 2.2cm), numbering: "1", '
+        'footer: context [#set text(8pt, fill: luma(90)); ' + _s(r.title) + ' #h(1fr) #counter(page).display()])')
+    add('#set text(lang: "nl", size: 10pt, font: ("DejaVu Sans", "Libertinus Serif"))')
+    add('#set par(justify: false, leading: 0.6em)')
+    add('#set heading(numbering: "1.1")')
+    add('#show heading.where(level: 1): it => { pagebreak(weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
+    add('#show link: set text(fill: rgb("#1f4e79"))')
+    # cover
+    add('#page(numbering: none, footer: none)[')
+    add('#v(4cm)')
+    add('#text(26pt, weight: "bold", fill: rgb("#1f4e79"))[' + _s(r.title) + ']')
+    add('#v(0.5em)')
+    add('#text(13pt)[' + _s(r.subtitle) + ']')
+    add('#v(2cm)')
+    rows = [("Gemeente", f"{r.name} ({r.code})" + (f", provincie {r.province}" if r.province else "")),
+            ("Gegevens", f"{r.data_date}; database gebouwd {r.built_at[:10]}"),
+            ("Vergeleken met", ", ".join(label for _, label in r.peers)),
+            ("Bronnen", "CBS StatLine en politie via CBS (CC BY 4.0); vijf trendstudies 2013–2024")]
+    add('#table(columns: (auto, 1fr), stroke: none, inset: 4pt, '
+        + ", ".join(f"[*{_s(k)}*], [{_s(v)}]" for k, v in rows) + ')')
+    add(']')
+    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 2)')
+    # summary
+    add('= ' + _s("Samenvatting") + ' <samenvatting>')
+    if r.summary_trends:
+        add(_s(f"Van de trends die met cijfers per gemeente te toetsen zijn, spelen er in {r.name} "
+               f"{len(r.summary_trends)} sterk:"))
+        add("")
+        for s in r.summary_trends:
+            key = f". {s.key_figure}" if s.key_figure else ""
+            add(f'- #link({_label(s.anchor)})[*{_s(s.title)}*] {_s(f"({s.domain}){key}")}')
+    else:
+        add(_s(f"Geen van de met cijfers te toetsen trends speelt in {r.name} sterk."))
+    if r.summary_opgaven:
+        add("")
+        add(_s("De opgaven die op de meeste van deze trends antwoorden:"))
+        add("")
+        for title, why in r.summary_opgaven:
+            add(f'- *{_s(title)}* {_s(f"({why})")}')
+    # chapters
+    for c in r.chapters:
+        add("")
+        add('= ' + _s(c.title) + ' ' + _label(c.anchor))
+        for p in c.intro:
+            add(_s(p))
+            add("")
+        for t in c.trends:
+            add(f'== {_s("➢ " + t.title)} {_label("trend-" + t.id)}')
+            add(f'#box(stroke: 0.8pt, inset: (x: 4pt, y: 2pt), radius: 6pt)[#text(8pt)[{_s(STRENGTH_LABEL[t.strength])}]]')
+            add("")
+            add('#text(style: "italic", fill: luma(70))[' + _s(t.summary) + ']')
+            add("")
+            if t.evidence:
+                add('*' + _s(f"Wat de cijfers van {r.name} laten zien") + '*')
+                add("")
+                for e in t.evidence:
+                    add("- " + _s(e))
+                add("")
+            if t.figure:
+                name = f"fig{len(figures) + 1}.svg"
+                figures[name] = t.figure.svg.encode("utf-8")
+                add(f'#figure(image("{name}", width: 100%, alt: {_s(t.figure.alt)[1:]}), caption: [{_s(t.figure.caption)}])')
+            if t.opgaven:
+                add('*' + _s("Opgaven") + '*')
+                add("")
+                for o in t.opgaven:
+                    add(f"- *{_s(o.title)}.* {_s(o.summary)}")
+                add("")
+            add('#text(8pt, fill: luma(90))[' + _s("Bronnen: " + "; ".join(t.sources) + ".") + ']')
+            add("")
+        for p in c.paragraphs:
+            add(_s(p))
+            add("")
+        for f in c.figures:
+            name = f"fig{len(figures) + 1}.svg"
+            figures[name] = f.svg.encode("utf-8")
+            add(f'#figure(image("{name}", width: 90%, alt: {_s(f.alt)[1:]}), caption: [{_s(f.caption)}])')
+        if c.table:
+            n = len(c.table.header)
+            cells = ", ".join(f"[*{_s(h)}*]" for h in c.table.header)
+            body = ", ".join(f"[{_s(cell)}]" for row in c.table.rows for cell in row)
+            add(f'#figure(kind: table, caption: [{_s(c.table.caption)}], '
+                f'text(7.5pt)[#table(columns: (2.6fr,) + ({n - 1} * (1fr,)), align: (x, y) => if x == 0 {{ left }} else {{ right }}, '
+                f'stroke: (x, y) => if y == 0 {{ (bottom: 1pt) }} else {{ (bottom: 0.3pt + luma(200)) }}, '
+                f'fill: (x, y) => if x == 1 and y > 0 {{ luma(238) }}, table.header({cells}), {body})])')
+            for note in c.table.notes:
+                add('#text(8pt, fill: luma(90))[' + _s(note) + ']')
+            add("")
+    add('= ' + _s("Methode en bronnen") + ' <methode>')
+    for p in r.method:
+        add(_s(p))
+        add("")
+    add('#table(columns: (auto, 1fr), stroke: (bottom: 0.3pt + luma(200)), [*Tabel*], [*Titel*], '
+        + ", ".join(f"[{_s(t)}], [{_s(title)}]" for t, title in r.sources) + ')')
+    add('= ' + _s("Bijlage: de cijfers") + ' <bijlage>')
+    add(_s("Alle cijfers in dit rapport staan ook in de databijlage (CSV en XLSX naast dit bestand), met per cijfer "
+           "de indicator, het gebied, de periode, de status en de herkomst (CBS-tabel en maatstaf)."))
+    return "\n".join(out)
+
+
+def render_pdf(report: Report) -> bytes:
+    figures: dict[str, bytes] = {}
+    source = typst_source(report, figures)
+    return typst.compile({"main": source.encode("utf-8"), **figures})

@@ -1,0 +1,204 @@
+"""Write reports to disk: one gemeente (HTML, PDF, data appendix) or a whole group in parallel,
+with an index page and a comparison overview, skipping reports whose inputs did not change."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from .. import formatting, store
+from .content import Context, Options, build_report
+from .html import render_html
+from .pdf import render_pdf
+
+MANIFEST = ".trendstudie-rapporten.json"
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+@dataclass
+class Written:
+    code: str
+    name: str
+    files: list[str]
+    skipped: bool = False
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
+    """CSV and XLSX with every figure of the report and where it came from."""
+    from openpyxl import Workbook
+
+    prov = {}
+    keys = {(r["indicator_id"], r["region_code"], r["period"]) for r in report.data_rows}
+    if keys:
+        for ind, region, period, status, provenance in ctx.con.execute(
+                "SELECT indicator_id, region_code, period, status, provenance FROM indicator_values "
+                "WHERE indicator_id IN (SELECT unnest(?)) AND region_code IN (SELECT unnest(?))",
+                [sorted({k[0] for k in keys}), sorted({k[1] for k in keys})]).fetchall():
+            prov[(ind, region, period)] = (status, provenance)
+    columns = ["indicator_id", "region_code", "period", "value", "status", "provenance"]
+    rows = [[r["indicator_id"], r["region_code"], r["period"], r["value"],
+             *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None))] for r in report.data_rows]
+    csv_path, xlsx_path = base.with_name(base.name + "-data.csv"), base.with_name(base.name + "-data.xlsx")
+    lines = []
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows([[c if c is not None else "" for c in row] for row in rows])
+    lines.append(buf.getvalue())
+    _write_atomic(csv_path, "".join(lines).encode("utf-8"))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "cijfers"
+    ws.append(columns)
+    for row in rows:
+        ws.append(row)
+    tmp = xlsx_path.with_name(f".{xlsx_path.name}.{os.getpid()}.tmp")
+    wb.save(tmp)
+    os.replace(tmp, xlsx_path)
+    return [csv_path.name, xlsx_path.name]
+
+
+def inputs_key(ctx: Context, code: str, opts: Options, pdf: bool) -> str:
+    """Changes whenever the database, the options or the program change."""
+    from .. import __version__
+
+    payload = json.dumps([ctx.built_at, code, asdict(opts), pdf, __version__], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def write_one(ctx: Context, code: str, outdir: Path, opts: Options, pdf: bool = True,
+              manifest: dict | None = None, chart_maker=None) -> Written:
+    outdir.mkdir(parents=True, exist_ok=True)
+    name = ctx.regions[code][0]
+    base = outdir / f"{code}-{slug(name)}"
+    key = inputs_key(ctx, code, opts, pdf)
+    expected = [base.name + ".html"] + ([base.name + ".pdf"] if pdf else []) + [base.name + "-data.csv", base.name + "-data.xlsx"]
+    if manifest is not None and manifest.get(code) == key and all((outdir / f).exists() for f in expected):
+        return Written(code, name, expected, skipped=True)
+    report = build_report(ctx, code, opts, chart_maker)
+    data_files = _data_appendix(ctx, report, base)
+    html = render_html(report, data_files=data_files, logo_svg=opts.logo_svg)
+    _write_atomic(base.with_suffix(".html"), html.encode("utf-8"))
+    files = [base.name + ".html"]
+    if pdf:
+        _write_atomic(base.with_suffix(".pdf"), render_pdf(report))
+        files.append(base.name + ".pdf")
+    if manifest is not None:
+        manifest[code] = key
+    return Written(code, name, files + data_files)
+
+
+# --- batch ---------------------------------------------------------------------------------------
+
+_worker: dict = {}
+
+
+def _init(database: str) -> None:
+    from .charts_for_report import make_chart
+
+    _worker["ctx"] = Context(store.connect(Path(database)))
+    _worker["chart"] = make_chart
+
+
+def _run(args) -> Written:
+    code, outdir, opts, pdf = args
+    return write_one(_worker["ctx"], code, Path(outdir), opts, pdf, None, _worker["chart"])
+
+
+def write_many(database: Path, codes: list[str], outdir: Path, opts: Options, pdf: bool = True,
+               workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+               force: bool = False, title: str = "Trendstudies") -> list[Written]:
+    """Every gemeente's report, in parallel processes, plus an index page; unchanged ones skipped."""
+    from .charts_for_report import make_chart
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    manifest_path = outdir / MANIFEST
+    manifest = {} if force or not manifest_path.exists() else json.loads(manifest_path.read_text())
+    ctx = Context(store.connect(database))
+    todo, done = [], []
+    for code in codes:
+        key = inputs_key(ctx, code, opts, pdf)
+        name = ctx.regions[code][0]
+        base = f"{code}-{slug(name)}"
+        files = [base + ".html"] + ([base + ".pdf"] if pdf else []) + [base + "-data.csv", base + "-data.xlsx"]
+        if manifest.get(code) == key and all((outdir / f).exists() for f in files):
+            done.append(Written(code, name, files, skipped=True))
+        else:
+            todo.append((code, key))
+    total = len(codes)
+    if progress:
+        progress(len(done), total)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if todo:
+        if workers == 1 or len(todo) == 1:
+            for code, key in todo:
+                done.append(write_one(ctx, code, outdir, opts, pdf, None, make_chart))
+                manifest[code] = key
+                if progress:
+                    progress(len(done), total)
+        else:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(database),)) as pool:
+                keys = dict(todo)
+                for w in pool.map(_run, [(c, str(outdir), opts, pdf) for c, _ in todo], chunksize=4):
+                    done.append(w)
+                    manifest[w.code] = keys[w.code]
+                    if progress:
+                        progress(len(done), total)
+    _write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+    if len(codes) > 1:
+        write_index(ctx, sorted(done, key=lambda w: w.name), outdir, title)
+    return done
+
+
+OVERVIEW = ("bevolking", "bevolkingsgroei", "aandeel_65_plus", "aandeel_eenpersoonshuishoudens",
+            "woningen_per_huishouden", "gemiddelde_verkoopprijs", "misdrijven_per_1000", "woninginbraak_per_1000")
+
+
+def write_index(ctx: Context, written: list[Written], outdir: Path, title: str) -> Path:
+    """An index page with a comparison overview of the group (latest values, Dutch formatting)."""
+    from html import escape
+
+    meta = {r[0]: r for r in ctx.indicators}
+    cols = [i for i in OVERVIEW if i in meta]
+    head = "".join(f"<th scope='col'>{escape(meta[i][1])}<br><small>{escape(meta[i][4])}</small></th>" for i in cols)
+    body = []
+    for w in written:
+        cells = []
+        for i in cols:
+            latest = ctx.data.latest(i, w.code)
+            cells.append(f"<td>{formatting.number(latest[1], meta[i][5])}<br><small>{formatting.period(latest[0])}</small></td>"
+                         if latest else "<td>–</td>")
+        links = " · ".join(f"<a href='{escape(f)}'>{escape(f.rsplit('.', 1)[-1].upper())}</a>" for f in w.files
+                           if f.endswith((".html", ".pdf")))
+        body.append(f"<tr><th scope='row'><a href='{escape(w.files[0])}'>{escape(w.name)}</a> "
+                    f"<small>({w.code})</small><br><small>{links}</small></th>{''.join(cells)}</tr>")
+    css = (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+    html = (f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><meta name='viewport' "
+            f"content='width=device-width, initial-scale=1'><title>{escape(title)}</title><style>{css}"
+            f" main {{ max-width: 90rem; }}</style></head><body><main><h1>{escape(title)}</h1>"
+            f"<p>{len(written)} gemeenten. Per gemeente een trendstudie (HTML en PDF) en een databijlage; hieronder de "
+            f"laatste waarde van enkele kernindicatoren, met het jaar.</p><table><caption>Vergelijking</caption>"
+            f"<thead><tr><th scope='col'>Gemeente</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"<p class='note'>Bron: CBS StatLine en politie via CBS (CC BY 4.0); database gebouwd {escape(ctx.built_at[:10])}.</p>"
+            f"</main></body></html>")
+    path = outdir / "index.html"
+    _write_atomic(path, html.encode("utf-8"))
+    return path

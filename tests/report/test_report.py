@@ -1,0 +1,137 @@
+"""The localised trend study: structure, figures equal to the store, PDF text, batch and skipping."""
+
+from __future__ import annotations
+
+import csv
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from trendstudie import formatting, store
+from trendstudie.report.charts_for_report import make_chart
+from trendstudie.report.content import Context, Options, build_report
+from trendstudie.report.write import write_many, write_one
+
+CASES = {
+    "GM0363": "Amsterdam",  # G4
+    "GM0193": "Zwolle",  # G40
+    "GM1992": "Voorne aan Zee",  # M50, formed by the 2023 herindeling
+    "GM1680": "Aa en Hunze",  # small rural gemeente
+    "GM1980": "Dijk en Waard",  # recent herindeling (2022)
+}
+
+
+@pytest.fixture(scope="module")
+def ctx(built_home):
+    return Context(store.connect(built_home / "trendstudie.duckdb"))
+
+
+@pytest.fixture(scope="module")
+def written(ctx, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rapporten")
+    return out, {code: write_one(ctx, code, out, Options(), pdf=True, manifest={}, chart_maker=make_chart) for code in CASES}
+
+
+class Headings(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.h2, self._in = [], False
+        self.ids = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        self._in = tag == "h2"
+
+    def handle_data(self, data):
+        if self._in and data.strip():
+            self.h2.append(data.strip())
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in = False
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_html_has_every_chapter_and_working_anchors(written, code):
+    out, ws = written
+    html = (out / ws[code].files[0]).read_text(encoding="utf-8")
+    p = Headings()
+    p.feed(html)
+    assert {"Samenvatting", "Demografie", "Veiligheid", "Wonen en ruimte", "Samenhang", "Methode en bronnen",
+            "Bijlage: de cijfers"} <= set(p.h2)
+    for target in re.findall(r'href="#([^"]+)"', html):
+        assert target in p.ids, f"broken internal link #{target}"
+    assert CASES[code] in html
+    for bad in ("n.v.t.", "None", "nan", "N/A", "{{", "{%"):
+        assert bad not in html, bad
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_key_figures_in_the_text_equal_the_indicator_values(ctx, written, code):
+    out, ws = written
+    html = (out / ws[code].files[0]).read_text(encoding="utf-8")
+    period, value = ctx.data.latest("bevolking", code)
+    assert f"<td class=\"me\">{formatting.number(value, 0)}</td>" in html
+    nl = ctx.data.value("bevolking", "NL01", period)
+    assert formatting.number(nl, 0) in html
+    period, value = ctx.data.latest("woninginbraak_per_1000", code)
+    assert formatting.number(value, 1) in html
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_pdf_text_contains_every_chapter(written, code):
+    out, ws = written
+    pdf = next(f for f in ws[code].files if f.endswith(".pdf"))
+    reader = PdfReader(out / pdf)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for chapter in ("Inhoud", "Samenvatting", "Demografie", "Veiligheid", "Wonen en ruimte", "Samenhang",
+                    "Methode en bronnen", "Bijlage: de cijfers"):
+        assert chapter in text, chapter
+    assert CASES[code] in text
+    assert len(reader.pages) >= 8
+
+
+def test_data_appendix_matches_the_store(ctx, written):
+    out, ws = written
+    csv_name = next(f for f in ws["GM0193"].files if f.endswith("-data.csv"))
+    with open(out / csv_name, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and set(rows[0]) == {"indicator_id", "region_code", "period", "value", "status", "provenance"}
+    for r in rows[:200]:
+        assert float(r["value"]) == pytest.approx(ctx.data.value(r["indicator_id"], r["region_code"], r["period"]))
+
+
+def test_a_trend_needs_its_data(ctx):
+    """Trends whose indicators are missing never appear with an empty block."""
+    report = build_report(ctx, "GM0193")
+    for chapter in report.chapters:
+        for t in chapter.trends:
+            assert t.evidence, t.id
+            assert t.strength in ("sterk", "matig")
+
+
+def test_options_limit_domains_and_years(ctx):
+    report = build_report(ctx, "GM0193", Options(domains=("veiligheid",), from_year=2020, title="Eigen editie"))
+    assert report.title == "Eigen editie"
+    assert [c.title for c in report.chapters] == ["Veiligheid", "Samenhang"]
+    years = {int(r["period"][:4]) for r in report.data_rows}
+    assert min(years) >= 2020
+
+
+def test_batch_writes_an_index_and_skips_unchanged(built_home, tmp_path):
+    db = built_home / "trendstudie.duckdb"
+    codes = ["GM0014", "GM0193", "GM0200"]
+    first = write_many(db, codes, tmp_path, Options(), pdf=False, workers=2)
+    assert [w.skipped for w in first] == [False] * 3
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert all(c in index for c in codes)
+    second = write_many(db, codes, tmp_path, Options(), pdf=False, workers=2)
+    assert all(w.skipped for w in second)
+    (tmp_path / first[0].files[0]).unlink()
+    third = write_many(db, codes, tmp_path, Options(), pdf=False, workers=1)
+    assert sum(not w.skipped for w in third) == 1
