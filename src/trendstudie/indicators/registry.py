@@ -306,32 +306,39 @@ def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
     """Values of one indicator for every gemeente and group, for every period with data."""
     compiled = _Compiled(indicator, index)
     out: list[IndicatorValue] = []
-    periods = sorted(compiled.periods(index))
-    for period in periods:
-        member_cache: dict[str, tuple] = {}
+    for period in sorted(compiled.periods(index)):
+        # Each gemeente's inputs per variant, looked up once and shared by all groups it is in.
+        caches: list[dict[str, tuple | None]] = [{} for _ in compiled.variants]
+
+        def member(vi: int, region: str):
+            cache = caches[vi]
+            if region not in cache:
+                variant, _, lags, inputs = compiled.variants[vi]
+                cache[region] = _member_inputs(index, variant, lags, inputs, region, period)
+            return cache[region]
+
         for region in gemeenten:
             for vi, (variant, tree, lags, inputs) in enumerate(compiled.variants):
-                got = _member_inputs(index, variant, lags, inputs, region, period)
+                got = member(vi, region)
                 if got is None:
                     continue
                 value = evaluate(tree, got[0])
                 if value is None:
                     continue
-                member_cache[region] = (vi, got, value)
                 out.append(IndicatorValue(indicator.id, region, period, value, _combine(got[1]), _provenance(got[2])))
                 break
         for gid, members in groups.items():
-            v = _group_value(indicator.id, compiled, gid, members, period, index)
+            v = _group_value(indicator.id, compiled, gid, members, period, member)
             if v is not None:
                 out.append(v)
     return out
 
 
-def _group_value(indicator_id, compiled, gid, members, period, index) -> IndicatorValue | None:
-    for variant, tree, lags, inputs in compiled.variants:
+def _group_value(indicator_id, compiled, gid, members, period, member) -> IndicatorValue | None:
+    for vi, (variant, tree, lags, inputs) in enumerate(compiled.variants):
         rows = []
         for region in members:
-            got = _member_inputs(index, variant, lags, inputs, region, period)
+            got = member(vi, region)
             if got is None:
                 break
             rows.append(got)
@@ -340,6 +347,7 @@ def _group_value(indicator_id, compiled, gid, members, period, index) -> Indicat
                 continue
             statuses = [s for r in rows for s in r[1]]
             used = set().union(*(r[2] for r in rows))
+            value = None
             if variant.aggregate == "herberekenen":
                 summed: dict[tuple[str, int], float] = {}
                 for values, _, _ in rows:
@@ -348,17 +356,17 @@ def _group_value(indicator_id, compiled, gid, members, period, index) -> Indicat
                 value = evaluate(tree, summed)
             else:
                 num = den = 0.0
+                complete = True
                 for values, _, _ in rows:
                     v = evaluate(tree, values)
-                    w = values[(variant.weight, 0)]
                     if v is None:
+                        complete = False
                         break
+                    w = values[(variant.weight, 0)]
                     num += v * w
                     den += w
-                else:
-                    value = num / den if den else None
-                if den == 0:
-                    value = None
+                if complete and den:
+                    value = num / den
             if value is not None:
                 how = "som van de leden" if variant.aggregate == "herberekenen" else f"gewogen met {variant.weight}"
                 return IndicatorValue(indicator_id, gid, period, value, _combine(statuses),
