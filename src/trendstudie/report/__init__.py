@@ -1,0 +1,1 @@
+"""The trend study per gemeente: content, charts and maps, HTML and PDF."""
