@@ -1,0 +1,267 @@
+"""The web dashboard and API: one FastAPI app over the read-only store.
+
+`create_app(database)` loads everything once (see data.py) and serves server-rendered Dutch
+pages (Jinja2, inline SVG, no JavaScript needed) and a JSON/CSV API under /api/v1/.
+`serve(host, port, database, workers)` runs it with uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__, formatting
+from ..errors import TrendstudieError
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+# The downloadable report is one self-contained HTML file with its CSS inline.
+REPORT_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"geolocation=(), microphone=(), camera=()"),
+]
+CACHE_CONTROL = b"public, max-age=300"
+
+PARAM_HELP = {
+    "code": "een gemeentecode als GM0193",
+    "gemeente": "een gemeentecode als GM0193",
+    "region": "een regiocode als GM0193, PV23 of NL01",
+    "regio": "een regiocode als GM0193, PV23 of NL01",
+    "period": "een CBS-periode als 2024JJ00, 2024KW01 of 2024MM03",
+    "periode": "een CBS-periode als 2024JJ00, 2024KW01 of 2024MM03",
+    "from": "een jaar tussen 1900 en 2100",
+    "to": "een jaar tussen 1900 en 2100",
+    "van": "een jaar tussen 1900 en 2100",
+    "tot": "een jaar tussen 1900 en 2100",
+    "indicator": "een indicator-id als bevolking (kleine letters, cijfers en _)",
+    "indicator_id": "een indicator-id als bevolking (kleine letters, cijfers en _)",
+    "group": "een groep als G40, M50, PV23 of GK5",
+    "groep": "een groep als G40, M50, PV23 of GK5",
+    "group_id": "een groep als G40, M50, PV23 of GK5",
+    "table": "een CBS-tabelnaam als 03759ned",
+    "measure": "een maatstaf als M000352",
+    "dim": "een dimensiefilter als SoortMisdrijf=1.1.1",
+    "format": "json of csv",
+    "formaat": "csv, json of xlsx",
+    "kind": "GM, PV, CR, LD of NL",
+    "current": "true of false",
+    "as_published": "true of false",
+    "trend_id": "een id uit de kennisbank als vergrijzing (kleine letters, cijfers en -)",
+    "id": "een id uit de kennisbank als vergrijzing (kleine letters, cijfers en -)",
+    "domain": "een domein als 'wonen en ruimte'",
+    "domein": "een domein als 'wonen en ruimte'",
+    "diepte": "een getal van 1 tot en met 4",
+    "depth": "een getal van 1 tot en met 4",
+    "q": "een naam of code van hoogstens 100 tekens",
+    "limit": "een getal van 1 tot en met 100000",
+    "offset": "een getal van 0 of meer",
+}
+LOC = {"query": "queryparameter", "path": "padparameter", "header": "header", "cookie": "cookie", "body": "inhoud"}
+
+
+class PageCache:
+    """Rendered pages per URL; the store does not change while the app runs, so no expiry."""
+
+    def __init__(self, size: int = 4000):
+        self.size = size
+        self._d: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+
+
+class Headers:
+    """ASGI middleware: security headers, caching headers and conditional GET (ETag per build)."""
+
+    def __init__(self, app, etag: Callable[[], str | None]):
+        self.app = app
+        self.etag = etag
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path: str = scope.get("path", "")
+        etag = self.etag()
+        method = scope.get("method", "GET")
+        if etag and method in ("GET", "HEAD"):
+            for k, v in scope.get("headers", []):
+                if k == b"if-none-match" and etag.encode() in [x.strip() for x in v.split(b",")]:
+                    headers = [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL)] + SECURITY_HEADERS
+                    await send({"type": "http.response.start", "status": 304, "headers": headers})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+        report = path.startswith("/gemeente/") and path.endswith("/rapport.html")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", (REPORT_CSP if report else CSP).encode()))
+                status = message["status"]
+                if status == 200 and method in ("GET", "HEAD") and etag:
+                    if b"etag" not in names:
+                        headers.append((b"etag", etag.encode()))
+                    if b"cache-control" not in names:
+                        headers.append((b"cache-control", CACHE_CONTROL))
+                elif b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2", "svg"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["getal"] = lambda v, d=0: formatting.number(v, d) if v is not None else "–"
+    env.filters["periode"] = lambda p: formatting.period(p) if p else ""
+    env.filters["eenheid"] = lambda v, d, u: formatting.with_unit(v, d, u) if v is not None else "–"
+    env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
+    env.globals["version"] = __version__
+    return env
+
+
+def _describe(err: dict) -> str:
+    loc = [str(x) for x in err.get("loc", ())]
+    where = LOC.get(loc[0], loc[0]) if loc else "parameter"
+    name = loc[-1] if len(loc) > 1 else "?"
+    given = err.get("input")
+    kind = err.get("type", "")
+    help_ = PARAM_HELP.get(name, "een geldige waarde")
+    if kind == "missing":
+        return f"De {where} '{name}' ontbreekt: geef {help_}."
+    if kind in ("too_long",):
+        return f"De {where} '{name}' komt te vaak voor; verwacht {help_}."
+    shown = repr(given)[:80] if given is not None and not isinstance(given, (dict, list)) else ""
+    return f"Ongeldige {where} '{name}'{(' ' + shown) if shown else ''}: verwacht {help_}."
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(database: Path) -> FastAPI:
+    """The app over the store at `database` (opened read-only, loaded once)."""
+    from .data import WebData
+
+    data = WebData(Path(database))
+    env = _env()
+    env.globals["built"] = formatting.day(datetime.fromisoformat(data.built_at).date())
+    app = FastAPI(
+        title="trendstudie API",
+        version=__version__,
+        description=("Open data van CBS per gemeente, geharmoniseerd op de 342 gemeenten van nu, met indicatoren en "
+                     "de trends uit vijf trendstudies die per gemeente spelen. Alle lijsten ook als CSV met "
+                     "`?format=csv`. Foutmeldingen zijn Nederlands en hebben de vorm {\"fout\": ..., \"details\": [...]}."),
+        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
+    )
+    app.state.data = data
+    app.state.env = env
+    env.globals["d"] = data
+    app.state.cache = PageCache()
+
+    def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"fout": message, "details": details or []}, status_code=status,
+                                headers={"cache-control": "no-store"})
+        titles = {404: "Niet gevonden", 422: "Ongeldige invoer", 400: "Ongeldige invoer", 405: "Methode niet toegestaan",
+                  500: "Er ging iets mis"}
+        try:
+            html = env.get_template("fout.html").render(status=status, titel=titles.get(status, "Fout"), bericht=message,
+                                                        details=details or [], request=request, nav="fout")
+        except Exception:  # never let the error page itself fail
+            from html import escape
+
+            html = f"<!DOCTYPE html><html lang='nl'><title>Fout</title><h1>Fout {status}</h1><p>{escape(message)}</p></html>"
+        return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+
+    app.state.error = error_response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        details = [_describe(e) for e in exc.errors()]
+        return error_response(request, 422, details[0] if details else "Ongeldige invoer.", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404:
+            msg = exc.detail if isinstance(exc.detail, str) and exc.detail != "Not Found" else \
+                f"De pagina {request.url.path} bestaat niet."
+            return error_response(request, 404, msg)
+        if exc.status_code == 405:
+            return error_response(request, 405, "Deze methode wordt niet ondersteund; gebruik GET.")
+        detail = exc.detail if isinstance(exc.detail, str) else "Fout in het verzoek."
+        return error_response(request, exc.status_code, detail)
+
+    @app.exception_handler(TrendstudieError)
+    async def _domain(request: Request, exc: TrendstudieError):
+        return error_response(request, 400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _any(request: Request, exc: Exception):  # pragma: no cover - last resort, logged by uvicorn
+        return error_response(request, 500, "Er ging iets mis op de server. Probeer het later opnieuw.")
+
+    from . import routes_api, routes_pages
+
+    app.include_router(routes_api.router)
+    app.include_router(routes_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(Headers, etag=lambda: data.etag)
+    return app
+
+
+def _app_from_env() -> FastAPI:
+    """Factory for uvicorn workers (`--factory`): the database path comes from the environment."""
+    return create_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]))
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1) -> None:
+    """Run the site with uvicorn; each worker process loads the store once."""
+    import uvicorn
+
+    from ..config import settings
+
+    database = Path(database) if database else settings().database
+    if not database.exists():
+        raise TrendstudieError(f"Er is nog geen database in {database.parent}. Bouw die eerst: trendstudie build --bundle <map>")
+    if workers > 1:
+        os.environ["TRENDSTUDIE_WEB_DATABASE"] = str(database)
+        uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", proxy_headers=False, server_header=False)
+    else:
+        uvicorn.run(create_app(database), host=host, port=port, log_level="warning", server_header=False)

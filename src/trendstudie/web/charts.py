@@ -1,0 +1,96 @@
+"""The charts of the web pages, built from the loaded data (see svg.py for the drawing).
+
+Shared by the pages (inline SVG) and the /svg/ download routes, so a downloaded SVG is exactly
+the chart on the page.
+"""
+
+from __future__ import annotations
+
+from ..knowledge.localise import Finding
+from ..report.content import Figure
+from . import svg
+from .data import STRENGTHS, WebData
+
+SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
+
+
+def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
+    if d.map is None:
+        return None
+    m = d.indicators[indicator]
+    values = {c: v for c, v in d.ranking(indicator, period)}
+    names = {c: g.name for c, g in d.gemeenten.items()}
+    from .. import formatting
+
+    return svg.choropleth(d.map.paths, d.map.width, d.map.height, values, names,
+                          f"{m.title}, {formatting.period(period)}", m.decimals, m.unit, highlight)
+
+
+def distribution(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
+    m = d.indicators[indicator]
+    values = [v for _, v in d.ranking(indicator, period)]
+    marker = None
+    if highlight and highlight in d.gemeenten:
+        v = d.data.value(indicator, highlight, period)
+        if v is not None:
+            marker = (d.gemeenten[highlight].name, v)
+    return svg.histogram(m.title, m.unit, values, m.decimals, marker)
+
+
+def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...] = SERIES_GROUPS) -> svg.Chart | None:
+    """Time series of gemeenten (emphasised) and groups."""
+    m = d.indicators[indicator]
+    lines = []
+    for code in codes:
+        pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, code) if p.endswith("JJ00")]
+        if pts:
+            lines.append(svg.Line(d.name(code), pts, True))
+    for gid in groups:
+        if gid in codes:
+            continue
+        pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
+        if len(pts) >= 2:
+            lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
+    return svg.time_series(m.title, m.unit, lines, m.decimals)
+
+
+def compare_bars(d: WebData, indicator: str, period: str, codes: list[str], emphasise: set[str]) -> svg.Chart | None:
+    from .. import formatting
+
+    m = d.indicators[indicator]
+    items = []
+    for c in codes:
+        v = d.data.value(indicator, c, period)
+        if v is not None:
+            items.append((d.name(c) if c in d.regions else d.group_label(c), v, c in emphasise))
+    return svg.bars(f"{m.title}, {formatting.period(period)}", m.unit, items, m.decimals)
+
+
+def strength_map(d: WebData, trend_id: str) -> svg.Chart | None:
+    if d.map is None or trend_id not in d.strength:
+        return None
+    names = {c: g.name for c, g in d.gemeenten.items()}
+    return svg.category_map(d.map.paths, d.map.width, d.map.height, d.strength[trend_id], svg.STRENGTH_FILL, names,
+                            f"Waar speelt '{d.kb.trends[trend_id].title}'?", list(STRENGTHS))
+
+
+def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str, str]]) -> Figure | None:
+    """The chart under a trend on a gemeente page: its first indicator with three or more years."""
+    name = d.gemeenten[code].name
+    for ind in finding.indicators:
+        if ind not in d.indicators:
+            continue
+        own = [(int(p[:4]), v) for p, v in d.data.series(ind, code) if p.endswith("JJ00")]
+        if len(own) < 3:
+            continue
+        m = d.indicators[ind]
+        lines = [svg.Line(name, own, True)]
+        for gid, label in peers:
+            pts = [(int(p[:4]), v) for p, v in d.data.series(ind, gid) if p.endswith("JJ00")]
+            if len(pts) >= 2:
+                lines.append(svg.Line(label, pts, False))
+        chart = svg.time_series(m.title, m.unit, lines, m.decimals)
+        if chart:
+            return Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
+                                                f"{own[0][0]}–{own[-1][0]} ({m.unit}).")
+    return None

@@ -1,0 +1,247 @@
+"""What the web app reads, loaded once per process at start-up from the read-only store.
+
+The store is immutable between builds, so everything the pages need (indicator values, the
+knowledge base, the localised findings of all 342 gemeenten, the map geometry) is held in
+memory; queries that are not (facts, large exports) go through a per-thread DuckDB cursor,
+because one DuckDB connection must not be used by two threads at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .. import __version__, store
+from ..geo.regions import Region, RegionRegistry, normalise_name
+from ..knowledge.localise import Finding, localise_all
+from ..knowledge.model import DOMAINS
+from ..report.content import Context, peer_groups
+
+GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
+STRENGTHS = ("sterk", "matig", "niet van toepassing", "onbekend")
+
+
+@dataclass(frozen=True)
+class IndicatorMeta:
+    id: str
+    title: str
+    description: str
+    domain: str
+    unit: str
+    decimals: int
+    direction: str
+    citation: str
+    note: str
+    missing: str | None
+    tables: tuple[str, ...]
+
+
+@dataclass
+class Gemeente:
+    code: str
+    name: str
+    province: str | None  # PV code
+    province_name: str | None
+
+
+@dataclass
+class ProfileRow:
+    indicator: IndicatorMeta
+    period: str
+    value: float
+    peers: list[tuple[str, str, float | None]]  # (group id, label, value in the same period)
+    rank: int | None  # 1 = highest among gemeenten in that period
+    of: int
+
+
+class WebData:
+    """Everything loaded at start-up; thread-safe for reads."""
+
+    def __init__(self, database: Path):
+        self.database = Path(database)
+        self.con = store.connect(self.database)
+        self._local = threading.local()
+        self.report_lock = threading.Lock()
+        self.ctx = Context(self.con)
+        self.kb = self.ctx.kb
+        self.graph = self.ctx.graph
+        self.data = self.ctx.data
+        self.built_at: str = self.ctx.built_at
+        info = dict(self.con.execute("SELECT key, value FROM build_info").fetchall())
+        self.info = info
+        self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}".encode()).hexdigest()[:20] + '"'
+        rows = self.con.execute("SELECT code, name, title, kind, province, valid_from, valid_to, current "
+                                "FROM regions ORDER BY code").fetchall()
+        self.regions = {r[0]: r for r in rows}
+        self.registry = RegionRegistry({r[0]: Region(*r[:7]) for r in rows}, [])
+        self.group_titles = {gid: t for gid, (t, _) in self.ctx.groups.items()}
+        self.group_kinds = {gid: k for gid, (_, k) in self.ctx.groups.items()}
+        self.group_members: dict[str, list[str]] = {}
+        for gid, code in self.con.execute("SELECT group_id, region_code FROM group_members ORDER BY 1, 2").fetchall():
+            self.group_members.setdefault(gid, []).append(code)
+        self.gemeenten: dict[str, Gemeente] = {}
+        for code, name, _, kind, province, _, _, current in rows:
+            if kind == "GM" and current:
+                pname = self.regions[province][1] if province in self.regions else None
+                self.gemeenten[code] = Gemeente(code, name, province, pname)
+        self.sorted_gemeenten = sorted(self.gemeenten.values(), key=lambda g: normalise_name(g.name))
+        self._names = {normalise_name(g.name): g.code for g in self.gemeenten.values()}
+        self.tables = dict(self.con.execute("SELECT table_id, title FROM source_tables").fetchall())
+        tables: dict[str, list[str]] = {}
+        for ind, prov in self.con.execute(
+                "SELECT DISTINCT indicator_id, provenance FROM indicator_values WHERE provenance IS NOT NULL").fetchall():
+            for token in re.findall(r"[0-9A-Za-z_]+", prov):
+                if token in self.tables and token not in tables.setdefault(ind, []):
+                    tables[ind].append(token)
+        self.indicators: dict[str, IndicatorMeta] = {}
+        for r in self.con.execute(
+                "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note, missing "
+                "FROM indicators ORDER BY position").fetchall():
+            self.indicators[r[0]] = IndicatorMeta(*[x if x is not None else ("" if i < 9 else None)
+                                                    for i, x in enumerate(r)], tuple(tables.get(r[0], [])))
+        self.periods: dict[str, list[str]] = {}
+        for ind, period in self.con.execute(
+                "SELECT DISTINCT indicator_id, period FROM indicator_values WHERE region_code LIKE 'GM%' "
+                "ORDER BY 1, 2").fetchall():
+            self.periods.setdefault(ind, []).append(period)
+        self.findings: dict[str, list[Finding]] = {
+            code: localise_all(self.con, code, self.ctx.rules, self.data) for code in self.gemeenten}
+        self.strength: dict[str, dict[str, str]] = {}
+        for code, fs in self.findings.items():
+            for f in fs:
+                self.strength.setdefault(f.trend, {})[code] = f.strength
+        self.measure_keys = {(t, m) for t, m in self.con.execute("SELECT DISTINCT table_id, measure FROM measures").fetchall()}
+        self.map = self._load_map()
+        self.successor: dict[str, str] = {}
+        moves = self.con.execute("SELECT from_code, to_code, inhabitants FROM region_events "
+                                 "WHERE from_code LIKE 'GM%' ORDER BY date").fetchall()
+        for code in self.regions:
+            if code.startswith("GM") and code not in self.gemeenten:
+                cur, seen = code, set()
+                while cur not in self.gemeenten and cur not in seen:
+                    seen.add(cur)
+                    nxt = [(t, n or 0) for f, t, n in moves if f == cur and t != cur]
+                    if not nxt:
+                        break
+                    cur = max(nxt, key=lambda x: x[1])[0]
+                if cur in self.gemeenten:
+                    self.successor[code] = cur
+
+    # --- store access ----------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB cursor for the calling thread (created once per thread)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self.report_lock:
+                cur = self.con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def _load_map(self):
+        from ..geo import shapes
+
+        bundle = self.info.get("bundle")
+        if not bundle:
+            return None
+        path = Path(bundle) / GEOJSON
+        if not path.exists():
+            return None
+        try:
+            boundaries = shapes.load_boundaries(path)
+        except Exception:  # a broken map file must not stop the site; pages show no map then
+            return None
+        current = {c: g for c, g in boundaries.items() if c in self.gemeenten}
+        return shapes.svg_paths(current, width=420.0, tolerance=0.6) if current else None
+
+    # --- lookups -----------------------------------------------------------------------------
+    def name(self, code: str) -> str:
+        if code in self.regions:
+            return self.regions[code][1]
+        if code == "NL01":
+            return "Nederland"
+        return self.group_titles.get(code, code)
+
+    def group_label(self, gid: str) -> str:
+        return self.data.group_label(gid)
+
+    def search(self, text: str, limit: int = 12) -> list[Gemeente]:
+        """Gemeenten matching a code, a name (CBS disambiguations known) or a misspelt name."""
+        text = text.strip()
+        if not text:
+            return []
+        up = text.upper()
+        if up in self.gemeenten:
+            return [self.gemeenten[up]]
+        if up in self.successor:
+            return [self.gemeenten[self.successor[up]]]
+        try:
+            code = self.registry.resolve(text)
+            if code in self.gemeenten:
+                return [self.gemeenten[code]]
+            if code in self.successor:
+                return [self.gemeenten[self.successor[code]]]
+        except Exception:
+            pass
+        key = normalise_name(text)
+        found: list[str] = []
+        for n, code in sorted(self._names.items()):
+            if n.startswith(key):
+                found.append(code)
+        for n, code in sorted(self._names.items()):
+            if key in n and code not in found:
+                found.append(code)
+        for n in difflib.get_close_matches(key, list(self._names), n=limit, cutoff=0.6):
+            if self._names[n] not in found:
+                found.append(self._names[n])
+        return [self.gemeenten[c] for c in found[:limit]]
+
+    def peers(self, code: str) -> list[tuple[str, str]]:
+        return peer_groups(self.ctx, code)
+
+    def ranking(self, indicator: str, period: str) -> list[tuple[str, float]]:
+        """All gemeenten with a value in `period`, highest first."""
+        out = []
+        for code in self.gemeenten:
+            v = self.data.value(indicator, code, period)
+            if v is not None:
+                out.append((code, v))
+        out.sort(key=lambda cv: (-cv[1], self.gemeenten[cv[0]].name))
+        return out
+
+    def latest_period(self, indicator: str) -> str | None:
+        ps = self.periods.get(indicator)
+        return ps[-1] if ps else None
+
+    def profile(self, code: str) -> dict[str, list[ProfileRow]]:
+        """Per domain: every indicator with a value here, its latest period, peers and rank."""
+        peers = self.peers(code)
+        out: dict[str, list[ProfileRow]] = {}
+        for meta in self.indicators.values():
+            latest = self.data.latest(meta.id, code)
+            if latest is None:
+                continue
+            period, value = latest
+            pv = [(gid, label, self.data.value(meta.id, gid, period)) for gid, label in peers]
+            values = self.data._by_period.get((meta.id, period), [])
+            rank = sum(1 for v in values if v > value) + 1 if values else None
+            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(values)))
+        return {d: out[d] for d in DOMAINS if d in out}
+
+    def opgaven_for(self, trend_id: str, limit: int = 4):
+        found = [o for o in self.kb.opgaven.values() if trend_id in o.answers]
+        found.sort(key=lambda o: (-len(o.answers), o.id))
+        return found[:limit]
+
+    def trend_counts(self, trend_id: str) -> dict[str, int]:
+        s = self.strength.get(trend_id, {})
+        return {k: sum(1 for v in s.values() if v == k) for k in STRENGTHS}
+
+    def json_info(self) -> str:
+        return json.dumps({"built_at": self.built_at, "gemeenten": len(self.gemeenten)})

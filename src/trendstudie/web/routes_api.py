@@ -1,0 +1,382 @@
+"""The API under /api/v1/: JSON by default, CSV with ?format=csv; every parameter validated
+against a strict pattern, errors in Dutch as {"fout": ..., "details": [...]}."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+
+from ..errors import TrendstudieError
+from ..knowledge.model import DOMAINS, SEEDS
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+GM = r"^GM[0-9]{4}$"
+REGION = r"^(GM[0-9]{4}|PV[0-9]{2}|CR[0-9]{2}|LD[0-9]{2}|NL01)$"
+PERIOD = r"^[0-9]{4}(JJ00|KW0[1-4]|MM(0[1-9]|1[0-2]))$"
+INDICATOR = r"^[a-z0-9_]{1,60}$"
+GROUP = r"^[A-Za-z0-9_-]{1,40}$"
+TABLE = r"^[0-9A-Za-z_]{1,40}$"
+MEASURE = r"^[0-9A-Za-z_]{1,80}$"
+DIM = r"^[A-Za-z0-9_]{1,60}=[A-Za-z0-9_.\-]{1,40}$"
+KB_ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+
+Format = Annotated[Literal["json", "csv"], Query(description="json (standaard) of csv")]
+Year = Annotated[int | None, Query(ge=1900, le=2100)]
+
+
+def _value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(round(v, 6))
+    return str(v)
+
+
+def respond(request: Request, rows: list[dict], columns: list[str], fmt: str, name: str) -> Response:
+    """The rows as JSON (a list of objects) or CSV with exactly `columns`."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_value(r.get(c)) for c in columns])
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'inline; filename="{name}.csv"'})
+    body = json.dumps([{c: r.get(c) for c in columns} for r in rows], ensure_ascii=False, separators=(",", ":"))
+    return Response(body, media_type="application/json")
+
+
+def one(obj: dict) -> Response:
+    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+
+
+def _data(request: Request):
+    return request.app.state.data
+
+
+def not_found(message: str) -> HTTPException:
+    return HTTPException(404, message)
+
+
+# --- regions and groups ---------------------------------------------------------------------
+
+REGION_COLUMNS = ["code", "name", "kind", "province", "valid_from", "valid_to", "current"]
+
+
+def _region_row(r) -> dict:
+    code, name, title, kind, province, vfrom, vto, current = r
+    return {"code": code, "name": name, "kind": kind, "province": province,
+            "valid_from": vfrom.isoformat() if vfrom else None, "valid_to": vto.isoformat() if vto else None,
+            "current": bool(current) if kind == "GM" else None}
+
+
+@router.get("/regions", summary="Regio's (gemeenten, provincies, Nederland)")
+def regions(request: Request, kind: Annotated[Literal["GM", "PV", "CR", "LD", "NL"] | None, Query()] = None,
+            current: Annotated[bool | None, Query(description="Alleen huidige (true) of opgeheven (false) gemeenten")] = None,
+            format: Format = "json"):
+    d = _data(request)
+    rows = [_region_row(r) for r in d.regions.values() if (kind is None or r[3] == kind) and r[3] != "OV"]
+    if current is not None:
+        rows = [r for r in rows if r["kind"] == "GM" and r["current"] == current]
+    return respond(request, rows, REGION_COLUMNS, format, "regions")
+
+
+@router.get("/regions/{code}", summary="Eén regio met groepen en herindelingen")
+def region(request: Request, code: Annotated[str, Path(pattern=REGION, max_length=6)]):
+    d = _data(request)
+    if code not in d.regions:
+        raise not_found(f"Onbekende regiocode {code}.")
+    row = _region_row(d.regions[code])
+    row["groups"] = sorted(d.ctx.member_of.get(code, set()))
+    events = d.cursor().execute(
+        "SELECT date, kind, from_code, to_code, inhabitants, dwellings FROM region_events "
+        "WHERE ? IN (from_code, to_code) ORDER BY date, from_code", [code]).fetchall()
+    row["events"] = [{"date": e[0].isoformat(), "kind": e[1], "from_code": e[2], "to_code": e[3],
+                      "inhabitants": e[4], "dwellings": e[5]} for e in events]
+    return one(row)
+
+
+@router.get("/groups", summary="Vergelijkingsgroepen (G4, G40, M50, provincies, grootteklassen)")
+def groups(request: Request, format: Format = "json"):
+    d = _data(request)
+    rows = [{"group_id": g, "title": d.group_titles[g], "kind": d.group_kinds[g], "members": len(d.group_members.get(g, []))}
+            for g in d.group_titles]
+    return respond(request, rows, ["group_id", "title", "kind", "members"], format, "groups")
+
+
+@router.get("/groups/{group_id}", summary="Eén groep met haar leden")
+def group(request: Request, group_id: Annotated[str, Path(pattern=GROUP, max_length=40)]):
+    d = _data(request)
+    if group_id not in d.group_titles:
+        raise not_found(f"Onbekende groep {group_id}; kies uit: {', '.join(sorted(d.group_titles))}.")
+    return one({"group_id": group_id, "title": d.group_titles[group_id], "kind": d.group_kinds[group_id],
+                "members": d.group_members.get(group_id, [])})
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+INDICATOR_COLUMNS = ["indicator_id", "title", "description", "domain", "unit", "decimals", "direction", "citation",
+                     "first_period", "last_period", "available"]
+
+
+def _indicator_row(d, m) -> dict:
+    ps = d.periods.get(m.id, [])
+    return {"indicator_id": m.id, "title": m.title, "description": m.description, "domain": m.domain, "unit": m.unit,
+            "decimals": m.decimals, "direction": m.direction, "citation": m.citation, "note": m.note or None,
+            "first_period": ps[0] if ps else None, "last_period": ps[-1] if ps else None,
+            "available": not m.missing, "missing": m.missing or None, "tables": list(m.tables)}
+
+
+@router.get("/indicators", summary="Het register van indicatoren")
+def indicators(request: Request, domain: Annotated[str | None, Query(max_length=40)] = None, format: Format = "json"):
+    d = _data(request)
+    if domain is not None and domain not in DOMAINS:
+        raise HTTPException(422, f"Onbekend domein {domain!r}; kies uit: {', '.join(DOMAINS)}.")
+    rows = [_indicator_row(d, m) for m in d.indicators.values() if domain is None or m.domain == domain]
+    return respond(request, rows, INDICATOR_COLUMNS, format, "indicators")
+
+
+@router.get("/indicators/{indicator_id}", summary="Eén indicator met definitie en bron")
+def indicator(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)]):
+    d = _data(request)
+    if indicator_id not in d.indicators:
+        raise not_found(f"Onbekende indicator {indicator_id}; zie /api/v1/indicators.")
+    row = _indicator_row(d, d.indicators[indicator_id])
+    row["periods"] = d.periods.get(indicator_id, [])
+    return one(row)
+
+
+VALUE_COLUMNS = ["indicator_id", "region_code", "period", "value", "status"]
+
+
+@router.get("/indicator-values", summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status)")
+def indicator_values(
+    request: Request,
+    indicator: Annotated[list[str] | None, Query(max_length=60, description="Indicator-id; herhaalbaar")] = None,
+    region: Annotated[list[str] | None, Query(max_length=400, description="Regio- of groepscode; herhaalbaar")] = None,
+    group: Annotated[str | None, Query(pattern=GROUP, max_length=40, description="Alle leden van een groep")] = None,
+    period: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
+    to: Year = None,
+    format: Format = "json",
+):
+    import re
+
+    d = _data(request)
+    for i in indicator or []:
+        if not re.fullmatch(INDICATOR, i):
+            raise HTTPException(422, f"Ongeldige indicator {i[:60]!r}: verwacht kleine letters, cijfers en _.")
+        if i not in d.indicators:
+            raise not_found(f"Onbekende indicator {i}; zie /api/v1/indicators.")
+    codes = []
+    for r in region or []:
+        if not (re.fullmatch(REGION, r) or re.fullmatch(GROUP, r)):
+            raise HTTPException(422, f"Ongeldige regio {r[:40]!r}: verwacht een code als GM0193, PV23, NL01 of een groep als G40.")
+        if r not in d.regions and r not in d.group_titles:
+            raise not_found(f"Onbekende regio of groep {r}.")
+        codes.append(r)
+    if group is not None:
+        if group not in d.group_titles:
+            raise not_found(f"Onbekende groep {group}; kies uit: {', '.join(sorted(d.group_titles))}.")
+        codes += d.group_members.get(group, [])
+    if from_ is not None and to is not None and from_ > to:
+        raise HTTPException(422, f"'from' ({from_}) ligt na 'to' ({to}).")
+    if not indicator and not codes:
+        raise HTTPException(422, "Geef ten minste één indicator of één regio/groep (de hele tabel is te groot: "
+                                 "download die via /downloads).")
+    inds = indicator or list(d.indicators)
+    regions_ = codes or list(d.gemeenten)
+    rows = []
+    cur = d.cursor()
+    where = ["indicator_id IN (SELECT unnest(?))", "region_code IN (SELECT unnest(?))"]
+    params: list = [inds, regions_]
+    if period:
+        where.append("period = ?")
+        params.append(period)
+    if from_ is not None:
+        where.append("CAST(substr(period, 1, 4) AS INTEGER) >= ?")
+        params.append(from_)
+    if to is not None:
+        where.append("CAST(substr(period, 1, 4) AS INTEGER) <= ?")
+        params.append(to)
+    for r in cur.execute("SELECT v.indicator_id, v.region_code, v.period, v.value, v.status FROM indicator_values v "
+                         "JOIN indicators i USING (indicator_id) WHERE " + " AND ".join(where)
+                         + " ORDER BY i.position, v.region_code, v.period", params).fetchall():
+        rows.append(dict(zip(VALUE_COLUMNS, r)))
+    return respond(request, rows, VALUE_COLUMNS, format, "indicator-values")
+
+
+FACT_COLUMNS = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
+
+
+@router.get("/facts", summary="Een reeks uit een CBS-tabel, geharmoniseerd op de gemeenten van nu (zoals `trendstudie facts`)")
+def facts(
+    request: Request,
+    table: Annotated[str, Query(pattern=TABLE, max_length=40, description="CBS-tabel, bijv. 03759ned")],
+    measure: Annotated[str, Query(pattern=MEASURE, max_length=80, description="Maatstaf, bijv. M000352")],
+    region: Annotated[list[str] | None, Query(max_length=400, description="Regiocode; herhaalbaar")] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
+    to: Year = None,
+    dim: Annotated[list[str] | None, Query(max_length=10, description="Dimensiefilter Dimensie=code; herhaalbaar")] = None,
+    as_published: Annotated[bool, Query(description="Zoals gepubliceerd, niet geharmoniseerd")] = False,
+    format: Format = "json",
+):
+    import re
+
+    from ..query import series
+
+    d = _data(request)
+    if (table, measure) not in d.measure_keys:
+        tables = {t for t, _ in d.measure_keys}
+        if table not in tables:
+            raise not_found(f"Onbekende tabel {table}; beschikbaar: {', '.join(sorted(tables))}.")
+        raise not_found(f"Tabel {table} heeft geen maatstaf {measure}.")
+    codes = []
+    for r in region or []:
+        if not re.fullmatch(REGION, r):
+            raise HTTPException(422, f"Ongeldige regio {r[:40]!r}: verwacht een code als GM0193, PV23 of NL01.")
+        if r not in d.regions:
+            raise not_found(f"Onbekende regiocode {r}.")
+        if not as_published and r.startswith("GM") and not d.regions[r][7]:
+            raise not_found(f"{r} bestaat niet meer; geharmoniseerde reeksen staan op de huidige gemeenten. "
+                            "Gebruik as_published=true voor de cijfers zoals gepubliceerd.")
+        codes.append(r)
+    for item in dim or []:
+        if not re.fullmatch(DIM, item):
+            raise HTTPException(422, f"Ongeldig dimensiefilter {item[:60]!r}: verwacht Dimensie=code, bijv. SoortMisdrijf=1.1.1.")
+    if from_ is not None and to is not None and from_ > to:
+        raise HTTPException(422, f"'from' ({from_}) ligt na 'to' ({to}).")
+    try:
+        rows = series(d.cursor(), table, measure, codes, from_, to, dim or [], as_published)
+    except TrendstudieError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return respond(request, rows, FACT_COLUMNS, format, f"facts-{table}-{measure}")
+
+
+# --- gemeenten: profile and findings ----------------------------------------------------------
+
+def _gemeente(d, code: str):
+    if code not in d.gemeenten:
+        if code in d.regions:
+            raise not_found(f"{code} ({d.regions[code][1]}) is geen huidige gemeente.")
+        raise not_found(f"Onbekende gemeentecode {code}.")
+    return d.gemeenten[code]
+
+
+PROFILE_COLUMNS = ["indicator_id", "title", "domain", "unit", "period", "value", "rank", "of"]
+
+
+@router.get("/gemeenten/{code}/profile", summary="Profiel: laatste waarde per indicator met vergelijkingsgroepen")
+def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)], format: Format = "json"):
+    d = _data(request)
+    g = _gemeente(d, code)
+    rows = []
+    peers = d.peers(code)
+    for domain, items in d.profile(code).items():
+        for r in items:
+            row = {"indicator_id": r.indicator.id, "title": r.indicator.title, "domain": domain,
+                   "unit": r.indicator.unit, "period": r.period, "value": r.value, "rank": r.rank, "of": r.of}
+            for gid, _, v in r.peers:
+                row[gid] = v
+            rows.append(row)
+    columns = PROFILE_COLUMNS + [gid for gid, _ in peers]
+    if format == "csv":
+        return respond(request, rows, columns, format, f"profiel-{code}")
+    return one({"code": code, "name": g.name, "province": g.province, "peers": [{"group_id": a, "label": b} for a, b in peers],
+                "indicators": rows})
+
+
+FINDING_COLUMNS = ["trend", "title", "domain", "strength", "evidence"]
+
+
+@router.get("/gemeenten/{code}/findings", summary="Welke trends hier spelen, hoe sterk, met onderbouwing")
+def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+             strength: Annotated[Literal["sterk", "matig", "niet van toepassing", "onbekend"] | None, Query()] = None,
+             format: Format = "json"):
+    d = _data(request)
+    _gemeente(d, code)
+    rows = []
+    for f in d.findings[code]:
+        if strength and f.strength != strength:
+            continue
+        t = d.kb.trends[f.trend]
+        rows.append({"trend": f.trend, "title": t.title, "domain": t.domain, "strength": f.strength,
+                     "indicators": f.indicators, "evidence": f.evidence if format == "json" else " ".join(f.evidence),
+                     "opgaven": [o.id for o in d.opgaven_for(f.trend)]})
+    cols = FINDING_COLUMNS + (["indicators", "opgaven"] if format == "json" else [])
+    return respond(request, rows, cols, format, f"trends-{code}")
+
+
+# --- knowledge base ---------------------------------------------------------------------------
+
+TREND_COLUMNS = ["id", "title", "kind", "domain", "certainty", "horizon", "direction", "sterk", "matig"]
+
+
+@router.get("/trends", summary="Trends uit de kennisbank, met het aantal gemeenten waar ze sterk of enigszins spelen")
+def trends(request: Request, domain: Annotated[str | None, Query(max_length=40)] = None, format: Format = "json"):
+    d = _data(request)
+    if domain is not None and domain not in DOMAINS:
+        raise HTTPException(422, f"Onbekend domein {domain!r}; kies uit: {', '.join(DOMAINS)}.")
+    rows = []
+    for t in d.kb.trends.values():
+        if domain and t.domain != domain:
+            continue
+        c = d.trend_counts(t.id)
+        rows.append({"id": t.id, "title": t.title, "kind": t.kind, "domain": t.domain, "certainty": t.certainty,
+                     "horizon": t.horizon, "direction": t.direction,
+                     "sterk": c["sterk"] if t.id in d.strength else None,
+                     "matig": c["matig"] if t.id in d.strength else None})
+    return respond(request, rows, TREND_COLUMNS, format, "trends")
+
+
+@router.get("/trends/{trend_id}", summary="Eén item uit de kennisbank met bronnen, oorzaken, gevolgen en opgaven")
+def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)]):
+    d = _data(request)
+    try:
+        e = d.kb.entry(trend_id)
+    except KeyError:
+        raise not_found(f"Onbekend id {trend_id} in de kennisbank.") from None
+    out = {"id": trend_id, "title": e.title, "summary": e.summary, "terms": list(e.terms)}
+    for attr in ("kind", "domain", "certainty", "horizon", "direction"):
+        if hasattr(e, attr):
+            out[attr] = getattr(e, attr)
+    out["citations"] = [{"study": SEEDS[c.seed][1], "year": c.year, "section": c.section, "lines": list(c.lines),
+                         "seed": c.seed} for c in d.kb.citations_of(trend_id)]
+    out["causes"] = [{"id": s.edge.source, "title": d.kb.entry(s.edge.source).title, "polarity": s.edge.polarity,
+                      "mechanism": s.edge.mechanism} for s in d.graph.causes(trend_id)]
+    out["effects"] = [{"id": s.edge.target, "title": d.kb.entry(s.edge.target).title, "polarity": s.edge.polarity,
+                       "mechanism": s.edge.mechanism} for s in d.graph.effects(trend_id)]
+    out["opgaven"] = [{"id": o.id, "title": o.title} for o in d.kb.opgaven.values() if trend_id in o.answers]
+    if trend_id in d.strength:
+        out["gemeenten"] = d.trend_counts(trend_id)
+    return one(out)
+
+
+STRENGTH_COLUMNS = ["region_code", "name", "strength"]
+
+
+@router.get("/trends/{trend_id}/gemeenten", summary="Hoe sterk een trend in elke gemeente speelt")
+def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)],
+                    format: Format = "json"):
+    d = _data(request)
+    if trend_id not in d.kb.trends:
+        raise not_found(f"Onbekende trend {trend_id}.")
+    if trend_id not in d.strength:
+        raise not_found(f"Voor de trend {trend_id} bestaan geen cijfers per gemeente; hij geldt in algemene zin.")
+    rows = [{"region_code": c, "name": d.gemeenten[c].name, "strength": s} for c, s in sorted(d.strength[trend_id].items())]
+    return respond(request, rows, STRENGTH_COLUMNS, format, f"trend-{trend_id}")
+
+
+@router.get("/info", summary="Over de database: bouwdatum en aantallen")
+def info(request: Request):
+    d = _data(request)
+    return one({"built_at": d.built_at, "gemeenten": len(d.gemeenten), "indicators": len(d.indicators),
+                "trends": len(d.kb.trends), "opgaven": len(d.kb.opgaven), "edges": len(d.kb.edges)})

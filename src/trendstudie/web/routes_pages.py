@@ -1,0 +1,532 @@
+"""The Dutch pages: home and search, gemeente, vergelijken, indicator, trend, samenhang and
+downloads. Server-rendered, no JavaScript needed; pages are cached per URL (the store does not
+change while the app runs)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path as FsPath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from .. import formatting
+from ..knowledge.model import DOMAINS, SEEDS
+from ..report.content import STRENGTH_LABEL, build_report
+from . import charts
+from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
+
+router = APIRouter(include_in_schema=False)
+
+NAME_OR_CODE = r"^[^<>\"`;{}\\\x00-\x1f]{1,100}$"
+MAX_COMPARE = 6
+
+
+def _d(request: Request):
+    return request.app.state.data
+
+
+def _render(request: Request, template: str, **ctx) -> str:
+    nav = request.url.path.strip("/").split("/")[0] or "home"
+    return request.app.state.env.get_template(template).render(request=request, nav=nav,
+                                                                strength_label=STRENGTH_LABEL, **ctx)
+
+
+def cached_page(request: Request, build) -> Response:
+    cache = request.app.state.cache
+    key = request.url.path + "?" + request.url.query
+    body = cache.get(key)
+    if body is None:
+        body = build().encode("utf-8")
+        cache.put(key, body)
+    return Response(body, media_type="text/html; charset=utf-8")
+
+
+def _svg_response(chart, filename: str) -> Response:
+    if chart is None:
+        raise HTTPException(404, "Voor deze grafiek zijn geen gegevens.")
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + chart.svg
+    return Response(body, media_type="image/svg+xml",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+def _gemeente_or_404(d, code: str):
+    if code not in d.gemeenten:
+        if code in d.successor:
+            new = d.gemeenten[d.successor[code]]
+            raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen gemeente meer; zij is opgegaan in "
+                                     f"{new.name} ({new.code}), zie /gemeente/{new.code}.")
+        if code in d.regions:
+            raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen huidige gemeente.")
+        raise HTTPException(404, f"Er is geen gemeente met code {code}.")
+    return d.gemeenten[code]
+
+
+def _indicator_or_404(d, indicator: str):
+    if indicator not in d.indicators:
+        raise HTTPException(404, f"Er is geen indicator {indicator!r}. Zie de lijst van indicatoren.")
+    m = d.indicators[indicator]
+    if not d.periods.get(indicator):
+        raise HTTPException(404, f"Voor de indicator '{m.title}' staan geen gegevens in deze database "
+                                 f"({m.missing or 'niet in de bundel'}).")
+    return m
+
+
+def _period_for(d, indicator: str, periode: str | None) -> str:
+    periods = d.periods[indicator]
+    if periode is None:
+        return periods[-1]
+    if periode not in periods:
+        raise HTTPException(404, f"Voor deze indicator zijn er geen gegevens over {formatting.period(periode)}; "
+                                 f"beschikbaar: {formatting.period(periods[0])} tot en met {formatting.period(periods[-1])}.")
+    return periode
+
+
+# --- home and search ------------------------------------------------------------------------
+
+@router.get("/")
+def home(request: Request):
+    d = _d(request)
+
+    def build():
+        by_province: dict[str, list] = {}
+        for g in d.sorted_gemeenten:
+            by_province.setdefault(g.province_name or "Onbekend", []).append(g)
+        strong = sorted(((sum(1 for s in v.values() if s == "sterk"), t) for t, v in d.strength.items()), reverse=True)[:8]
+        return _render(request, "home.html", by_province=sorted(by_province.items()),
+                       top_trends=[(d.kb.trends[t], n) for n, t in strong])
+    return cached_page(request, build)
+
+
+@router.get("/zoek")
+def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""):
+    d = _d(request)
+    results = d.search(q) if q.strip() else []
+    if len(results) == 1 and (q.strip().upper() == results[0].code or _exact(d, q, results[0].code)):
+        return RedirectResponse(f"/gemeente/{results[0].code}", status_code=303)
+    return Response(_render(request, "zoek.html", q=q, results=results), media_type="text/html; charset=utf-8",
+                    status_code=200)
+
+
+def _exact(d, q: str, code: str) -> bool:
+    try:
+        return d.registry.resolve(q) == code
+    except Exception:
+        return False
+
+
+# --- gemeente -------------------------------------------------------------------------------
+
+@router.get("/gemeente/{code}")
+def gemeente(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)]):
+    d = _d(request)
+    g = _gemeente_or_404(d, code)
+
+    def build():
+        peers = d.peers(code)
+        report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
+        chapters = {c.anchor: c for c in report.chapters}
+        profile = d.profile(code)
+        domains = []
+        for domain in DOMAINS:
+            anchor = "".join(ch if ch.isalnum() else "-" for ch in domain.lower()).strip("-")
+            ch = chapters.get(anchor)
+            rows = profile.get(domain, [])
+            if not rows and not ch:
+                continue
+            domains.append({"anchor": anchor, "title": domain[:1].upper() + domain[1:], "rows": rows,
+                            "chapter": ch})
+        pop = d.data.latest("bevolking", code)
+        return _render(request, "gemeente.html", g=g, peers=peers, report=report, domains=domains,
+                       samenhang=chapters.get("samenhang"), pop=pop,
+                       groups=[(gid, d.group_titles[gid]) for gid in sorted(d.ctx.member_of.get(code, set()))])
+    return cached_page(request, build)
+
+
+def _report_dir(d) -> FsPath:
+    return d.database.parent / "cache" / "web-rapporten" / d.etag.strip('"')
+
+
+def _report_files(d, code: str, pdf: bool) -> dict[str, FsPath]:
+    """Write (once per build) the report of a gemeente into the cache dir; return its files by kind."""
+    from ..report.content import Options
+    from ..report.write import slug, write_one
+
+    outdir = _report_dir(d)
+    base = outdir / f"{code}-{slug(d.gemeenten[code].name)}"
+    files = {"html": base.with_suffix(".html"), "csv": base.with_name(base.name + "-data.csv"),
+             "xlsx": base.with_name(base.name + "-data.xlsx"), "pdf": base.with_suffix(".pdf")}
+    needed = ["html", "csv", "xlsx"] + (["pdf"] if pdf else [])
+    if all(files[k].exists() for k in needed):
+        return files
+    try:
+        from ..report.charts_for_report import make_chart
+        from ..report import charts as _charts  # noqa: F401  (the report's own charts, when present)
+    except ImportError:
+        make_chart = None
+    with d.report_lock:
+        if not all(files[k].exists() for k in needed):
+            write_one(d.ctx, code, outdir, Options(), pdf=pdf, chart_maker=make_chart)
+    return files
+
+
+@router.get("/gemeente/{code}/rapport.{kind}")
+def report_file(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+                kind: Annotated[Literal["html", "pdf"], Path()]):
+    d = _d(request)
+    g = _gemeente_or_404(d, code)
+    files = _report_files(d, code, pdf=kind == "pdf")
+    path = files[kind]
+    if kind == "html":
+        return FileResponse(path, media_type="text/html; charset=utf-8")
+    return FileResponse(path, media_type="application/pdf", filename=f"Trendstudie {g.name}.pdf")
+
+
+@router.get("/gemeente/{code}/data.{kind}")
+def gemeente_data(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+                  kind: Annotated[Literal["csv", "xlsx", "json"], Path()]):
+    """Every indicator value of this gemeente (all years), with status and provenance."""
+    d = _d(request)
+    g = _gemeente_or_404(d, code)
+    rows = d.cursor().execute(
+        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.provenance FROM indicator_values v "
+        "JOIN indicators i USING (indicator_id) WHERE v.region_code = ? ORDER BY i.position, v.period", [code]).fetchall()
+    return _table_download(rows, ["indicator_id", "region_code", "period", "value", "status", "provenance"], kind,
+                           f"{code}-{g.name}")
+
+
+def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str) -> Response:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
+    if kind == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "cijfers"
+        ws.append(columns)
+        for r in rows:
+            ws.append(list(r))
+        buf = io.BytesIO()
+        wb.save(buf)
+        return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"content-disposition": f'attachment; filename="{safe}.xlsx"'})
+    if kind == "json":
+        body = json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, indent=1)
+        return Response(body, media_type="application/json",
+                        headers={"content-disposition": f'attachment; filename="{safe}.json"'})
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if v is None else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
+                                           else str(int(v)) if isinstance(v, float) else v) for v in r])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{safe}.csv"'})
+
+
+# --- vergelijken ----------------------------------------------------------------------------
+
+@router.get("/vergelijk")
+def compare(request: Request,
+            gemeente: Annotated[list[str] | None, Query(max_length=12)] = None,
+            groep: Annotated[str | None, Query(max_length=40)] = None,
+            indicator: Annotated[str | None, Query(max_length=60)] = None):
+    d = _d(request)
+    errors: list[str] = []
+    codes: list[str] = []
+    for text in [t for t in (gemeente or []) if t.strip()]:
+        if not re.fullmatch(NAME_OR_CODE, text):
+            raise HTTPException(422, f"Ongeldige gemeentenaam of -code: {text[:100]!r}.")
+        found = d.search(text)
+        if found and (len(found) == 1 or _exact(d, text, found[0].code) or text.strip().upper() == found[0].code):
+            if found[0].code not in codes:
+                codes.append(found[0].code)
+        elif found:
+            errors.append(f"'{text}' is niet eenduidig; bedoelt u {', '.join(g.name for g in found[:5])}?")
+        else:
+            errors.append(f"Geen gemeente gevonden voor '{text}'.")
+    if len(codes) > MAX_COMPARE:
+        errors.append(f"Hoogstens {MAX_COMPARE} gemeenten tegelijk; de eerste {MAX_COMPARE} staan hieronder.")
+        codes = codes[:MAX_COMPARE]
+    if groep:
+        if not re.fullmatch(GROUP, groep):
+            raise HTTPException(422, f"Ongeldige groep {groep[:40]!r}: verwacht een groep als G40, M50, PV23 of GK5.")
+        if groep not in d.group_titles:
+            raise HTTPException(404, f"Er is geen groep {groep!r}.")
+    if indicator:
+        if not re.fullmatch(INDICATOR, indicator):
+            raise HTTPException(422, f"Ongeldige indicator {indicator[:60]!r}.")
+        _indicator_or_404(d, indicator)
+
+    def build():
+        columns = codes + ([groep] if groep else [])
+        rows_by_domain = []
+        if columns:
+            for domain in DOMAINS:
+                rows = []
+                for m in d.indicators.values():
+                    if m.domain != domain or not d.periods.get(m.id):
+                        continue
+                    cells = []
+                    for c in columns:
+                        if c == groep:
+                            # the group in the latest period of the first gemeente, else its own latest
+                            ref = d.data.latest(m.id, codes[0]) if codes else None
+                            v = d.data.value(m.id, c, ref[0]) if ref else None
+                            cells.append((ref[0], v) if v is not None else d.data.latest(m.id, c))
+                        else:
+                            cells.append(d.data.latest(m.id, c))
+                    if any(cells):
+                        rows.append((m, cells))
+                if rows:
+                    rows_by_domain.append((domain[:1].upper() + domain[1:], rows))
+        chosen = indicator or "bevolkingsgroei"
+        bar = ts = members = None
+        if columns and chosen in d.indicators and d.periods.get(chosen):
+            period = d.data.latest(chosen, codes[0])[0] if codes and d.data.latest(chosen, codes[0]) else d.periods[chosen][-1]
+            bar = charts.compare_bars(d, chosen, period, columns, set(codes))
+            ts = charts.series(d, chosen, codes, (groep,) if groep else ("NL01",))
+            if groep and codes:
+                members = charts.compare_bars(d, chosen, period, sorted(
+                    d.group_members.get(groep, []), key=lambda c: -(d.data.value(chosen, c, period) or 0)), set(codes))
+        return _render(request, "vergelijk.html", codes=codes, groep=groep, columns=columns, errors=errors,
+                       rows_by_domain=rows_by_domain, chosen=chosen, bar=bar, ts=ts, members=members,
+                       inputs=[d.gemeenten[c].name for c in codes] + [""] * (MAX_COMPARE - len(codes)))
+    if errors:
+        return Response(build(), media_type="text/html; charset=utf-8")
+    return cached_page(request, build)
+
+
+# --- indicators -----------------------------------------------------------------------------
+
+@router.get("/indicatoren")
+def indicator_list(request: Request):
+    d = _d(request)
+
+    def build():
+        by_domain = [(dom[:1].upper() + dom[1:], [m for m in d.indicators.values() if m.domain == dom]) for dom in DOMAINS]
+        return _render(request, "indicatoren.html", by_domain=[x for x in by_domain if x[1]])
+    return cached_page(request, build)
+
+
+@router.get("/indicator/{indicator_id}")
+def indicator_page(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+                   periode: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
+                   gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None):
+    d = _d(request)
+    m = _indicator_or_404(d, indicator_id)
+    period = _period_for(d, indicator_id, periode)
+    if gemeente:
+        _gemeente_or_404(d, gemeente)
+
+    def build():
+        ranking = d.ranking(indicator_id, period)
+        groups = [(gid, d.group_label(gid), d.data.value(indicator_id, gid, period)) for gid in charts.SERIES_GROUPS]
+        return _render(request, "indicator.html", m=m, period=period, periods=d.periods[indicator_id], gemeente=gemeente,
+                       ranking=ranking, groups=groups,
+                       map=charts.indicator_map(d, indicator_id, period, gemeente),
+                       dist=charts.distribution(d, indicator_id, period, gemeente),
+                       ts=charts.series(d, indicator_id, [gemeente] if gemeente else []),
+                       tables=[(t, d.tables.get(t)) for t in m.tables])
+    return cached_page(request, build)
+
+
+# --- knowledge base -------------------------------------------------------------------------
+
+@router.get("/trends")
+def trend_list(request: Request):
+    d = _d(request)
+
+    def build():
+        by_domain = []
+        for dom in DOMAINS:
+            items = [(t, d.trend_counts(t.id) if t.id in d.strength else None)
+                     for t in sorted(d.kb.trends.values(), key=lambda t: t.title) if t.domain == dom]
+            if items:
+                by_domain.append((dom[:1].upper() + dom[1:], items))
+        return _render(request, "trends.html", by_domain=by_domain)
+    return cached_page(request, build)
+
+
+def _entry_or_404(d, entry_id: str):
+    try:
+        return d.kb.entry(entry_id)
+    except KeyError:
+        close = [k for k in list(d.kb.trends) + list(d.kb.opgaven) if entry_id in k][:8]
+        raise HTTPException(404, f"Er is geen trend of opgave {entry_id!r} in de kennisbank."
+                                 + (f" Bedoelt u: {', '.join(close)}?" if close else "")) from None
+
+
+def _citations(d, entry_id: str) -> list[dict]:
+    out = []
+    for c in sorted(d.kb.citations_of(entry_id), key=lambda c: (c.year or 0, c.seed, c.lines)):
+        out.append({"study": SEEDS[c.seed][1], "section": c.section, "lines": c.lines, "year": c.year})
+    return out
+
+
+@router.get("/trend/{trend_id}")
+def trend_page(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)]):
+    d = _d(request)
+    entry = _entry_or_404(d, trend_id)
+
+    def build():
+        strengths = d.strength.get(trend_id)
+        strong = sorted((d.gemeenten[c] for c, s in (strengths or {}).items() if s == "sterk"), key=lambda g: g.name)
+        answers = [o for o in d.kb.opgaven.values() if trend_id in o.answers]
+        answers_to = [d.kb.entry(a) for a in getattr(entry, "answers", []) if a]
+        return _render(request, "trend.html", e=entry, id=trend_id, citations=_citations(d, trend_id),
+                       causes=d.graph.causes(trend_id), effects=d.graph.effects(trend_id), opgaven=answers,
+                       answers_to=answers_to, counts=d.trend_counts(trend_id) if strengths else None,
+                       map=charts.strength_map(d, trend_id), strong=strong,
+                       is_trend=trend_id in d.kb.trends)
+    return cached_page(request, build)
+
+
+def _samenhang(d, trend_id: str, depth: int):
+    from ..knowledge.graph import Graph
+    from ..report.diagram import causal_diagram
+
+    causes, effects = d.graph.causes(trend_id, depth), d.graph.effects(trend_id, depth)
+    nodes = {trend_id} | {s.edge.source for s in causes} | {s.edge.target for s in effects}
+    steps = sorted(causes, key=lambda s: s.depth)[:40], sorted(effects, key=lambda s: s.depth)[:40]
+    shown = [s.edge for s in steps[0] if s.depth == 1] + [s.edge for s in steps[1] if s.depth == 1]
+    for s in steps[0] + steps[1]:
+        if s.depth > 1 and len(shown) < 24:
+            shown.append(s.edge)
+    diagram = causal_diagram({n: d.kb.entry(n).title for n in nodes}, shown[:24]) if shown else None
+    loops = [c for c in d.graph.cycles(max_length=4, within=nodes) if any(trend_id in (e.source, e.target) for e in c)]
+    return steps, diagram, loops[:12], Graph.loop_kind
+
+
+@router.get("/samenhang/{trend_id}")
+def samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)],
+              diepte: Annotated[int, Query(ge=1, le=4)] = 2):
+    d = _d(request)
+    entry = _entry_or_404(d, trend_id)
+
+    def build():
+        (causes, effects), diagram, loops, loop_kind = _samenhang(d, trend_id, diepte)
+        return _render(request, "samenhang.html", e=entry, id=trend_id, diepte=diepte, causes=causes, effects=effects,
+                       diagram=diagram, loops=loops, loop_kind=loop_kind)
+    return cached_page(request, build)
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+@router.get("/downloads")
+def downloads(request: Request):
+    d = _d(request)
+
+    def build():
+        return _render(request, "downloads.html", groups=sorted(d.group_titles.items()),
+                       indicators=[m for m in d.indicators.values() if d.periods.get(m.id)])
+    return cached_page(request, build)
+
+
+@router.get("/download/indicatoren.{kind}")
+def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx", "json"], Path()],
+                        gemeente: Annotated[list[str] | None, Query(max_length=MAX_COMPARE)] = None,
+                        groep: Annotated[str | None, Query(max_length=40)] = None,
+                        indicator: Annotated[str | None, Query(max_length=60)] = None):
+    """Indicator values in the CLI's export columns, for gemeenten, a group, or all gemeenten."""
+    from ..query import indicator_table
+
+    d = _d(request)
+    codes = []
+    for text in [t for t in (gemeente or []) if t.strip()]:
+        if not re.fullmatch(NAME_OR_CODE, text):
+            raise HTTPException(422, f"Ongeldige gemeentenaam of -code: {text[:100]!r}.")
+        found = d.search(text)
+        if not found:
+            raise HTTPException(404, f"Geen gemeente gevonden voor {text!r}.")
+        codes.append(found[0].code)
+    if groep:
+        if not re.fullmatch(GROUP, groep) or groep not in d.group_titles:
+            raise HTTPException(404, f"Er is geen groep {groep[:40]!r}.")
+    inds = []
+    if indicator:
+        if not re.fullmatch(INDICATOR, indicator) or indicator not in d.indicators:
+            raise HTTPException(404, f"Er is geen indicator {indicator[:60]!r}.")
+        inds = [indicator]
+    rows = indicator_table(d.cursor(), codes, groep or None, inds)
+    columns = ["indicator_id", "region_code", "period", "value", "status"]
+    name = "-".join(x for x in ["indicatoren", *codes, groep or "", indicator or ""] if x)
+    return _table_download([tuple(r[c] for c in columns) for r in rows], columns, kind, name)
+
+
+@router.get("/svg/kaart/{indicator_id}.svg")
+def svg_map(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+            periode: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
+            gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None):
+    d = _d(request)
+    _indicator_or_404(d, indicator_id)
+    period = _period_for(d, indicator_id, periode)
+    return _svg_response(charts.indicator_map(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
+                         f"kaart-{indicator_id}-{period}.svg")
+
+
+@router.get("/svg/verdeling/{indicator_id}.svg")
+def svg_distribution(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+                     periode: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
+                     gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None):
+    d = _d(request)
+    _indicator_or_404(d, indicator_id)
+    period = _period_for(d, indicator_id, periode)
+    return _svg_response(charts.distribution(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
+                         f"verdeling-{indicator_id}-{period}.svg")
+
+
+@router.get("/svg/reeks/{indicator_id}.svg")
+def svg_series(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+               gemeente: Annotated[list[str] | None, Query(max_length=MAX_COMPARE)] = None,
+               groep: Annotated[str | None, Query(pattern=GROUP, max_length=40)] = None):
+    d = _d(request)
+    _indicator_or_404(d, indicator_id)
+    codes = []
+    for c in gemeente or []:
+        if not re.fullmatch(GM, c):
+            raise HTTPException(422, f"Ongeldige gemeentecode {c[:20]!r}: verwacht een code als GM0193.")
+        _gemeente_or_404(d, c)
+        codes.append(c)
+    if groep and groep not in d.group_titles:
+        raise HTTPException(404, f"Er is geen groep {groep!r}.")
+    groups = (groep,) if groep else charts.SERIES_GROUPS
+    return _svg_response(charts.series(d, indicator_id, codes, groups), f"reeks-{indicator_id}.svg")
+
+
+@router.get("/svg/trend/{trend_id}.svg")
+def svg_trend_map(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)]):
+    d = _d(request)
+    _entry_or_404(d, trend_id)
+    return _svg_response(charts.strength_map(d, trend_id), f"trend-{trend_id}.svg")
+
+
+@router.get("/svg/samenhang/{trend_id}.svg")
+def svg_samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)],
+                  diepte: Annotated[int, Query(ge=1, le=4)] = 2):
+    from .svg import Chart
+
+    d = _d(request)
+    _entry_or_404(d, trend_id)
+    _, diagram, _, _ = _samenhang(d, trend_id, diepte)
+    return _svg_response(Chart(*diagram) if diagram else None, f"samenhang-{trend_id}.svg")
+
+
+@router.get("/api")
+def api_page(request: Request):
+    def build():
+        return _render(request, "api.html", example=next(iter(_d(request).sorted_gemeenten)).code)
+    return cached_page(request, build)
+
+
+@router.get("/over")
+def about(request: Request):
+    from ..report.content import method_text
+
+    def build():
+        return _render(request, "over.html", method=method_text(), sources=sorted(_d(request).tables.items()))
+    return cached_page(request, build)
