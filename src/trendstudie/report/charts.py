@@ -248,7 +248,7 @@ def _direct_labels(parts: list[str], entries: list[tuple], top: float, bottom: f
                    width: float) -> list[float]:
     """entries: (label, value text, colour, dash, shape or None, line width, y, bold). A line
     sample in the series' style, then the text, kept apart vertically."""
-    max_w = width - lx - 30
+    max_w = width - lx - 26
     lines = [_label_lines(e[0], e[1], max_w) for e in entries]
     ys = _spread([e[6] for e in entries], [15.0 * len(ls) for ls in lines], top, bottom)
     for (label, value, colour, dash, shape, lw, _, bold), ls, cy in zip(entries, lines, ys):
@@ -371,7 +371,7 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
             peer_i[s.label] = n_peer
             n_peer += 1
         labels.append(f"{s.label} {_val(s.points[-1][1], decimals, unit)}")
-    gutter = min(200.0, 34 + max(th.text_width(t) for t in labels))
+    gutter = min(200.0, 36 + max(th.text_width(t) for t in labels))
     right = width - gutter
     bottom = height - 30
     sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
@@ -530,7 +530,8 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
         parts.append(f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(ly + 3)}" y2="{_f(y - 6)}" stroke="{th.INK}" stroke-width="1.2"/>')
         parts.append(f'<g class="highlight" data-code="{_esc(highlight)}">'
                      f'<circle cx="{_f(x)}" cy="{_f(y)}" r="6.5" fill="{th.INK}" stroke="#fff" stroke-width="1.5">'
-                     f'<title>{_esc(label)}</title></circle></g>')
+                     f'<title>{_esc(names.get(highlight, highlight))}: {_esc(_val(vals[highlight], dec, unit))}</title>'
+                     '</circle></g>')
         parts.append(_text(lx, ly, label, anchor, th.FONT_SIZE + 1, "bold"))
     # legend
     ly = height - 8
@@ -608,7 +609,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     for i, (name, pts) in enumerate(scen.items()):
         colour, dash, shape = th.PEER_STYLES[i % len(th.PEER_STYLES)]
         end_labels.append((name, _val(pts[-1][1], dec, unit), colour, dash, shape, th.PEER_WIDTH, pts[-1][1], False))
-    gutter = min(200.0, 34 + max(th.text_width(f"{e[0]} {e[1]}") for e in end_labels))
+    gutter = min(200.0, 36 + max(th.text_width(f"{e[0]} {e[1]}") for e in end_labels))
     right = width - gutter
     bottom = height - 52
     sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
@@ -944,32 +945,30 @@ def _vega_time_series(title, unit, series: list[Series], dec, alt, width, height
 def _vega_rank_strip(title, unit, vals, highlight, names, peers, dec, alt, width, height) -> str:
     import altair as alt_
 
-    codes = sorted(vals)
-    scale = (max(vals.values()) - min(vals.values())) or 1.0
-    rows = []
-    for c, o in zip(codes, _beeswarm([(vals[c] - min(vals.values())) / scale * (width - 60) for c in codes], 3.2)):
-        rows.append({"code": c, "naam": names.get(c, c), "waarde": vals[c], "y": o,
-                     "soort": "gemeente" if c == highlight else "vergelijkbaar" if c in peers else "overig"})
-    domain = ["overig", "vergelijkbaar", "gemeente"]
-    base = alt_.Chart(alt_.Data(values=rows)).encode(
-        x=alt_.X("waarde:Q", title=unit or None, axis=alt_.Axis(format=_fmt_spec(dec)), scale=alt_.Scale(zero=False)),
-        y=alt_.Y("y:Q", axis=None))
-    dots = base.mark_point(filled=True, opacity=1).encode(
-        color=alt_.Color("soort:N", scale=alt_.Scale(domain=domain, range=[th.STRIP_OTHER, th.STRIP_PEER, th.INK]),
-                         legend=None),
-        shape=alt_.Shape("soort:N", scale=alt_.Scale(domain=domain, range=["circle", "square", "circle"]), legend=None),
-        size=alt_.Size("soort:N", scale=alt_.Scale(domain=domain, range=[30, 30, 160]), legend=None),
-        order=alt_.Order("soort:N", sort="ascending"),
+    codes = [c for c in sorted(vals) if c != highlight]
+    lo = min(vals.values())
+    scale = (max(vals.values()) - lo) or 1.0
+    offsets = _beeswarm([(vals[c] - lo) / scale * (width - 60) for c in codes], 3.2)
+    rows = [{"naam": names.get(c, c), "waarde": vals[c], "y": -o, "soort": "vergelijkbaar" if c in peers else "overig"}
+            for c, o in zip(codes, offsets)]
+    domain = ["overig", "vergelijkbaar"]
+    x = alt_.X("waarde:Q", title=unit or None, axis=alt_.Axis(format=_fmt_spec(dec)), scale=alt_.Scale(zero=False))
+    dots = alt_.Chart(alt_.Data(values=rows)).mark_point(filled=True, opacity=1, size=30).encode(
+        x=x, y=alt_.Y("y:Q", axis=None),
+        color=alt_.Color("soort:N", scale=alt_.Scale(domain=domain, range=[th.STRIP_OTHER, th.STRIP_PEER]), legend=None),
+        shape=alt_.Shape("soort:N", scale=alt_.Scale(domain=domain, range=["circle", "square"]), legend=None),
         tooltip=["naam:N", alt_.Tooltip("waarde:Q", format=_fmt_spec(dec))])
     med = _median(list(vals.values()))
-    rule = alt_.Chart(alt_.Data(values=[{"m": med, "t": f"mediaan {_val(med, dec, unit)}"}])).mark_rule(
-        strokeDash=[4, 3], color=th.AXIS).encode(x="m:Q")
-    layers = [rule, dots]
+    layers = [dots, alt_.Chart(alt_.Data(values=[{"m": med}])).mark_rule(strokeDash=[4, 3], color=th.INK).encode(x="m:Q")]
     if highlight in vals:
-        lab = [{"waarde": vals[highlight], "tekst": f"{names.get(highlight, highlight)} {_val(vals[highlight], dec, unit)}"}]
-        layers.append(alt_.Chart(alt_.Data(values=lab)).mark_text(dy=-14, fontWeight="bold", fontSize=13).encode(
-            x="waarde:Q", y=alt_.value(0), text="tekst:N"))
-    chart = alt_.layer(*layers).properties(title=title, width=width - 60, height=height - 90)
+        lab = [{"waarde": vals[highlight], "y": 0,
+                "tekst": f"{names.get(highlight, highlight)} {_val(vals[highlight], dec, unit)}"}]
+        hl = alt_.Chart(alt_.Data(values=lab))
+        layers.append(hl.mark_circle(size=170, color=th.INK, stroke="#fff", strokeWidth=1.5, opacity=1).encode(
+            x="waarde:Q", y="y:Q"))
+        layers.append(hl.mark_text(fontWeight="bold", fontSize=13, baseline="bottom").encode(
+            x="waarde:Q", y=alt_.value(-6), text="tekst:N"))
+    chart = alt_.layer(*layers).properties(title=title, width=width - 60, height=height - 100)
     return _vega_svg(chart.to_dict(), alt)
 
 
@@ -996,7 +995,7 @@ def _vega_fan(title, unit, hist, proj, scen, dec, alt, width, height) -> str:
             align="left", dx=6, color=colour).encode(x="jaar:Q", y="w:Q", text="t:N"))
     if hist:
         rows = [{"jaar": y, "w": v} for y, v in hist]
-        layers.append(alt_.Chart(alt_.Data(values=rows)).mark_line(color=th.INK, strokeWidth=3, point=True).encode(
+        layers.append(alt_.Chart(alt_.Data(values=rows)).mark_line(color=th.INK, strokeWidth=3, point=alt_.OverlayMarkDef(color=th.INK)).encode(
             x=alt_.X("jaar:Q", axis=alt_.Axis(format="d", tickMinStep=1), title=None, scale=alt_.Scale(zero=False)),
             y=alt_.Y("w:Q", title=unit or None, axis=yfmt, scale=alt_.Scale(zero=False))))
     chart = alt_.layer(*layers).properties(title=title, width=width - 200, height=height - 90)

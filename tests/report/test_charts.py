@@ -1,0 +1,331 @@
+"""Charts and maps: valid SVG with a Dutch text alternative computed from the data, Dutch
+numbers, the gemeente distinguished from its peers without colour, and None for no data."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trendstudie.geo.shapes import load_features
+from trendstudie.report import chart_theme as th
+from trendstudie.report.charts import (Chart, Series, bar_compare, fan, map_svg, quantile_breaks, rank_strip,
+                                       time_series)
+
+NS = "{http://www.w3.org/2000/svg}"
+GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
+POPULATION = Path("raw/luc4sdreyer__dutch_demographics/web/data.json")
+
+
+def parse(chart: Chart) -> ET.Element:
+    root = ET.fromstring(chart.svg)
+    assert root.tag == NS + "svg"
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == chart.alt
+    assert root.find(NS + "title").text == chart.alt
+    return root
+
+
+def texts(root: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in root.iter(NS + "text")]
+
+
+@pytest.fixture(scope="module")
+def boundaries(bundle):
+    feats = load_features(bundle / GEOJSON)
+    return {f.code: f.geometry for f in feats}, {f.code: f.name for f in feats}
+
+
+@pytest.fixture(scope="module")
+def population(bundle):
+    """Inhabitants per gemeente per year from the bundle (complete 2012–2025 series only)."""
+    data = json.loads((bundle / POPULATION).read_text(encoding="utf-8"))["population"]
+    return {c: {int(y): float(v) for y, v in s.items()} for c, s in data.items() if len(s) == 14}
+
+
+# ---------------------------------------------------------------------------------------------
+# time series
+# ---------------------------------------------------------------------------------------------
+
+
+def test_time_series_dutch_numbers_labels_and_alt():
+    series = [Series("Zwolle", [(2012, 1100.0), (2014, 1150.26), (2016, 1234.5)], True),
+              Series("G40-gemiddelde", [(2012, 900.0), (2016, 950.0)], False),
+              Series("Nederland", [(2013, 800.0), (2016, 870.4)], False)]
+    chart = time_series("Inwoners per km²", "inwoners per km²", series, 1)
+    root = parse(chart)
+    shown = texts(root)
+    assert "Zwolle 1.234,5" in shown
+    assert "G40-gemiddelde 950,0" in shown
+    assert "Nederland 870,4" in shown
+    assert "Inwoners per km²" in shown and "inwoners per km²" in shown
+    assert {"2012", "2014", "2016"} <= set(shown)  # years as plain labels, no thousands separator
+    assert not any(re.fullmatch(r"2\.01\d", t) for t in shown)
+    assert chart.alt == ("Inwoners per km², 2012–2016 (inwoners per km²). Zwolle: van 1.100,0 in 2012 naar 1.234,5 in "
+                         "2016 (+12,2%). G40-gemiddelde: van 900,0 in 2012 naar 950,0 in 2016. Nederland: van 800,0 in "
+                         "2013 naar 870,4 in 2016.")
+    # hover text per point
+    assert any(t.text == "Zwolle, 2014: 1.150,3" for t in root.iter(NS + "title"))
+
+
+def test_time_series_emphasis_is_dark_solid_and_peers_dashed_with_own_markers():
+    series = [Series("Almere", [(2020, 1.0), (2021, 2.0), (2022, 3.0)], True),
+              Series("G40", [(2020, 2.0), (2021, 2.5), (2022, 2.7)], False),
+              Series("Flevoland", [(2020, 1.5), (2021, 1.7), (2022, 1.9)], False)]
+    root = parse(time_series("Iets", "%", series, 1))
+    groups = {g.get("data-label"): g for g in root.iter(NS + "g") if g.get("data-label")}
+    own = groups["Almere"]
+    assert "emphasis" in own.get("class")
+    line = own.find(NS + "path")
+    assert line.get("stroke") == th.INK and line.get("stroke-dasharray") is None
+    assert float(line.get("stroke-width")) > max(float(groups[k].find(NS + "path").get("stroke-width"))
+                                                 for k in ("G40", "Flevoland"))
+    dashes = {groups[k].find(NS + "path").get("stroke-dasharray") for k in ("G40", "Flevoland")}
+    assert None not in dashes and len(dashes) == 2
+    # markers differ in shape, not only in grey: a rect for the first peer, a polygon for the second
+    assert groups["G40"].find(NS + "rect") is not None
+    assert groups["Flevoland"].find(NS + "polygon") is not None
+    assert "Almere 3,0%" in texts(root)
+
+
+def test_time_series_percent_change_in_procentpunt():
+    chart = time_series("Werkloosheid", "%", [Series("Zwolle", [(2015, 6.0), (2024, 3.5)], True)], 1)
+    assert "van 6,0% in 2015 naar 3,5% in 2024 (-2,5 procentpunt)" in chart.alt
+
+
+def test_time_series_real_population(population):
+    zwolle = sorted(population["GM0193"].items())
+    peers = ["GM0014", "GM0034", "GM0153", "GM0200", "GM0202"]
+    mean = [(y, sum(population[c][y] for c in peers) / len(peers)) for y in range(2012, 2026)]
+    chart = time_series("Inwoners", "aantal", [Series("Zwolle", zwolle, True), Series("G40-gemiddelde", mean)], 0)
+    parse(chart)
+    first, last = zwolle[0][1], zwolle[-1][1]
+    expected = f"{last:,.0f}".replace(",", ".")
+    assert f"Zwolle {expected}" in texts(ET.fromstring(chart.svg))
+    assert f"naar {expected} in 2025" in chart.alt
+    change = f"{(last / first - 1) * 100:+.1f}".replace(".", ",")
+    assert f"({change}%)" in chart.alt
+
+
+def test_time_series_nothing_to_draw_is_none():
+    assert time_series("x", "aantal", [], 0) is None
+    assert time_series("x", "aantal", [Series("A", [], True)], 0) is None
+    assert time_series("x", "aantal", [Series("A", [(2020, float("nan")), (2021, None)], True)], 0) is None
+
+
+def test_time_series_one_point_and_missing_values():
+    chart = time_series("x", "aantal", [Series("A", [(2020, 5.0), (2021, None)], True)], 0)
+    parse(chart)
+    assert chart.alt.endswith("A: 5 in 2020.")
+
+
+def test_time_series_long_labels_wrap_inside_the_canvas():
+    series = [Series("Zwolle", [(2012, 1.0), (2020, 2.0)], True),
+              Series("Nederland (gemiddelde van alle gemeenten samen)", [(2012, 1.5), (2020, 1.8)])]
+    root = parse(time_series("x", "aantal", series, 0))
+    width = float(root.get("width"))
+    for t in root.iter(NS + "text"):
+        assert float(t.get("x")) + th.text_width(t.text or "") <= width + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1990, 2040), st.floats(-1e9, 1e9, allow_nan=False)), min_size=1, max_size=30),
+       st.lists(st.tuples(st.integers(1990, 2040), st.floats(-1e9, 1e9, allow_nan=False)), max_size=30),
+       st.integers(0, 3))
+def test_time_series_always_valid_svg(own, peer, decimals):
+    chart = time_series("Titel & <iets>", "€", [Series("A & B", own, True), Series("C", peer)], decimals)
+    root = parse(chart)
+    assert "Titel &amp; &lt;iets&gt;" in chart.svg
+    assert all(math.isfinite(float(v)) for e in root.iter() for k, v in e.attrib.items()
+               if k in ("x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "width", "height"))
+
+
+# ---------------------------------------------------------------------------------------------
+# rank strip
+# ---------------------------------------------------------------------------------------------
+
+
+def test_rank_strip_all_gemeenten_highlight_rank_and_median(boundaries, population):
+    _, names = boundaries
+    values = {c: (s[2025] / s[2015] - 1) * 100 for c, s in population.items()}
+    peers = {"GM0014", "GM0034", "GM0153", "GM0200", "GM0202"}
+    chart = rank_strip("Bevolkingsgroei 2015–2025", "%", values, "GM0193", names, peers, decimals=1)
+    root = parse(chart)
+    n = len(values)
+    rank = 1 + sum(1 for v in values.values() if v > values["GM0193"])
+    own = f"{values['GM0193']:.1f}".replace(".", ",")
+    assert f"Zwolle: {own}%, plaats {rank} van {n} (van hoog naar laag)." in chart.alt
+    median = f"{float(np.median(list(values.values()))):.1f}".replace(".", ",")
+    assert f"Mediaan {median}%" in chart.alt
+    assert f"mediaan {median}%" in texts(root)
+    # one mark with a hover title per gemeente
+    tips = [t.text for t in root.iter(NS + "title")][1:]
+    assert len([t for t in tips if ": " in t]) == n
+    assert f"Zwolle {own}%" in texts(root)
+    highlight = [g for g in root.iter(NS + "g") if g.get("data-code") == "GM0193"]
+    assert len(highlight) == 1
+    dot = highlight[0].find(NS + "circle")
+    assert dot.get("fill") == th.INK and float(dot.get("r")) > 5
+    # peers as squares in a second shade
+    peer_group = next(g for g in root.iter(NS + "g") if g.get("class") == "peers")
+    assert len(peer_group.findall(NS + "rect")) == len(peers & set(values))
+
+
+def test_rank_strip_empty_and_missing_highlight(boundaries):
+    _, names = boundaries
+    assert rank_strip("x", "%", {}, "GM0193", names) is None
+    assert rank_strip("x", "%", {"GM0014": float("nan")}, "GM0193", names) is None
+    chart = rank_strip("x", "%", {"GM0014": 1.5, "GM0034": 2.5}, "GM0193", names)
+    parse(chart)
+    assert "Voor Zwolle is geen waarde bekend." in chart.alt
+
+
+# ---------------------------------------------------------------------------------------------
+# fan
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fan_history_projection_band_and_scenarios():
+    history = [(2020, 1000.0), (2022, 1100.0), (2024, 1234.5)]
+    projection = [(2025, 1250.0, 1200.0, 1300.0), (2030, 1400.26, 1250.0, 1550.76)]
+    chart = fan("Inwoners", "aantal", history, projection, {"hoog": [(2030, 1600.0)], "laag": [(2030, 1150.0)]},
+                decimals=1)
+    root = parse(chart)
+    assert chart.alt == ("Inwoners (aantal). Waargenomen: 1.234,5 in 2024 (was 1.000,0 in 2020). Prognose: 1.400,3 "
+                         "in 2030, met een marge van 1.250,0 tot 1.550,8. Scenario hoog: 1.600,0 in 2030. "
+                         "Scenario laag: 1.150,0 in 2030.")
+    shown = texts(root)
+    assert {"prognose 1.400,3", "hoog 1.600,0", "laag 1.150,0", "onzekerheidsmarge", "waargenomen"} <= set(shown)
+    assert [p for p in root.iter(NS + "path") if p.get("class") == "band"]
+    history_line = next(g for g in root.iter(NS + "g") if g.get("class") == "history emphasis").find(NS + "path")
+    assert history_line.get("stroke") == th.INK and history_line.get("stroke-dasharray") is None
+
+
+def test_fan_nothing_is_none_and_history_only_works():
+    assert fan("x", "aantal", [], []) is None
+    assert fan("x", "aantal", [(2020, None)], [(2030, float("nan"), 1.0, 2.0)], {"a": []}) is None
+    parse(fan("x", "aantal", [(2020, 1.0), (2021, 2.0)], []))
+
+
+# ---------------------------------------------------------------------------------------------
+# bars
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bar_compare_values_emphasis_and_negative():
+    items = [("Zwolle", 1234.5, True), ("G40-gemiddelde", 987.25, False), ("Krimpgebied", -12.0, False),
+             ("Onbekend", None, False)]
+    chart = bar_compare("Saldo", "euro", items, decimals=1)
+    root = parse(chart)
+    assert chart.alt == "Saldo (euro): Zwolle € 1.234,5; G40-gemiddelde € 987,2; Krimpgebied € -12,0."
+    shown = texts(root)
+    assert {"€ 1.234,5", "€ 987,2", "€ -12,0", "Zwolle", "euro"} <= set(shown)
+    assert "Onbekend" not in shown
+    bars = {g.get("data-label"): g for g in root.iter(NS + "g") if g.get("data-label")}
+    assert bars["Zwolle"].find(NS + "rect").get("fill") == th.BAR_EMPHASIS
+    assert bars["G40-gemiddelde"].find(NS + "rect").get("fill") == th.BAR_OTHER
+    assert any(t.get("font-weight") == "bold" and t.text == "Zwolle" for t in bars["Zwolle"].iter(NS + "text"))
+    zero = next(e for e in root.iter(NS + "line"))
+    neg = bars["Krimpgebied"].find(NS + "rect")
+    assert float(neg.get("x")) + float(neg.get("width")) == pytest.approx(float(zero.get("x1")), abs=0.11)
+
+
+def test_bar_compare_empty_is_none():
+    assert bar_compare("x", "%", []) is None
+    assert bar_compare("x", "%", [("a", None, True)]) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# maps
+# ---------------------------------------------------------------------------------------------
+
+
+def test_quantile_breaks_equal_numpy():
+    values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0]
+    expected = sorted(set(float(q) for q in np.quantile(values, [0.2, 0.4, 0.6, 0.8, 1.0])))
+    assert quantile_breaks(values) == pytest.approx(expected)
+    assert quantile_breaks([2.0] * 10) == [2.0]
+    assert quantile_breaks([]) == []
+
+
+def test_choropleth_342_paths_highlight_outline_titles_and_legend(boundaries, population):
+    geo, names = boundaries
+    values = {c: s[2025] for c, s in population.items()}
+    chart = map_svg(geo, "GM0193", values, "Inwoners, 2025", "aantal inwoners", names=names)
+    root = parse(chart)
+    paths = [p for p in root.iter(NS + "path") if p.get("data-code")]
+    assert len(paths) == 342 == len({p.get("data-code") for p in paths})
+    own = [p for p in paths if p.get("data-code") == "GM0193"]
+    assert len(own) == 1 and own[0].get("class") == "highlight"
+    assert own[0].get("stroke") == th.INK and float(own[0].get("stroke-width")) >= 2
+    assert all(p.get("stroke-width") is None for p in paths if p is not own[0])
+    assert paths[-1] is own[0]  # drawn last, on top
+    zwolle = f"{values['GM0193']:,.0f}".replace(",", ".")
+    assert own[0].find(NS + "title").text == f"Zwolle: {zwolle}"
+    # coordinates rounded to one decimal
+    assert not re.search(r"\d\.\d\d", "".join(p.get("d") for p in paths))
+    # gemeenten without a value are hatched and said to have no data
+    missing = set(geo) - set(values)
+    hatched = [p for p in paths if p.get("fill") == "url(#geen-gegevens)"]
+    assert {p.get("data-code") for p in hatched} == missing
+    # legend: 5 quantile classes with Dutch bounds
+    breaks = np.quantile([values[c] for c in geo if c in values], [0.2, 0.4, 0.6, 0.8, 1.0])
+    shown = texts(root)
+    low = min(values[c] for c in geo if c in values)
+    assert f"{low:,.0f} – {breaks[0]:,.0f}".replace(",", ".") in shown
+    assert f"> {breaks[3]:,.0f} – {breaks[4]:,.0f}".replace(",", ".") in shown
+    assert "geen gegevens" in shown and "aantal inwoners" in shown
+    assert "Zwolle: " + zwolle + ", klasse 5 van 5 (1 = laagste)." in chart.alt
+    # fills follow the classes and are ordered from light to dark
+    fills = {p.get("data-code"): p.get("fill") for p in paths}
+    assert fills["GM0363"] == th.MAP_CLASSES[-1]  # Amsterdam, the largest
+    lightness = [sum(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in th.MAP_CLASSES]
+    assert lightness == sorted(lightness, reverse=True)
+    assert len(chart.svg) < 200_000
+
+
+def test_locator_map_and_province_crop(boundaries, population):
+    geo, names = boundaries
+    chart = map_svg(geo, "GM0193", None, "Ligging", names=names)
+    root = parse(chart)
+    paths = [p for p in root.iter(NS + "path") if p.get("data-code")]
+    assert len(paths) == 342
+    own = next(p for p in paths if p.get("data-code") == "GM0193")
+    assert own.get("fill") == th.MAP_LOCATOR_HIGHLIGHT and own.get("class") == "highlight"
+    assert {p.get("fill") for p in paths if p is not own} == {th.MAP_EMPTY}
+    assert chart.alt == "Ligging: kaart van 342 gemeenten met Zwolle donker gemarkeerd."
+    overijssel = ["GM0141", "GM0147", "GM0148", "GM0150", "GM0153", "GM0158", "GM0160", "GM0163", "GM0164", "GM0166",
+                  "GM0168", "GM0173", "GM0175", "GM0177", "GM0180", "GM0183", "GM0189", "GM0193", "GM1700", "GM1708",
+                  "GM1735", "GM1742", "GM1773", "GM1774", "GM1896"]
+    crop = map_svg({c: geo[c] for c in overijssel}, "GM0193", {c: population[c][2025] for c in overijssel},
+                   "Inwoners in Overijssel", "aantal", names=names)
+    root = parse(crop)
+    assert len([p for p in root.iter(NS + "path") if p.get("data-code")]) == 25
+    assert "kaart van 25 gemeenten" in crop.alt
+
+
+def test_map_empty_is_none():
+    assert map_svg({}, "GM0193") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# the Vega-Lite renderer
+# ---------------------------------------------------------------------------------------------
+
+
+def test_vega_engine_is_accessible_and_dutch():
+    series = [Series("Zwolle", [(2012, 1000.0), (2016, 1234.5)], True), Series("G40", [(2012, 900.0), (2016, 950.0)])]
+    chart = time_series("Inwoners", "aantal", series, 1, engine="vega")
+    root = parse(chart)
+    shown = texts(root)
+    assert "Zwolle 1.234,5" in shown
+    assert "2012" in shown and "1.200,0" in shown
+    bars = bar_compare("Saldo", "%", [("Zwolle", 1234.5, True), ("G40", 2.0, False)], decimals=1, engine="vega")
+    assert "1.234,5%" in texts(parse(bars))
