@@ -13,6 +13,30 @@ from .data import STRENGTHS, WebData
 
 SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
 
+try:  # the report's charts (same look as the PDF/HTML study); the web's own drawing otherwise
+    from ..report import charts as report_charts
+except ImportError:  # pragma: no cover - only while report.charts is absent
+    report_charts = None
+
+
+def _time_series(title: str, unit: str, lines: list[svg.Line], decimals: int):
+    if report_charts is not None:
+        try:
+            return report_charts.time_series(title, unit, [report_charts.Series(ln.label, ln.points, ln.emphasis)
+                                                           for ln in lines], decimals)
+        except Exception:  # a drawing problem in one chart must not take the page down
+            pass
+    return svg.time_series(title, unit, lines, decimals)
+
+
+def _bars(title: str, unit: str, items: list[tuple[str, float, bool]], decimals: int):
+    if report_charts is not None:
+        try:
+            return report_charts.bar_compare(title, unit, items, decimals=decimals)
+        except Exception:
+            pass
+    return svg.bars(title, unit, items, decimals)
+
 
 def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
     if d.map is None:
@@ -51,7 +75,7 @@ def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...]
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
             lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
-    return svg.time_series(m.title, m.unit, lines, m.decimals)
+    return _time_series(m.title, m.unit, lines, m.decimals)
 
 
 def compare_bars(d: WebData, indicator: str, period: str, codes: list[str], emphasise: set[str]) -> svg.Chart | None:
@@ -63,7 +87,7 @@ def compare_bars(d: WebData, indicator: str, period: str, codes: list[str], emph
         v = d.data.value(indicator, c, period)
         if v is not None:
             items.append((d.name(c) if c in d.regions else d.group_label(c), v, c in emphasise))
-    return svg.bars(f"{m.title}, {formatting.period(period)}", m.unit, items, m.decimals)
+    return _bars(f"{m.title}, {formatting.period(period)}", m.unit, items, m.decimals)
 
 
 def strength_map(d: WebData, trend_id: str) -> svg.Chart | None:
@@ -89,7 +113,7 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
             pts = [(int(p[:4]), v) for p, v in d.data.series(ind, gid) if p.endswith("JJ00")]
             if len(pts) >= 2:
                 lines.append(svg.Line(label, pts, False))
-        chart = svg.time_series(m.title, m.unit, lines, m.decimals)
+        chart = _time_series(m.title, m.unit, lines, m.decimals)
         if chart:
             return Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
                                                 f"{own[0][0]}–{own[-1][0]} ({m.unit}).")

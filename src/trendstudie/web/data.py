@@ -171,6 +171,20 @@ class WebData:
     def group_label(self, gid: str) -> str:
         return self.data.group_label(gid)
 
+    def exact(self, text: str) -> str | None:
+        """The current gemeente that `text` names exactly (code, name, CBS spelling, or a former
+        gemeente's code or name, which leads to the gemeente it merged into); else None."""
+        up = text.strip().upper()
+        if up in self.gemeenten:
+            return up
+        if up in self.successor:
+            return self.successor[up]
+        try:
+            code = self.registry.resolve(text.strip())
+        except Exception:
+            return None
+        return code if code in self.gemeenten else self.successor.get(code)
+
     def search(self, text: str, limit: int = 12) -> list[Gemeente]:
         """Gemeenten matching a code, a name (CBS disambiguations known) or a misspelt name."""
         text = text.strip()

@@ -106,17 +106,11 @@ def home(request: Request):
 def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""):
     d = _d(request)
     results = d.search(q) if q.strip() else []
-    if len(results) == 1 and (q.strip().upper() == results[0].code or _exact(d, q, results[0].code)):
-        return RedirectResponse(f"/gemeente/{results[0].code}", status_code=303)
+    exact = d.exact(q) if q.strip() else None
+    if exact:
+        return RedirectResponse(f"/gemeente/{exact}", status_code=303)
     return Response(_render(request, "zoek.html", q=q, results=results), media_type="text/html; charset=utf-8",
                     status_code=200)
-
-
-def _exact(d, q: str, code: str) -> bool:
-    try:
-        return d.registry.resolve(q) == code
-    except Exception:
-        return False
 
 
 # --- gemeente -------------------------------------------------------------------------------
@@ -241,8 +235,9 @@ def compare(request: Request,
     for text in [t for t in (gemeente or []) if t.strip()]:
         if not re.fullmatch(NAME_OR_CODE, text):
             raise HTTPException(422, f"Ongeldige gemeentenaam of -code: {text[:100]!r}.")
-        found = d.search(text)
-        if found and (len(found) == 1 or _exact(d, text, found[0].code) or text.strip().upper() == found[0].code):
+        exact = d.exact(text)
+        found = [d.gemeenten[exact]] if exact else d.search(text)
+        if len(found) == 1:
             if found[0].code not in codes:
                 codes.append(found[0].code)
         elif found:
@@ -440,10 +435,11 @@ def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx",
     for text in [t for t in (gemeente or []) if t.strip()]:
         if not re.fullmatch(NAME_OR_CODE, text):
             raise HTTPException(422, f"Ongeldige gemeentenaam of -code: {text[:100]!r}.")
-        found = d.search(text)
-        if not found:
-            raise HTTPException(404, f"Geen gemeente gevonden voor {text!r}.")
-        codes.append(found[0].code)
+        exact = d.exact(text)
+        if not exact:
+            raise HTTPException(404, f"Geen gemeente gevonden die precies {text!r} heet; gebruik de code of de "
+                                     "naam zoals op de pagina van de gemeente.")
+        codes.append(exact)
     if groep:
         if not re.fullmatch(GROUP, groep) or groep not in d.group_titles:
             raise HTTPException(404, f"Er is geen groep {groep[:40]!r}.")

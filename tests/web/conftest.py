@@ -1,0 +1,63 @@
+"""One app (and one uvicorn server for the browser tests) over the store built once per session."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="session")
+def database(built_home) -> Path:
+    return built_home / "trendstudie.duckdb"
+
+
+@pytest.fixture(scope="session")
+def app(database):
+    from trendstudie.web import create_app
+
+    return create_app(database)
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(database):
+    """uvicorn on a free loopback port, in its own process; yields the base URL."""
+    port = free_port()
+    code = ("import sys; from trendstudie.web import serve; "
+            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(database)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(base + "/api/v1/info", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise RuntimeError("server stopped: " + proc.stderr.read().decode(errors="replace"))
+    else:
+        proc.terminate()
+        raise RuntimeError("server did not start within 60 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -1,0 +1,167 @@
+"""The Dutch pages: content from the store, escaping, security headers, 404/422 pages, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from trendstudie import formatting
+
+
+def test_home_lists_every_gemeente(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.text.count('href="/gemeente/GM') >= 342
+    assert '<html lang="nl">' in r.text and 'role="search"' in r.text
+
+
+def test_security_headers(client):
+    r = client.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"]
+    assert "<script" not in r.text  # the site works without JavaScript
+    assert ' style="' not in r.text  # a strict CSP would block inline styles
+
+
+def test_search_exact_name_redirects(client):
+    r = client.get("/zoek", params={"q": "zwolle"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/gemeente/GM0193"
+    r = client.get("/zoek", params={"q": "GM0363"}, follow_redirects=False)
+    assert r.headers["location"] == "/gemeente/GM0363"
+    r = client.get("/zoek", params={"q": "'s-Gravenhage"}, follow_redirects=False)
+    assert r.headers["location"] == "/gemeente/GM0518"
+
+
+def test_search_fuzzy_and_prefix(client):
+    r = client.get("/zoek", params={"q": "Zwole"})  # misspelt
+    assert r.status_code == 200 and "/gemeente/GM0193" in r.text
+    r = client.get("/zoek", params={"q": "Bergen"})  # ambiguous: Bergen (L.) and Bergen (NH.)
+    assert "/gemeente/GM0893" in r.text and "/gemeente/GM0373" in r.text
+
+
+def test_search_former_gemeente_leads_to_successor(client):
+    r = client.get("/zoek", params={"q": "Haarlemmerliede en Spaarnwoude"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/gemeente/GM0394"  # merged into Haarlemmermeer in 2019
+
+
+def test_search_escapes_input(client):
+    r = client.get("/zoek", params={"q": "<script>alert(1)</script>"})
+    assert r.status_code == 200
+    assert "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
+
+
+def test_gemeente_page_shows_store_figures(client, app):
+    d = app.state.data
+    r = client.get("/gemeente/GM0193")
+    assert r.status_code == 200
+    period, pop = d.data.latest("bevolking", "GM0193")
+    assert f"{formatting.number(pop, 0)} inwoners op 1 januari {period[:4]}" in r.text
+    assert "Wonen en ruimte" in r.text and "G40" in r.text
+    strong = [f for f in d.findings["GM0193"] if f.strength == "sterk"]
+    assert strong and all(f'id="trend-{f.trend}"' in r.text for f in strong)
+    assert strong[0].evidence[0].split(":")[0] in r.text
+    assert "/gemeente/GM0193/rapport.pdf" in r.text
+    # every svg has a title (text alternative)
+    svgs = re.findall(r"<svg[^>]*>(.*?)</svg>", r.text, flags=re.S)
+    assert svgs and all("<title" in s for s in svgs)
+
+
+def test_unknown_and_former_gemeente_pages(client):
+    r = client.get("/gemeente/GM9999")
+    assert r.status_code == 404 and "Er is geen gemeente met code GM9999" in r.text and 'lang="nl"' in r.text
+    r = client.get("/gemeente/GM0001")
+    assert r.status_code == 404 and "geen gemeente meer" in r.text
+    r = client.get("/gemeente/GM0193' OR 1=1")
+    assert r.status_code == 422 and "gemeentecode" in r.text
+    r = client.get("/bestaat/niet")
+    assert r.status_code == 404 and "bestaat niet" in r.text
+
+
+def test_compare_page(client, app):
+    d = app.state.data
+    r = client.get("/vergelijk", params=[("gemeente", "Zwolle"), ("gemeente", "Deventer"), ("groep", "G40"),
+                                        ("indicator", "aandeel_65_plus")])
+    assert r.status_code == 200
+    assert "/gemeente/GM0193" in r.text and "/gemeente/GM0150" in r.text
+    period, v = d.data.latest("aandeel_65_plus", "GM0150")
+    assert formatting.number(v, 1) in r.text
+    r = client.get("/vergelijk", params=[("gemeente", "Nergensdorp")])
+    assert r.status_code == 200 and "Geen gemeente gevonden" in r.text
+    r = client.get("/vergelijk", params=[("gemeente", "<script>")])
+    assert r.status_code == 422 and "<script>" not in r.text
+    many = [("gemeente", c) for c in ("GM0193", "GM0150", "GM0363", "GM0599", "GM0344", "GM0518", "GM0014")]
+    r = client.get("/vergelijk", params=many)
+    assert "Hoogstens 6 gemeenten" in r.text
+
+
+def test_indicator_page(client, app):
+    d = app.state.data
+    r = client.get("/indicator/aandeel_65_plus", params={"gemeente": "GM0193"})
+    assert r.status_code == 200
+    ranking = d.ranking("aandeel_65_plus", d.periods["aandeel_65_plus"][-1])
+    top_code, top_value = ranking[0]
+    assert d.gemeenten[top_code].name in r.text and formatting.number(top_value, 1) in r.text
+    assert "Kaart" in r.text and "Ranglijst" in r.text and "Verdeling" in r.text
+    r = client.get("/indicator/aandeel_65_plus", params={"periode": "1900JJ00"})
+    assert r.status_code == 404
+    r = client.get("/indicator/aandeel_65_plus", params={"periode": "2024JJ0"})
+    assert r.status_code == 422 and "CBS-periode" in r.text
+
+
+def test_indicator_without_data_is_a_clear_404(client, app):
+    missing = [m.id for m in app.state.data.indicators.values() if not app.state.data.periods.get(m.id)]
+    if missing:
+        r = client.get(f"/indicator/{missing[0]}")
+        assert r.status_code == 404 and "geen gegevens" in r.text
+
+
+def test_trend_and_samenhang_pages(client, app):
+    r = client.get("/trend/vergrijzing")
+    assert r.status_code == 200
+    counts = app.state.data.trend_counts("vergrijzing")
+    assert f"Sterk in {counts['sterk']} gemeenten" in r.text and "Bronnen" in r.text
+    r = client.get("/samenhang/vergrijzing", params={"diepte": 3})
+    assert r.status_code == 200 and "Oorzaken" in r.text
+    assert client.get("/samenhang/vergrijzing", params={"diepte": 5}).status_code == 422
+    assert client.get("/trend/bestaat-niet").status_code == 404
+    assert client.get("/trends").status_code == 200
+    assert client.get("/indicatoren").status_code == 200
+
+
+def test_downloads(client, database):
+    r = client.get("/download/indicatoren.csv", params={"gemeente": "Zwolle", "indicator": "bevolking"})
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status"]
+    assert {x["region_code"] for x in rows} == {"GM0193"}
+    r = client.get("/download/indicatoren.xlsx", params={"groep": "G4", "indicator": "bevolking"})
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    r = client.get("/download/indicatoren.json", params={"groep": "G4", "indicator": "bevolking"})
+    assert {x["region_code"] for x in r.json()} == {"GM0344", "GM0363", "GM0518", "GM0599"}
+    r = client.get("/gemeente/GM0193/data.csv")
+    assert r.status_code == 200 and "provenance" in r.text.splitlines()[0]
+    assert client.get("/download/indicatoren.csv", params={"groep": "X<"}).status_code == 404
+    assert client.get("/downloads").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/svg/kaart/bevolking.svg?gemeente=GM0193", "/svg/verdeling/bevolking.svg",
+                                 "/svg/reeks/bevolking.svg?gemeente=GM0193", "/svg/trend/vergrijzing.svg",
+                                 "/svg/samenhang/vergrijzing.svg?diepte=2"])
+def test_svg_downloads(client, url):
+    r = client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert r.text.startswith("<?xml") and "<title" in r.text
+
+
+def test_report_on_demand(client):
+    r = client.get("/gemeente/GM0193/rapport.html")
+    assert r.status_code == 200 and "Trendstudie Zwolle" in r.text
+    assert "style-src 'unsafe-inline'" in r.headers["content-security-policy"]
+    r = client.get("/gemeente/GM0193/rapport.pdf")
+    assert r.status_code == 200 and r.content[:4] == b"%PDF"
+    assert client.get("/gemeente/GM0193/rapport.doc").status_code == 422
