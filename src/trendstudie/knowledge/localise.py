@@ -236,8 +236,10 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
 
 
 def localise(rule: Rule, data: IndicatorData, code: str) -> Finding:
+    # The indicators of the 'sterk' conditions come first: they are what the trend is judged on.
+    indicators = list(dict.fromkeys([c.indicator for c in rule.sterk] + rule.indicators))
     if not any(data.latest(i, code) for i in rule.indicators + [c.indicator for c in rule.sterk + rule.matig]):
-        return Finding(rule.trend, "onbekend", rule.indicators)
+        return Finding(rule.trend, "onbekend", indicators)
     sterk = [evaluate(c, data, code) for c in rule.sterk]
     matig = [evaluate(c, data, code) for c in rule.matig]
     sentences = list(dict.fromkeys(c.sentence for c in sterk + matig if c.sentence))
@@ -251,7 +253,7 @@ def localise(rule: Rule, data: IndicatorData, code: str) -> Finding:
         strength = "onbekend"
     else:
         strength = "niet van toepassing"
-    return Finding(rule.trend, strength, rule.indicators, evidence)
+    return Finding(rule.trend, strength, indicators, evidence)
 
 
 def localise_all(con: duckdb.DuckDBPyConnection, code: str, rules: list[Rule] | None = None,
