@@ -329,3 +329,30 @@ def test_vega_engine_is_accessible_and_dutch():
     assert "2012" in shown and "1.200,0" in shown
     bars = bar_compare("Saldo", "%", [("Zwolle", 1234.5, True), ("G40", 2.0, False)], decimals=1, engine="vega")
     assert "1.234,5%" in texts(parse(bars))
+
+
+def test_time_series_missing_years_are_bridged_thinly_not_drawn_solid():
+    series = [Series("Aa en Hunze", [(2014, 38.0), (2015, 37.8), (2025, 35.8)], True)]
+    root = parse(time_series("Groene druk", "per 100", series, 1))
+    group = next(g for g in root.iter(NS + "g") if g.get("data-label") == "Aa en Hunze")
+    lines = group.findall(NS + "path")
+    assert len(lines) == 2
+    bridge = next(p for p in lines if p.get("stroke-dasharray") == "1 3")
+    assert float(bridge.get("stroke-width")) == 1.0
+    biennial = [Series("A", [(2014, 1.0), (2016, 2.0), (2018, 3.0)], True)]
+    group = next(g for g in parse(time_series("x", "%", biennial, 1)).iter(NS + "g") if g.get("data-label") == "A")
+    assert len(group.findall(NS + "path")) == 1
+
+
+def test_time_series_index_for_counts_of_different_size(population):
+    nl = [(y, sum(population[c][y] for c in population)) for y in range(2012, 2026)]
+    zwolle = sorted(population["GM0193"].items())
+    chart = time_series("Inwoners", "aantal", [Series("Zwolle", zwolle, True), Series("Nederland", nl),
+                                               Series("Zonder 2012", [(2013, 5.0), (2014, 6.0)])], 0, index_base=2012)
+    root = parse(chart)
+    last = f"{zwolle[-1][1] / zwolle[0][1] * 100:.1f}".replace(".", ",")
+    assert f"Zwolle {last}" in texts(root)
+    assert "index (2012 = 100)" in texts(root)
+    assert chart.alt.startswith("Inwoners, 2012–2025 (index (2012 = 100)). Zwolle: van 100,0 in 2012 naar " + last)
+    assert "Zonder 2012" not in chart.alt
+    assert time_series("x", "aantal", [Series("A", [(2013, 1.0)], True)], 0, index_base=2012) is None

@@ -346,11 +346,46 @@ def time_series_alt(title: str, unit: str, series: Sequence[Series], decimals: i
     return " ".join(sentences)
 
 
+def rebase(series: Sequence[Series], base_year: int) -> list[Series]:
+    """Each series as an index, 100 in `base_year`; series without a (non-zero) value in that
+    year are left out. For counts of areas of very different size (a gemeente against
+    Nederland), where only the relative development can be compared."""
+    out = []
+    for s in _clean_series(series):
+        base = dict(s.points).get(base_year)
+        if base:
+            out.append(Series(s.label, [(y, v / base * 100) for y, v in s.points], s.emphasis))
+    return out
+
+
+def _segments(points: Sequence[tuple[int, float]]) -> tuple[list[list[tuple[int, float]]], list[tuple]]:
+    """Split a series where years are missing: runs of the series' own step (1 for annual,
+    2 for biennial figures) and the gaps between them."""
+    if len(points) < 2:
+        return [list(points)], []
+    steps = [b[0] - a[0] for a, b in zip(points, points[1:])]
+    step = min(steps)
+    runs, gaps = [[points[0]]], []
+    for prev, cur in zip(points, points[1:]):
+        if cur[0] - prev[0] > step:
+            gaps.append((prev, cur))
+            runs.append([cur])
+        else:
+            runs[-1].append(cur)
+    return runs, gaps
+
+
 def time_series(title: str, unit: str, series: Sequence[Series], decimals: int = 0, *,
-                engine: str | None = None, width: float = 640, height: float = 340) -> Chart | None:
+                index_base: int | None = None, engine: str | None = None, width: float = 640,
+                height: float = 340) -> Chart | None:
     """Lines over the years: the gemeente (emphasis) dark and solid, peer groups lighter and
-    dashed, each with its own marker, labelled at the line end with its last value."""
+    dashed, each with its own marker, labelled at the line end with its last value. Missing
+    years show as a thin dotted bridge, not as a solid line. With `index_base` every series is
+    drawn as an index (that year = 100), for counts of areas of very different size."""
     clean = _clean_series(series)
+    if index_base is not None:
+        clean = rebase(clean, index_base)
+        unit, decimals = f"index ({index_base} = 100)", 1
     if not clean:
         return None
     alt = time_series_alt(title, unit, clean, decimals)
@@ -385,8 +420,12 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
         pts = [(sx(y), sy(v)) for y, v in s.points]
         weight = ' font-weight="bold"' if s.emphasis else ""
         parts.append(f'<g class="series{" emphasis" if s.emphasis else ""}" data-label="{_esc(s.label)}">')
-        if len(pts) > 1:
-            parts.append(_polyline(pts, colour, lw, dash))
+        runs, gaps = _segments(s.points)
+        for a, b in gaps:
+            parts.append(_polyline([(sx(a[0]), sy(a[1])), (sx(b[0]), sy(b[1]))], colour, 1.0, "1 3"))
+        for run in runs:
+            if len(run) > 1:
+                parts.append(_polyline([(sx(y), sy(v)) for y, v in run], colour, lw, dash))
         every = len(pts) <= 20
         for i, ((y, v), (x, yy)) in enumerate(zip(s.points, pts)):
             if every or i in (0, len(pts) - 1):
@@ -412,6 +451,22 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
 # --------------------------------------------------------------------------------------------
 
 
+def _nearest_free(blocked: list[tuple[float, float]]) -> float:
+    """The position nearest 0 outside the open intervals `blocked` (on a tie, the lower one)."""
+    if not blocked:
+        return 0.0
+    merged: list[list[float]] = []
+    for lo, hi in sorted(blocked):
+        if merged and lo < merged[-1][1] - 1e-9:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    for lo, hi in merged:
+        if lo + 1e-9 < 0.0 < hi - 1e-9:
+            return lo if abs(lo) <= abs(hi) else hi
+    return 0.0
+
+
 def _beeswarm(xs: list[float], r: float) -> list[float]:
     """Vertical offsets so that circles of radius r at xs do not overlap; smallest |offset|
     first, deterministic. xs need not be sorted."""
@@ -430,13 +485,7 @@ def _beeswarm(xs: list[float], r: float) -> list[float]:
             dx = x - px
             h = math.sqrt(max(d2 - dx * dx, 0.0))
             blocked.append((py - h, py + h))
-        candidates = [0.0] + [b for lohi in blocked for b in lohi]
-        best = None
-        for c in sorted(candidates, key=lambda c: (abs(c), c)):
-            if all(not (lo + 1e-9 < c < hi - 1e-9) for lo, hi in blocked):
-                best = c
-                break
-        offsets[i] = best if best is not None else 0.0
+        offsets[i] = _nearest_free(blocked)
         placed.append((x, offsets[i]))
     return offsets
 
@@ -707,8 +756,8 @@ def bar_compare(title: str, unit: str, items: Sequence[tuple[str, float, bool]],
     tmp: list[str] = []
     top = _title(tmp, title, width) + 6
     if unit:
-        tmp.append(_text(8, top - 4, unit, size=th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
-        top += 10
+        tmp.append(_text(8, top + 8, unit, size=th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
+        top += 16
     height = top + row_h * len(rows) + 12
     parts = _open(width, height, alt) + tmp
     label_w = min(240.0, 14 + max(th.text_width(lab) for lab, _, _ in rows))
@@ -773,6 +822,22 @@ def _class_of(v: float, breaks: list[float]) -> int:
     return len(breaks) - 1
 
 
+_PROJECTED: list = []  # one entry: (features object, its codes, width, SvgMap)
+
+
+def _projected(features: dict[str, dict], width: float):
+    """Projected paths of `features`, reused while the same mapping is drawn again (a batch of
+    reports draws the same 342 gemeenten once per report, only the highlight changes)."""
+    from ..geo.shapes import svg_paths
+
+    keys = tuple(features)
+    if _PROJECTED and _PROJECTED[0][0] is features and _PROJECTED[0][1] == keys and _PROJECTED[0][2] == width:
+        return _PROJECTED[0][3]
+    smap = svg_paths(features, width=width, tolerance=0.5, decimals=1)
+    _PROJECTED[:] = [(features, keys, width, smap)]
+    return smap
+
+
 def map_svg(features: dict[str, dict], highlight: str | None, values: dict[str, float] | None = None,
             title: str = "", legend_unit: str = "", *, names: dict[str, str] | None = None,
             decimals: int | None = None, width: float = 520) -> Chart | None:
@@ -780,13 +845,10 @@ def map_svg(features: dict[str, dict], highlight: str | None, values: dict[str, 
     quantile classes when `values` are given, else a locator map. The highlighted gemeente gets a
     thick dark outline (over a white halo); every gemeente path has `data-code` and a `<title>`
     with name and value. Pass only a province's features to crop to it."""
-    from ..geo.shapes import svg_paths
-
     if not features:
         return None
     names = names or {}
-    plain_w = width
-    smap = svg_paths(features, width=plain_w, tolerance=0.5, decimals=1)
+    smap = _projected(features, width)
     if not smap.paths:
         return None
     vals = {c: float(v) for c, v in (values or {}).items() if c in features and _ok(v)}
