@@ -542,6 +542,10 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
     offs = _beeswarm(xs, r)
     half = (bottom - top) / 2 - r - 2
     biggest = max((abs(o) for o in offs), default=0.0)
+    if biggest > half:  # too many dots for the band: smaller dots first, then squeeze
+        r = max(1.8, r * math.sqrt(half / biggest))
+        offs = _beeswarm(xs, r)
+        biggest = max((abs(o) for o in offs), default=0.0)
     k = half / biggest if biggest > half else 1.0
     mid = (top + bottom) / 2
     med = _median(list(vals.values()))
@@ -558,9 +562,9 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
         y = mid + o * k
         tip = f"{names.get(c, c)}: {_val(vals[c], dec, unit)}"
         if c in peers:
-            peer_marks.append(_marker("square", x, y, th.STRIP_PEER, 3.0, tip))
+            peer_marks.append(_marker("square", x, y, th.STRIP_PEER, max(r, 2.4), tip))
         else:
-            others.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{r}"><title>{_esc(tip)}</title></circle>')
+            others.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}"><title>{_esc(tip)}</title></circle>')
     parts.append(f'<g class="others" fill="{th.STRIP_OTHER}">' + "".join(others) + "</g>")
     parts.append('<g class="peers">' + "".join(peer_marks) + "</g>")
     parts.append(f'<line class="median" x1="{_f(mx)}" x2="{_f(mx)}" y1="{_f(top)}" y2="{_f(bottom)}" '
