@@ -356,3 +356,24 @@ def test_time_series_index_for_counts_of_different_size(population):
     assert chart.alt.startswith("Inwoners, 2012–2025 (index (2012 = 100)). Zwolle: van 100,0 in 2012 naar " + last)
     assert "Zonder 2012" not in chart.alt
     assert time_series("x", "aantal", [Series("A", [(2013, 1.0)], True)], 0, index_base=2012) is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 600, allow_nan=False), min_size=1, max_size=120))
+def test_beeswarm_dots_never_overlap(xs):
+    from trendstudie.report.charts import _beeswarm
+
+    r = 3.0
+    ys = _beeswarm(xs, r)
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            assert math.hypot(xs[i] - xs[j], ys[i] - ys[j]) >= 2 * r - 1e-6
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 300, allow_nan=False), min_size=1, max_size=8))
+def test_direct_labels_keep_their_distance(desired):
+    from trendstudie.report.charts import _spread
+
+    ys = sorted(_spread(desired, 15.0, 0.0, 300.0))
+    assert all(b - a >= 15.0 - 1e-6 for a, b in zip(ys, ys[1:]))
