@@ -1,0 +1,127 @@
+"""Households and housing need (woningbehoefte, woningtekort) from the population projection.
+
+Households follow from a headship approach in its simplest form, the average household size
+(inhabitants per private household):
+
+- the observed sizes (70072ned 2015, Kerncijfers wijken en buurten a_inw/a_hh 2020 … 2025) give a
+  log-linear trend per gemeente (least squares on ln(size) against the year);
+- the trend is damped (factor `DAMPING` per year, so the yearly change shrinks) and multiplied by
+  the scenario's `huishoudensverdunning`; the size never drops below `MIN_SIZE`;
+- projected households = projected population / projected household size.
+
+The dwelling stock continues the mean yearly net addition of the last `STOCK_YEARS` years
+(KWB a_woning; new construction minus demolition and other changes), times the scenario's
+`woningbouw`. In the words of the trend studies (ABF's approach):
+
+- woningbehoefte = households / (1 − frictieleegstand): the dwellings needed to house every
+  household with a normal frictional vacancy (default 2%);
+- woningtekort = woningbehoefte − woningvoorraad (negative: a surplus).
+
+Both are statistical: second homes, students in rooms and institutions are not modelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from ..errors import TrendstudieError
+
+DAMPING = 0.95
+MIN_SIZE = 1.3
+STOCK_YEARS = 5
+
+
+@dataclass
+class HousingBase:
+    """Observed households, population and dwellings of one gemeente."""
+
+    code: str
+    size_years: list[int]
+    sizes: list[float]  # inhabitants per private household
+    households_year: int
+    households: float
+    stock_years: list[int]
+    stock: list[float]
+
+
+def load_housing(con: duckdb.DuckDBPyConnection, code: str) -> HousingBase:
+    rows = con.execute(
+        "SELECT table_id, measure, period, value FROM facts WHERE region_code = ? AND value IS NOT NULL AND "
+        "((table_id = '70072ned' AND measure IN ('TotaalAantalParticuliereHuishoudens', 'TotaleBevolking')) "
+        " OR measure IN ('a_hh', 'a_inw', 'a_woning')) AND period LIKE '%JJ00'", [code]).fetchall()
+    hh: dict[int, float] = {}
+    inw: dict[int, float] = {}
+    stock: dict[int, float] = {}
+    for table, measure, period, value in sorted(rows, key=lambda r: (r[0] != "70072ned", r[2])):
+        year = int(period[:4])  # KWB figures win over 70072ned where both exist (they agree)
+        if measure in ("a_hh", "TotaalAantalParticuliereHuishoudens"):
+            hh[year] = value
+        elif measure in ("a_inw", "TotaleBevolking"):
+            inw[year] = value
+        elif measure == "a_woning":
+            stock[year] = value
+    years = sorted(y for y in hh if y in inw and hh[y] > 0)
+    if not years:
+        raise TrendstudieError(f"Geen huishoudens bekend voor {code}; de huishoudensprognose kan niet.")
+    if len(stock) < 2:
+        raise TrendstudieError(f"Te weinig jaren met de woningvoorraad van {code} voor een trend.")
+    sy = sorted(stock)
+    return HousingBase(code, years, [inw[y] / hh[y] for y in years], years[-1], hh[years[-1]], sy, [stock[y] for y in sy])
+
+
+def size_slope(years: list[int], sizes: list[float]) -> float:
+    """Yearly log change of the household size (least squares); 0 with a single observation."""
+    if len(years) < 2:
+        return 0.0
+    x = np.asarray(years, float)
+    y = np.log(np.asarray(sizes, float))
+    return float(np.polyfit(x - x.mean(), y, 1)[0])
+
+
+def projected_size(base: HousingBase, year: int, thinning: float = 1.0) -> float:
+    """Household size in `year`: the damped log-linear trend from the last observation."""
+    slope = size_slope(base.size_years, base.sizes) * thinning
+    k = year - base.households_year
+    if k <= 0:
+        return base.sizes[-1]
+    cumulative = slope * DAMPING * (1 - DAMPING ** k) / (1 - DAMPING)
+    return max(MIN_SIZE, base.sizes[-1] * float(np.exp(cumulative)))
+
+
+def stock_growth(base: HousingBase) -> float:
+    """Mean yearly net addition to the stock over the last STOCK_YEARS years."""
+    years = [y for y in base.stock_years if y >= base.stock_years[-1] - STOCK_YEARS]
+    first, last = years[0], years[-1]
+    return (base.stock[base.stock_years.index(last)] - base.stock[base.stock_years.index(first)]) / (last - first)
+
+
+def projected_stock(base: HousingBase, year: int, building: float = 1.0) -> float:
+    last = base.stock_years[-1]
+    return base.stock[-1] + building * stock_growth(base) * max(0, year - last)
+
+
+@dataclass
+class HousingRow:
+    year: int
+    population: float
+    size: float
+    households: float
+    stock: float
+    need: float  # woningbehoefte
+    shortage: float  # woningtekort
+
+
+def project_housing(base: HousingBase, population: dict[int, float], thinning: float = 1.0, building: float = 1.0,
+                    vacancy: float = 0.02) -> list[HousingRow]:
+    """Households, stock, woningbehoefte and woningtekort for every year of `population`."""
+    out = []
+    for year in sorted(population):
+        size = projected_size(base, year, thinning)
+        households = population[year] / size
+        stock = projected_stock(base, year, building)
+        need = households / (1 - vacancy)
+        out.append(HousingRow(year, population[year], size, households, stock, need, need - stock))
+    return out

@@ -1,0 +1,182 @@
+"""Scenarios: named parameter sets for the projections, as data (scenarios.yaml) validated by pydantic.
+
+A scenario multiplies what the models estimated from the history: fertility, mortality,
+immigration and emigration (the WLO-like national assumptions), domestic mobility, the
+attraction of groups of gemeenten for migrants and movers and the departure rate out of them
+(the HCSS-like "where does migration go"), the trend of household size and the pace of house
+building. Users add scenarios in their own YAML file (same format; `basis: <id>` inherits from
+another scenario) and override single parameters for a what-if.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import InputError, TrendstudieError
+from .components import Adjustments
+
+BUILTIN = "scenarios.yaml"
+Factor = float
+
+
+class Scenario(BaseModel):
+    """One named set of assumptions. Factors are relative to the estimated history (1.0 = unchanged)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    titel: str = Field(min_length=1)
+    beschrijving: str = ""
+    soort: Literal["wlo", "hcss", "eigen"] = "eigen"
+    basis: str | None = None
+    vruchtbaarheid: Factor = Field(1.0, gt=0, le=3)
+    sterfte: Factor = Field(1.0, gt=0, le=3)
+    immigratie: Factor = Field(1.0, ge=0, le=5)
+    emigratie: Factor = Field(1.0, ge=0, le=5)
+    verhuismobiliteit: Factor = Field(1.0, ge=0, le=3)
+    aantrekking: dict[str, Factor] = Field(default_factory=dict)
+    vertrek: dict[str, Factor] = Field(default_factory=dict)
+    huishoudensverdunning: Factor = Field(1.0, ge=0, le=5)
+    woningbouw: Factor = Field(1.0, ge=0, le=10)
+    frictieleegstand: float = Field(0.02, ge=0, lt=0.2)
+
+    @field_validator("aantrekking", "vertrek")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for group, factor in value.items():
+            if not (0 < factor <= 5):
+                raise ValueError(f"factor voor {group} moet groter dan 0 en hoogstens 5 zijn, niet {factor}")
+        return value
+
+    def with_overrides(self, overrides: dict[str, Any] | None) -> "Scenario":
+        """A what-if: the same scenario with some parameters replaced (validated like the YAML)."""
+        if not overrides:
+            return self
+        unknown = sorted(set(overrides) - set(type(self).model_fields) - {"id", "titel"})
+        if unknown:
+            raise TrendstudieError(
+                f"Onbekende scenarioparameter(s): {', '.join(unknown)}. Kies uit: {', '.join(PARAMETERS)}.")
+        data = self.model_dump()
+        data.update(overrides)
+        if "id" not in overrides:
+            data["id"] = f"{self.id}-variant"
+            data["titel"] = f"{self.titel} (aangepast)"
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise TrendstudieError(f"Ongeldige aanpassing van scenario {self.id}: {_explain(exc)}") from None
+
+
+PARAMETERS = [name for name in Scenario.model_fields if name not in ("id", "titel", "beschrijving", "soort", "basis")]
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err["loc"])
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _entries_with_lines(text: str, path: str) -> list[tuple[dict, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"geen geldige YAML: {getattr(exc, 'problem', exc)}",
+                         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from None
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        raise InputError(path, "verwacht een lijst onder de sleutel 'scenarios'", line=1)
+    seq = next(v for k, v in node.value if k.value == "scenarios")
+    return [(entry, item.start_mark.line + 1) for entry, item in zip(data["scenarios"], seq.value)]
+
+
+def parse_scenarios(text: str, path: str = "<scenario's>", known: dict[str, Scenario] | None = None) -> dict[str, Scenario]:
+    """Parse and validate a scenario file; errors name the file and line of the faulty scenario."""
+    out: dict[str, Scenario] = dict(known or {})
+    own: set[str] = set()
+    for entry, line in _entries_with_lines(text, path):
+        if not isinstance(entry, dict):
+            raise InputError(path, "een scenario moet een mapping zijn (id, titel, …)", line=line)
+        parent = entry.get("basis")
+        data = dict(entry)
+        if parent is not None:
+            if parent not in out:
+                raise InputError(path, f"scenario {entry.get('id')!r} bouwt voort op onbekend scenario {parent!r}", line=line)
+            base = out[parent].model_dump()
+            base.update(data)
+            data = base
+        try:
+            scenario = Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(path, f"scenario {entry.get('id')!r}: {_explain(exc)}", line=line) from None
+        if scenario.id in own:
+            raise InputError(path, f"scenario {scenario.id!r} staat er twee keer in", line=line)
+        own.add(scenario.id)
+        out[scenario.id] = scenario
+    return out
+
+
+def builtin_scenarios() -> dict[str, Scenario]:
+    text = resources.files(__package__).joinpath(BUILTIN).read_text(encoding="utf-8")
+    return parse_scenarios(text, BUILTIN)
+
+
+def load_scenarios(path: str | Path | None = None) -> dict[str, Scenario]:
+    """The built-in scenarios plus (optionally) a user's file; a user scenario may replace a built-in one."""
+    scenarios = builtin_scenarios()
+    if path is None:
+        return scenarios
+    p = Path(path)
+    if not p.exists():
+        raise TrendstudieError(f"Het scenariobestand {p} bestaat niet.")
+    return parse_scenarios(p.read_text(encoding="utf-8"), str(p), scenarios)
+
+
+def get_scenario(scenario: str | Scenario, path: str | Path | None = None) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    scenarios = load_scenarios(path)
+    if scenario not in scenarios:
+        raise TrendstudieError(f"Onbekend scenario {scenario!r}. Kies uit: {', '.join(scenarios)}.")
+    return scenarios[scenario]
+
+
+def group_membership(con, codes: list[str]) -> dict[str, set[str]]:
+    """group_id -> set of member gemeenten (only current gemeenten in `codes`)."""
+    wanted = set(codes)
+    members: dict[str, set[str]] = {}
+    for group, code in con.execute("SELECT group_id, region_code FROM group_members").fetchall():
+        if code in wanted:
+            members.setdefault(group, set()).add(code)
+    return members
+
+
+def _weights(factors: dict[str, float], codes: list[str], members: dict[str, set[str]], what: str) -> np.ndarray | None:
+    if not factors:
+        return None
+    unknown = sorted(g for g in factors if g not in members)
+    if unknown:
+        raise TrendstudieError(f"Onbekende groep(en) in {what}: {', '.join(unknown)}. Kies uit: {', '.join(sorted(members))}.")
+    w = np.ones(len(codes))
+    for group, factor in factors.items():
+        inside = np.array([c in members[group] for c in codes])
+        w[inside] *= factor
+    return w
+
+
+def adjustments(scenario: Scenario, codes: list[str], members: dict[str, set[str]]) -> Adjustments:
+    """Translate a scenario into the knobs of the component model."""
+    return Adjustments(
+        fertility=scenario.vruchtbaarheid, mortality=scenario.sterfte, immigration=scenario.immigratie,
+        emigration=scenario.emigratie, mobility=scenario.verhuismobiliteit,
+        attraction=_weights(scenario.aantrekking, codes, members, "aantrekking"),
+        departure=_weights(scenario.vertrek, codes, members, "vertrek"),
+    )
