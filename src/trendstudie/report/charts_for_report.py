@@ -6,6 +6,9 @@ from __future__ import annotations
 from .content import Context, Figure, Options
 
 
+COUNT_UNITS = {"inwoners", "huishoudens", "woningen"}
+
+
 def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], opts: Options) -> Figure | None:
     from .charts import Series, time_series
 
@@ -22,12 +25,15 @@ def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], o
             pts = [(int(p[:4]), v) for p, v in ctx.data.series(ind, gid) if _in(p, opts)]
             if len(pts) >= 2:
                 series.append(Series(label, pts, False))
-        chart = time_series(meta.title, meta.unit, series, meta.decimals)
+        first, last = own[0][0], own[-1][0]
+        # Counts of a gemeente and of Nederland differ a thousandfold: compare their growth instead.
+        counts = meta.unit in COUNT_UNITS
+        chart = time_series(meta.title, meta.unit, series, meta.decimals, index_base=first if counts else None)
         if chart is None:
             continue
-        first, last = own[0][0], own[-1][0]
+        scale = f"index, {first} = 100" if counts else meta.unit
         return Figure(chart.svg, chart.alt, f"{meta.title} in {name} en vergelijkbare gemeenten, {first}–{last} "
-                                           f"({meta.unit}). Bron: zie de bijlage.")
+                                           f"({scale}). Bron: zie de bijlage.")
     return None
 
 
