@@ -437,6 +437,22 @@ def rapport(
                   highlight=False)
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Adres om op te luisteren."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Poort."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Aantal processen; elk leest de database alleen."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Start het webdashboard en de API (alleen lezen op de database)."""
+    from .web.app import serve as run
+
+    s = settings(home=home)
+    store.connect(s.database).close()  # a clear error before the server starts when there is no database
+    err.print(f"trendstudie draait op http://{host}:{port}/ (stoppen met Ctrl+C)")
+    run(host=host, port=port, database=s.database, workers=workers)
+
+
 def main() -> None:
     try:
         app()
