@@ -172,7 +172,8 @@ def compile_filter(text: str) -> Predicate:
 
 @dataclass
 class Fault:
-    """One injected misbehaviour. kind: '429', '500', 'slow', 'truncated', 'drop'.
+    """One injected misbehaviour. kind: '429', '500', 'slow', 'truncated', 'drop', 'html' (a 200
+    maintenance page), 'novalue' (200 with JSON of the wrong shape).
 
     endpoint/table limit it to matching requests; from_page (0-based Observations page) to
     later pages; times is how often it fires (-1: for ever)."""
@@ -314,6 +315,17 @@ class FakeCBS:
                 return self._send(h, 429, {"error": {"message": "Too many requests"}}, segments, query, headers)
             if fault.kind == "500":
                 return self._send(h, 500, {"error": {"message": "Internal server error"}}, segments, query)
+            if fault.kind == "html":  # a maintenance page served with status 200
+                self._record(segments, query, 200)
+                raw = b"<html><body>Onderhoud</body></html>"
+                h.send_response(200)
+                h.send_header("Content-Type", "text/html")
+                h.send_header("Content-Length", str(len(raw)))
+                h.end_headers()
+                h.wfile.write(raw)
+                return
+            if fault.kind == "novalue":  # valid JSON of the wrong shape
+                return self._send(h, 200, {"odata.error": {"message": "busy"}}, segments, query)
             if fault.kind == "slow":
                 time.sleep(fault.delay)  # then answer normally (the client has given up by then)
 

@@ -169,7 +169,7 @@ def test_slow_response_times_out_and_is_retried(cbs: FakeCBS, mirror: Path):
     assert rows == load(mirror / "82235NED" / "Observations.json")["value"]
 
 
-@pytest.mark.parametrize("kind", ["truncated", "drop"])
+@pytest.mark.parametrize("kind", ["truncated", "drop", "html", "novalue"])
 def test_cut_off_json_is_retried(cbs: FakeCBS, mirror: Path, kind: str):
     cbs.inject(Fault(kind, endpoint="Observations", from_page=2, times=2))
     with client_for(cbs) as client:

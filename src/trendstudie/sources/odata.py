@@ -35,7 +35,7 @@ import httpx
 
 from ..errors import TrendstudieError
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -156,14 +156,16 @@ class ODataClient:
         return url
 
     # -- the one place that talks to the network ---------------------------------------------
-    def get_json(self, url: str, *, what: str = "") -> Any:
+    def get_json(self, url: str, *, what: str = "", expect: str = "any") -> Any:
         """GET `url` and return its decoded JSON, retrying transient failures.
 
         what: a Dutch description of the request for error messages, e.g.
-        "tabel 03759ned, Observations pagina 3".
+        "tabel 03759ned, Observations pagina 3". expect: "object" (a JSON object), "list" (an
+        object with a `value` list) or "any"; an answer of another shape counts as a damaged
+        response and is retried like truncated JSON.
         """
         cached = self._cache_read(url)
-        if cached is not None:
+        if cached is not None and _shape_problem(cached, expect) is None:
             return cached
         label = f"{what} ({url})" if what else url
         last_problem = ""
@@ -203,10 +205,11 @@ class ODataClient:
                     except (ValueError, UnicodeDecodeError) as exc:
                         last_problem = f"onvolledige of ongeldige JSON ({exc})"
                     else:
-                        if isinstance(data, (dict, list)):
+                        problem = _shape_problem(data, expect)
+                        if problem is None:
                             self._cache_write(url, response.content)
                             return data
-                        last_problem = "ongeldige JSON (geen object)"
+                        last_problem = problem
             if attempt == attempts - 1:
                 break
             self.stats.retries += 1
@@ -252,7 +255,7 @@ class ODataClient:
     def properties(self, catalog: str, table_id: str) -> dict[str, Any]:
         """`Properties`: one object. Checks that the service knows the table by exactly this id."""
         url = self.url(catalog, table_id, "Properties")
-        data = self.get_json(url, what=f"tabel {table_id} (catalogus {catalog}), Properties")
+        data = self.get_json(url, what=f"tabel {table_id} (catalogus {catalog}), Properties", expect="object")
         if not isinstance(data, dict) or "value" in data and "Identifier" not in data:
             raise ODataError(f"Onverwacht antwoord op {url}: Properties is geen enkel object.", url)
         ident = data.get("Identifier")
@@ -274,7 +277,7 @@ class ODataClient:
             if url in seen:
                 raise ODataError(f"CBS stuurt een kringverwijzing in @odata.nextLink: {url}", url)
             seen.add(url)
-            data = self.get_json(url, what=f"{what} pagina {number}".strip())
+            data = self.get_json(url, what=f"{what} pagina {number}".strip(), expect="list")
             rows = data.get("value") if isinstance(data, dict) else None
             if not isinstance(rows, list):
                 raise ODataError(f"Onverwacht antwoord op {what} pagina {number} ({url}): geen 'value'-lijst.", url)
@@ -356,6 +359,17 @@ def squash_filter(text: str) -> str:
         pending_space = False
         out.append(ch)
     return "".join(out)
+
+
+def _shape_problem(data: Any, expect: str) -> str | None:
+    """Why a decoded answer is not what the endpoint returns, or None when it is."""
+    if expect == "object" and not isinstance(data, dict):
+        return "onverwacht antwoord (geen JSON-object)"
+    if expect == "list" and not (isinstance(data, dict) and isinstance(data.get("value"), list)):
+        return "onverwacht antwoord (geen 'value'-lijst)"
+    if not isinstance(data, (dict, list)):
+        return "ongeldige JSON (geen object)"
+    return None
 
 
 def _server_message(response: httpx.Response) -> str:
