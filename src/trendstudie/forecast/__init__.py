@@ -1,0 +1,228 @@
+"""Projections and scenarios: where each gemeente is heading, backtested.
+
+Public API (the CLI and the report call only these):
+
+- `project(con, code, scenario, until, overrides)` → list of `ProjectionRow`: population and its
+  components (component model), age shares (cohort-component on age bands), households, dwelling
+  stock, woningbehoefte and woningtekort (households model) and a damped-trend extrapolation of the
+  other indicators, each with a 90% interval and the method that made it;
+- `backtest(con, origin)` → `BacktestTable` with `.format()` (a Dutch table);
+- `load_scenarios(path)` / `Scenario`: the named parameter sets (basis, hoog, laag, metropolisering,
+  spreiding, de-urbanisatie) plus a user's own YAML file.
+
+The intervals of the population come from the backtest: the 5th and 95th percentile of the
+errors the same model made from the origins 2017-2019, per horizon and size class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from ..errors import TrendstudieError
+from . import backtest as _backtest
+from . import cohort, components, extrapolate, households
+from .backtest import BacktestTable, backtest
+from .scenarios import Scenario, adjustments, get_scenario, group_membership, load_scenarios
+
+__all__ = ["ProjectionRow", "project", "backtest", "BacktestTable", "Scenario", "load_scenarios", "METHODS",
+           "MODEL_INDICATORS"]
+
+DEFAULT_UNTIL = 2040
+MAX_UNTIL = 2070
+
+METHODS = {
+    "components": "componentenmodel",
+    "cohort": "cohort-componentenmodel (leeftijdsgroepen)",
+    "households": "huishoudensmodel (huishoudensgrootte en woningvoorraad)",
+    "trend": "trendextrapolatie",
+}
+# indicators the demographic models give; every other indicator with a long enough series is extrapolated
+MODEL_INDICATORS = {
+    "bevolking", "bevolkingsgroei", "geboorten_per_1000", "sterfte_per_1000", "natuurlijke_aanwas_per_1000",
+    "binnenlands_migratiesaldo_per_1000", "buitenlands_migratiesaldo_per_1000", *cohort.SHARES, "huishoudens",
+    "gemiddelde_huishoudensgrootte", "woningvoorraad", "woningen_per_huishouden", "woningbehoefte", "woningtekort",
+    "bevolkingsdichtheid", "grijze_druk", "groene_druk",
+}
+AGE_CHECK = (2015, 2025)  # fine bands observed in both years: the empirical error of the age shares
+
+
+@dataclass(frozen=True)
+class ProjectionRow:
+    indicator_id: str
+    region_code: str
+    period: str  # CBS code, e.g. 2030JJ00 (population and households: on 1 January)
+    value: float
+    lower: float | None  # 90% interval; None where no honest interval exists
+    upper: float | None
+    scenario: str
+    method: str
+    origin: str  # the period the projection starts from (last observation used)
+
+
+_cache: dict[tuple[str, str], Any] = {}
+
+
+def _build_key(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()
+    return row[0] if row else ""
+
+
+def _cached(con, name: str, make):
+    key = (_build_key(con), name)
+    if key not in _cache:
+        if len(_cache) > 32:
+            _cache.clear()
+        _cache[key] = make()
+    return _cache[key]
+
+
+def _age_errors(con, history: components.History) -> dict[str, float]:
+    """90th percentile absolute error (percentage points) per age share after AGE_CHECK years."""
+    earlier, target = AGE_CHECK
+    bands, start = cohort.load_bands(con, earlier, history.codes)
+    _, observed = cohort.load_bands(con, target, history.codes)
+    rates = components.estimate(history, earlier)
+    p = cohort.parameters(bands, start, rates, np.zeros_like(start))
+    totals = np.stack([history.pop(y) for y in range(earlier, target + 1)])
+    projected = cohort.simulate(start, p, target - earlier, totals)[-1]
+    got, want = cohort.shares(projected, bands), cohort.shares(observed, bands)
+    return {ind: float(np.percentile(np.abs(got[ind] - want[ind]), 90)) for ind in got}
+
+
+def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario = "basis",
+            until: int = DEFAULT_UNTIL, overrides: dict[str, Any] | None = None,
+            scenario_file: str | Path | None = None) -> list[ProjectionRow]:
+    """Project one gemeente under a scenario to 1 January of `until`.
+
+    `overrides` replaces single scenario parameters for a what-if (e.g. {"immigratie": 1.2,
+    "woningbouw": 1.5}); `scenario_file` adds the scenarios of a user's YAML file.
+    """
+    chosen = get_scenario(scenario, scenario_file).with_overrides(overrides)
+    history = _cached(con, "history", lambda: components.load_history(con))
+    i = history.index(code)
+    origin = history.last_population_year()
+    if not origin < until <= MAX_UNTIL:
+        raise TrendstudieError(f"Kies een eindjaar na {origin} en uiterlijk {MAX_UNTIL}, niet {until}.")
+    members = _cached(con, "members", lambda: group_membership(con, history.codes))
+    adjust = adjustments(chosen, history.codes, members)
+    proj = components.project_all(history, origin, until, adjust=adjust)
+    bands = _cached(con, "bands", lambda: _backtest.error_bands(_backtest.backtest_history(history)))
+    origin_code = f"{origin}JJ00"
+    rows: list[ProjectionRow] = []
+
+    def add(indicator, year, value, lower, upper, method, start=origin_code):
+        rows.append(ProjectionRow(indicator, code, f"{year}JJ00", float(value),
+                                  None if lower is None else float(lower), None if upper is None else float(upper),
+                                  chosen.id, method, start))
+
+    pop = proj.population[i]
+    start_pop = pop[0]
+    intervals = {}
+    for k, year in enumerate(proj.years):
+        if k == 0:
+            continue
+        lo, hi = bands.interval(pop[k], start_pop, k)
+        intervals[int(year)] = (lo, hi)
+        add("bevolking", year, pop[k], lo, hi, METHODS["components"])
+        add("bevolkingsgroei", year, (pop[k] / pop[k - 1] - 1) * 100, None, None, METHODS["components"])
+    flows = proj.flows
+    for k, year in enumerate(proj.years[:-1]):  # flows during calendar year `year`
+        per1000 = lambda x: x[i, k] / pop[k] * 1000  # noqa: E731
+        add("geboorten_per_1000", year, per1000(flows["births"]), None, None, METHODS["components"])
+        add("sterfte_per_1000", year, per1000(flows["deaths"]), None, None, METHODS["components"])
+        add("natuurlijke_aanwas_per_1000", year, per1000(flows["births"]) - per1000(flows["deaths"]), None, None,
+            METHODS["components"])
+        add("binnenlands_migratiesaldo_per_1000", year, per1000(flows["arrivals"]) - per1000(flows["departures"]),
+            None, None, METHODS["components"])
+        add("buitenlands_migratiesaldo_per_1000", year, per1000(flows["immigration"]) - per1000(flows["emigration"]),
+            None, None, METHODS["components"])
+
+    rows += _age_rows(con, history, code, i, chosen, proj, origin_code)
+    rows += _housing_rows(con, code, chosen, proj, i, intervals, origin)
+    rows += _trend_rows(con, code, chosen, until)
+    return rows
+
+
+def _age_rows(con, history, code, i, chosen, proj, origin_code) -> list[ProjectionRow]:
+    year0 = max(y for y in cohort.SOURCES if cohort.SOURCES[y][0] is cohort.FINE)
+    earlier = AGE_CHECK[0]
+    bands, start_all = _cached(con, f"bands{year0}", lambda: cohort.load_bands(con, year0, history.codes))
+    if np.isnan(start_all[i]).any() or year0 > int(proj.years[-1]):
+        return []
+    rates = components.estimate(history, year0)
+    local = _cached(con, f"local{earlier}-{year0}", lambda: cohort.residual_migration(
+        cohort.load_bands(con, earlier, history.codes)[1], start_all, year0 - earlier, bands, rates.birth, rates.death))
+    errors = _cached(con, "age_errors", lambda: _age_errors(con, history))
+    sel = slice(i, i + 1)
+    years = list(range(year0, int(proj.years[-1]) + 1))
+    totals = np.array([[history.pop(year0)[i] if y < proj.years[0] else proj.population[i, y - proj.years[0]]]
+                       for y in years])
+    p = cohort.CohortParameters(
+        bands, cohort.mortality_for(bands, start_all[sel], rates.death[sel], chosen.sterfte),
+        cohort.fertility_for(bands, start_all[sel], rates.birth[sel], chosen.vruchtbaarheid), local[sel])
+    path = cohort.simulate(start_all[sel], p, len(years) - 1, totals)
+    out = []
+    span = AGE_CHECK[1] - AGE_CHECK[0]
+    for ind, values in cohort.shares(path[:, 0, :], bands).items():
+        for k, year in enumerate(years):
+            if k == 0:
+                continue
+            half = errors[ind] * k / span
+            out.append(ProjectionRow(ind, code, f"{year}JJ00", float(values[k]), float(max(values[k] - half, 0.0)),
+                                     float(min(values[k] + half, 100.0)), chosen.id, METHODS["cohort"], f"{year0}JJ00"))
+    return out
+
+
+def _housing_rows(con, code, chosen, proj, i, intervals, origin) -> list[ProjectionRow]:
+    try:
+        base = households.load_housing(con, code)
+    except TrendstudieError:
+        return []
+    pop = {int(y): float(proj.population[i, k]) for k, y in enumerate(proj.years) if k > 0}
+    rows = households.project_housing(base, pop, chosen.huishoudensverdunning, chosen.woningbouw, chosen.frictieleegstand)
+    start = f"{base.households_year}JJ00"
+    method = METHODS["households"]
+    out = []
+    for r in rows:
+        lo_pop, hi_pop = intervals[r.year]
+        lo_hh, hi_hh = lo_pop / r.size, hi_pop / r.size
+        need = lambda hh: hh / (1 - chosen.frictieleegstand)  # noqa: E731
+        for ind, value, lo, hi in (
+            ("huishoudens", r.households, lo_hh, hi_hh),
+            ("gemiddelde_huishoudensgrootte", r.size, None, None),
+            ("woningvoorraad", r.stock, None, None),
+            ("woningen_per_huishouden", r.stock / r.households, r.stock / hi_hh, r.stock / lo_hh),
+            ("woningbehoefte", r.need, need(lo_hh), need(hi_hh)),
+            ("woningtekort", r.shortage, need(lo_hh) - r.stock, need(hi_hh) - r.stock),
+        ):
+            out.append(ProjectionRow(ind, code, f"{r.year}JJ00", float(value), lo if lo is None else float(lo),
+                                     hi if hi is None else float(hi), chosen.id, method, start))
+    return out
+
+
+def _trend_rows(con, code, chosen, until) -> list[ProjectionRow]:
+    units = dict(con.execute("SELECT indicator_id, unit FROM indicators").fetchall())
+    series: dict[str, list[tuple[int, float]]] = {}
+    for ind, period, value in con.execute(
+            "SELECT indicator_id, period, value FROM indicator_values WHERE region_code = ? AND period LIKE '%JJ00' "
+            "ORDER BY indicator_id, period", [code]).fetchall():
+        if ind not in MODEL_INDICATORS:
+            series.setdefault(ind, []).append((int(period[:4]), value))
+    out = []
+    for ind, points in sorted(series.items()):
+        f = extrapolate.fit([y for y, _ in points], [v for _, v in points])
+        if f is None:
+            continue
+        unit = units.get(ind, "")
+        upper = 100.0 if unit == "%" else None
+        lower = None if unit.startswith("%") and unit != "%" else 0.0  # growth rates may be negative
+        for year in range(f.last_year + 1, min(until, f.last_year + extrapolate.MAX_AHEAD) + 1):
+            value, lo, hi = extrapolate.forecast(f, year - f.last_year, lower, upper)
+            out.append(ProjectionRow(ind, code, f"{year}JJ00", value, lo, hi, chosen.id, METHODS["trend"],
+                                     f"{f.last_year}JJ00"))
+    return out

@@ -8,8 +8,8 @@ of all 342 gemeenten. Two naive baselines are scored the same way:
 - "geen verandering": the population stays at its level on 1 January of the origin;
 - "constante groei": the mean yearly growth of the `window` years before the origin continues.
 
-The signed errors of the component model also set the bands of future projections
-(`ErrorBands`): per horizon and size class the 5th and 95th percentile of pred/obs − 1.
+The errors of the component model also set the bands of future projections (`ErrorBands`):
+per horizon and size class the 90th percentile of |pred/obs − 1|.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ DEFAULT_ORIGINS = (2017, 2018, 2019)
 METHODS = ("componentenmodel", "constante groei", "geen verandering")
 SIZE_CLASSES = ((0, 25_000, "tot 25.000 inwoners"), (25_000, 100_000, "25.000 tot 100.000 inwoners"),
                 (100_000, float("inf"), "100.000 inwoners of meer"))
-BAND_QUANTILES = (0.05, 0.95)
+BAND_QUANTILE = 0.9
 MAX_BAND_HORIZON = 7
 
 
@@ -134,21 +134,25 @@ def backtest(con: duckdb.DuckDBPyConnection, origin: int | tuple[int, ...] | Non
 
 @dataclass
 class ErrorBands:
-    """Empirical quantiles of pred/obs − 1 per size class and horizon, from the backtest."""
+    """Empirical 90th percentile of |pred/obs − 1| per size class and horizon, from the backtest.
 
-    quantiles: dict[tuple[int, int], tuple[float, float]]  # (size class index, horizon) -> (low, high)
+    The backtest errors were mostly underestimates (immigration rose after 2019); the bands are
+    symmetric on purpose, so they do not carry that one-off surprise into the future as a bias.
+    """
+
+    quantiles: dict[tuple[int, int], float]  # (size class index, horizon) -> q
     max_horizon: int
 
     def interval(self, value: float, start_population: float, horizon: int) -> tuple[float, float]:
-        """Interval for a projected count: obs = pred / (1 + e) for the error quantiles e."""
+        """Symmetric interval value × (1 ∓ q): q is the 90th percentile of |pred/obs − 1|.
+
+        Beyond the backtested horizons the error is taken to grow linearly with the horizon.
+        """
         if horizon <= 0:
             return value, value
-        cls = size_class(start_population)
         h = min(horizon, self.max_horizon)
-        lo, hi = self.quantiles[(cls, h)]
-        scale = horizon / h  # beyond the backtested horizons errors are taken to grow linearly
-        lo, hi = lo * scale, hi * scale
-        return value / (1 + hi), value / (1 + max(lo, -0.9))
+        q = self.quantiles[(size_class(start_population), h)] * horizon / h
+        return value * max(1 - q, 0.0), value * (1 + q)
 
 
 def size_class(population: float) -> int:
@@ -164,14 +168,11 @@ def error_bands(table: BacktestTable) -> ErrorBands:
     usable = [h for h in horizons if all((o, h) in table.errors for o in origins) and h <= MAX_BAND_HORIZON]
     if not usable:
         raise TrendstudieError("De backtest levert geen bruikbare horizonnen voor de onzekerheidsmarges.")
-    q: dict[tuple[int, int], tuple[float, float]] = {}
+    q: dict[tuple[int, int], float] = {}
     for h in usable:
-        errs = np.concatenate([table.errors[(o, h)] for o in origins])
+        errs = np.abs(np.concatenate([table.errors[(o, h)] for o in origins]))
         classes = np.concatenate([[size_class(p) for p in table.origin_population[o]] for o in origins])
         for cls in range(len(SIZE_CLASSES)):
             e = errs[classes == cls]
-            if len(e) < 20:
-                e = errs
-            lo, hi = np.quantile(e, BAND_QUANTILES)
-            q[(cls, h)] = (float(min(lo, 0.0)), float(max(hi, 0.0)))
+            q[(cls, h)] = float(np.quantile(e if len(e) >= 20 else errs, BAND_QUANTILE))
     return ErrorBands(q, max(usable))

@@ -12,7 +12,8 @@ Rates are estimated from the harmonised history (CBS 37259ENG flows, population 
   "corrections" are the administrative corrections plus whatever the published flows do not
   explain of the observed change, so the rates reproduce the observed growth in the window;
 - immigration is a national level (the mean over the window) distributed over the gemeenten by
-  their share of immigration in the window;
+  their share of immigration in the window (shares and level only from years in which every
+  gemeente has the flows: Amsterdam lacks 2022 in the bundle);
 - domestic arrivals follow a pool model: everybody who leaves a gemeente for another one is
   handed out over all gemeenten by their share of arrivals in the window, so domestic moves
   net to exactly zero nationally.
@@ -143,12 +144,15 @@ class Rates:
 
 
 def estimate(history: History, origin: int, window: int = DEFAULT_WINDOW) -> Rates:
-    """Estimate rates from flow years before `origin` (years origin−window … origin−1).
+    """Estimate rates from the last `window` flow years before `origin` (origin−window … origin−1
+    when flows reach that far; otherwise the last `window` years with flows).
 
     Only data before the origin are used: flows of year t and the population on 1 January of t
     and t+1 (t+1 ≤ origin). Years in which a gemeente lacks a figure are left out for that gemeente.
     """
-    years = [y for y in range(origin - window, origin) if y in set(history.flow_years.tolist())
+    flow_years = set(history.flow_years.tolist())
+    end = min(origin - 1, max(flow_years, default=origin - 1))  # the last flow year before the origin
+    years = [y for y in range(end - window + 1, end + 1) if y in flow_years
              and y + 1 <= origin and (y + 1) in set(history.pop_years.tolist())]
     if not years:
         raise TrendstudieError(f"Geen bevolkingsstromen beschikbaar vóór {origin} om de prognose op te baseren.")
@@ -166,6 +170,14 @@ def estimate(history: History, origin: int, window: int = DEFAULT_WINDOW) -> Rat
             sums[name] += np.where(ok, f[name], 0.0)
         sums["residual"] += np.where(ok, (p1 - p0) - explained - f["corrections"], 0.0)
         exposure += np.where(ok, p0, 0.0)
+    # shares of the national immigration and arrivals: only years in which every gemeente has
+    # the flow (a gemeente missing one year would otherwise get too small a share)
+    complete = [y for y in years if not np.isnan(history.flow("immigration", y)).any()
+                and not np.isnan(history.flow("arrivals", y)).any()]
+    if not complete:
+        raise TrendstudieError(f"Geen jaar vóór {origin} waarin alle gemeenten bevolkingsstromen hebben.")
+    imm = sum(history.flow("immigration", y) for y in complete)
+    arr = sum(history.flow("arrivals", y) for y in complete)
     if (exposure <= 0).any():
         missing = [history.codes[i] for i in np.nonzero(exposure <= 0)[0]]
         raise TrendstudieError(f"Geen bruikbare bevolkingsstromen vóór {origin} voor {', '.join(missing[:5])}.")
@@ -177,9 +189,9 @@ def estimate(history: History, origin: int, window: int = DEFAULT_WINDOW) -> Rat
         origin=origin, window=(years[0], years[-1]),
         birth=rate("births"), death=rate("deaths"), emigration=rate("emigration"), departure=rate("departures"),
         correction=correction,
-        immigration_share=sums["immigration"] / sums["immigration"].sum(),
-        arrival_share=sums["arrivals"] / sums["arrivals"].sum(),
-        immigration_level=float(sums["immigration"].sum() / len(years)),
+        immigration_share=imm / imm.sum(),
+        arrival_share=arr / arr.sum(),
+        immigration_level=float(imm.sum() / len(complete)),
         national=national,
     )
 
