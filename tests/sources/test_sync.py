@@ -294,3 +294,20 @@ def test_the_mirror_importer_reads_a_synced_cache_like_the_bundle(cbs: FakeCBS, 
     assert sorted(map(key, synced.observations)) == sorted(map(key, offline.observations))
     assert {o.source for o in synced.observations} == {f"cache/CBS/{t}" for t in MIRRORED}
     assert sorted(t.table_id for t in synced.tables) == sorted(MIRRORED)
+
+
+def test_one_sync_per_cache_at_a_time(cbs: FakeCBS, tmp_path: Path):
+    import os
+    import subprocess
+
+    lock = tmp_path / ".sync.lock"
+    lock.write_text(str(os.getppid()), encoding="ascii")  # a live process holds the cache
+    with fast_client(cbs) as client:
+        with pytest.raises(TrendstudieError, match="Er loopt al een sync"):
+            sync(mirror_catalog(), None, tmp_path, tables=["82235NED"], client=client)
+        assert lock.exists() and not (tmp_path / "CBS").exists()
+        gone = subprocess.Popen(["true"])  # a process that has ended
+        gone.wait()
+        lock.write_text(str(gone.pid), encoding="ascii")  # a stale lock of a killed sync
+        report = sync(mirror_catalog(), None, tmp_path, tables=["82235NED"], client=client)
+    assert report.success and not lock.exists()

@@ -21,6 +21,7 @@ in the `.partial` folder and continues Observations at the `@odata.nextLink` of 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -129,17 +130,58 @@ def sync(
         catalog = load_catalog(catalog)
     entries = catalog.select(tables)
     cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    lock = _acquire_lock(cache_dir)
     own_client = client is None
-    if client is None:
-        client = ODataClient(base_url)
-    report = SyncReport()
     try:
+        if client is None:
+            client = ODataClient(base_url)
+        report = SyncReport()
         for entry in entries:
             report.tables.append(_sync_table(client, entry, cache_dir, refresh, progress))
     finally:
-        if own_client:
+        if own_client and client is not None:
             client.close()
+        lock.unlink(missing_ok=True)
     return report
+
+
+LOCK_FILE = ".sync.lock"
+
+
+def _acquire_lock(cache_dir: Path) -> Path:
+    """One sync per cache at a time: a lock file holding the owner's process id. A lock whose
+    process is gone (a sync that was killed) is taken over."""
+    lock = cache_dir / LOCK_FILE
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text(encoding="ascii").strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise TrendstudieError(
+                    f"Er loopt al een sync in {cache_dir} (proces {pid}). Wacht tot die klaar is, "
+                    f"of verwijder {lock} als dat proces niet meer bestaat."
+                ) from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(str(os.getpid()))
+        return lock
+    raise TrendstudieError(f"Kan de vergrendeling {lock} niet aanmaken.")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sync_table(
