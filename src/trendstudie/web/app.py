@@ -79,35 +79,46 @@ PARAM_HELP = {
 LOC = {"query": "queryparameter", "path": "padparameter", "header": "header", "cookie": "cookie", "body": "inhoud"}
 
 
-class PageCache:
-    """Rendered pages per URL; the store does not change while the app runs, so no expiry."""
+class ResponseCache:
+    """Whole GET responses (status 200) per URL, bounded by total size. The store does not change
+    while the app runs, so an entry never goes stale; a new build means a new process."""
 
-    def __init__(self, size: int = 4000):
-        self.size = size
-        self._d: OrderedDict[str, bytes] = OrderedDict()
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 2 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self.max_entry = max_entry
+        self.bytes = 0
+        self._d: OrderedDict[str, tuple[list, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> tuple[list, bytes] | None:
         with self._lock:
             v = self._d.get(key)
             if v is not None:
                 self._d.move_to_end(key)
             return v
 
-    def put(self, key: str, value: bytes) -> None:
+    def put(self, key: str, headers: list, body: bytes) -> None:
+        if len(body) > self.max_entry:
+            return
         with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+            old = self._d.pop(key, None)
+            if old:
+                self.bytes -= len(old[1])
+            self._d[key] = (headers, body)
+            self.bytes += len(body)
+            while self.bytes > self.max_bytes and self._d:
+                _, (_, b) = self._d.popitem(last=False)
+                self.bytes -= len(b)
 
 
 class Headers:
-    """ASGI middleware: security headers, caching headers and conditional GET (ETag per build)."""
+    """ASGI middleware: security headers, caching headers, conditional GET (ETag per build), and
+    a response cache so a repeated GET is answered without routing or rendering."""
 
-    def __init__(self, app, etag: Callable[[], str | None]):
+    def __init__(self, app, etag: Callable[[], str | None], cache: ResponseCache | None = None):
         self.app = app
         self.etag = etag
+        self.cache = cache
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -122,7 +133,16 @@ class Headers:
                     await send({"type": "http.response.start", "status": 304, "headers": headers})
                     await send({"type": "http.response.body", "body": b""})
                     return
+        key = None
+        if method == "GET" and self.cache is not None:
+            key = path + "?" + scope.get("query_string", b"").decode("latin-1")
+            hit = self.cache.get(key)
+            if hit is not None:
+                await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+                await send({"type": "http.response.body", "body": hit[1]})
+                return
         report = path.startswith("/gemeente/") and path.endswith("/rapport.html")
+        captured: dict = {"headers": None, "chunks": [], "size": 0}
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -140,6 +160,18 @@ class Headers:
                 elif b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 message = dict(message, headers=headers)
+                if key is not None and status == 200:
+                    captured["headers"] = headers
+            elif message["type"] == "http.response.body" and captured["headers"] is not None:
+                body = message.get("body", b"")
+                captured["size"] += len(body)
+                if captured["size"] > self.cache.max_entry:
+                    captured["headers"] = None
+                    captured["chunks"] = []
+                else:
+                    captured["chunks"].append(body)
+                    if not message.get("more_body", False):
+                        self.cache.put(key, captured["headers"], b"".join(captured["chunks"]))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -193,7 +225,7 @@ def create_app(database: Path) -> FastAPI:
     app.state.data = data
     app.state.env = env
     env.globals["d"] = data
-    app.state.cache = PageCache()
+    app.state.cache = ResponseCache()
 
     def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
         if _wants_json(request):
@@ -241,7 +273,7 @@ def create_app(database: Path) -> FastAPI:
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(Headers, etag=lambda: data.etag)
+    app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache)
     return app
 
 

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - only while report.charts is absent
 
 
 def _time_series(title: str, unit: str, lines: list[svg.Line], decimals: int):
-    if report_charts is not None:
+    if report_charts is not None and sum(ln.emphasis for ln in lines) <= 1:  # several gemeenten: colours
         try:
             return report_charts.time_series(title, unit, [report_charts.Series(ln.label, ln.points, ln.emphasis)
                                                            for ln in lines], decimals)
