@@ -311,3 +311,15 @@ def test_one_sync_per_cache_at_a_time(cbs: FakeCBS, tmp_path: Path):
         lock.write_text(str(gone.pid), encoding="ascii")  # a stale lock of a killed sync
         report = sync(mirror_catalog(), None, tmp_path, tables=["82235NED"], client=client)
     assert report.success and not lock.exists()
+
+
+def test_a_changed_filter_refetches_a_complete_table(cbs: FakeCBS, tmp_path: Path):
+    wide = parse_catalog({"tables": [{"id": "82235NED", "title": "Woningvoorraad"}]})
+    narrow = parse_catalog({"tables": [{"id": "82235NED", "title": "Woningvoorraad", "filter": "Perioden ge '2010JJ00'"}]})
+    with fast_client(cbs) as client:
+        assert sync(wide, None, tmp_path, client=client)["82235NED"].rows == 889
+        assert sync(wide, None, tmp_path, client=client)["82235NED"].status == "skipped"
+        again = sync(narrow, None, tmp_path, client=client)["82235NED"]
+    assert again.status == "ok"
+    rows = load(tmp_path / "CBS" / "82235NED" / "Observations.json")["value"]
+    assert len(rows) == again.rows and {r["Perioden"][:4] for r in rows} == {str(y) for y in range(2010, 2026)}

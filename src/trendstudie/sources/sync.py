@@ -190,13 +190,14 @@ def _sync_table(
     final = table_dir(cache_dir, entry)
     result = TableResult(entry.name, entry.id, entry.catalog, FAILED, final)
     if is_complete(final) and not refresh:
-        result.status = SKIPPED
-        result.reason = "al aanwezig; gebruik refresh om opnieuw op te halen"
-        try:
-            result.rows = json.loads((final / SYNC_FILE).read_text(encoding="utf-8")).get("rows")
-        except (OSError, ValueError):
-            pass
-        return result
+        done = _read_json(final / SYNC_FILE)
+        wanted = _state_for(client, entry)
+        # the same selection is skipped; a changed filter or $select in the catalogue refetches
+        if isinstance(done, dict) and all(done.get(k) == wanted[k] for k in ("table_id", "filter", "select")):
+            result.status = SKIPPED
+            result.reason = "al aanwezig; gebruik refresh om opnieuw op te halen"
+            result.rows = done.get("rows")
+            return result
     partial = partial_dir(cache_dir, entry)
     try:
         done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
