@@ -36,6 +36,7 @@ With a direction ('hoger is beter' / 'hoger is slechter') a phrase can carry a j
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 from .. import formatting
 from .change import Change, Trend
@@ -47,6 +48,7 @@ PERCENT_DOWN = 0.55  # above this (and below 0.85) a rounded percentage
 EXACT = 0.005  # within 0,5% of an anchor: no qualifier
 NEAR = 0.05  # within 5% of an anchor: "ongeveer"
 EPS = 1e-9
+SAME_PERCENT = 1.0  # a change hidden by rounding and under 1% is "gelijk gebleven"
 
 WORDS = {1.5: "anderhalf", 2: "twee", 2.5: "tweeënhalf", 3: "drie", 3.5: "drieënhalf", 4: "vier",
          5: "vijf", 6: "zes", 7: "zeven", 8: "acht", 9: "negen", 10: "tien"}
@@ -62,6 +64,14 @@ def _is_share(unit: str | None) -> bool:
     return (unit or "").strip().startswith("%")
 
 
+def _num(value: float, decimals: int) -> str:
+    """formatting.number with half-up rounding (1.234,5 → 1.235, not banker's 1.234)."""
+    if math.isfinite(value) and abs(value) < 1e15:
+        q = Decimal(1).scaleb(-decimals)
+        value = float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP))
+    return formatting.number(value, decimals)
+
+
 def format_number(value: float, decimals: int = 0, unit: str | None = None) -> str | None:
     """A number in Dutch with its unit: 1234.5 → '1.234,5'; '12,3%'; '€ 312.000';
     '32,1 x 1.000 euro' → '€ 32.100'; '5,2 per 1.000 inwoners'. None for no value."""
@@ -70,10 +80,10 @@ def format_number(value: float, decimals: int = 0, unit: str | None = None) -> s
     unit = (unit or "").strip()
     decimals = max(0, int(decimals or 0))
     if unit == "x 1.000 euro":
-        return f"€ {formatting.number(value * 1000, max(0, decimals - 3))}"
+        return f"€ {_num(value * 1000, max(0, decimals - 3))}"
     if unit == "euro":
-        return f"€ {formatting.number(value, decimals)}"
-    n = formatting.number(value, decimals)
+        return f"€ {_num(value, decimals)}"
+    n = _num(value, decimals)
     if _is_share(unit):
         return f"{n}{unit}" if unit == "%" else f"{n}{unit[0]} {unit[1:].strip()}"
     return f"{n} {unit}" if unit else n
@@ -90,7 +100,7 @@ def format_difference(diff: float, decimals: int = 0, unit: str | None = None) -
     if not _ok(diff):
         return None
     if _is_share(unit):
-        return f"{formatting.number(abs(diff), decimals)} procentpunt"
+        return f"{_num(abs(diff), decimals)} procentpunt"
     return format_number(abs(diff), decimals, unit)
 
 
@@ -98,7 +108,7 @@ def format_percent(p: float, decimals: int = 1, sign: bool = True) -> str | None
     """+18,0% / -3,2% (with sign), or 18,0%."""
     if not _ok(p):
         return None
-    text = formatting.number(p, decimals)
+    text = _num(p, decimals)
     if sign and not text.startswith("-") and text.strip("0,") != "":
         text = "+" + text
     return f"{text}%"
@@ -207,22 +217,25 @@ def rank_phrase(rank: int | None, n: int | None, plural: str, ties: int = 0) -> 
 def change_phrase(ch: Change | None, decimals: int = 0, unit: str | None = None,
                   with_periods: bool = True) -> str | None:
     """'tussen 2021 en 2026 gestegen van 1.234 naar 1.456 inwoners (+18,0%)'; shares change in
-    procentpunt; 'gelijk gebleven op …' when the change does not show at the decimals."""
+    procentpunt. 'gelijk gebleven op …' when both values look the same at the indicator's
+    decimals and (except for shares) the change is under 1%; a larger change hidden by rounding
+    is shown with up to two more decimals ('van 0,83 naar 0,78')."""
     if ch is None or not _ok(ch.start_value) or not _ok(ch.end_value):
         return None
     when = f"tussen {formatting.period(ch.start_period)} en {formatting.period(ch.end_period)} " if with_periods else ""
     end_text = format_number(ch.end_value, decimals, unit)
-    if abs(ch.absolute) < _half_unit(decimals):
+    same_shown = _num(ch.start_value, decimals) == _num(ch.end_value, decimals)
+    if ch.absolute == 0 or (same_shown and (_is_share(unit) or ch.percent is None or abs(ch.percent) < SAME_PERCENT)):
         return f"{when}gelijk gebleven op {end_text}"
     shown = decimals
-    while shown < decimals + 2 and formatting.number(ch.start_value, shown) == formatting.number(ch.end_value, shown):
+    while shown < decimals + 2 and _num(ch.start_value, shown) == _num(ch.end_value, shown):
         shown += 1  # a change that rounds away is shown with more decimals, never as 'van 0,8 naar 0,8'
     end_text = format_number(ch.end_value, shown, unit)
-    start_text = formatting.number(ch.start_value, shown) if _trailing_unit(unit) else format_number(ch.start_value, shown, unit)
+    start_text = _num(ch.start_value, shown) if _trailing_unit(unit) else format_number(ch.start_value, shown, unit)
     verb = "gestegen" if ch.absolute > 0 else "gedaald"
     if _is_share(unit):
         sign = "+" if ch.absolute > 0 else "-"
-        extra = f" ({sign}{formatting.number(abs(ch.absolute), max(1, decimals))} procentpunt)"
+        extra = f" ({sign}{_num(abs(ch.absolute), max(1, decimals))} procentpunt)"
     elif ch.percent is not None:
         extra = f" ({format_percent(ch.percent, 1)})"
     else:
