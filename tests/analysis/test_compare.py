@@ -123,3 +123,14 @@ def test_standing_with_ties_and_equal_values():
 
 def test_values_accepts_a_connection(con):
     assert compare(con, "bevolking", ZWOLLE, "G40").rank == compare(Values(con), "bevolking", ZWOLLE, "G40").rank
+
+
+def test_counts_are_recognised_from_the_data(con, values):
+    for indicator_id in ("bevolking", "woningvoorraad", "misdrijven_per_1000", "aandeel_65_plus"):
+        period = con.execute("SELECT max(period) FROM indicator_values WHERE indicator_id = ? AND region_code = 'NL01'",
+                             [indicator_id]).fetchone()[0]
+        nl = con.execute("SELECT value FROM indicator_values WHERE indicator_id = ? AND region_code = 'NL01' AND period = ?",
+                         [indicator_id, period]).fetchone()[0]
+        total = sum(member_values(con, indicator_id, "NL01", period).values())
+        assert values.additive(indicator_id) == (abs(nl - total) <= 0.005 * total)
+    assert values.additive("bevolking") and not values.additive("misdrijven_per_1000")

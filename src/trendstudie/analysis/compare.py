@@ -18,9 +18,12 @@ Definitions (among the members with a value, the gemeente included):
 - group value: the group's own figure from `indicator_values` (summed numerator over summed
   denominator), never an average of members.
 - reference: what a phrase compares with. For a rate this is the group value; for a count (the
-  group value equals the sum of the members, like inwoners or woningen) comparing one gemeente
-  with a whole group's total means little, so the reference is the members' mean. Without a
-  group value the mean is used as well. `reference_kind` says which.
+  group value equals the sum of the members, like inwoners or woningen; `Values.additive` checks
+  this on the data) comparing one gemeente with a whole group's total means little, so the
+  reference is the members' mean. Without a group value the mean is used as well.
+  `reference_kind` says which.
+
+A gemeente compared with a group it does not belong to is ranked among the members and itself.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ class Values:
         self._groups: dict[str, PeerGroup] | None = None
         self._meta: dict[str, dict] | None = None
         self._names: dict[str, str] | None = None
+        self._additive: dict[str, bool] = {}
 
     def indicator(self, indicator_id: str) -> dict[str, dict[str, Value]]:
         """region_code → period → Value for one indicator."""
@@ -137,6 +141,31 @@ class Values:
         """Whether the indicator takes negative values anywhere (a balance such as a migration
         saldo): for such indicators ratios mean nothing and phrases give differences."""
         return any(v.value < 0 for points in self.indicator(indicator_id).values() for v in points.values())
+
+    def additive(self, indicator_id: str) -> bool:
+        """Whether the indicator is a count: a group's value is the sum of its members' values.
+
+        Checked on the data: the first group and period (Nederland first, latest period first)
+        in which every member has a value decides, within ADDITIVE_TOLERANCE."""
+        if indicator_id not in self._additive:
+            table = self.indicator(indicator_id)
+            groups = sorted(self.groups().values(), key=lambda g: (g.group_id != "NL01", g.group_id))
+            verdict = False
+            for g in groups:
+                if len(g.members) < 2:
+                    continue
+                periods = sorted(table.get(g.group_id, {}), key=lambda p: period_time(p) or 0, reverse=True)
+                done = False
+                for p in periods:
+                    if all(p in table.get(m, {}) for m in g.members):
+                        total = sum(table[m][p].value for m in g.members)
+                        verdict = abs(table[g.group_id][p].value - total) <= ADDITIVE_TOLERANCE * max(abs(total), 1e-9)
+                        done = True
+                        break
+                if done:
+                    break
+            self._additive[indicator_id] = verdict
+        return self._additive[indicator_id]
 
     def latest(self, indicator_id: str, code: str) -> Value | None:
         points = self.indicator(indicator_id).get(code)
@@ -283,9 +312,7 @@ def compare(source, indicator_id: str, code: str, group_id: str, period: str | N
     if st is None:
         return None
     gv = table.get(group_id, {}).get(own.period)
-    total = sum(member_values.values())
-    additive = (gv is not None and len(member_values) == len(group.members) and len(group.members) > 1
-                and abs(gv.value - total) <= ADDITIVE_TOLERANCE * max(abs(total), 1e-9))
+    additive = data.additive(indicator_id)
     if gv is not None and not additive:
         reference, kind = gv.value, "groepswaarde"
     else:
