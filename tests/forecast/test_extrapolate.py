@@ -1,0 +1,41 @@
+"""Damped-trend exponential smoothing: fits, intervals, bounds, deterministic."""
+
+from __future__ import annotations
+
+import pytest
+
+from trendstudie.forecast import extrapolate
+
+
+def test_too_short_or_broken_series_are_not_extrapolated():
+    assert extrapolate.fit([2020, 2021, 2022, 2023], [1, 2, 3, 4]) is None
+    # the last consecutive run counts: 2015 is cut off by the gap
+    assert extrapolate.fit([2015, 2020, 2021, 2022, 2023], [9, 1, 2, 3, 4]) is None
+    f = extrapolate.fit([2015, 2019, 2020, 2021, 2022, 2023], [9, 1, 2, 3, 4, 5])
+    assert f is not None and f.last_year == 2023
+
+
+def test_constant_series_stays_constant_with_no_spread():
+    f = extrapolate.fit(list(range(2012, 2024)), [7.5] * 12)
+    value, lo, hi = extrapolate.forecast(f, 5)
+    assert value == pytest.approx(7.5) and lo == pytest.approx(7.5) and hi == pytest.approx(7.5)
+
+
+def test_linear_series_continues_but_damped():
+    years = list(range(2012, 2024))
+    f = extrapolate.fit(years, [10 + 2 * (y - 2012) for y in years])
+    value, lo, hi = extrapolate.forecast(f, 3)
+    last = 10 + 2 * 11
+    assert last < value <= last + 6 + 1e-9  # the trend goes on, never faster than it was
+    assert lo <= value <= hi
+
+
+def test_interval_widens_with_horizon_and_respects_bounds():
+    years = list(range(2012, 2024))
+    values = [50, 53, 49, 55, 52, 58, 54, 60, 57, 63, 59, 65]
+    f = extrapolate.fit(years, values)
+    widths = [hi - lo for _, lo, hi in (extrapolate.forecast(f, h) for h in range(1, 11))]
+    assert all(b > a for a, b in zip(widths, widths[1:]))
+    value, lo, hi = extrapolate.forecast(f, 10, lower_bound=0.0, upper_bound=60.0)
+    assert value <= 60.0 and hi <= 60.0 and lo >= 0.0
+    assert extrapolate.fit(years, values) == f  # deterministic

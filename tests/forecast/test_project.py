@@ -1,0 +1,64 @@
+"""project(): the rows the CLI and report get, for a gemeente and a scenario."""
+
+from __future__ import annotations
+
+import pytest
+
+from trendstudie import store
+from trendstudie.errors import TrendstudieError
+from trendstudie.forecast import METHODS, project
+
+
+@pytest.fixture(scope="module")
+def con(built_home):
+    c = store.connect(built_home / "trendstudie.duckdb")
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def rows(con):
+    return project(con, "GM0344", "basis", 2050)
+
+
+def test_rows_cover_the_models(rows):
+    by = {}
+    for r in rows:
+        by.setdefault(r.indicator_id, []).append(r)
+    assert [r.period for r in by["bevolking"]] == [f"{y}JJ00" for y in range(2027, 2051)]
+    assert {r.method for r in by["bevolking"]} == {METHODS["components"]}
+    assert {r.method for r in by["aandeel_65_plus"]} == {METHODS["cohort"]}
+    assert {r.method for r in by["woningtekort"]} == {METHODS["households"]}
+    trend = [r for r in rows if r.method == METHODS["trend"]]
+    assert trend and all(int(r.period[:4]) - int(r.origin[:4]) <= 10 for r in trend)
+    assert {r.region_code for r in rows} == {"GM0344"} and {r.scenario for r in rows} == {"basis"}
+
+
+def test_intervals_contain_the_value_and_widen(rows):
+    for r in rows:
+        if r.lower is not None:
+            assert r.lower <= r.value <= r.upper, r
+    pop = [r for r in rows if r.indicator_id == "bevolking"]
+    widths = [(r.upper - r.lower) / r.value for r in pop]
+    assert all(b >= a for a, b in zip(widths, widths[1:]))
+    assert pop[0].origin == "2026JJ00"
+
+
+def test_age_shares_add_up(rows):
+    for period in ("2030JJ00", "2050JJ00"):
+        total = sum(r.value for r in rows if r.period == period and r.indicator_id in
+                    ("aandeel_0_15", "aandeel_15_25", "aandeel_25_45", "aandeel_45_65", "aandeel_65_plus"))
+        assert total == pytest.approx(100.0)
+
+
+def test_deterministic(con, rows):
+    assert project(con, "GM0344", "basis", 2050) == rows
+
+
+def test_bad_requests_are_explained(con):
+    with pytest.raises(TrendstudieError, match="geen huidige gemeente"):
+        project(con, "GM0001", "basis", 2040)
+    with pytest.raises(TrendstudieError, match="eindjaar"):
+        project(con, "GM0344", "basis", 2026)
+    with pytest.raises(TrendstudieError, match="Onbekend scenario"):
+        project(con, "GM0344", "midden", 2040)
