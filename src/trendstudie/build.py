@@ -34,7 +34,7 @@ class BuildReport:
 
 
 def _registry_source(settings: Settings, bundle: Path) -> Path:
-    synced = settings.cache / "CBS" / "03759ned" / "RegioSCodes.json"
+    synced = settings.synced / "CBS" / "03759ned" / "RegioSCodes.json"
     return synced if synced.exists() else bundle / "odata-v4" / "03759ned" / "RegioSCodes.json"
 
 
@@ -48,10 +48,10 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         ("StatLine- en v3-exports", lambda: exports.read_all(bundle, registry)),
         ("KWB en overige bestanden", lambda: more.read_all(bundle, registry)),
     ]
-    if settings.cache.is_dir():
-        for catalog_dir in sorted(p for p in settings.cache.iterdir() if p.is_dir() and p.name != "http"):
+    if settings.synced.is_dir():
+        for catalog_dir in sorted(p for p in settings.synced.iterdir() if p.is_dir() and not p.name.startswith(".")):
             steps.append((f"gesynchroniseerd ({catalog_dir.name})",
-                          lambda d=catalog_dir: mirror.read_mirror(d, prefix=f"cache/{d.name}")))
+                          lambda d=catalog_dir: mirror.read_mirror(d, prefix=f"cache/odata/{d.name}")))
     out = Imported()
     for i, (name, step) in enumerate(steps):
         if progress:

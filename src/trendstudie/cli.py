@@ -438,6 +438,46 @@ def rapport(
 
 
 @app.command()
+def sync(
+    tabellen: list[str] = typer.Argument(None, help="Alleen deze tabellen (naam of id uit de catalogus)."),
+    opnieuw: bool = typer.Option(False, "--opnieuw", help="Ook tabellen die al compleet zijn opnieuw ophalen."),
+    cache: bool = typer.Option(False, "--cache", help="Eerder opgehaalde antwoorden hergebruiken."),
+    url: Optional[str] = typer.Option(None, "--url", help="Basisadres van de OData v4-dienst (standaard $TRENDSTUDIE_CBS_URL)."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Haal alle tabellen uit de catalogus op bij CBS (OData v4). Daarna: trendstudie build."""
+    from .sources.odata import ODataClient
+    from .sources.sync import FAILED, sync as run_sync
+
+    s = settings(home=home)
+    client = ODataClient(url or s.cbs_url, cache_dir=s.http_cache, use_cache=cache)
+    try:
+        with _progress() as progress:
+            tasks: dict[str, int] = {}
+
+            def report(table: str, done: int, total: int | None) -> None:
+                if table not in tasks:
+                    tasks[table] = progress.add_task(f"{table}", total=total)
+                progress.update(tasks[table], completed=done, total=total)
+
+            result = run_sync(None, url or s.cbs_url, s.synced, tables=tabellen or None, refresh=opnieuw,
+                              progress=report, client=client)
+    finally:
+        client.close()
+    failed = [t for t in result.tables if t.status == FAILED]
+    for t in result.tables:
+        rows = f", {t.rows:,} rijen".replace(",", ".") if t.rows is not None else ""
+        extra = f" ({t.resumed_pages} pagina's hervat)" if t.resumed_pages else ""
+        colour = {"ok": "green", "skipped": "blue"}.get(t.status, "red")
+        err.print(f"[{colour}]{t.status}[/{colour}] {t.catalog}/{t.name}{rows}{extra}"
+                  + (f": {t.reason}" if t.reason else ""), highlight=False)
+    if failed:
+        raise TrendstudieError(f"{len(failed)} van {len(result.tables)} tabellen niet (volledig) opgehaald; "
+                               "wat wel binnen is, blijft bewaard. Probeer later opnieuw: trendstudie sync hervat.")
+    err.print("Klaar. Bouw de database opnieuw met: trendstudie build --bundle <map>")
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Adres om op te luisteren."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Poort."),

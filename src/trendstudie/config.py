@@ -25,6 +25,15 @@ class Settings:
     def cache(self) -> Path:
         return self.home / "cache"
 
+    @property
+    def synced(self) -> Path:
+        """Where `trendstudie sync` keeps its tables: <synced>/<catalog>/<table>/ (mirror layout)."""
+        return self.cache / "odata"
+
+    @property
+    def http_cache(self) -> Path:
+        return self.cache / "http"
+
 
 def settings(home: str | Path | None = None, bundle: str | Path | None = None) -> Settings:
     """Resolve settings from explicit arguments, then the environment, then defaults."""

@@ -129,3 +129,12 @@ def test_evaluate_handles_division_by_zero_and_missing():
     assert reg.evaluate(tree, {("a", 0): 1.0, ("b", 0): 0.0}) is None
     assert reg.evaluate(tree, {("a", 0): 1.0}) is None
     assert reg.evaluate(reg._parse("(a - lag(a, 5)) / lag(a, 5)"), {("a", 0): 110.0, ("a", 5): 100.0}) == pytest.approx(0.1)
+
+
+def test_every_live_table_of_an_indicator_is_in_the_sync_catalogue():
+    from trendstudie.sources.catalog import load_catalog
+
+    ids = {t.id.lower() for t in load_catalog().tables}
+    for ind in reg.load().indicators:
+        for table in ind.live:
+            assert table.lower() in ids, f"{ind.id}: live table {table} is not in sources/catalog.yaml"

@@ -53,7 +53,8 @@ def read_table(folder: Path, source: str | None = None) -> Imported:
     if not isinstance(props, dict) or not props.get("Identifier"):
         raise InputError(folder / "Properties.json", "geen 'Identifier' in Properties")
     table_id = str(props["Identifier"])
-    if table_id != folder.name:
+    # A second slice of a table synced under its own name (03759ned_leeftijd) is still that table.
+    if folder.name != table_id and not folder.name.startswith(table_id + "_"):
         raise InputError(folder / "Properties.json", f"tabel-id {table_id!r} wijkt af van de mapnaam {folder.name!r}")
     dims = _values(folder / "Dimensions.json")
     geo = [d["Identifier"] for d in dims if d.get("Kind") == "GeoDimension"]
