@@ -197,3 +197,9 @@ def test_phrases_never_raise_or_print_placeholders(value, reference, decimals, u
     if text is not None:
         assert "n.v.t" not in text and "None" not in text and "nan" not in text.lower()
         assert text.endswith("Nederland") or text.endswith("gunstig)")
+
+
+def test_change_phrase_without_percentage_for_balances():
+    ch = change([("2018JJ00", 6.1), ("2023JJ00", 2.0)])
+    assert change_phrase(ch, 1, "per 1.000 inwoners", percent=False) == \
+        "tussen 2018 en 2023 gedaald van 6,1 naar 2,0 per 1.000 inwoners"

@@ -129,3 +129,15 @@ def test_profile_from_a_connection(con, zwolle):
     p = build_profile(con, ZWOLLE, k=5)
     assert len(p.neighbours) == 5
     assert p.indicator("bevolking").latest == zwolle.indicator("bevolking").latest
+
+
+def test_sentences(zwolle):
+    i = zwolle.indicator("misdrijven_per_1000")
+    s = i.sentences()
+    assert s[0] == f"{i.title}: {i.value_text} ({i.period_text}, {i.latest.status.lower()})."
+    assert all(x[0].isupper() or x[0].isdigit() or x[0] == "-" for x in s) and all(x.endswith(".") for x in s)
+    assert len(s) == 2 + len(i.comparisons) + 1
+    # a balance changes without a percentage
+    m = zwolle.indicator("binnenlands_migratiesaldo_per_1000")
+    assert m.change_phrase and "%" not in m.change_phrase
+    assert all(g.change is None or g.change.measure == "absoluut" for g in m.comparisons)

@@ -215,11 +215,12 @@ def rank_phrase(rank: int | None, n: int | None, plural: str, ties: int = 0) -> 
 
 
 def change_phrase(ch: Change | None, decimals: int = 0, unit: str | None = None,
-                  with_periods: bool = True) -> str | None:
+                  with_periods: bool = True, percent: bool = True) -> str | None:
     """'tussen 2021 en 2026 gestegen van 1.234 naar 1.456 inwoners (+18,0%)'; shares change in
     procentpunt. 'gelijk gebleven op …' when both values look the same at the indicator's
     decimals and (except for shares) the change is under 1%; a larger change hidden by rounding
-    is shown with up to two more decimals ('van 0,83 naar 0,78')."""
+    is shown with up to two more decimals ('van 0,83 naar 0,78'). `percent=False` leaves the
+    percentage out (for a balance that can be negative, a percentage change means nothing)."""
     if ch is None or not _ok(ch.start_value) or not _ok(ch.end_value):
         return None
     when = f"tussen {formatting.period(ch.start_period)} en {formatting.period(ch.end_period)} " if with_periods else ""
@@ -236,7 +237,7 @@ def change_phrase(ch: Change | None, decimals: int = 0, unit: str | None = None,
     if _is_share(unit):
         sign = "+" if ch.absolute > 0 else "-"
         extra = f" ({sign}{_num(abs(ch.absolute), max(1, decimals))} procentpunt)"
-    elif ch.percent is not None:
+    elif percent and ch.percent is not None:
         extra = f" ({format_percent(ch.percent, 1)})"
     else:
         extra = ""

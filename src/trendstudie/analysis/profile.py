@@ -7,7 +7,9 @@ Per indicator (only those with data for this gemeente), in registry order, group
 
 - latest value with its period, status and provenance (latest is per indicator and gemeente);
 - change over the last five years, or the longest available window up to five years
-  (`change.change`), with its phrase and, for a directional indicator, a judgement;
+  (`change.change`), with its phrase and, for a directional indicator, a judgement; for an
+  indicator that takes negative values (a balance) no percentages, and group ranks of the
+  change on the difference;
 - trend direction over the last six values (`change.trend`);
 - for each applicable peer group (`compare.peer_groups`): the comparison in the gemeente's
   latest period, a ratio phrase, a rank phrase, and how the five-year change ranks in the group;
@@ -93,6 +95,35 @@ class IndicatorProfile:
     def period_text(self) -> str:
         return formatting.period(self.latest.period)
 
+    @property
+    def status_text(self) -> str | None:
+        """'voorlopig' or 'definitief' when the source says so."""
+        return self.latest.status.lower() if self.latest.status else None
+
+    def sentences(self) -> list[str]:
+        """The indicator in a few Dutch sentences, each present only when it has data:
+        'Inwoners: 134.147 inwoners (2026, definitief).', 'Tussen 2021 en 2026 gestegen van …',
+        'Ongeveer gelijk aan het G40-gemiddelde; op plaats 15 van de 40 G40-gemeenten.'"""
+        when = ", ".join(x for x in (self.period_text, self.status_text) if x)
+        out = [f"{self.title}: {self.value_text} ({when})."]
+        if self.change_phrase:
+            verdict = f", {self.change_assessment}" if self.change_assessment else ""
+            trend = f"; {self.trend_phrase}" if self.trend_phrase and self.trend and self.trend.periods != self.change.periods else ""
+            out.append(_sentence(f"{self.change_phrase}{verdict}{trend}"))
+        elif self.trend_phrase:
+            out.append(_sentence(self.trend_phrase))
+        for g in self.comparisons:
+            parts = [p for p in (g.phrase, g.rank_phrase) if p]
+            if parts:
+                out.append(_sentence("; ".join(parts)))
+        if self.neighbours and self.neighbours.phrase:
+            out.append(_sentence(self.neighbours.phrase))
+        return out
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
 
 @dataclass
 class DomainProfile:
@@ -169,7 +200,7 @@ def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGro
         if c is None:
             continue
         cc = compare_change(data, indicator_id, code, g.group_id, ch.start_period, ch.end_period,
-                            change_measure(unit)) if ch else None
+                            "absoluut" if signed else change_measure(unit)) if ch else None
         comparisons.append(GroupComparison(
             c,
             phrases.ratio_phrase(c.value, c.reference, c.reference_label, decimals, unit, direction,
@@ -184,7 +215,8 @@ def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGro
     return IndicatorProfile(
         indicator_id, meta["title"], meta["description"] or "", meta["domain"], unit, decimals, direction,
         meta["citation"] or "", meta["note"] or "", own, phrases.format_number(own.value, decimals, unit) or "",
-        series, ch, phrases.change_phrase(ch, decimals, unit), phrases.change_assessment(ch, direction, decimals),
+        series, ch, phrases.change_phrase(ch, decimals, unit, percent=not signed),
+        phrases.change_assessment(ch, direction, decimals),
         tr, phrases.trend_phrase(tr), comparisons, nb)
 
 
