@@ -478,6 +478,61 @@ def sync(
 
 
 @app.command()
+def prognose(
+    gemeente: str = typer.Argument(..., help="Gemeentecode of -naam."),
+    scenario: str = typer.Option("basis", "--scenario", help="basis, hoog, laag, metropolisering, spreiding, "
+                                 "de-urbanisatie, of een eigen scenario uit --scenariobestand."),
+    tot: int = typer.Option(2040, "--tot", help="Laatste jaar (1 januari)."),
+    als: list[str] = typer.Option([], "--als", help="Wat-als: parameter=factor, bijv. immigratie=1.2; herhaalbaar."),
+    scenariobestand: Optional[Path] = typer.Option(None, "--scenariobestand", help="Eigen scenario's (YAML)."),
+    fmt: str = typer.Option("csv", "--format", help="csv of json."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Waar de gemeente heen gaat: bevolking, leeftijd, huishoudens en woningbehoefte per scenario."""
+    from .forecast import project
+
+    if fmt not in ("csv", "json"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
+    overrides: dict[str, float] = {}
+    for item in als:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            overrides[key.strip()] = float(value.replace(",", "."))
+        except ValueError:
+            raise TrendstudieError(f"--als {item!r}: gebruik parameter=getal, bijv. immigratie=1.2") from None
+    s = settings(home=home)
+    con = store.connect(s.database)
+    code = _resolve_region(con, gemeente)
+    rows = project(con, code, scenario, tot, overrides or None, scenariobestand)
+    columns = ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
+    if fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r.indicator_id, r.region_code, r.period, _format_value(r.value), _format_value(r.lower),
+                        _format_value(r.upper), r.scenario])
+    else:
+        json.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout,
+                  ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+
+
+@app.command()
+def backtest(
+    oorsprong: Optional[int] = typer.Option(None, "--oorsprong", help="Startjaar, bijv. 2019 (standaard: alle)."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Toets de bevolkingsprognose op het verleden: fout per horizon tegen naïeve methoden."""
+    from .forecast.backtest import backtest as run_backtest
+
+    s = settings(home=home)
+    con = store.connect(s.database)
+    out.print(run_backtest(con, oorsprong).format(), highlight=False, soft_wrap=True)
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Adres om op te luisteren."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Poort."),
