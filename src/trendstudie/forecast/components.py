@@ -11,9 +11,9 @@ Rates are estimated from the harmonised history (CBS 37259ENG flows, population 
   (sum of the flow over the window divided by the sum of the population on 1 January);
   "corrections" are the administrative corrections plus whatever the published flows do not
   explain of the observed change, so the rates reproduce the observed growth in the window;
-- immigration is a national level (the mean over the window) distributed over the gemeenten by
-  their share of immigration in the window (shares and level only from years in which every
-  gemeente has the flows: Amsterdam lacks 2022 in the bundle);
+- immigration is a national level (the mean over the window of the Netherlands' figure)
+  distributed over the gemeenten by their share of immigration in the window (shares only from
+  years in which every gemeente has the flows: Amsterdam lacks 2022 in the harmonised facts);
 - domestic arrivals follow a pool model: everybody who leaves a gemeente for another one is
   handed out over all gemeenten by their share of arrivals in the window, so domestic moves
   net to exactly zero nationally.
@@ -57,6 +57,7 @@ class History:
     population: np.ndarray  # (gemeenten, pop_years), NaN where unknown
     flow_years: np.ndarray
     flows: dict[str, np.ndarray]  # name -> (gemeenten, flow_years), NaN where unknown
+    national_immigration: dict[int, float] = field(default_factory=dict)  # NL01, by flow year
 
     def index(self, code: str) -> int:
         try:
@@ -123,7 +124,10 @@ def load_history(con: duckdb.DuckDBPyConnection) -> History:
         for (i, year), value in d.items():
             arr[i, year - flow_years[0]] = value
         flows[name] = arr
-    return History(codes, pop_years, population, flow_years, flows)
+    national = dict((int(p[:4]), v) for p, v in con.execute(
+        "SELECT period, value FROM facts WHERE table_id = ? AND dims = ? AND measure = ? AND region_code = 'NL01' "
+        "AND period LIKE '%JJ00' AND value IS NOT NULL", [FLOW_TABLE, FLOW_DIMS, FLOW_MEASURES["immigration"]]).fetchall())
+    return History(codes, pop_years, population, flow_years, flows, national)
 
 
 @dataclass
@@ -178,6 +182,10 @@ def estimate(history: History, origin: int, window: int = DEFAULT_WINDOW) -> Rat
         raise TrendstudieError(f"Geen jaar vóór {origin} waarin alle gemeenten bevolkingsstromen hebben.")
     imm = sum(history.flow("immigration", y) for y in complete)
     arr = sum(history.flow("arrivals", y) for y in complete)
+    if all(y in history.national_immigration for y in years):  # the national figure covers every year
+        level = float(np.mean([history.national_immigration[y] for y in years]))
+    else:
+        level = float(imm.sum() / len(complete))
     if (exposure <= 0).any():
         missing = [history.codes[i] for i in np.nonzero(exposure <= 0)[0]]
         raise TrendstudieError(f"Geen bruikbare bevolkingsstromen vóór {origin} voor {', '.join(missing[:5])}.")
@@ -191,7 +199,7 @@ def estimate(history: History, origin: int, window: int = DEFAULT_WINDOW) -> Rat
         correction=correction,
         immigration_share=imm / imm.sum(),
         arrival_share=arr / arr.sum(),
-        immigration_level=float(imm.sum() / len(complete)),
+        immigration_level=level,
         national=national,
     )
 
