@@ -134,3 +134,19 @@ def test_counts_are_recognised_from_the_data(con, values):
         total = sum(member_values(con, indicator_id, "NL01", period).values())
         assert values.additive(indicator_id) == (abs(nl - total) <= 0.005 * total)
     assert values.additive("bevolking") and not values.additive("misdrijven_per_1000")
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.dictionaries(st.text("abcdefgh", min_size=1, max_size=3), st.integers(-5, 5), min_size=1, max_size=12))
+def test_standing_properties(values):
+    ordered = sorted(values.values(), reverse=True)
+    for code, v in values.items():
+        s = standing(values, code)
+        assert 1 <= s.rank <= s.n == len(values)
+        assert ordered[s.rank - 1] == v and (s.rank == 1 or ordered[s.rank - 2] > v)
+        assert s.ties == sum(1 for k, w in values.items() if w == v and k != code)
+        if s.percentile is not None:
+            assert 0 <= s.percentile <= 100
+        assert s.minimum <= s.median <= s.maximum

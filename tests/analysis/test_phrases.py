@@ -47,6 +47,13 @@ def test_format_percent():
     (1.15, "iets hoger dan"),
     (0.85, "iets lager dan"),
     (1.23, "ongeveer 25% hoger dan"),
+    (1.225, "ongeveer 25% hoger dan"),  # half rounds up, not to even
+    (1.16, "ongeveer 15% hoger dan"),
+    (1.34, "ongeveer 35% hoger dan"),
+    (1.35, "bijna anderhalf keer zo hoog als"),
+    (0.84, "ongeveer 15% lager dan"),
+    (0.55, "ongeveer 45% lager dan"),
+    (0.5499, "ruim de helft van"),  # 10% above one half
     (0.70, "ongeveer 30% lager dan"),
     (1.5, "anderhalf keer zo hoog als"),
     (2.0, "twee keer zo hoog als"),  # exactly twice

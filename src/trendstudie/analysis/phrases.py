@@ -147,6 +147,11 @@ def _anchor_phrase(r: float, anchors: dict[float, str]) -> tuple[str, str]:
     return q, anchors[a]
 
 
+def _nearest_five(fraction: float) -> int:
+    """0.225 → 25 (percent, rounded half up to a multiple of 5)."""
+    return 5 * math.floor(fraction * 20 + 0.5 + EPS)
+
+
 def ratio_words(r: float) -> str | None:
     """The comparison part of a ratio phrase, without the reference: 'ruim twee keer zo
     hoog als', 'ongeveer gelijk aan', 'iets lager dan', 'ongeveer de helft van'."""
@@ -159,9 +164,9 @@ def ratio_words(r: float) -> str | None:
     if 1 - SLIGHT - EPS <= r < 1:
         return "iets lager dan"
     if 1 < r < PERCENT_UP:
-        return f"ongeveer {5 * round((r - 1) * 20)}% hoger dan"
+        return f"ongeveer {_nearest_five(r - 1)}% hoger dan"
     if PERCENT_DOWN <= r < 1:
-        return f"ongeveer {5 * round((1 - r) * 20)}% lager dan"
+        return f"ongeveer {_nearest_five(1 - r)}% lager dan"
     if r > 10 * (1 + NEAR) + EPS:
         return "meer dan tien keer zo hoog als"
     if r < 0.1 * (1 - NEAR) - EPS:
