@@ -62,7 +62,7 @@ def test_html_has_every_chapter_and_working_anchors(written, code):
     html = (out / ws[code].files[0]).read_text(encoding="utf-8")
     p = Headings()
     p.feed(html)
-    assert {"Samenvatting", "Demografie", "Veiligheid", "Wonen en ruimte", "Samenhang", "Methode en bronnen",
+    assert {"Samenvatting", "Demografie", "Veiligheid", "Wonen en ruimte", "Samenhang", "Toekomst", "Methode en bronnen",
             "Bijlage: de cijfers"} <= set(p.h2)
     for target in re.findall(r'href="#([^"]+)"', html):
         assert target in p.ids, f"broken internal link #{target}"
@@ -89,7 +89,7 @@ def test_pdf_text_contains_every_chapter(written, code):
     pdf = next(f for f in ws[code].files if f.endswith(".pdf"))
     reader = PdfReader(out / pdf)
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for chapter in ("Inhoud", "Samenvatting", "Demografie", "Veiligheid", "Wonen en ruimte", "Samenhang",
+    for chapter in ("Inhoud", "Samenvatting", "Demografie", "Veiligheid", "Wonen en ruimte", "Samenhang", "Toekomst",
                     "Methode en bronnen", "Bijlage: de cijfers"):
         assert chapter in text, chapter
     assert CASES[code] in text
@@ -118,7 +118,7 @@ def test_a_trend_needs_its_data(ctx):
 def test_options_limit_domains_and_years(ctx):
     report = build_report(ctx, "GM0193", Options(domains=("veiligheid",), from_year=2020, title="Eigen editie"))
     assert report.title == "Eigen editie"
-    assert [c.title for c in report.chapters] == ["Veiligheid", "Samenhang"]
+    assert [c.title for c in report.chapters] == ["Veiligheid", "Samenhang", "Toekomst"]
     years = {int(r["period"][:4]) for r in report.data_rows}
     assert min(years) >= 2020
 

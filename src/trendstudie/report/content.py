@@ -99,6 +99,8 @@ class Options:
     to_year: int | None = None
     title: str | None = None  # a custom title for a gemeente's own edition
     logo_svg: str | None = None
+    future: bool = True  # the chapter on projections and scenarios
+    until: int = 2040
 
 
 def _anchor(text: str) -> str:
@@ -236,6 +238,9 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     strong_ids = {b.id for c in chapters for b in c.trends if b.strength == "sterk"}
     applying = {b.id for c in chapters for b in c.trends}
     chapters.append(samenhang_chapter(ctx, name, applying, strong_ids))
+    future = future_chapter(ctx, code, name, opts) if opts.future else None
+    if future:
+        chapters.append(future)
     urgent = _urgent_opgaven(ctx, strong_ids)
     title = opts.title or f"Trendstudie {name}"
     return Report(
@@ -296,6 +301,77 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
         figures.append(Figure(diagram[0], diagram[1], "Verbanden tussen de trends die hier spelen "
                                                        "(+ versterkt, − remt; gestippeld: remmend)."))
     return Chapter("samenhang", "Samenhang", [], [], None, figures, paragraphs)
+
+
+SCENARIOS_SHOWN = ("hoog", "laag", "metropolisering", "de-urbanisatie")
+
+
+def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter | None:
+    """Where the gemeente is heading: population with its band, scenarios, age and housing need."""
+    from ..forecast import project, load_scenarios
+    from .charts import fan
+
+    rows = project(ctx.con, code, "basis", opts.until)
+    by = {}
+    for r in rows:
+        by.setdefault(r.indicator_id, []).append(r)
+    if "bevolking" not in by:
+        return None
+    titles = {s.id: s.titel for s in load_scenarios().values()}
+    scen = {}
+    for sid in SCENARIOS_SHOWN:
+        pts = [(int(r.period[:4]), r.value) for r in project(ctx.con, code, sid, opts.until) if r.indicator_id == "bevolking"]
+        if pts:
+            scen[titles.get(sid, sid)] = pts
+    history = [(int(p[:4]), v) for p, v in ctx.data.series("bevolking", code)]
+    pop = sorted(by["bevolking"], key=lambda r: r.period)
+    last = pop[-1]
+    origin_year, origin_value = history[-1] if history else (None, None)
+    paras = []
+    if origin_value:
+        change = (last.value / origin_value - 1) * 100
+        paras.append(
+            f"Als de geboorte-, sterfte- en verhuiskansen van de afgelopen jaren blijven gelden, telt {name} op "
+            f"1 januari {last.period[:4]} naar verwachting {formatting.number(last.value, 0)} inwoners "
+            f"({'+' if change >= 0 else ''}{formatting.number(change, 1)}% ten opzichte van {origin_year}). "
+            f"De marge van {formatting.number(last.lower, 0)} tot {formatting.number(last.upper, 0)} volgt uit de fouten "
+            "die hetzelfde model maakte wanneer het vanuit eerdere jaren voor alle 342 gemeenten werd doorgerekend.")
+    if scen:
+        parts = [f"{k.lower()} {formatting.number(v[-1][1], 0)}" for k, v in scen.items()]
+        paras.append(f"In de scenario's loopt dat uiteen: {', '.join(parts)} inwoners in {last.period[:4]}. De hoge en "
+                     "lage varianten volgen de manier van de WLO-scenario's (andere geboorte, sterfte en migratie); "
+                     "metropolisering en de-urbanisatie volgen de stedelijke scenario's van HCSS (waar migranten en "
+                     "verhuizers heen gaan).")
+    for ind, text in (("aandeel_65_plus", "het aandeel inwoners van 65 jaar en ouder"),
+                      ("aandeel_80_plus", "het aandeel inwoners van 80 jaar en ouder")):
+        series = sorted(by.get(ind, []), key=lambda r: r.period)
+        now = ctx.data.latest(ind, code)
+        if series and now:
+            paras.append(f"In de leeftijdsprognose stijgt {text} van {formatting.number(now[1], 1)}% in "
+                         f"{formatting.period(now[0])} naar {formatting.number(series[-1].value, 1)}% in "
+                         f"{series[-1].period[:4]}." if series[-1].value > now[1] else
+                         f"In de leeftijdsprognose daalt {text} van {formatting.number(now[1], 1)}% in "
+                         f"{formatting.period(now[0])} naar {formatting.number(series[-1].value, 1)}% in "
+                         f"{series[-1].period[:4]}.")
+    need = sorted(by.get("woningtekort", []), key=lambda r: r.period)
+    hh = sorted(by.get("huishoudens", []), key=lambda r: r.period)
+    if need and hh:
+        end = need[-1]
+        word = "tekort" if end.value > 0 else "overschot"
+        paras.append(f"Het aantal huishoudens groeit naar verwachting tot {formatting.number(hh[-1].value, 0)} in "
+                     f"{hh[-1].period[:4]}. Zet de woningbouw van de afgelopen jaren zich voort, dan is er in "
+                     f"{end.period[:4]} een {word} van ongeveer {formatting.number(abs(end.value), 0)} woningen "
+                     "(huishoudens min woningvoorraad, met de leegstand van nu).")
+    paras.append("Dit zijn prognoses van trendstudie zelf, geen officiële PBL/CBS-prognose: een componentenmodel "
+                 "per gemeente en een cohortmodel op leeftijdsgroepen, getoetst op het verleden (trendstudie backtest). "
+                 "De methode staat in docs/prognose.md.")
+    figures = []
+    chart = fan("Inwoners", "inwoners", history,
+                [(int(r.period[:4]), r.value, r.lower, r.upper) for r in pop if r.lower is not None], scen, decimals=0)
+    if chart:
+        figures.append(Figure(chart.svg, chart.alt, f"Inwoners van {name}: waargenomen, prognose (basis) met marge, "
+                                                     "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie."))
+    return Chapter("toekomst", "Toekomst", [], [], None, figures, paras)
 
 
 def method_text() -> list[str]:
