@@ -174,6 +174,46 @@ def facts(
 
 
 @app.command()
+def profiel(
+    gemeente: str = typer.Argument(..., help="Gemeentecode of -naam."),
+    domein: Optional[str] = typer.Option(None, "--domein", help="Alleen dit domein."),
+    fmt: str = typer.Option("tekst", "--format", help="tekst of json."),
+    home: Optional[Path] = HomeOpt,
+) -> None:
+    """Een leesbaar overzicht per domein: elke indicator met verandering en vergelijking in woorden."""
+    from .analysis.profile import build_profile
+
+    if fmt not in ("tekst", "json"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
+    s = settings(home=home)
+    con = store.connect(s.database)
+    code = _resolve_region(con, gemeente)
+    profile = build_profile(con, code)
+    domains = [d for d in profile.domains if not domein or d.domain == domein]
+    if domein and not domains:
+        raise TrendstudieError(f"Onbekend domein of geen gegevens voor {domein!r}.")
+    if fmt == "json":
+        data = profile.to_dict()
+        data["domains"] = [d for d in data["domains"] if not domein or d["domain"] == domein]
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        sys.stdout.write("\n")
+        return
+    out.print(f"[bold]{profile.name}[/bold] ({code})" + (f", provincie {profile.province}" if profile.province else ""),
+              highlight=False)
+    out.print("Vergeleken met: " + ", ".join(g.title for g in profile.groups), highlight=False, soft_wrap=True)
+    if profile.neighbours:
+        names = ", ".join(n.name for n in profile.neighbours)
+        out.print(f"Statistische buren: {names}", highlight=False, soft_wrap=True)
+    for d in domains:
+        out.print(f"\n[bold]{d.domain[0].upper() + d.domain[1:]}[/bold]", highlight=False)
+        for ind in d.indicators:
+            sentences = ind.sentences()
+            out.print(f"  [bold]{sentences[0]}[/bold]", highlight=False, soft_wrap=True)
+            for line in sentences[1:]:
+                out.print(f"    {line}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def indicatoren(
     ontbrekend: bool = typer.Option(False, "--ontbrekend", help="Alleen de indicatoren die niet berekend konden worden."),
     domein: Optional[str] = typer.Option(None, "--domein", help="Alleen dit domein, bijv. 'wonen en ruimte'."),
