@@ -150,3 +150,11 @@ def test_standing_properties(values):
         if s.percentile is not None:
             assert 0 <= s.percentile <= 100
         assert s.minimum <= s.median <= s.maximum
+
+
+def test_load_all_gives_the_same_answers(con, values):
+    every = Values(con).load_all()
+    for indicator_id in ("bevolking", "misdrijven_per_1000", "aandeel_0_15"):
+        assert every.indicator(indicator_id) == values.indicator(indicator_id)
+    assert every.indicator("jeugdzorg") == {}
+    assert compare(every, "bevolking", ZWOLLE, "G40") == compare(values, "bevolking", ZWOLLE, "G40")

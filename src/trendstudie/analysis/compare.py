@@ -130,6 +130,21 @@ class Values:
             self._indicators[indicator_id] = table
         return self._indicators[indicator_id]
 
+    def load_all(self) -> "Values":
+        """Read every indicator value in one query (for a batch or a long-running server, so
+        that later calls never touch the connection)."""
+        table: dict[str, dict[str, dict[str, Value]]] = {i: {} for i in self.meta()}
+        for indicator_id, region, period, value, status, provenance in self.con.execute(
+                "SELECT indicator_id, region_code, period, value, status, provenance FROM indicator_values").fetchall():
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            table.setdefault(indicator_id, {}).setdefault(region, {})[period] = Value(
+                indicator_id, region, period, float(value), status, provenance)
+        self._indicators.update(table)
+        self.groups()
+        self.names()
+        return self
+
     def series(self, indicator_id: str, code: str) -> list[tuple[str, float]]:
         points = self.indicator(indicator_id).get(code, {})
         return sorted(((p, v.value) for p, v in points.items()), key=lambda pv: period_time(pv[0]) or 0)
