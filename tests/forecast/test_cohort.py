@@ -105,3 +105,14 @@ def test_shares_per_registry_indicator():
     assert s["aandeel_65_plus"][0] == pytest.approx(15.0)
     assert s["aandeel_80_plus"][0] == pytest.approx(5.0)
     assert "aandeel_80_plus" not in cohort.shares(cohort.to_coarse(pop), cohort.COARSE)
+
+
+@pytest.mark.parametrize("code", ["GM0344", "GM0080"])
+def test_shares_of_observed_bands_match_the_registry(con, history, code):
+    """The projection's indicators are defined as the registry defines them (checked on 2025)."""
+    bands, pop = cohort.load_bands(con, 2025, history.codes)
+    got = cohort.shares(pop[history.index(code)][None, :], bands)
+    want = dict(con.execute("SELECT indicator_id, value FROM indicator_values WHERE region_code = ? "
+                            "AND period = '2025JJ00'", [code]).fetchall())
+    for ind in ("aandeel_0_15", "aandeel_65_plus", "aandeel_80_plus", "grijze_druk", "groene_druk"):
+        assert got[ind][0] == pytest.approx(want[ind], rel=1e-9), ind

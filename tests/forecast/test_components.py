@@ -106,3 +106,18 @@ def test_projection_is_deterministic(history):
     a = components.project_all(history, 2026, 2040)
     b = components.project_all(history, 2026, 2040)
     np.testing.assert_array_equal(a.population, b.population)
+
+
+def test_future_immigration_level_is_the_national_mean_of_2019_to_2023(con, history):
+    rates = components.estimate(history, 2026)
+    assert rates.window == (2019, 2023)
+    nl = con.execute("SELECT avg(value) FROM facts WHERE table_id = '37259ENG' AND measure = 'DueToImmigration' "
+                     "AND dims = 'Sex=T001038' AND region_code = 'NL01' AND period BETWEEN '2019JJ00' AND '2023JJ00'"
+                     ).fetchone()[0]
+    assert rates.immigration_level == pytest.approx(nl)
+    # Amsterdam's missing 2022 does not shrink its share: shares come from complete years only
+    i = history.index("GM0363")
+    years = (2019, 2020, 2021, 2023)
+    share = sum(history.flow("immigration", y)[i] for y in years) / sum(np.nansum(history.flow("immigration", y))
+                                                                      for y in years)
+    assert rates.immigration_share[i] == pytest.approx(share)

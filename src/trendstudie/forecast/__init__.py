@@ -46,7 +46,7 @@ MODEL_INDICATORS = {
     "bevolking", "bevolkingsgroei", "geboorten_per_1000", "sterfte_per_1000", "natuurlijke_aanwas_per_1000",
     "binnenlands_migratiesaldo_per_1000", "buitenlands_migratiesaldo_per_1000", *cohort.SHARES, "huishoudens",
     "gemiddelde_huishoudensgrootte", "woningvoorraad", "woningen_per_huishouden", "woningbehoefte", "woningtekort",
-    "bevolkingsdichtheid", "grijze_druk", "groene_druk",
+    "grijze_druk", "groene_druk",
 }
 AGE_CHECK = (2015, 2025)  # fine bands observed in both years: the empirical error of the age shares
 
@@ -174,7 +174,8 @@ def _age_rows(con, history, code, i, chosen, proj, origin_code) -> list[Projecti
                 continue
             half = errors[ind] * k / span
             out.append(ProjectionRow(ind, code, f"{year}JJ00", float(values[k]), float(max(values[k] - half, 0.0)),
-                                     float(min(values[k] + half, 100.0)), chosen.id, METHODS["cohort"], f"{year0}JJ00"))
+                                     float(values[k] + half if ind.endswith("_druk") else min(values[k] + half, 100.0)),
+                                     chosen.id, METHODS["cohort"], f"{year0}JJ00"))
     return out
 
 

@@ -205,9 +205,15 @@ def parameters(bands: BandSet, start: np.ndarray, rates: Rates, migration: np.nd
 
 
 def shares(pop: np.ndarray, bands: BandSet) -> dict[str, np.ndarray]:
-    """Age shares in percent for every registry indicator the band set can give."""
+    """Age shares in percent for every registry indicator the band set can give, plus (fine bands)
+    grijze druk (65+ per 100 of 20-64) and groene druk (0-19 per 100 of 20-64)."""
     total = pop.sum(axis=-1)
-    return {ind: pop[..., list(by[bands])].sum(axis=-1) / total * 100 for ind, by in SHARES.items() if bands in by}
+    out = {ind: pop[..., list(by[bands])].sum(axis=-1) / total * 100 for ind, by in SHARES.items() if bands in by}
+    if bands is FINE:
+        working = pop[..., [4, 5, 6]].sum(axis=-1)
+        out["grijze_druk"] = pop[..., [7, 8]].sum(axis=-1) / working * 100
+        out["groene_druk"] = pop[..., [0, 1, 2, 3]].sum(axis=-1) / working * 100
+    return out
 
 
 @dataclass
