@@ -107,3 +107,9 @@ def test_unusable_origin_is_explained(history):
         backtest_history(history, origins=(2026,))
     with pytest.raises(TrendstudieError, match="ontbreekt de bevolking"):
         backtest_history(history, origins=(2015,))
+
+
+def test_single_origin_has_no_pooled_rows(history):
+    one = backtest_history(history, origins=(2019,))
+    assert {r.origin for r in one.rows} == {2019}
+    assert "alle" not in one.format()

@@ -94,3 +94,16 @@ def test_unknown_group_in_a_user_scenario(con, tmp_path):
     path.write_text("scenarios:\n  - id: x\n    titel: X\n    aantrekking: {G5: 1.2}\n")
     with pytest.raises(TrendstudieError, match="Onbekende groep.*G5"):
         project(con, "GM0599", "x", 2030, scenario_file=path)
+
+
+def test_command_line_overrides():
+    from trendstudie.forecast import parse_overrides
+    got = parse_overrides(["immigratie=1,2", "aantrekking.G4=1.1", "woningbouw=2"])
+    assert got == {"immigratie": 1.2, "aantrekking": {"G4": 1.1}, "woningbouw": 2.0}
+    for bad, words in (("immigratie", "parameter=waarde"), ("immigratie=veel", "geen getal"),
+                       ("geboorte=1", "Onbekende"), ("aantrekking=1.1", "groep"), ("sterfte.G4=1", "geen groepen")):
+        with pytest.raises(TrendstudieError, match=words):
+            parse_overrides([bad])
+    # a group factor joins the scenario's own groups instead of replacing them all
+    metro = get_scenario("metropolisering").with_overrides(parse_overrides(["aantrekking.G40=1.2"]))
+    assert metro.aantrekking["G40"] == 1.2 and metro.aantrekking["G4"] == get_scenario("metropolisering").aantrekking["G4"]

@@ -27,10 +27,10 @@ from ..errors import TrendstudieError
 from . import backtest as _backtest
 from . import cohort, components, extrapolate, households
 from .backtest import BacktestTable, backtest
-from .scenarios import Scenario, adjustments, get_scenario, group_membership, load_scenarios
+from .scenarios import Scenario, adjustments, get_scenario, group_membership, load_scenarios, parse_overrides
 
-__all__ = ["ProjectionRow", "project", "backtest", "BacktestTable", "Scenario", "load_scenarios", "METHODS",
-           "MODEL_INDICATORS"]
+__all__ = ["ProjectionRow", "project", "backtest", "BacktestTable", "Scenario", "load_scenarios", "parse_overrides",
+           "METHODS", "MODEL_INDICATORS"]
 
 DEFAULT_UNTIL = 2040
 MAX_UNTIL = 2070

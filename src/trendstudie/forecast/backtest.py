@@ -120,7 +120,7 @@ def backtest_history(history: components.History, origins=DEFAULT_ORIGINS, windo
                 p.append(preds[method])
                 o.append(obs)
     for (h, method), (p, o) in sorted(pooled.items()):
-        if len(p) == len(origins):
+        if len(origins) > 1 and len(p) == len(origins):
             rows.append(_row(None, h, method, np.concatenate(p), np.concatenate(o)))
     return table
 

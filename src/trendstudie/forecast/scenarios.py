@@ -63,7 +63,7 @@ class Scenario(BaseModel):
             raise TrendstudieError(
                 f"Onbekende scenarioparameter(s): {', '.join(unknown)}. Kies uit: {', '.join(PARAMETERS)}.")
         data = self.model_dump()
-        data.update(overrides)
+        data.update(merge_overrides(self, overrides))
         if "id" not in overrides:
             data["id"] = f"{self.id}-variant"
             data["titel"] = f"{self.titel} (aangepast)"
@@ -74,6 +74,47 @@ class Scenario(BaseModel):
 
 
 PARAMETERS = [name for name in Scenario.model_fields if name not in ("id", "titel", "beschrijving", "soort", "basis")]
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Command-line what-ifs: ["immigratie=1,2", "aantrekking.G4=1.1"] → {"immigratie": 1.2, "aantrekking": {"G4": 1.1}}.
+
+    A decimal comma is accepted. Group factors are merged with the scenario's own groups when the
+    overrides are applied (`Scenario.with_overrides`).
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not raw.strip():
+            raise TrendstudieError(f"Schrijf een aanpassing als parameter=waarde (bijvoorbeeld immigratie=1,2), niet {item!r}.")
+        try:
+            value = float(raw.strip().replace(",", "."))
+        except ValueError:
+            raise TrendstudieError(f"De waarde in {item!r} is geen getal.") from None
+        name, dot, group = key.partition(".")
+        if name not in PARAMETERS:
+            raise TrendstudieError(f"Onbekende scenarioparameter {name!r}. Kies uit: {', '.join(PARAMETERS)}.")
+        if name in ("aantrekking", "vertrek"):
+            if not dot or not group:
+                raise TrendstudieError(f"Geef bij {name} een groep op, bijvoorbeeld {name}.G4=1,1.")
+            out.setdefault(name, {})[group] = value
+        elif dot:
+            raise TrendstudieError(f"{name} heeft geen groepen; schrijf {name}=waarde.")
+        else:
+            out[name] = value
+    return out
+
+
+def merge_overrides(scenario: Scenario, overrides: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Group factors in overrides add to (or replace single groups of) the scenario's own factors."""
+    if not overrides:
+        return overrides
+    merged = dict(overrides)
+    for name in ("aantrekking", "vertrek"):
+        if isinstance(merged.get(name), dict):
+            merged[name] = {**getattr(scenario, name), **merged[name]}
+    return merged
 
 
 def _explain(exc: ValidationError) -> str:
