@@ -7,6 +7,9 @@ pages (Jinja2, inline SVG, no JavaScript needed) and a JSON/CSV API under /api/v
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -41,6 +44,7 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"geolocation=(), microphone=(), camera=()"),
 ]
 CACHE_CONTROL = b"public, max-age=300"
+COMPRESSIBLE = {b"text/html", b"application/json", b"text/csv", b"image/svg+xml", b"text/css", b"text/plain"}
 
 PARAM_HELP = {
     "code": "een gemeentecode als GM0193",
@@ -83,32 +87,72 @@ class ResponseCache:
     """Whole GET responses (status 200) per URL, bounded by total size. The store does not change
     while the app runs, so an entry never goes stale; a new build means a new process."""
 
-    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 2 * 1024 * 1024):
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 2 * 1024 * 1024,
+                 directory: Path | None = None):
         self.max_bytes = max_bytes
+        self.directory = directory  # shared by the worker processes: one render per build and URL
         self.max_entry = max_entry
         self.bytes = 0
-        self._d: OrderedDict[str, tuple[list, bytes]] = OrderedDict()
+        self._d: OrderedDict[str, tuple[list, bytes, list | None, bytes | None]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[list, bytes] | None:
+    def get(self, key: str) -> tuple[list, bytes, list | None, bytes | None] | None:
         with self._lock:
             v = self._d.get(key)
             if v is not None:
                 self._d.move_to_end(key)
-            return v
+                return v
+        if self.directory is not None:
+            try:
+                raw = self._file(key).read_bytes()
+            except OSError:
+                return None
+            head, _, body = raw.partition(b"\n")
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(head)]
+            self.put(key, headers, body, write=False)
+            return self._d.get(key)
+        return None
 
-    def put(self, key: str, headers: list, body: bytes) -> None:
+    def _file(self, key: str) -> Path:
+        return self.directory / (hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".resp")
+
+    def _write(self, key: str, headers: list, body: bytes) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self._file(key)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            head = json.dumps([(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]).encode()
+            tmp.write_bytes(head + b"\n" + body)
+            os.replace(tmp, path)
+        except OSError:  # a read-only or full disk only costs the other workers a render
+            pass
+
+    def put(self, key: str, headers: list, body: bytes, write: bool = True) -> None:
+        """Keep the response, and a gzip-compressed copy of text bodies (compressed once here)."""
         if len(body) > self.max_entry:
             return
+        if write and self.directory is not None:
+            self._write(key, headers, body)
+        gz_headers = gz = None
+        ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
+        if len(body) > 1024 and not encoded and ctype.split(b";")[0] in COMPRESSIBLE:
+            gz = gzip.compress(body, compresslevel=6, mtime=0)
+            gz_headers = [(k, v) for k, v in headers if k.lower() != b"content-length"] + [
+                (b"content-length", str(len(gz)).encode()), (b"content-encoding", b"gzip")]
+            vary = (b"vary", b"accept-encoding")
+            gz_headers.append(vary)
+            headers = headers + [vary]
+        size = len(body) + (len(gz) if gz else 0)
         with self._lock:
             old = self._d.pop(key, None)
             if old:
-                self.bytes -= len(old[1])
-            self._d[key] = (headers, body)
-            self.bytes += len(body)
+                self.bytes -= len(old[1]) + (len(old[3]) if old[3] else 0)
+            self._d[key] = (headers, body, gz_headers, gz)
+            self.bytes += size
             while self.bytes > self.max_bytes and self._d:
-                _, (_, b) = self._d.popitem(last=False)
-                self.bytes -= len(b)
+                _, old = self._d.popitem(last=False)
+                self.bytes -= len(old[1]) + (len(old[3]) if old[3] else 0)
 
 
 class Headers:
@@ -138,8 +182,11 @@ class Headers:
             key = path + "?" + scope.get("query_string", b"").decode("latin-1")
             hit = self.cache.get(key)
             if hit is not None:
-                await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
-                await send({"type": "http.response.body", "body": hit[1]})
+                headers, body, gz_headers, gz = hit
+                if gz is not None and any(k == b"accept-encoding" and b"gzip" in v for k, v in scope.get("headers", [])):
+                    headers, body = gz_headers, gz
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
                 return
         report = path.startswith("/gemeente/") and path.endswith("/rapport.html")
         captured: dict = {"headers": None, "chunks": [], "size": 0}
@@ -225,7 +272,7 @@ def create_app(database: Path) -> FastAPI:
     app.state.data = data
     app.state.env = env
     env.globals["d"] = data
-    app.state.cache = ResponseCache()
+    app.state.cache = ResponseCache(directory=data.database.parent / "cache" / "web-pages" / data.etag.strip('"'))
 
     def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
         if _wants_json(request):

@@ -28,6 +28,19 @@ GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
 STRENGTHS = ("sterk", "matig", "niet van toepassing", "onbekend")
 
 
+def code_fingerprint() -> str:
+    """A hash of the program that renders pages (web, report, knowledge, analysis), so that cached
+    responses and ETags change with the code as well as with the build."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for sub in ("web", "report", "knowledge", "analysis", "indicators"):
+        for path in sorted((root / sub).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".css", ".j2", ".yaml", ".svg", ".js"):
+                h.update(path.relative_to(root).as_posix().encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class IndicatorMeta:
     id: str
@@ -68,7 +81,7 @@ class WebData:
         self.database = Path(database)
         self.con = store.connect(self.database)
         self._local = threading.local()
-        self.report_lock = threading.Lock()
+        self.report_lock = threading.Lock()  # guards every use of self.con after start-up
         self.ctx = Context(self.con)
         self.kb = self.ctx.kb
         self.graph = self.ctx.graph
@@ -76,7 +89,8 @@ class WebData:
         self.built_at: str = self.ctx.built_at
         info = dict(self.con.execute("SELECT key, value FROM build_info").fetchall())
         self.info = info
-        self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}".encode()).hexdigest()[:20] + '"'
+        self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
+                                         .encode()).hexdigest()[:20] + '"'
         rows = self.con.execute("SELECT code, name, title, kind, province, valid_from, valid_to, current "
                                 "FROM regions ORDER BY code").fetchall()
         self.regions = {r[0]: r for r in rows}
@@ -119,6 +133,15 @@ class WebData:
                 self.strength.setdefault(f.trend, {})[code] = f.strength
         self.measure_keys = {(t, m) for t, m in self.con.execute("SELECT DISTINCT table_id, measure FROM measures").fetchall()}
         self.map = self._load_map()
+        self.values = None
+        try:  # the analysis stage (phrases, neighbours), when present; warmed here once
+            from ..analysis.compare import Values
+            from ..analysis.profile import build_profile
+
+            self.values = Values(self.con)
+            build_profile(self.values, next(iter(self.gemeenten)))
+        except Exception:  # the pages fall back to the tables without phrases
+            self.values = None
         self.successor: dict[str, str] = {}
         moves = self.con.execute("SELECT from_code, to_code, inhabitants FROM region_events "
                                  "WHERE from_code LIKE 'GM%' ORDER BY date").fetchall()
@@ -247,6 +270,18 @@ class WebData:
             rank = sum(1 for v in values if v > value) + 1 if values else None
             out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(values)))
         return {d: out[d] for d in DOMAINS if d in out}
+
+    def analysis(self, code: str):
+        """The analysis profile (comparisons in words, statistical neighbours), or None."""
+        if self.values is None:
+            return None
+        from ..analysis.profile import build_profile
+
+        try:
+            with self.report_lock:
+                return build_profile(self.values, code)
+        except Exception:
+            return None
 
     def opgaven_for(self, trend_id: str, limit: int = 4):
         found = [o for o in self.kb.opgaven.values() if trend_id in o.answers]

@@ -130,10 +130,39 @@ def gemeente(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
             domains.append({"anchor": anchor, "title": domain[:1].upper() + domain[1:], "rows": rows,
                             "chapter": ch})
         pop = d.data.latest("bevolking", code)
-        return _render(request, "gemeente.html", g=g, peers=peers, report=report, domains=domains,
+        analysis = d.analysis(code)
+        words: dict[str, list] = {}
+        if analysis:
+            for dp in analysis.domains:
+                words[dp.domain] = [(f"{ip.title}: {ip.value_text} in {formatting.period(ip.latest.period)}",
+                                     _in_words(ip)) for ip in dp.indicators]
+            for dom in domains:
+                dom["words"] = words.get(dom["title"].lower(), [])
+        return _render(request, "gemeente.html", g=g, peers=peers, report=report, domains=domains, analysis=analysis,
                        samenhang=chapters.get("samenhang"), pop=pop,
                        groups=[(gid, d.group_titles[gid]) for gid in sorted(d.ctx.member_of.get(code, set()))])
     return cached_page(request, build)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _in_words(ip) -> str:
+    """An indicator of the analysis profile as sentences: the first peer group (with rank),
+    Nederland, the change over five years and the statistical neighbours."""
+    out = []
+    first = ip.comparisons[0] if ip.comparisons else None
+    if first and first.phrase:
+        out.append(_cap(first.phrase) + (f"; {first.rank_phrase}" if first.rank_phrase else "") + ".")
+    for c in ip.comparisons[1:]:
+        if c.comparison.group.group_id == "NL01" and c.phrase:
+            out.append(_cap(c.phrase) + ".")
+    if ip.change_phrase:
+        out.append(_cap(ip.change_phrase) + ".")
+    if ip.neighbours and ip.neighbours.phrase:
+        out.append(_cap(ip.neighbours.phrase) + ".")
+    return " ".join(out)
 
 
 def _report_dir(d) -> FsPath:
