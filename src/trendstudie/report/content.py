@@ -7,8 +7,8 @@ missing figure removes its sentence, row or chart rather than printing a placeho
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
-from datetime import date
 
 import duckdb
 
@@ -89,6 +89,7 @@ class Report:
     method: list[str]
     data_rows: list[dict]  # the data appendix: indicator values used in the report
     peers: list[tuple[str, str]]  # (group id, label) the gemeente is compared with
+    neighbours: list[str] = field(default_factory=list)  # names of the statistical neighbours
 
 
 @dataclass
@@ -123,6 +124,9 @@ class Context:
         self.groups = {r[0]: r[1:] for r in con.execute("SELECT group_id, title, kind FROM groups").fetchall()}
         self.built_at = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0]
         self.sources = con.execute("SELECT DISTINCT table_id, title FROM source_tables ORDER BY 1").fetchall()
+        from ..analysis.compare import values_of
+
+        self.values = values_of(con)  # for statistical neighbours (analysis/neighbours.py)
         self.member_of: dict[str, set[str]] = {}
         for gid, code in con.execute("SELECT group_id, region_code FROM group_members").fetchall():
             self.member_of.setdefault(code, set()).add(gid)
@@ -151,8 +155,9 @@ def _in_years(period: str, opts: Options) -> bool:
 
 
 def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list[tuple[str, str]],
-                    opts: Options) -> tuple[Table | None, list[dict]]:
-    header = ["Indicator", name] + [label for _, label in peers] + ["Jaar"]
+                    opts: Options, buren: list[str] | None = None) -> tuple[Table | None, list[dict]]:
+    buren = buren or []
+    header = ["Indicator", name] + [label for _, label in peers] + (["Buren (mediaan)"] if buren else []) + ["Jaar"]
     rows, data_rows = [], []
     for ind, title, _, dom, unit, decimals, *_ in ctx.indicators:
         if dom != domain:
@@ -168,6 +173,9 @@ def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list
             row.append(formatting.number(other, decimals) if other is not None else "–")
             if other is not None:
                 data_rows.append({"indicator_id": ind, "region_code": gid, "period": period, "value": other})
+        if buren:
+            near = sorted(v for v in (ctx.data.value(ind, b, period) for b in buren) if v is not None)
+            row.append(formatting.number(statistics.median(near), decimals) if len(near) >= len(buren) // 2 else "–")
         row.append(formatting.period(period))
         rows.append(row)
     if not rows:
@@ -176,7 +184,9 @@ def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list
         caption=f"Indicatoren {domain}: {name} vergeleken met vergelijkbare gemeenten (laatste jaar per indicator)",
         header=header, rows=rows,
         notes=["Een streepje: voor die groep is er in dat jaar geen waarde. Groepswaarden zijn berekend uit de "
-               "opgetelde tellers en noemers van de leden, niet als gemiddelde van percentages."])
+               "opgetelde tellers en noemers van de leden, niet als gemiddelde van percentages."]
+        + ([f"Buren: de mediaan van de {len(buren)} gemeenten die qua structuur het meest op {name} lijken "
+            "(zie Methode en bronnen)."] if buren else []))
     return table, data_rows
 
 
@@ -203,6 +213,9 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
         raise TrendstudieError(f"{code} is geen huidige gemeente; een trendstudie is er voor de 342 gemeenten van nu.")
     province_name = ctx.regions.get(province, (None,))[0] if province else None
     peers = peer_groups(ctx, code, opts.peer_group)
+    from ..analysis.neighbours import neighbours
+
+    near = neighbours(ctx.values, code)
     findings = {f.trend: f for f in localise_all(ctx.con, code, ctx.rules, ctx.data)}
     domains = [d for d in kbmodel.DOMAINS if not opts.domains or d in opts.domains]
     chapters: list[Chapter] = []
@@ -221,7 +234,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             if f.strength == "sterk":
                 strong.append(SummaryItem(t.title, domain, f.evidence[0] if f.evidence else None, f"trend-{trend_id}"))
         blocks.sort(key=lambda b: (b.strength != "sterk", b.title))
-        table, rows = indicator_table(ctx, code, name, domain, peers, opts)
+        table, rows = indicator_table(ctx, code, name, domain, peers, opts, [n.code for n in near])
         data_rows.extend(rows)
         n_strong = sum(1 for b in blocks if b.strength == "sterk")
         intro = []
@@ -249,7 +262,11 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
         data_date=_data_date(ctx, code), built_at=ctx.built_at,
         summary_trends=strong, summary_opgaven=urgent, chapters=chapters,
         sources=[(t, title_) for t, title_ in ctx.sources],
-        method=method_text(), data_rows=data_rows, peers=peers,
+        method=method_text() + ([f"Statistische buren van {name}: {', '.join(n.name for n in near)}. Dat zijn de "
+                                 "gemeenten die het dichtst bij liggen op een gestandaardiseerd profiel van "
+                                 "structuurkenmerken (in de manier van de 'similar areas' van het Britse ONS; "
+                                 "zie docs/buren.md)."] if near else []),
+        data_rows=data_rows, peers=peers, neighbours=[n.name for n in near],
     )
 
 

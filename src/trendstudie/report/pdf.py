@@ -41,7 +41,8 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
     add('#v(2cm)')
     rows = [("Gemeente", f"{r.name} ({r.code})" + (f", provincie {r.province}" if r.province else "")),
             ("Gegevens", f"{r.data_date}; database gebouwd {r.built_at[:10]}"),
-            ("Vergeleken met", ", ".join(label for _, label in r.peers)),
+            ("Vergeleken met", ", ".join(label for _, label in r.peers)
+             + (f", en de statistische buren {', '.join(r.neighbours)}" if r.neighbours else "")),
             ("Bronnen", "CBS StatLine en politie via CBS (CC BY 4.0); vijf trendstudies 2013–2024")]
     add('#table(columns: (auto, 1fr), stroke: none, inset: 4pt, '
         + ", ".join(f"[*{_s(k)}*], [{_s(v)}]" for k, v in rows) + ')')
@@ -107,7 +108,7 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
             cells = ", ".join(f"[*{_s(h)}*]" for h in c.table.header)
             body = ", ".join(f"[{_s(cell)}]" for row in c.table.rows for cell in row)
             add(f'#figure(kind: table, caption: [{_s(c.table.caption)}], '
-                f'text(7.5pt)[#table(columns: (2.6fr,) + ({n - 1} * (1fr,)), align: (x, y) => if x == 0 {{ left }} else {{ right }}, '
+                f'text(7pt)[#table(columns: (2.4fr,) + ({n - 1} * (1fr,)), align: (x, y) => if x == 0 {{ left }} else {{ right }}, '
                 f'stroke: (x, y) => if y == 0 {{ (bottom: 1pt) }} else {{ (bottom: 0.3pt + luma(200)) }}, '
                 f'fill: (x, y) => if x == 1 and y > 0 {{ luma(238) }}, table.header({cells}), {body})])')
             for note in c.table.notes:
