@@ -110,6 +110,8 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
     members = {g.id: g.members for g in groups}
     values, missing = indicator_registry.derive(indicators, index, registry.current_gemeenten(), members, derive_progress)
 
+    shapes_rows, shape_warnings = _boundaries(bundle, registry)
+
     if progress:
         progress("database schrijven", 0, 1)
     fetched = _fetched_at(settings, bundle)
@@ -133,9 +135,11 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
                      ", ".join(i.live), "; ".join(missing.get(i.id, [])) or None, pos)
                     for pos, i in enumerate(indicators.indicators)],
         indicator_values=store.to_arrow(values, store.INDICATOR_VALUE_SCHEMA),
+        boundaries=shapes_rows,
         warnings=[("regio's", w) for w in registry.warnings]
         + [("inlezen", w) for w in imported.warnings]
-        + [("harmoniseren", w) for w in harmonise_warnings],
+        + [("harmoniseren", w) for w in harmonise_warnings]
+        + [("grenzen", w) for w in shape_warnings],
     )
     store.write_database(settings.database, content)
     if progress:
@@ -150,6 +154,29 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
         warnings=content.warnings,
         seconds=time.perf_counter() - started,
     )
+
+
+BOUNDARIES = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"
+
+
+def _boundaries(bundle: Path, registry: RegionRegistry) -> tuple[list[tuple], list[str]]:
+    """Today's gemeente boundaries for maps, kept in the store so reports and the web need no bundle."""
+    import json
+
+    from .geo import shapes
+
+    path = bundle / BOUNDARIES
+    if not path.exists():
+        return [], [f"{BOUNDARIES} ontbreekt: rapporten en webpagina's tonen geen kaarten"]
+    features = shapes.load_features(path)
+    current = set(registry.current_gemeenten())
+    warnings = [f"grenzen: {f.code} is geen huidige gemeente; overgeslagen" for f in features if f.code not in current]
+    missing = sorted(current - {f.code for f in features})
+    if missing:
+        warnings.append(f"grenzen: geen grens voor {', '.join(missing)}")
+    rows = [(f.code, f.name, json.dumps(f.geometry, separators=(",", ":")), BOUNDARIES)
+            for f in features if f.code in current]
+    return rows, warnings
 
 
 class Populations(dict):

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from .errors import TrendstudieError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -51,6 +51,7 @@ CREATE TABLE indicators (
 CREATE TABLE indicator_values (
     indicator_id VARCHAR NOT NULL, region_code VARCHAR NOT NULL, period VARCHAR NOT NULL,
     value DOUBLE NOT NULL, status VARCHAR, provenance VARCHAR);
+CREATE TABLE boundaries (region_code VARCHAR PRIMARY KEY, name VARCHAR, geometry VARCHAR, source VARCHAR);
 CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
 """
 
@@ -72,6 +73,7 @@ class Content:
     observations: pa.Table | None = None
     facts: pa.Table | None = None
     indicators: list[tuple] = field(default_factory=list)
+    boundaries: list[tuple] = field(default_factory=list)
     indicator_values: pa.Table | None = None
     regions: list[tuple] = field(default_factory=list)
     region_events: list[tuple] = field(default_factory=list)
@@ -103,6 +105,7 @@ def write_database(path: Path, content: Content) -> None:
                 ("groups", content.groups),
                 ("group_members", content.group_members),
                 ("indicators", content.indicators),
+                ("boundaries", content.boundaries),
                 ("warnings", content.warnings),
             ):
                 if rows:
@@ -171,3 +174,10 @@ def to_arrow(rows: list, schema: pa.Schema, extra: dict | None = None) -> pa.Tab
         else:
             data[name] = [getattr(r, name) for r in rows]
     return pa.table(data, schema=schema)
+
+
+def boundaries(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Today's gemeente boundaries (GeoJSON geometry, WGS84) as stored by the build."""
+    import json
+
+    return {code: json.loads(geom) for code, geom in con.execute("SELECT region_code, geometry FROM boundaries").fetchall()}

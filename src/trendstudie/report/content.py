@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from .. import formatting
+from .. import formatting, store
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
 from ..knowledge.localise import Finding, IndicatorData, load_rules, localise_all
@@ -52,6 +52,7 @@ class TrendBlock:
     opgaven: list[Opgave]
     sources: list[str]
     figure: Figure | None = None
+    rank: Figure | None = None  # where the gemeente stands among all 342 (strong trends only)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Report:
     data_rows: list[dict]  # the data appendix: indicator values used in the report
     peers: list[tuple[str, str]]  # (group id, label) the gemeente is compared with
     neighbours: list[str] = field(default_factory=list)  # names of the statistical neighbours
+    map: Figure | None = None  # where the gemeente lies in its province
 
 
 @dataclass
@@ -127,6 +129,7 @@ class Context:
         from ..analysis.compare import values_of
 
         self.values = values_of(con)  # for statistical neighbours (analysis/neighbours.py)
+        self.boundaries = store.boundaries(con)
         self.member_of: dict[str, set[str]] = {}
         for gid, code in con.execute("SELECT group_id, region_code FROM group_members").fetchall():
             self.member_of.setdefault(code, set()).add(gid)
@@ -229,8 +232,9 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             if t.domain != domain or f.strength not in ("sterk", "matig"):
                 continue
             figure = chart_maker(ctx, code, f, peers, opts) if chart_maker else None
+            rank = rank_figure(ctx, code, f, peers) if chart_maker and f.strength == "sterk" else None
             blocks.append(TrendBlock(trend_id, t.title, f.strength, t.summary, f.evidence,
-                                     _opgaven_for(ctx, trend_id), _sources_text(ctx, trend_id), figure))
+                                     _opgaven_for(ctx, trend_id), _sources_text(ctx, trend_id), figure, rank))
             if f.strength == "sterk":
                 strong.append(SummaryItem(t.title, domain, f.evidence[0] if f.evidence else None, f"trend-{trend_id}"))
         blocks.sort(key=lambda b: (b.strength != "sterk", b.title))
@@ -267,6 +271,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
                                  "structuurkenmerken (in de manier van de 'similar areas' van het Britse ONS; "
                                  "zie docs/buren.md)."] if near else []),
         data_rows=data_rows, peers=peers, neighbours=[n.name for n in near],
+        map=locator_map(ctx, code, name, province, province_name),
     )
 
 
@@ -318,6 +323,47 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
         figures.append(Figure(diagram[0], diagram[1], "Verbanden tussen de trends die hier spelen "
                                                        "(+ versterkt, − remt; gestippeld: remmend)."))
     return Chapter("samenhang", "Samenhang", [], [], None, figures, paragraphs)
+
+
+def locator_map(ctx: Context, code: str, name: str, province: str | None, province_name: str | None) -> Figure | None:
+    """The province's gemeenten with this one outlined (the whole country when the province is unknown)."""
+    from .charts import map_svg
+
+    members = [c for c, groups in ctx.member_of.items() if province in groups] if province else list(ctx.boundaries)
+    features = {c: ctx.boundaries[c] for c in members if c in ctx.boundaries}
+    if code not in features:
+        return None
+    names = {c: ctx.regions[c][0] for c in features}
+    chart = map_svg(features, code, None, f"{name} in {province_name or 'Nederland'}", names=names, width=360)
+    if chart is None:
+        return None
+    return Figure(chart.svg, chart.alt, f"Ligging van {name}" + (f" in de provincie {province_name}" if province_name else "")
+                  + ". Grenzen: CBS/PDOK 2024.")
+
+
+def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) -> Figure | None:
+    """Where the gemeente stands among all gemeenten on the indicator the trend is judged on."""
+    from .charts import rank_strip
+
+    ind = finding.indicators[0]
+    meta = ctx.data.meta.get(ind)
+    latest = ctx.data.latest(ind, code)
+    if meta is None or latest is None:
+        return None
+    period = latest[0]
+    values = {c: v for c in ctx.regions if c.startswith("GM") and (v := ctx.data.value(ind, c, period)) is not None}
+    if len(values) < 20:
+        return None
+    network = next((gid for gid, _ in peers if gid in ("G4", "G40", "M50")), None)
+    peer_set = {c for c, groups in ctx.member_of.items() if network in groups} if network else None
+    names = {c: ctx.regions[c][0] for c in values}
+    chart = rank_strip(f"{meta.title}, {formatting.period(period)}", meta.unit, values, code, names, peer_set,
+                       decimals=meta.decimals)
+    if chart is None:
+        return None
+    label = f"; de {dict(peers)[network]} in een tweede tint" if network else ""
+    return Figure(chart.svg, chart.alt, f"{meta.title} in alle {len(values)} gemeenten in {formatting.period(period)}, "
+                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.")
 
 
 SCENARIOS_SHOWN = ("hoog", "laag", "metropolisering", "de-urbanisatie")

@@ -50,6 +50,9 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
     add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 2)')
     # summary
     add('= ' + _s("Samenvatting") + ' <samenvatting>')
+    if r.map:
+        figures["kaart.svg"] = r.map.svg.encode("utf-8")
+        add(f'#figure(image("kaart.svg", width: 55%, alt: {_s(r.map.alt)[1:]}), caption: [{_s(r.map.caption)}])')
     if r.summary_trends:
         add(_s(f"Van de trends die met cijfers per gemeente te toetsen zijn, spelen er in {r.name} "
                f"{len(r.summary_trends)} sterk:"))
@@ -88,6 +91,10 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
                 name = f"fig{len(figures) + 1}.svg"
                 figures[name] = t.figure.svg.encode("utf-8")
                 add(f'#figure(image("{name}", width: 100%, alt: {_s(t.figure.alt)[1:]}), caption: [{_s(t.figure.caption)}])')
+            if t.rank:
+                name = f"fig{len(figures) + 1}.svg"
+                figures[name] = t.rank.svg.encode("utf-8")
+                add(f'#figure(image("{name}", width: 100%, alt: {_s(t.rank.alt)[1:]}), caption: [{_s(t.rank.caption)}])')
             if t.opgaven:
                 add('*' + _s("Opgaven") + '*')
                 add("")
