@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from datetime import datetime
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, formatting
@@ -232,7 +234,14 @@ def _env() -> Environment:
     env.filters["eenheid"] = lambda v, d, u: formatting.with_unit(v, d, u) if v is not None else "–"
     env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
     env.globals["version"] = __version__
+    env.filters["links"] = _linkify
     return env
+
+
+def _linkify(text: str) -> Markup:
+    """Escape a message and turn the site paths in it (/gemeente/GM0193) into links."""
+    safe = str(escape(text))
+    return Markup(re.sub(r"(/(?:gemeente|indicator|trend|samenhang)/[A-Za-z0-9_-]+)", r'<a href="\1">\1</a>', safe))
 
 
 def _describe(err: dict) -> str:

@@ -194,6 +194,27 @@ class WebData:
     def group_label(self, gid: str) -> str:
         return self.data.group_label(gid)
 
+    def short_label(self, gid: str) -> str:
+        """A column header: 'G40', 'Overijssel', '100.000–150.000 inw.', 'Nederland'."""
+        import re as _re
+
+        if gid == "NL01":
+            return "Nederland"
+        kind, title = self.group_kinds.get(gid), self.group_titles.get(gid, gid)
+        if kind == "provincie":
+            return title.removeprefix("Provincie ")
+        if kind == "grootteklasse":
+            nums = _re.findall(r"[0-9.]+[0-9]", title)
+            if "minder dan" in title and nums:
+                return f"< {nums[0]} inw."
+            if "of meer" in title and nums:
+                return f"≥ {nums[0]} inw."
+            if len(nums) == 2:
+                return f"{nums[0]}–{nums[1]} inw."
+        if kind == "netwerk":
+            return gid
+        return title
+
     def exact(self, text: str) -> str | None:
         """The current gemeente that `text` names exactly (code, name, CBS spelling, or a former
         gemeente's code or name, which leads to the gemeente it merged into); else None."""

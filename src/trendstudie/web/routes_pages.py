@@ -407,17 +407,16 @@ def trend_page(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, ma
 
 def _samenhang(d, trend_id: str, depth: int):
     from ..knowledge.graph import Graph
-    from ..report.diagram import causal_diagram
+    from .svg import bowtie
 
     causes, effects = d.graph.causes(trend_id, depth), d.graph.effects(trend_id, depth)
     nodes = {trend_id} | {s.edge.source for s in causes} | {s.edge.target for s in effects}
-    steps = sorted(causes, key=lambda s: s.depth)[:40], sorted(effects, key=lambda s: s.depth)[:40]
-    shown = [s.edge for s in steps[0] if s.depth == 1] + [s.edge for s in steps[1] if s.depth == 1]
-    for s in steps[0] + steps[1]:
-        if s.depth > 1 and len(shown) < 24:
-            shown.append(s.edge)
-    diagram = causal_diagram({n: d.kb.entry(n).title for n in nodes}, shown[:24]) if shown else None
+    titles = {n: d.kb.entry(n).title for n in nodes}
+    # the drawing shows at most two steps each way (more does not fit a screen); the lists show all
+    diagram = bowtie(trend_id, titles, causes, effects, min(depth, 2),
+                     href=lambda n: f"/samenhang/{n}?diepte={depth}")
     loops = [c for c in d.graph.cycles(max_length=4, within=nodes) if any(trend_id in (e.source, e.target) for e in c)]
+    steps = sorted(causes, key=lambda s: s.depth), sorted(effects, key=lambda s: s.depth)
     return steps, diagram, loops[:12], Graph.loop_kind
 
 
@@ -528,12 +527,10 @@ def svg_trend_map(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID,
 @router.get("/svg/samenhang/{trend_id}.svg")
 def svg_samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)],
                   diepte: Annotated[int, Query(ge=1, le=4)] = 2):
-    from .svg import Chart
-
     d = _d(request)
     _entry_or_404(d, trend_id)
     _, diagram, _, _ = _samenhang(d, trend_id, diepte)
-    return _svg_response(Chart(*diagram) if diagram else None, f"samenhang-{trend_id}.svg")
+    return _svg_response(diagram, f"samenhang-{trend_id}.svg")
 
 
 @router.get("/api")
