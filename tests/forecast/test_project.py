@@ -62,3 +62,29 @@ def test_bad_requests_are_explained(con):
         project(con, "GM0344", "basis", 2026)
     with pytest.raises(TrendstudieError, match="Onbekend scenario"):
         project(con, "GM0344", "midden", 2040)
+
+
+def test_groups_are_sums_of_their_gemeenten(con):
+    g4 = ("GM0344", "GM0363", "GM0518", "GM0599")
+    group = {(r.indicator_id, r.period): r for r in project(con, "G4", "spreiding", 2035)}
+    parts = [{(r.indicator_id, r.period): r for r in project(con, c, "spreiding", 2035)} for c in g4]
+    for ind in ("bevolking", "huishoudens", "woningvoorraad", "woningtekort"):
+        assert group[(ind, "2035JJ00")].value == pytest.approx(sum(p[(ind, "2035JJ00")].value for p in parts))
+    # shares of a group come from its summed bands: between the smallest and largest member
+    share = group[("aandeel_65_plus", "2035JJ00")].value
+    members = [p[("aandeel_65_plus", "2035JJ00")].value for p in parts]
+    assert min(members) < share < max(members)
+    assert {r.region_code for r in group.values()} == {"G4"}
+
+
+def test_nederland_is_the_national_run(con):
+    from trendstudie.forecast import components
+    rows = {(r.indicator_id, r.period): r for r in project(con, "NL01", "hoog", 2040)}
+    history = components.load_history(con)
+    r = rows[("bevolking", "2040JJ00")]
+    assert r.lower < r.value < r.upper
+    # 65+ grows nationally from its 2025 share (ageing), also in the high-migration scenario
+    observed = con.execute("SELECT value FROM indicator_values WHERE indicator_id = 'aandeel_65_plus' "
+                           "AND region_code = 'NL01' AND period = '2025JJ00'").fetchone()[0]
+    assert rows[("aandeel_65_plus", "2040JJ00")].value > observed
+    assert r.value > history.pop(2026).sum()

@@ -94,17 +94,31 @@ def _age_errors(con, history: components.History) -> dict[str, float]:
     return {ind: float(np.percentile(np.abs(got[ind] - want[ind]), 90)) for ind in got}
 
 
+def members_of(con: duckdb.DuckDBPyConnection, history: components.History, code: str) -> list[int]:
+    """Indices of the gemeenten that make up `code`: the gemeente itself, or the members of a
+    group / province / Nederland (NL01, PV20…PV31, G4, G40, M50, GK1…GK8)."""
+    if code in history.codes:
+        return [history.index(code)]
+    members = _cached(con, "members", lambda: group_membership(con, history.codes))
+    if code in members:
+        return sorted(history.index(c) for c in members[code])
+    raise TrendstudieError(f"{code} is geen huidige gemeente of groep; kies een code als GM0363, PV27, G40 of NL01.")
+
+
 def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario = "basis",
             until: int = DEFAULT_UNTIL, overrides: dict[str, Any] | None = None,
             scenario_file: str | Path | None = None) -> list[ProjectionRow]:
-    """Project one gemeente under a scenario to 1 January of `until`.
+    """Project a gemeente (or a group of them: NL01, a province, G4, …) under a scenario to 1 January of `until`.
 
     `overrides` replaces single scenario parameters for a what-if (e.g. {"immigratie": 1.2,
-    "woningbouw": 1.5}); `scenario_file` adds the scenarios of a user's YAML file.
+    "woningbouw": 1.5}); `scenario_file` adds the scenarios of a user's YAML file. For a group
+    the counts are sums over its gemeenten and the shares follow from the summed age bands; its
+    population band is that of the largest size class (conservative: the errors of gemeenten
+    partly cancel in a sum).
     """
     chosen = get_scenario(scenario, scenario_file).with_overrides(overrides)
     history = _cached(con, "history", lambda: components.load_history(con))
-    i = history.index(code)
+    idx = members_of(con, history, code)
     origin = history.last_population_year()
     if not origin < until <= MAX_UNTIL:
         raise TrendstudieError(f"Kies een eindjaar na {origin} en uiterlijk {MAX_UNTIL}, niet {until}.")
@@ -120,19 +134,19 @@ def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario 
                                   None if lower is None else float(lower), None if upper is None else float(upper),
                                   chosen.id, method, start))
 
-    pop = proj.population[i]
-    start_pop = pop[0]
+    pop = proj.population[idx].sum(axis=0)
+    size_for_band = pop[0] if len(idx) == 1 else float("inf")
     intervals = {}
     for k, year in enumerate(proj.years):
         if k == 0:
             continue
-        lo, hi = bands.interval(pop[k], start_pop, k)
+        lo, hi = bands.interval(pop[k], size_for_band, k)
         intervals[int(year)] = (lo, hi)
         add("bevolking", year, pop[k], lo, hi, METHODS["components"])
         add("bevolkingsgroei", year, (pop[k] / pop[k - 1] - 1) * 100, None, None, METHODS["components"])
-    flows = proj.flows
+    flows = {name: f[idx].sum(axis=0) for name, f in proj.flows.items()}
     for k, year in enumerate(proj.years[:-1]):  # flows during calendar year `year`
-        per1000 = lambda x: x[i, k] / pop[k] * 1000  # noqa: E731
+        per1000 = lambda x: x[k] / pop[k] * 1000  # noqa: E731
         add("geboorten_per_1000", year, per1000(flows["births"]), None, None, METHODS["components"])
         add("sterfte_per_1000", year, per1000(flows["deaths"]), None, None, METHODS["components"])
         add("natuurlijke_aanwas_per_1000", year, per1000(flows["births"]) - per1000(flows["deaths"]), None, None,
@@ -142,33 +156,33 @@ def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario 
         add("buitenlands_migratiesaldo_per_1000", year, per1000(flows["immigration"]) - per1000(flows["emigration"]),
             None, None, METHODS["components"])
 
-    rows += _age_rows(con, history, code, i, chosen, proj, origin_code)
-    rows += _housing_rows(con, code, chosen, proj, i, intervals, origin)
+    rows += _age_rows(con, history, code, idx, chosen, proj)
+    rows += _housing_rows(con, history, code, idx, chosen, proj, intervals)
     rows += _trend_rows(con, code, chosen, until)
     return rows
 
 
-def _age_rows(con, history, code, i, chosen, proj, origin_code) -> list[ProjectionRow]:
+def _age_rows(con, history, code, idx, chosen, proj) -> list[ProjectionRow]:
     year0 = max(y for y in cohort.SOURCES if cohort.SOURCES[y][0] is cohort.FINE)
     earlier = AGE_CHECK[0]
     bands, start_all = _cached(con, f"bands{year0}", lambda: cohort.load_bands(con, year0, history.codes))
-    if np.isnan(start_all[i]).any() or year0 > int(proj.years[-1]):
+    if np.isnan(start_all[idx]).any() or year0 > int(proj.years[-1]):
         return []
     rates = components.estimate(history, year0)
     local = _cached(con, f"local{earlier}-{year0}", lambda: cohort.residual_migration(
         cohort.load_bands(con, earlier, history.codes)[1], start_all, year0 - earlier, bands, rates.birth, rates.death))
     errors = _cached(con, "age_errors", lambda: _age_errors(con, history))
-    sel = slice(i, i + 1)
     years = list(range(year0, int(proj.years[-1]) + 1))
-    totals = np.array([[history.pop(year0)[i] if y < proj.years[0] else proj.population[i, y - proj.years[0]]]
+    totals = np.array([history.pop(year0)[idx] if y < proj.years[0] else proj.population[idx, y - proj.years[0]]
                        for y in years])
+    start = start_all[idx]
     p = cohort.CohortParameters(
-        bands, cohort.mortality_for(bands, start_all[sel], rates.death[sel], chosen.sterfte),
-        cohort.fertility_for(bands, start_all[sel], rates.birth[sel], chosen.vruchtbaarheid), local[sel])
-    path = cohort.simulate(start_all[sel], p, len(years) - 1, totals)
+        bands, cohort.mortality_for(bands, start, rates.death[idx], chosen.sterfte),
+        cohort.fertility_for(bands, start, rates.birth[idx], chosen.vruchtbaarheid), local[idx])
+    path = cohort.simulate(start, p, len(years) - 1, totals).sum(axis=1)  # summed over the gemeenten
     out = []
     span = AGE_CHECK[1] - AGE_CHECK[0]
-    for ind, values in cohort.shares(path[:, 0, :], bands).items():
+    for ind, values in cohort.shares(path, bands).items():
         for k, year in enumerate(years):
             if k == 0:
                 continue
@@ -179,32 +193,41 @@ def _age_rows(con, history, code, i, chosen, proj, origin_code) -> list[Projecti
     return out
 
 
-def _housing_rows(con, code, chosen, proj, i, intervals, origin) -> list[ProjectionRow]:
-    try:
-        base = households.load_housing(con, code)
-    except TrendstudieError:
+def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[ProjectionRow]:
+    codes = [history.codes[i] for i in idx]
+    bases = (_cached(con, "housing", lambda: households.load_housing_many(con, history.codes))
+             if len(codes) > 1 else households.load_housing_many(con, codes))
+    if any(c not in bases for c in codes):
         return []
-    pop = {int(y): float(proj.population[i, k]) for k, y in enumerate(proj.years) if k > 0}
-    rows = households.project_housing(base, pop, chosen.huishoudensverdunning, chosen.woningbouw, chosen.frictieleegstand)
-    start = f"{base.households_year}JJ00"
+    totals: dict[int, list[float]] = {}
+    for i, c in zip(idx, codes):
+        pop = {int(y): float(proj.population[i, k]) for k, y in enumerate(proj.years) if k > 0}
+        for r in households.project_housing(bases[c], pop, chosen.huishoudensverdunning, chosen.woningbouw,
+                                            chosen.frictieleegstand):
+            t = totals.setdefault(r.year, [0.0, 0.0, 0.0, 0.0])
+            t[0] += r.population
+            t[1] += r.households
+            t[2] += r.stock
+    start = f"{max(bases[c].households_year for c in codes)}JJ00"
     method = METHODS["households"]
+    need = lambda hh: hh / (1 - chosen.frictieleegstand)  # noqa: E731
     out = []
-    for r in rows:
-        lo_pop, hi_pop = intervals[r.year]
-        lo_hh, hi_hh = lo_pop / r.size, hi_pop / r.size
-        need = lambda hh: hh / (1 - chosen.frictieleegstand)  # noqa: E731
+    for year in sorted(totals):
+        population, n_hh, stock, _ = totals[year]
+        size = population / n_hh
+        lo_pop, hi_pop = intervals[year]
+        lo_hh, hi_hh = lo_pop / size, hi_pop / size
         for ind, value, lo, hi in (
-            ("huishoudens", r.households, lo_hh, hi_hh),
-            ("gemiddelde_huishoudensgrootte", r.size, None, None),
-            ("woningvoorraad", r.stock, None, None),
-            ("woningen_per_huishouden", r.stock / r.households, r.stock / hi_hh, r.stock / lo_hh),
-            ("woningbehoefte", r.need, need(lo_hh), need(hi_hh)),
-            ("woningtekort", r.shortage, need(lo_hh) - r.stock, need(hi_hh) - r.stock),
+            ("huishoudens", n_hh, lo_hh, hi_hh),
+            ("gemiddelde_huishoudensgrootte", size, None, None),
+            ("woningvoorraad", stock, None, None),
+            ("woningen_per_huishouden", stock / n_hh, stock / hi_hh, stock / lo_hh),
+            ("woningbehoefte", need(n_hh), need(lo_hh), need(hi_hh)),
+            ("woningtekort", need(n_hh) - stock, need(lo_hh) - stock, need(hi_hh) - stock),
         ):
-            out.append(ProjectionRow(ind, code, f"{r.year}JJ00", float(value), lo if lo is None else float(lo),
+            out.append(ProjectionRow(ind, code, f"{year}JJ00", float(value), lo if lo is None else float(lo),
                                      hi if hi is None else float(hi), chosen.id, method, start))
     return out
-
 
 def _trend_rows(con, code, chosen, until) -> list[ProjectionRow]:
     units = dict(con.execute("SELECT indicator_id, unit FROM indicators").fetchall())

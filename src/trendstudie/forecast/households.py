@@ -47,11 +47,37 @@ class HousingBase:
     stock: list[float]
 
 
+def load_housing_many(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, HousingBase]:
+    """Observed households and dwellings for several gemeenten in one query; gemeenten without
+    enough data are left out (`load_housing` says why)."""
+    rows = con.execute(
+        "SELECT region_code, table_id, measure, period, value FROM facts WHERE value IS NOT NULL AND "
+        "((table_id = '70072ned' AND measure IN ('TotaalAantalParticuliereHuishoudens', 'TotaleBevolking')) "
+        " OR measure IN ('a_hh', 'a_inw', 'a_woning')) AND period LIKE '%JJ00' "
+        f"AND region_code IN ({', '.join('?' * len(codes))})", list(codes)).fetchall()
+    per: dict[str, list] = {c: [] for c in codes}
+    for code, *rest in rows:
+        per[code].append(tuple(rest))
+    out = {}
+    for code, facts in per.items():
+        base = _base(code, facts)
+        if isinstance(base, HousingBase):
+            out[code] = base
+    return out
+
+
 def load_housing(con: duckdb.DuckDBPyConnection, code: str) -> HousingBase:
     rows = con.execute(
         "SELECT table_id, measure, period, value FROM facts WHERE region_code = ? AND value IS NOT NULL AND "
         "((table_id = '70072ned' AND measure IN ('TotaalAantalParticuliereHuishoudens', 'TotaleBevolking')) "
         " OR measure IN ('a_hh', 'a_inw', 'a_woning')) AND period LIKE '%JJ00'", [code]).fetchall()
+    base = _base(code, rows)
+    if isinstance(base, str):
+        raise TrendstudieError(base)
+    return base
+
+
+def _base(code: str, rows: list[tuple]) -> HousingBase | str:
     hh: dict[int, float] = {}
     inw: dict[int, float] = {}
     stock: dict[int, float] = {}
@@ -65,9 +91,9 @@ def load_housing(con: duckdb.DuckDBPyConnection, code: str) -> HousingBase:
             stock[year] = value
     years = sorted(y for y in hh if y in inw and hh[y] > 0)
     if not years:
-        raise TrendstudieError(f"Geen huishoudens bekend voor {code}; de huishoudensprognose kan niet.")
+        return f"Geen huishoudens bekend voor {code}; de huishoudensprognose kan niet."
     if len(stock) < 2:
-        raise TrendstudieError(f"Te weinig jaren met de woningvoorraad van {code} voor een trend.")
+        return f"Te weinig jaren met de woningvoorraad van {code} voor een trend."
     sy = sorted(stock)
     return HousingBase(code, years, [inw[y] / hh[y] for y in years], years[-1], hh[years[-1]], sy, [stock[y] for y in sy])
 
