@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from typing import Iterable, Sequence
 
@@ -472,7 +473,13 @@ def _nearest_free(blocked: list[tuple[float, float]]) -> float:
 
 def _beeswarm(xs: list[float], r: float) -> list[float]:
     """Vertical offsets so that circles of radius r at xs do not overlap; smallest |offset|
-    first, deterministic. xs need not be sorted."""
+    first, deterministic. xs need not be sorted. The layout of all gemeenten on one indicator is
+    the same in every gemeente's report, so it is computed once."""
+    return list(_beeswarm_layout(tuple(xs), r))
+
+
+@lru_cache(maxsize=512)
+def _beeswarm_layout(xs: tuple[float, ...], r: float) -> tuple[float, ...]:
     order = sorted(range(len(xs)), key=lambda i: (xs[i], i))
     placed: list[tuple[float, float]] = []  # (x, y) in x order
     offsets = [0.0] * len(xs)
@@ -490,7 +497,7 @@ def _beeswarm(xs: list[float], r: float) -> list[float]:
             blocked.append((py - h, py + h))
         offsets[i] = _nearest_free(blocked)
         placed.append((x, offsets[i]))
-    return offsets
+    return tuple(offsets)
 
 
 def rank_strip_alt(title: str, unit: str, values: dict[str, float], highlight: str, names: dict[str, str],
