@@ -204,7 +204,7 @@ def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[Proj
         pop = {int(y): float(proj.population[i, k]) for k, y in enumerate(proj.years) if k > 0}
         for r in households.project_housing(bases[c], pop, chosen.huishoudensverdunning, chosen.woningbouw,
                                             chosen.frictieleegstand):
-            t = totals.setdefault(r.year, [0.0, 0.0, 0.0, 0.0])
+            t = totals.setdefault(r.year, [0.0, 0.0, 0.0])
             t[0] += r.population
             t[1] += r.households
             t[2] += r.stock
@@ -213,7 +213,7 @@ def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[Proj
     need = lambda hh: hh / (1 - chosen.frictieleegstand)  # noqa: E731
     out = []
     for year in sorted(totals):
-        population, n_hh, stock, _ = totals[year]
+        population, n_hh, stock = totals[year]
         size = population / n_hh
         lo_pop, hi_pop = intervals[year]
         lo_hh, hi_hh = lo_pop / size, hi_pop / size

@@ -151,3 +151,42 @@ def project_housing(base: HousingBase, population: dict[int, float], thinning: f
         need = households / (1 - vacancy)
         out.append(HousingRow(year, population[year], size, households, stock, need, need - stock))
     return out
+
+
+@dataclass
+class HousingCheck:
+    """Household size and dwelling stock projected from `origin` with only earlier data, against `target`."""
+
+    origin: int
+    target: int
+    n: int
+    size_median: float  # median absolute % error of the damped household-size trend
+    size_median_constant: float  # baseline: the size stays as it was at the origin
+    size_p90: float
+    stock_median: float  # median absolute % error of the stock trend
+    stock_median_constant: float  # baseline: no building
+
+
+def check_housing(con: duckdb.DuckDBPyConnection, codes: list[str], origin: int = 2022, target: int = 2025) -> HousingCheck:
+    """Backtest of the household-size and stock trends over all `codes` (origin < target ≤ last observation)."""
+    bases = load_housing_many(con, codes)
+    size_err, size_const, stock_err, stock_const = [], [], [], []
+    for code, b in bases.items():
+        if target not in b.size_years or target not in b.stock_years:
+            continue
+        years = [y for y in b.size_years if y <= origin]
+        stock_years = [y for y in b.stock_years if y <= origin]
+        if not years or len(stock_years) < 2:
+            continue
+        past = HousingBase(code, years, [b.sizes[b.size_years.index(y)] for y in years], years[-1], 0.0,
+                           stock_years, [b.stock[b.stock_years.index(y)] for y in stock_years])
+        size, stock = b.sizes[b.size_years.index(target)], b.stock[b.stock_years.index(target)]
+        size_err.append(abs(projected_size(past, target) / size - 1) * 100)
+        size_const.append(abs(past.sizes[-1] / size - 1) * 100)
+        stock_err.append(abs(projected_stock(past, target) / stock - 1) * 100)
+        stock_const.append(abs(past.stock[-1] / stock - 1) * 100)
+    if not size_err:
+        raise TrendstudieError(f"Geen gemeenten met huishoudens en woningen in {origin} en {target}.")
+    med = lambda x: float(np.median(x))  # noqa: E731
+    return HousingCheck(origin, target, len(size_err), med(size_err), med(size_const), float(np.percentile(size_err, 90)),
+                        med(stock_err), med(stock_const))
