@@ -39,3 +39,28 @@ def test_interval_widens_with_horizon_and_respects_bounds():
     value, lo, hi = extrapolate.forecast(f, 10, lower_bound=0.0, upper_bound=60.0)
     assert value <= 60.0 and hi <= 60.0 and lo >= 0.0
     assert extrapolate.fit(years, values) == f  # deterministic
+
+
+@pytest.fixture(scope="module")
+def con(built_home):
+    from trendstudie import store
+    c = store.connect(built_home / "trendstudie.duckdb")
+    yield c
+    c.close()
+
+
+def test_backtest_of_the_extrapolation_gates_what_is_shown(con):
+    """Fit up to 2019/2020, compare 3/5 years on across all gemeenten, against 'the last value stays'."""
+    import numpy as np
+
+    from trendstudie.forecast import METHODS, MODEL_INDICATORS, project
+    results = extrapolate.check(con, skip=MODEL_INDICATORS)
+    assert {r.n for r in results} == {342}
+    ratios = [r.median_error / r.median_error_naive for r in results]
+    assert float(np.median(ratios)) < 1.0  # the strongly damped trend is, in the median, no worse than no change
+    by = {(r.indicator_id, r.horizon): r for r in results}
+    # house prices jumped after 2020: the interval did not hold, so no extrapolation is offered
+    assert by[("gemiddelde_verkoopprijs", 3)].coverage < 0.5
+    shown = {r.indicator_id for r in project(con, "GM0363", "basis", 2040) if r.method == METHODS["trend"]}
+    assert "gemiddelde_verkoopprijs" not in shown and "misdrijven_per_1000" not in shown
+    assert "woninginbraak_per_1000" in shown

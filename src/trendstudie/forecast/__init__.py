@@ -229,6 +229,20 @@ def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[Proj
                                      hi if hi is None else float(hi), chosen.id, method, start))
     return out
 
+TREND_MAX_RATIO = 1.1  # extrapolation error may be at most 10% above that of "the last value stays"
+TREND_MIN_COVERAGE = 0.7  # and its 90% interval must have held at least 70% of the outcomes
+
+
+def _trend_gate(con) -> tuple[set[str], set[str]]:
+    """Indicators whose extrapolation was backtested, and those that passed on every horizon."""
+    checked, failed = set(), set()
+    for r in extrapolate.check(con, skip=MODEL_INDICATORS):
+        checked.add(r.indicator_id)
+        if r.median_error > TREND_MAX_RATIO * r.median_error_naive or r.coverage < TREND_MIN_COVERAGE:
+            failed.add(r.indicator_id)
+    return checked, checked - failed
+
+
 def _trend_rows(con, code, chosen, until) -> list[ProjectionRow]:
     units = dict(con.execute("SELECT indicator_id, unit FROM indicators").fetchall())
     series: dict[str, list[tuple[int, float]]] = {}
@@ -237,8 +251,11 @@ def _trend_rows(con, code, chosen, until) -> list[ProjectionRow]:
             "ORDER BY indicator_id, period", [code]).fetchall():
         if ind not in MODEL_INDICATORS:
             series.setdefault(ind, []).append((int(period[:4]), value))
+    checked, passed = _cached(con, "trend_gate", lambda: _trend_gate(con))
     out = []
     for ind, points in sorted(series.items()):
+        if ind in checked and ind not in passed:
+            continue  # the backtest showed the trend does no better than "no change": no extrapolation
         f = extrapolate.fit([y for y, _ in points], [v for _, v in points])
         if f is None:
             continue
