@@ -41,16 +41,29 @@ class Fit:
     last_year: int
 
 
-def _run(y: np.ndarray, alpha: float, beta: float, phi: float) -> tuple[float, float, float]:
-    level, trend = y[0], y[1] - y[0]
-    sse = 0.0
+_GRID = None
+
+
+def _grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    global _GRID
+    key = (ALPHAS, BETAS, PHIS)
+    if _GRID is None or _GRID[0] != key:
+        combos = np.array(list(product(ALPHAS, BETAS, PHIS)), float)
+        _GRID = (key, (combos[:, 0], combos[:, 1], combos[:, 2]))
+    return _GRID[1]
+
+
+def _run(y: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray):
+    """Run the recursions for every parameter combination at once; returns (sse, level, trend) arrays."""
+    level = np.full(alpha.shape, y[0])
+    trend = np.full(alpha.shape, y[1] - y[0])
+    sse = np.zeros(alpha.shape)
     for obs in y[1:]:
         forecast = level + phi * trend
         err = obs - forecast
         sse += err * err
-        new_level = forecast + alpha * err
+        level = forecast + alpha * err
         trend = phi * trend + alpha * beta * err
-        level = new_level
     return sse, level, trend
 
 
@@ -65,14 +78,12 @@ def fit(years: list[int], values: list[float]) -> Fit | None:
     if len(run) < MIN_POINTS:
         return None
     y = np.array([v for _, v in run], float)
-    best = None
-    for alpha, beta, phi in product(ALPHAS, BETAS, PHIS):
-        sse, level, trend = _run(y, alpha, beta, phi)
-        if best is None or sse < best[0] - 1e-12:
-            best = (sse, alpha, beta, phi, level, trend)
-    sse, alpha, beta, phi, level, trend = best
-    sigma = math.sqrt(sse / (len(y) - 1))
-    return Fit(alpha, beta, phi, level, trend, sigma, run[-1][0])
+    alpha, beta, phi = _grid()
+    sse, level, trend = _run(y, alpha, beta, phi)
+    # the first combination (in grid order) with the smallest error, ties within 1e-12 going to the earlier one
+    k = int(np.flatnonzero(sse <= sse.min() + 1e-12)[0])
+    sigma = math.sqrt(sse[k] / (len(y) - 1))
+    return Fit(float(alpha[k]), float(beta[k]), float(phi[k]), float(level[k]), float(trend[k]), sigma, run[-1][0])
 
 
 def forecast(f: Fit, horizon: int, lower_bound: float | None = None,
