@@ -5,13 +5,16 @@ Public API (the CLI and the report call only these):
 - `project(con, code, scenario, until, overrides)` → list of `ProjectionRow`: population and its
   components (component model), age shares (cohort-component on age bands), households, dwelling
   stock, woningbehoefte and woningtekort (households model) and a damped-trend extrapolation of the
-  other indicators, each with a 90% interval and the method that made it;
+  other indicators whose backtest allowed it, each with a 90% interval and the method that made it;
+  also for groups (NL01, provinces, G4, G40, …) as sums of their gemeenten;
 - `backtest(con, origin)` → `BacktestTable` with `.format()` (a Dutch table);
 - `load_scenarios(path)` / `Scenario`: the named parameter sets (basis, hoog, laag, metropolisering,
   spreiding, de-urbanisatie) plus a user's own YAML file.
 
-The intervals of the population come from the backtest: the 5th and 95th percentile of the
-errors the same model made from the origins 2017-2019, per horizon and size class.
+The intervals of the population come from the backtest: the 90th percentile of the absolute
+errors the same model made from the origins 2017-2019, per horizon and size class. Results that
+depend only on the database (history, backtest bands, the extrapolation gate) are cached per
+database file and build.
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ _cache: dict[tuple[str, str], Any] = {}
 
 def _build_key(con: duckdb.DuckDBPyConnection) -> str:
     row = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()
-    return row[0] if row else ""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return f"{path[0] if path else ''}@{row[0] if row else ''}"
 
 
 def _cached(con, name: str, make):
