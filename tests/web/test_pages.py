@@ -165,3 +165,24 @@ def test_report_on_demand(client):
     r = client.get("/gemeente/GM0193/rapport.pdf")
     assert r.status_code == 200 and r.content[:4] == b"%PDF"
     assert client.get("/gemeente/GM0193/rapport.doc").status_code == 422
+
+
+def test_responses_are_cached_per_build_and_shared_on_disk(client, app, database):
+    """A page is rendered once per build: the second request is served from the cache, and a
+    second app over the same database (another worker) finds it on disk."""
+    from fastapi.testclient import TestClient
+
+    from trendstudie.web import create_app
+
+    first = client.get("/gemeente/GM0014")
+    assert first.status_code == 200
+    cache = app.state.cache
+    assert cache.directory is not None and any(cache.directory.glob("*.resp"))
+    again = client.get("/gemeente/GM0014")
+    assert again.content == first.content
+    other = create_app(database)
+    other.state.data.gemeenten.clear()  # would 404 if the page were rendered again instead of read from disk
+    r = TestClient(other, raise_server_exceptions=False).get("/gemeente/GM0014")
+    assert r.status_code == 200 and r.content == first.content
+    gz = client.get("/gemeente/GM0014", headers={"Accept-Encoding": "gzip"})
+    assert gz.headers.get("content-encoding") == "gzip" and gz.content == first.content

@@ -118,3 +118,25 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
             return Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
                                                 f"{own[0][0]}–{own[-1][0]} ({m.unit}).")
     return None
+
+
+def rank_strip(d: WebData, indicator: str, period: str, code: str) -> svg.Chart | None:
+    """Every gemeente as a dot (the report's beeswarm), this gemeente and its G40/M50/province peers marked."""
+    if report_charts is None or code not in d.gemeenten:
+        return None
+    m = d.indicators[indicator]
+    values = dict(d.ranking(indicator, period))
+    if code not in values:
+        return None
+    from .. import formatting
+
+    peers = set()
+    for gid in d.ctx.member_of.get(code, set()):
+        if d.group_kinds.get(gid) in ("netwerk", "provincie"):
+            peers |= set(d.group_members.get(gid, []))
+    try:
+        return report_charts.rank_strip(f"{m.title}, {formatting.period(period)}", m.unit, values, code,
+                                        {c: g.name for c, g in d.gemeenten.items()}, peers - {code},
+                                        decimals=m.decimals)
+    except Exception:
+        return None

@@ -349,6 +349,8 @@ def indicator_page(request: Request, indicator_id: Annotated[str, Path(pattern=I
                        ranking=ranking, groups=groups,
                        map=charts.indicator_map(d, indicator_id, period, gemeente),
                        dist=charts.distribution(d, indicator_id, period, gemeente),
+                       strip=charts.rank_strip(d, indicator_id, period, gemeente) if gemeente else None,
+                       position=next((i + 1 for i, (c, _) in enumerate(ranking) if c == gemeente), None),
                        ts=charts.series(d, indicator_id, [gemeente] if gemeente else []),
                        tables=[(t, d.tables.get(t)) for t in m.tables])
     return cached_page(request, build)
