@@ -70,10 +70,19 @@ class ProjectionRow:
 _cache: dict[tuple[str, str], Any] = {}
 
 
+_keys: dict[int, tuple[Any, str]] = {}
+
+
 def _build_key(con: duckdb.DuckDBPyConnection) -> str:
+    """Which database (and build) a connection reads; asked once per connection."""
+    known = _keys.get(id(con))
+    if known is not None and known[0] is con:
+        return known[1]
     row = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return f"{path[0] if path else ''}@{row[0] if row else ''}"
+    key = f"{path[0] if path else ''}@{row[0] if row else ''}"
+    _keys[id(con)] = (con, key)
+    return key
 
 
 def _cached(con, name: str, make):
@@ -128,7 +137,9 @@ def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario 
         raise TrendstudieError(f"Kies een eindjaar na {origin} en uiterlijk {MAX_UNTIL}, niet {until}.")
     members = _cached(con, "members", lambda: group_membership(con, history.codes))
     adjust = adjustments(chosen, history.codes, members)
-    proj = components.project_all(history, origin, until, adjust=adjust)
+    # The model projects all gemeenten at once: keep that run for every other gemeente's report.
+    proj = _cached(con, f"projection:{chosen.model_dump_json()}:{origin}:{until}",
+                   lambda: components.project_all(history, origin, until, adjust=adjust))
     bands = _cached(con, "bands", lambda: _backtest.error_bands(_backtest.backtest_history(history)))
     origin_code = f"{origin}JJ00"
     rows: list[ProjectionRow] = []

@@ -10,6 +10,8 @@ another scenario) and override single parameters for a what-if.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -166,6 +168,11 @@ def parse_scenarios(text: str, path: str = "<scenario's>", known: dict[str, Scen
 
 
 def builtin_scenarios() -> dict[str, Scenario]:
+    return dict(_builtin())
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> dict[str, Scenario]:
     text = resources.files(__package__).joinpath(BUILTIN).read_text(encoding="utf-8")
     return parse_scenarios(text, BUILTIN)
 

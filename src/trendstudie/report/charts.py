@@ -547,7 +547,8 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
     lo, hi, ticks, tick_dec = _nice_ticks(min(vals.values()), max(vals.values()), 6)
     sx = lambda v: left + (v - lo) / (hi - lo) * (right - left)  # noqa: E731
     r = 3.2
-    codes = [c for c in codes if c != highlight]  # the gemeente itself sits on the centre line, on top
+    # Every gemeente takes its place in the swarm, so the layout is the same in every report (and
+    # computed once); the gemeente itself is then drawn on the centre line, on top.
     xs = [sx(vals[c]) for c in codes]
     offs = _beeswarm(xs, r)
     half = (bottom - top) / 2 - r - 2
@@ -569,6 +570,8 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
         parts.append(_text(right, bottom + 31, unit, "end", th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
     others, peer_marks = [], []
     for c, x, o in zip(codes, xs, offs):
+        if c == highlight:
+            continue
         y = mid + o * k
         tip = f"{names.get(c, c)}: {_val(vals[c], dec, unit)}"
         if c in peers:
