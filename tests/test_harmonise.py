@@ -101,3 +101,22 @@ def test_slices_lacking_a_predecessor_get_no_value(bundle):
     got = {(f.table_id, f.measure, f.dims, f.region_code, f.period): f for f in result}
     f = got[(*POP, "GM1992", "2020JJ00")]
     assert f.value is None and "GM0530" in f.reason
+
+
+def test_flows_published_after_a_mid_year_merger_are_not_lost(bundle):
+    """37259 publishes 2022's births for Amsterdam including Weesp (merged 24 March 2022), with no
+    Weesp row: Amsterdam keeps its value instead of waiting for a Weesp figure that never comes."""
+    from trendstudie.sources import exports
+
+    registry = RegionRegistry.from_regioscodes(bundle / "odata-v4/03759ned/RegioSCodes.json")
+    imported = exports.read_all(bundle, registry)
+    facts, _ = harmonise(imported.observations, imported.tables, registry)
+    got = {(f.measure, f.region_code, f.period): f for f in facts if f.table_id == "37259ENG" and f.dims == "Sex=T001038"}
+    raw = {(o.measure, o.region_code, o.period): o.value for o in imported.observations
+           if o.table_id == "37259ENG" and o.dims == "Sex=T001038"}
+    assert ("LiveBornChildren", "GM0457", "2022JJ00") not in raw or raw[("LiveBornChildren", "GM0457", "2022JJ00")] is None
+    births = got[("LiveBornChildren", "GM0363", "2022JJ00")]
+    assert births.value == raw[("LiveBornChildren", "GM0363", "2022JJ00")] and births.reason is None
+    # The same file's population on 1 January 2022 still lists Weesp apart: there it is added.
+    pop = got[("PopulationOn1January", "GM0363", "2022JJ00")]
+    assert pop.value == raw[("PopulationOn1January", "GM0363", "2022JJ00")] + raw[("PopulationOn1January", "GM0457", "2022JJ00")]

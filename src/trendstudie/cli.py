@@ -533,19 +533,13 @@ def prognose(
 
     if fmt not in ("csv", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
-    overrides: dict[str, float] = {}
-    for item in als:
-        key, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            overrides[key.strip()] = float(value.replace(",", "."))
-        except ValueError:
-            raise TrendstudieError(f"--als {item!r}: gebruik parameter=getal, bijv. immigratie=1.2") from None
+    from .forecast.scenarios import parse_overrides
+
+    overrides = parse_overrides(list(als)) if als else None
     s = settings(home=home)
     con = store.connect(s.database)
     code = _resolve_region(con, gemeente)
-    rows = project(con, code, scenario, tot, overrides or None, scenariobestand)
+    rows = project(con, code, scenario, tot, overrides, scenariobestand)
     columns = ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")

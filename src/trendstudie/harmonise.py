@@ -143,6 +143,17 @@ def period_start(period: str) -> date:
     return date(year, 1, 1)
 
 
+def period_end(period: str) -> date:
+    """The first day after the period."""
+    year = int(period[:4])
+    kind, n = period[4:6], int(period[6:8])
+    if kind == "KW":
+        return date(year + 1, 1, 1) if n == 4 else date(year, 3 * n + 1, 1)
+    if kind == "MM":
+        return date(year + 1, 1, 1) if n == 12 else date(year, n + 1, 1)
+    return date(year + 1, 1, 1)
+
+
 def _combine_status(statuses: list[str | None]) -> str | None:
     if any(s == "Voorlopig" for s in statuses):
         return "Voorlopig"
@@ -176,10 +187,21 @@ class Harmoniser:
             self._matrix[key] = dict(m)
         return self._matrix[key]
 
-    def classification_date(self, codes: set[str], start: date) -> date | None:
+    def classification_date(self, codes: set[str], start: date, end: date | None = None) -> date | None:
+        """The classification a slice was published on: among the first day of the period and the
+        changes within it, the one whose gemeenten best match the codes present (a year's flows
+        after Weesp joined Amsterdam on 24 March 2022 are published without Weesp); failing that,
+        the first later date on which all codes existed (tables republished on later boundaries)."""
         regions = self.registry.regions
-        if all(regions[c].valid_on(start) for c in codes):
-            return start
+        candidates = [start] + [d for d in self._dates if start < d and (end is None or d < end)]
+        best, best_missing = None, None
+        for d in candidates:
+            if all(regions[c].valid_on(d) for c in codes):
+                missing = len(set(self.registry.gemeenten_on(d)) - codes)
+                if best_missing is None or missing < best_missing:
+                    best, best_missing = d, missing
+        if best is not None:
+            return best
         for d in self._dates:
             if d > start and all(regions[c].valid_on(d) for c in codes):
                 return d
@@ -197,6 +219,7 @@ class Harmoniser:
         if not known:
             return [], warnings
         start = period_start(first.period)
+        end = period_end(first.period)
         # A code renamed during the period (De Friese Meren GM1921 → De Fryske Marren GM1940 on
         # 1 July 2015) may be published under both codes for the same territory: keep the code
         # that was valid on the first day of the period.
@@ -208,7 +231,7 @@ class Harmoniser:
                 del present[drop]
                 warnings.append(f"{first.table_id} {first.measure} {first.period}: {old} en {new} zijn hetzelfde gebied "
                                 f"onder twee namen; {drop} ({'nieuwe' if drop == new else 'oude'} naam) niet meegeteld")
-        day = self.classification_date(known, start)
+        day = self.classification_date(known, start, end)
         if day is None:
             warnings.append(
                 f"{first.table_id} {first.measure} {first.dims} {first.period}: codes van verschillende indelingen; "

@@ -81,6 +81,8 @@ def _build_key(con: duckdb.DuckDBPyConnection) -> str:
     row = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     key = f"{path[0] if path else ''}@{row[0] if row else ''}"
+    if len(_keys) > 16:  # do not keep many closed connections alive
+        _keys.clear()
     _keys[id(con)] = (con, key)
     return key
 

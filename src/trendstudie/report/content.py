@@ -424,7 +424,7 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
         paras.append(f"Het aantal huishoudens groeit naar verwachting tot {formatting.number(hh[-1].value, 0)} in "
                      f"{hh[-1].period[:4]}. Zet de woningbouw van de afgelopen jaren zich voort, dan is er in "
                      f"{end.period[:4]} een {word} van ongeveer {formatting.number(abs(end.value), 0)} woningen "
-                     "(huishoudens min woningvoorraad, met de leegstand van nu).")
+                     "(de woningbehoefte, huishoudens plus 2% frictieleegstand, min de woningvoorraad).")
     paras.append("Dit zijn prognoses van trendstudie zelf, geen officiële PBL/CBS-prognose: een componentenmodel "
                  "per gemeente en een cohortmodel op leeftijdsgroepen, getoetst op het verleden (trendstudie backtest). "
                  "De methode staat in docs/prognose.md.")
