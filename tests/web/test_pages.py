@@ -186,3 +186,22 @@ def test_responses_are_cached_per_build_and_shared_on_disk(client, app, database
     assert r.status_code == 200 and r.content == first.content
     gz = client.get("/gemeente/GM0014", headers={"Accept-Encoding": "gzip"})
     assert gz.headers.get("content-encoding") == "gzip" and gz.content == first.content
+
+
+@pytest.mark.parametrize("url", ["/", "/gemeente/GM0193", "/vergelijk?gemeente=Zwolle&gemeente=Deventer&groep=G40",
+                                 "/indicator/bevolking?gemeente=GM0193", "/trend/vergrijzing", "/samenhang/vergrijzing",
+                                 "/downloads", "/trends", "/indicatoren", "/zoek?q=ber", "/api"])
+def test_page_structure_is_accessible(client, url):
+    """One h1, no skipped heading levels, unique ids, every SVG labelled, every input labelled."""
+    from collections import Counter
+
+    t = client.get(url).text
+    headings = [int(h) for h in re.findall(r"<h([1-6])", t)]
+    assert headings.count(1) == 1
+    assert all(b <= a + 1 for a, b in zip(headings, headings[1:]))
+    ids = Counter(re.findall(r'\sid="([^"]+)"', t))
+    assert not [k for k, v in ids.items() if v > 1]
+    assert not re.findall(r"<svg(?![^>]*aria-label)[^>]*>", t)
+    for field in re.findall(r'<(?:input|select)[^>]*\sid="([^"]+)"', t):
+        assert f'for="{field}"' in t, field
+    assert not re.findall(r"<(?:input|select)(?![^>]*\sid=)[^>]*>", t)
