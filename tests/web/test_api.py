@@ -168,6 +168,8 @@ BAD = [
     ("/api/v1/trends/bestaat-niet", 404, "bestaat-niet"),
     ("/api/v1/trends/bestaat-niet/gemeenten", 404, "bestaat-niet"),
     ("/api/v1/bestaat-niet", 404, "bestaat niet"),
+    ("/api/v1/indicator-values?indicator=bevolking&regio=GM0193", 422, "onbekende queryparameter 'regio'"),
+    ("/api/v1/groups?formaat=csv", 422, "format"),
 ]
 
 

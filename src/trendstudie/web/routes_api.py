@@ -8,13 +8,28 @@ import io
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from ..errors import TrendstudieError
 from ..knowledge.model import DOMAINS, SEEDS
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+
+def known_parameters_only(request: Request) -> None:
+    """A misspelt parameter (?regio= for ?region=) must not silently widen the answer."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in dependant.query_params}
+    unknown = sorted({k for k in request.query_params.keys() if k not in known})
+    if unknown:
+        raise HTTPException(422, f"Onbekende queryparameter {unknown[0]!r}"
+                                 + (f"; deze bewerking kent: {', '.join(sorted(known))}." if known
+                                    else "; deze bewerking heeft geen parameters."))
+
+
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(known_parameters_only)])
 
 GM = r"^GM[0-9]{4}$"
 REGION = r"^(GM[0-9]{4}|PV[0-9]{2}|CR[0-9]{2}|LD[0-9]{2}|NL01)$"
