@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from .errors import TrendstudieError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -50,7 +50,7 @@ CREATE TABLE indicators (
     position INTEGER);
 CREATE TABLE indicator_values (
     indicator_id VARCHAR NOT NULL, region_code VARCHAR NOT NULL, period VARCHAR NOT NULL,
-    value DOUBLE NOT NULL, status VARCHAR, provenance VARCHAR);
+    value DOUBLE NOT NULL, status VARCHAR, provenance VARCHAR, harmonised BOOLEAN NOT NULL);
 CREATE TABLE boundaries (region_code VARCHAR PRIMARY KEY, name VARCHAR, geometry VARCHAR, source VARCHAR);
 CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
 """
@@ -159,7 +159,7 @@ FACT_SCHEMA = pa.schema([
 
 INDICATOR_VALUE_SCHEMA = pa.schema([
     ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()), ("value", pa.float64()),
-    ("status", pa.string()), ("provenance", pa.string()),
+    ("status", pa.string()), ("provenance", pa.string()), ("harmonised", pa.bool_()),
 ])
 
 

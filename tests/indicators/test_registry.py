@@ -138,3 +138,11 @@ def test_every_live_table_of_an_indicator_is_in_the_sync_catalogue():
     for ind in reg.load().indicators:
         for table in ind.live:
             assert table.lower() in ids, f"{ind.id}: live table {table} is not in sources/catalog.yaml"
+
+
+def test_values_say_whether_they_were_harmonised(con):
+    merged = con.execute("SELECT harmonised FROM indicator_values WHERE indicator_id='bevolking' "
+                         "AND region_code='GM1992' AND period='2019JJ00'").fetchone()[0]
+    unchanged = con.execute("SELECT harmonised FROM indicator_values WHERE indicator_id='bevolking' "
+                            "AND region_code='GM0344' AND period='2019JJ00'").fetchone()[0]
+    assert merged is True and unchanged is False

@@ -101,7 +101,8 @@ def test_data_appendix_matches_the_store(ctx, written):
     csv_name = next(f for f in ws["GM0193"].files if f.endswith("-data.csv"))
     with open(out / csv_name, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert rows and set(rows[0]) == {"indicator_id", "region_code", "period", "value", "status", "provenance"}
+    assert rows and set(rows[0]) == {"indicator_id", "region_code", "period", "value", "status", "harmonised", "provenance"}
+    assert all(r["harmonised"] in ("ja", "nee") for r in rows)
     for r in rows[:200]:
         assert float(r["value"]) == pytest.approx(ctx.data.value(r["indicator_id"], r["region_code"], r["period"]))
 

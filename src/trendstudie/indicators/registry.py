@@ -203,7 +203,7 @@ def evaluate(tree: ast.expr, values: dict[tuple[str, int], float]) -> float | No
 
 # --- evaluation over facts ---------------------------------------------------------------------
 
-Cell = tuple[float, str | None]  # value and status
+Cell = tuple[float, str | None, bool]  # value, status, harmonised
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +214,7 @@ class IndicatorValue:
     value: float
     status: str | None
     provenance: str
+    harmonised: bool = False  # an input was re-expressed on today's gemeenten (herindeling)
 
 
 class FactIndex:
@@ -224,7 +225,7 @@ class FactIndex:
         for f in facts:
             if f.value is None:
                 continue
-            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (f.value, f.status)
+            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (f.value, f.status, bool(f.harmonised))
         self.by_title: dict[tuple[str, str], list[str]] = {}
         for (table, measure), title in measure_titles.items():
             self.by_title.setdefault((table, _fold(title)), []).append(measure)
@@ -283,6 +284,7 @@ def _member_inputs(index, variant, lags, inputs, region, period):
     """The values a variant needs for one gemeente and period, or None if one is missing."""
     values: dict[tuple[str, int], float] = {}
     statuses, used = [], set()
+    harmonised = False
     needed = set(lags)
     if variant.aggregate == "gewogen gemiddelde":
         needed.add((variant.weight, 0))
@@ -294,7 +296,8 @@ def _member_inputs(index, variant, lags, inputs, region, period):
         if years == 0:
             statuses.append(cell[1])
         used.add(key)
-    return values, statuses, used
+        harmonised = harmonised or cell[2]
+    return values, statuses, used, harmonised
 
 
 def _provenance(used: set[tuple[str, str, str]]) -> str:
@@ -325,7 +328,8 @@ def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
                 value = evaluate(tree, got[0])
                 if value is None:
                     continue
-                out.append(IndicatorValue(indicator.id, region, period, value, _combine(got[1]), _provenance(got[2])))
+                out.append(IndicatorValue(indicator.id, region, period, value, _combine(got[1]), _provenance(got[2]),
+                                          got[3]))
                 break
         for gid, members in groups.items():
             v = _group_value(indicator.id, compiled, gid, members, period, member)
@@ -350,14 +354,14 @@ def _group_value(indicator_id, compiled, gid, members, period, member) -> Indica
             value = None
             if variant.aggregate == "herberekenen":
                 summed: dict[tuple[str, int], float] = {}
-                for values, _, _ in rows:
+                for values, *_ in rows:
                     for k, v in values.items():
                         summed[k] = summed.get(k, 0.0) + v
                 value = evaluate(tree, summed)
             else:
                 num = den = 0.0
                 complete = True
-                for values, _, _ in rows:
+                for values, *_ in rows:
                     v = evaluate(tree, values)
                     if v is None:
                         complete = False
@@ -370,7 +374,8 @@ def _group_value(indicator_id, compiled, gid, members, period, member) -> Indica
             if value is not None:
                 how = "som van de leden" if variant.aggregate == "herberekenen" else f"gewogen met {variant.weight}"
                 return IndicatorValue(indicator_id, gid, period, value, _combine(statuses),
-                                      f"{len(members)} gemeenten, {how}: {_provenance(used)}")
+                                      f"{len(members)} gemeenten, {how}: {_provenance(used)}",
+                                      any(r[3] for r in rows))
     return None
 
 

@@ -447,6 +447,9 @@ def method_text() -> list[str]:
         "Of een trend hier speelt, volgt uit regels die per trend vastleggen welke indicatoren ertoe doen en wanneer "
         "de trend sterk of enigszins speelt (hoger dan Nederland, stijgend over een periode, sneller dan Nederland). "
         "De regels staan in knowledge/localisation.yaml; de onderbouwing bij elke trend noemt de cijfers.",
+        "Elk cijfer is te herleiden: de databijlage (CSV en XLSX) noemt per waarde de indicator, het gebied, de "
+        "periode, de status (voorlopig of definitief), of de waarde is omgerekend naar de indeling van nu "
+        "(geharmoniseerd), en de CBS-tabellen en maatstaven waaruit hij is berekend.",
         "De beschrijvingen van trends en opgaven zijn samenvattingen in eigen woorden van vijf trendstudies "
         "(2013–2024), met bronvermelding per passage.",
     ]

@@ -46,14 +46,14 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     prov = {}
     keys = {(r["indicator_id"], r["region_code"], r["period"]) for r in report.data_rows}
     if keys:
-        for ind, region, period, status, provenance in ctx.con.execute(
-                "SELECT indicator_id, region_code, period, status, provenance FROM indicator_values "
+        for ind, region, period, status, harmonised, provenance in ctx.con.execute(
+                "SELECT indicator_id, region_code, period, status, harmonised, provenance FROM indicator_values "
                 "WHERE indicator_id IN (SELECT unnest(?)) AND region_code IN (SELECT unnest(?))",
                 [sorted({k[0] for k in keys}), sorted({k[1] for k in keys})]).fetchall():
-            prov[(ind, region, period)] = (status, provenance)
-    columns = ["indicator_id", "region_code", "period", "value", "status", "provenance"]
+            prov[(ind, region, period)] = (status, "ja" if harmonised else "nee", provenance)
+    columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised", "provenance"]
     rows = [[r["indicator_id"], r["region_code"], r["period"], r["value"],
-             *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None))] for r in report.data_rows]
+             *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None, None))] for r in report.data_rows]
     csv_path, xlsx_path = base.with_name(base.name + "-data.csv"), base.with_name(base.name + "-data.xlsx")
     lines = []
     import io
