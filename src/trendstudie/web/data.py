@@ -170,6 +170,11 @@ class WebData:
     def _load_map(self):
         from ..geo import shapes
 
+        stored = getattr(self.ctx, "boundaries", None)  # today's boundaries, kept in the store by the build
+        if stored:
+            current = {c: g for c, g in stored.items() if c in self.gemeenten}
+            if current:
+                return shapes.svg_paths(current, width=420.0, tolerance=0.6)
         bundle = self.info.get("bundle")
         if not bundle:
             return None

@@ -117,7 +117,8 @@ def gemeente(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
 
     def build():
         peers = d.peers(code)
-        report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
+        with d.report_lock:  # build_report reads the shared connection (projections)
+            report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
         chapters = {c.anchor: c for c in report.chapters}
         profile = d.profile(code)
         domains = []
@@ -139,6 +140,7 @@ def gemeente(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
             for dom in domains:
                 dom["words"] = words.get(dom["title"].lower(), [])
         return _render(request, "gemeente.html", g=g, peers=peers, report=report, domains=domains, analysis=analysis,
+                       toekomst=chapters.get("toekomst"), locator=getattr(report, "map", None),
                        samenhang=chapters.get("samenhang"), pop=pop,
                        groups=[(gid, d.group_titles[gid]) for gid in sorted(d.ctx.member_of.get(code, set()))])
     return cached_page(request, build)
