@@ -89,7 +89,7 @@ class ResponseCache:
     """Whole GET responses (status 200) per URL, bounded by total size. The store does not change
     while the app runs, so an entry never goes stale; a new build means a new process."""
 
-    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 2 * 1024 * 1024,
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 24 * 1024 * 1024,
                  directory: Path | None = None):
         self.max_bytes = max_bytes
         self.directory = directory  # shared by the worker processes: one render per build and URL

@@ -224,9 +224,8 @@ def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str)
     if kind == "xlsx":
         from openpyxl import Workbook
 
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "cijfers"
+        wb = Workbook(write_only=True)  # streaming mode: several times faster for the full table
+        ws = wb.create_sheet("cijfers")
         ws.append(columns)
         for r in rows:
             ws.append(list(r))
