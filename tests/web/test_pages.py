@@ -147,6 +147,11 @@ def test_downloads(client, database):
     assert r.status_code == 200 and "provenance" in r.text.splitlines()[0]
     assert client.get("/download/indicatoren.csv", params={"groep": "X<"}).status_code == 404
     assert client.get("/downloads").status_code == 200
+    r = client.get("/download/indicatoren", params={"gemeente": "Zwolle", "groep": "", "indicator": "bevolking",
+                                                   "formaat": "xlsx"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/download/indicatoren.xlsx?gemeente=Zwolle&indicator=bevolking"
+    assert client.get("/download/indicatoren", params={"formaat": "pdf"}).status_code == 422
 
 
 @pytest.mark.parametrize("url", ["/svg/kaart/bevolking.svg?gemeente=GM0193", "/svg/verdeling/bevolking.svg",

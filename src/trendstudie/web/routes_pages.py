@@ -448,6 +448,16 @@ def downloads(request: Request):
     return cached_page(request, build)
 
 
+@router.get("/download/indicatoren")
+def download_form(request: Request, formaat: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv"):
+    """The download form's target (a GET form cannot choose a path): on to the file in that format."""
+    from urllib.parse import urlencode
+
+    rest = [(k, v) for k, v in request.query_params.multi_items() if k != "formaat" and v.strip()]
+    return RedirectResponse(f"/download/indicatoren.{formaat}" + (f"?{urlencode(rest)}" if rest else ""),
+                            status_code=303)
+
+
 @router.get("/download/indicatoren.{kind}")
 def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx", "json"], Path()],
                         gemeente: Annotated[list[str] | None, Query(max_length=MAX_COMPARE)] = None,
