@@ -281,7 +281,9 @@ def create_app(database: Path) -> FastAPI:
     app.state.data = data
     app.state.env = env
     env.globals["d"] = data
-    app.state.cache = ResponseCache(directory=data.database.parent / "cache" / "web-pages" / data.etag.strip('"'))
+    tag = data.etag.strip('"')
+    app.state.cache = ResponseCache(directory=data.database.parent / "cache" / "web-pages" / tag)
+    _remove_stale_caches(data.database.parent / "cache", tag)
 
     def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
         if _wants_json(request):
@@ -331,6 +333,24 @@ def create_app(database: Path) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache)
     return app
+
+
+def _remove_stale_caches(root: Path, keep: str, age: float = 3600.0) -> None:
+    """Delete cached pages and reports of earlier builds or program versions (left alone for an
+    hour, in case a worker of the previous version is still serving)."""
+    import shutil
+    import time
+
+    for kind in ("web-pages", "web-rapporten"):
+        base = root / kind
+        if not base.is_dir():
+            continue
+        for sub in base.iterdir():
+            try:
+                if sub.is_dir() and sub.name != keep and time.time() - sub.stat().st_mtime > age:
+                    shutil.rmtree(sub, ignore_errors=True)
+            except OSError:
+                pass
 
 
 def _app_from_env() -> FastAPI:
