@@ -210,3 +210,10 @@ def test_page_structure_is_accessible(client, url):
     for field in re.findall(r'<(?:input|select)[^>]*\sid="([^"]+)"', t):
         assert f'for="{field}"' in t, field
     assert not re.findall(r"<(?:input|select)(?![^>]*\sid=)[^>]*>", t)
+
+
+def test_head_requests(client):
+    r = client.head("/gemeente/GM0193")
+    assert r.status_code == 200 and r.content == b"" and r.headers["content-type"].startswith("text/html")
+    assert client.head("/api/v1/groups").status_code == 200
+    assert client.head("/gemeente/GM9999").status_code == 404

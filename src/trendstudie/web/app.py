@@ -172,6 +172,16 @@ class Headers:
         path: str = scope.get("path", "")
         etag = self.etag()
         method = scope.get("method", "GET")
+        if method == "HEAD":  # answered as GET without the body (monitors and link checkers use HEAD)
+            scope = dict(scope, method="GET")
+            inner_send = send
+
+            async def send(message):
+                if message["type"] == "http.response.body":
+                    if message.get("more_body", False):
+                        return
+                    message = {"type": "http.response.body", "body": b"", "more_body": False}
+                await inner_send(message)
         if etag and method in ("GET", "HEAD"):
             for k, v in scope.get("headers", []):
                 if k == b"if-none-match" and etag.encode() in [x.strip() for x in v.split(b",")]:
@@ -180,7 +190,7 @@ class Headers:
                     await send({"type": "http.response.body", "body": b""})
                     return
         key = None
-        if method == "GET" and self.cache is not None:
+        if method in ("GET", "HEAD") and self.cache is not None:
             key = path + "?" + scope.get("query_string", b"").decode("latin-1")
             hit = self.cache.get(key)
             if hit is not None:
