@@ -34,3 +34,13 @@ def built_home(tmp_path_factory, bundle) -> Path:
     home = tmp_path_factory.mktemp("home")
     build(settings(home=home, bundle=bundle))
     return home
+
+
+@pytest.fixture(scope="session")
+def con(built_home):
+    """A read-only connection to the shared store."""
+    from trendstudie import store
+
+    c = store.connect(built_home / "trendstudie.duckdb")
+    yield c
+    c.close()

@@ -28,13 +28,6 @@ def home(built_home) -> Path:
     return built_home
 
 
-@pytest.fixture(scope="session")
-def con(home):
-    c = store.connect(home / "trendstudie.duckdb")
-    yield c
-    c.close()
-
-
 def run(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TRENDSTUDIE_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "trendstudie", *args], capture_output=True, text=True, env=env, timeout=120)

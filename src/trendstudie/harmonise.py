@@ -23,7 +23,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from .geo.herindeling import Conversion
 from .geo.regions import RegionRegistry
 from .sources.records import Observation, TableMeta
 

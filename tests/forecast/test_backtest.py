@@ -7,16 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from trendstudie import store
 from trendstudie.forecast.backtest import backtest_history, error_bands
 from trendstudie.forecast import components
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trendstudie import store
 from trendstudie.errors import TrendstudieError
 from trendstudie.forecast import cohort, components
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

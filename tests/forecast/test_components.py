@@ -5,15 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trendstudie import store
 from trendstudie.forecast import components, scenarios
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -41,14 +41,6 @@ def test_interval_widens_with_horizon_and_respects_bounds():
     assert extrapolate.fit(years, values) == f  # deterministic
 
 
-@pytest.fixture(scope="module")
-def con(built_home):
-    from trendstudie import store
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
-
-
 def test_backtest_of_the_extrapolation_gates_what_is_shown(con):
     """Fit up to 2019/2020, compare 3/5 years on across all gemeenten, against 'the last value stays'."""
     import numpy as np

@@ -6,15 +6,7 @@ import math
 
 import pytest
 
-from trendstudie import store
 from trendstudie.forecast import households, project
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 def _values(con, code, measure):

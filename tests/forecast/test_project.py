@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trendstudie import store
 from trendstudie.errors import TrendstudieError
 from trendstudie.forecast import METHODS, project
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trendstudie import store
 from trendstudie.errors import InputError, TrendstudieError
 from trendstudie.forecast import project
 from trendstudie.forecast.scenarios import Scenario, get_scenario, load_scenarios, parse_scenarios
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 def test_builtin_scenarios():

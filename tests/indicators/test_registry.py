@@ -7,18 +7,10 @@ import json
 
 import pytest
 
-from trendstudie import store
 from trendstudie.errors import InputError
 from trendstudie.indicators import registry as reg
 
 POP = ("BurgerlijkeStaat", "T001019")
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trendstudie import store
 from trendstudie.errors import InputError
 from trendstudie.knowledge import model
 from trendstudie.knowledge.localise import IndicatorData, load_rules, localise_all
-
-
-@pytest.fixture(scope="module")
-def con(built_home):
-    c = store.connect(built_home / "trendstudie.duckdb")
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

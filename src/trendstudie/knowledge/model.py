@@ -16,20 +16,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
+from ..indicators.registry import DOMAINS
 
 DATA = Path(__file__).parent / "data"
 
-Domain = Literal[
-    "bestuur",
-    "demografie",
-    "economie en arbeidsmarkt",
-    "sociaal domein",
-    "veiligheid",
-    "wonen en ruimte",
-    "mobiliteit",
-    "duurzaamheid en klimaat",
-]
-DOMAINS: tuple[str, ...] = Domain.__args__  # type: ignore[attr-defined]
+Domain = Literal[DOMAINS]  # type: ignore[valid-type]  # the eight domains of the trend studies
 
 # The seed studies, by file name, with their year and a short name for display.
 SEEDS: dict[str, tuple[int, str]] = {

@@ -15,7 +15,7 @@ import duckdb
 from .. import formatting, store
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
-from ..knowledge.localise import Finding, IndicatorData, load_rules, localise_all
+from ..knowledge.localise import IndicatorData, load_rules, localise_all
 
 STRENGTH_LABEL = {"sterk": "speelt sterk", "matig": "speelt enigszins"}
 
