@@ -56,3 +56,13 @@ def test_backtest_of_the_extrapolation_gates_what_is_shown(con):
     shown = {r.indicator_id for r in project(con, "GM0363", "basis", 2040) if r.method == METHODS["trend"]}
     assert "gemiddelde_verkoopprijs" not in shown and "misdrijven_per_1000" not in shown
     assert "woninginbraak_per_1000" in shown
+
+
+@pytest.mark.parametrize("bounds", [(None, None), (0.0, 100.0), (40.0, 41.0)])
+def test_forecasts_in_one_pass_equal_forecast_per_horizon(bounds):
+    f = extrapolate.fit(list(range(2010, 2022)), [30, 31.5, 31, 33, 34.2, 34, 36, 37.5, 37, 39, 40.1, 41])
+    assert f is not None
+    path = extrapolate.forecasts(f, 25, *bounds)
+    assert len(path) == 25
+    for h, got in enumerate(path, start=1):
+        assert got == pytest.approx(extrapolate.forecast(f, h, *bounds), rel=1e-12, abs=1e-12)

@@ -19,9 +19,8 @@ database file and build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -54,8 +53,7 @@ MODEL_INDICATORS = {
 AGE_CHECK = (2015, 2025)  # fine bands observed in both years: the empirical error of the age shares
 
 
-@dataclass(frozen=True)
-class ProjectionRow:
+class ProjectionRow(NamedTuple):  # a named tuple: a projection of every gemeente makes ~250,000 of them
     indicator_id: str
     region_code: str
     period: str  # CBS code, e.g. 2030JJ00 (population and households: on 1 January)
@@ -181,22 +179,17 @@ def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario 
 
 def _age_rows(con, history, code, idx, chosen, proj) -> list[ProjectionRow]:
     year0 = max(y for y in cohort.SOURCES if cohort.SOURCES[y][0] is cohort.FINE)
-    earlier = AGE_CHECK[0]
-    bands, start_all = _cached(con, f"bands{year0}", lambda: cohort.load_bands(con, year0, history.codes))
-    if np.isnan(start_all[idx]).any() or year0 > int(proj.years[-1]):
+    if year0 > int(proj.years[-1]):
         return []
-    rates = components.estimate(history, year0)
-    local = _cached(con, f"local{earlier}-{year0}", lambda: cohort.residual_migration(
-        cohort.load_bands(con, earlier, history.codes)[1], start_all, year0 - earlier, bands, rates.birth, rates.death))
-    errors = _cached(con, "age_errors", lambda: _age_errors(con, history))
+    bands, start_all = _cached(con, f"bands{year0}", lambda: cohort.load_bands(con, year0, history.codes))
+    if np.isnan(start_all[idx]).any():
+        return []
     years = list(range(year0, int(proj.years[-1]) + 1))
-    totals = np.array([history.pop(year0)[idx] if y < proj.years[0] else proj.population[idx, y - proj.years[0]]
-                       for y in years])
-    start = start_all[idx]
-    p = cohort.CohortParameters(
-        bands, cohort.mortality_for(bands, start, rates.death[idx], chosen.sterfte),
-        cohort.fertility_for(bands, start, rates.birth[idx], chosen.vruchtbaarheid), local[idx])
-    path = cohort.simulate(start, p, len(years) - 1, totals).sum(axis=1)  # summed over the gemeenten
+    # every gemeente at once (the model is row by row), kept for the other gemeenten of this scenario
+    paths = _cached(con, f"ages:{chosen.model_dump_json()}:{proj.years[0]}:{proj.years[-1]}",
+                    lambda: _age_paths(con, history, year0, years, bands, start_all, chosen, proj))
+    path = paths[:, idx].sum(axis=1)  # summed over the gemeenten
+    errors = _cached(con, "age_errors", lambda: _age_errors(con, history))
     out = []
     span = AGE_CHECK[1] - AGE_CHECK[0]
     for ind, values in cohort.shares(path, bands).items():
@@ -210,10 +203,24 @@ def _age_rows(con, history, code, idx, chosen, proj) -> list[ProjectionRow]:
     return out
 
 
+def _age_paths(con, history, year0, years, bands, start_all, chosen, proj) -> np.ndarray:
+    """Population by age band of every gemeente, (years, gemeenten, bands), scaled to the component model's totals."""
+    earlier = AGE_CHECK[0]
+    rates = components.estimate(history, year0)
+    local = _cached(con, f"local{earlier}-{year0}", lambda: cohort.residual_migration(
+        cohort.load_bands(con, earlier, history.codes)[1], start_all, year0 - earlier, bands, rates.birth, rates.death))
+    totals = np.array([history.pop(year0) if y < proj.years[0] else proj.population[:, y - proj.years[0]]
+                       for y in years])
+    p = cohort.CohortParameters(
+        bands, cohort.mortality_for(bands, start_all, rates.death, chosen.sterfte),
+        cohort.fertility_for(bands, start_all, rates.birth, chosen.vruchtbaarheid), local)
+    with np.errstate(invalid="ignore"):  # gemeenten without age bands stay NaN and are never asked for
+        return cohort.simulate(start_all, p, len(years) - 1, totals)
+
+
 def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[ProjectionRow]:
     codes = [history.codes[i] for i in idx]
-    bases = (_cached(con, "housing", lambda: households.load_housing_many(con, history.codes))
-             if len(codes) > 1 else households.load_housing_many(con, codes))
+    bases = _cached(con, "housing", lambda: households.load_housing_many(con, history.codes))
     if any(c not in bases for c in codes):
         return []
     totals: dict[int, list[float]] = {}
@@ -260,27 +267,34 @@ def _trend_gate(con) -> tuple[set[str], set[str]]:
     return checked, checked - failed
 
 
-def _trend_rows(con, code, chosen, until) -> list[ProjectionRow]:
-    units = dict(con.execute("SELECT indicator_id, unit FROM indicators").fetchall())
-    series: dict[str, list[tuple[int, float]]] = {}
-    for ind, period, value in con.execute(
-            "SELECT indicator_id, period, value FROM indicator_values WHERE region_code = ? AND period LIKE '%JJ00' "
-            "ORDER BY indicator_id, period", [code]).fetchall():
+def _yearly_series(con) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """Region code -> indicator -> [(year, value)] of every yearly indicator the models do not give."""
+    out: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for code, ind, period, value in con.execute(
+            "SELECT region_code, indicator_id, period, value FROM indicator_values WHERE period LIKE '%JJ00' "
+            "AND value IS NOT NULL ORDER BY region_code, indicator_id, period").fetchall():
         if ind not in MODEL_INDICATORS:
-            series.setdefault(ind, []).append((int(period[:4]), value))
+            out.setdefault(code, {}).setdefault(ind, []).append((int(period[:4]), value))
+    return out
+
+
+def _trend_rows(con, code, chosen, until) -> list[ProjectionRow]:
+    units = _cached(con, "units", lambda: dict(con.execute("SELECT indicator_id, unit FROM indicators").fetchall()))
     checked, passed = _cached(con, "trend_gate", lambda: _trend_gate(con))
+    fits = _cached(con, "trend_fits", dict)  # region code -> {indicator: Fit}, filled as regions are asked for
+    if code not in fits:
+        series = _cached(con, "trend_series", lambda: _yearly_series(con)).get(code, {})
+        # where the backtest showed a trend does no better than "no change" there is no extrapolation
+        fits[code] = {ind: f for ind, points in sorted(series.items()) if not (ind in checked and ind not in passed)
+                      and (f := extrapolate.fit([y for y, _ in points], [v for _, v in points])) is not None}
     out = []
-    for ind, points in sorted(series.items()):
-        if ind in checked and ind not in passed:
-            continue  # the backtest showed the trend does no better than "no change": no extrapolation
-        f = extrapolate.fit([y for y, _ in points], [v for _, v in points])
-        if f is None:
-            continue
+    for ind, f in fits[code].items():
         unit = units.get(ind, "")
         upper = 100.0 if unit == "%" else None
         lower = None if unit.startswith("%") and unit != "%" else 0.0  # growth rates may be negative
-        for year in range(f.last_year + 1, min(until, f.last_year + extrapolate.MAX_AHEAD) + 1):
-            value, lo, hi = extrapolate.forecast(f, year - f.last_year, lower, upper)
+        horizon = min(until, f.last_year + extrapolate.MAX_AHEAD) - f.last_year
+        for year, (value, lo, hi) in zip(range(f.last_year + 1, f.last_year + horizon + 1),
+                                         extrapolate.forecasts(f, horizon, lower, upper)):
             out.append(ProjectionRow(ind, code, f"{year}JJ00", value, lo, hi, chosen.id, METHODS["trend"],
                                      f"{f.last_year}JJ00"))
     return out

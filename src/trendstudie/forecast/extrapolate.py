@@ -99,6 +99,24 @@ def forecast(f: Fit, horizon: int, lower_bound: float | None = None,
     return clip(point), clip(lo), clip(hi)
 
 
+def forecasts(f: Fit, horizon: int, lower_bound: float | None = None,
+              upper_bound: float | None = None) -> list[tuple[float, float, float]]:
+    """`forecast` for the horizons 1 … `horizon` in one pass (running sums instead of a sum per horizon)."""
+    lo_clip = -math.inf if lower_bound is None else lower_bound
+    hi_clip = math.inf if upper_bound is None else upper_bound
+    out = []
+    damp, var, phi_j = 0.0, 1.0, 1.0
+    for h in range(1, horizon + 1):
+        if h > 1:  # var adds the term j = h - 1
+            var += (f.alpha * (1 + f.beta * f.phi * (1 - phi_j) / (1 - f.phi))) ** 2
+        phi_j *= f.phi
+        damp += phi_j
+        point = f.level + damp * f.trend
+        half = Z90 * f.sigma * math.sqrt(var)
+        out.append(tuple(min(max(v, lo_clip), hi_clip) for v in (point, point - half, point + half)))
+    return out
+
+
 @dataclass
 class IndicatorCheck:
     indicator_id: str

@@ -107,9 +107,10 @@ def size_slope(years: list[int], sizes: list[float]) -> float:
     return float(np.polyfit(x - x.mean(), y, 1)[0])
 
 
-def projected_size(base: HousingBase, year: int, thinning: float = 1.0) -> float:
-    """Household size in `year`: the damped log-linear trend from the last observation."""
-    slope = size_slope(base.size_years, base.sizes) * thinning
+def projected_size(base: HousingBase, year: int, thinning: float = 1.0, slope: float | None = None) -> float:
+    """Household size in `year`: the damped log-linear trend from the last observation
+    (`slope`: the base's `size_slope`, when the caller computed it already)."""
+    slope = (size_slope(base.size_years, base.sizes) if slope is None else slope) * thinning
     k = year - base.households_year
     if k <= 0:
         return base.sizes[-1]
@@ -144,8 +145,9 @@ def project_housing(base: HousingBase, population: dict[int, float], thinning: f
                     vacancy: float = 0.02) -> list[HousingRow]:
     """Households, stock, woningbehoefte and woningtekort for every year of `population`."""
     out = []
+    slope = size_slope(base.size_years, base.sizes)
     for year in sorted(population):
-        size = projected_size(base, year, thinning)
+        size = projected_size(base, year, thinning, slope)
         households = population[year] / size
         stock = projected_stock(base, year, building)
         need = households / (1 - vacancy)
