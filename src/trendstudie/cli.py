@@ -226,6 +226,9 @@ def indicatoren(
         "count(DISTINCT v.region_code) FILTER (WHERE v.region_code LIKE 'GM%') "
         "FROM indicators i LEFT JOIN indicator_values v USING (indicator_id) "
         "GROUP BY ALL ORDER BY min(i.position)").fetchall()
+    from .indicators.registry import DOMAINS
+
+    rows.sort(key=lambda r: DOMAINS.index(r[2]) if r[2] in DOMAINS else len(DOMAINS))  # stable: registry order within a domain
     domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM indicators").fetchall()]
     if domein and domein not in domains:
         raise TrendstudieError(f"Onbekend domein {domein!r}; kies uit: {', '.join(sorted(domains))}")
@@ -299,6 +302,18 @@ def _kb():
     return model.load()
 
 
+def _kb_entry(kb, id: str):
+    """The knowledge-base entry with this id, or an error that suggests the nearest ids."""
+    import difflib
+
+    try:
+        return kb.entry(id)
+    except KeyError:
+        ids = list(kb.trends) + list(kb.opgaven)
+        close = [k for k in ids if id.lower() in k][:10] or difflib.get_close_matches(id.lower(), ids, n=5, cutoff=0.6)
+        raise TrendstudieError(f"Onbekend id {id!r}." + (f" Bedoelt u: {', '.join(close)}?" if close else "")) from None
+
+
 def _citation_text(c) -> str:
     from .knowledge.model import SEEDS
 
@@ -348,11 +363,7 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
     from .knowledge.graph import Graph
 
     kb = _kb()
-    try:
-        entry = kb.entry(id)
-    except KeyError:
-        close = [k for k in (list(kb.trends) + list(kb.opgaven)) if id.lower() in k][:10]
-        raise TrendstudieError(f"Onbekend id {id!r}." + (f" Bedoelt u: {', '.join(close)}?" if close else "")) from None
+    entry = _kb_entry(kb, id)
     g = Graph(kb)
     out.print(f"[bold]{entry.title}[/bold] ({id})", highlight=False)
     extra = []
@@ -386,10 +397,7 @@ def samenhang(id: str = typer.Argument(..., help="Id van een trend."),
     from .knowledge.graph import Graph
 
     kb = _kb()
-    try:
-        kb.entry(id)
-    except KeyError:
-        raise TrendstudieError(f"Onbekend id {id!r}.") from None
+    _kb_entry(kb, id)
     g = Graph(kb)
     for label, steps, arrow in (("Oorzaken", g.causes(id, diepte), "→"), ("Gevolgen", g.effects(id, diepte), "→")):
         out.print(f"[bold]{label}[/bold] (tot {diepte} stappen)")

@@ -1,0 +1,177 @@
+"""The CLI commands on the built store: output formats, stable columns, values equal to the store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from trendstudie.cli import app
+from trendstudie.errors import TrendstudieError
+from trendstudie.forecast import project
+from trendstudie.indicators.registry import DOMAINS
+from trendstudie.knowledge import model
+
+
+@pytest.fixture(scope="module")
+def cli(built_home):
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(app, ["--help"] if not args else list(args), env={"TRENDSTUDIE_HOME": str(built_home)})
+        if ok:
+            assert result.exit_code == 0, (args, result.output, result.exception)
+        return result
+
+    return run
+
+
+def rows_of(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_indicatoren_lists_each_indicator_once_by_domain(cli, con):
+    text = cli("indicatoren").output
+    registry = [r[0] for r in con.execute("SELECT indicator_id FROM indicators").fetchall()]
+    listed = re.findall(r"^  (\w+): ", text, flags=re.M)
+    assert sorted(listed) == sorted(registry)
+    headers = [line for line in text.splitlines() if line in DOMAINS]
+    assert len(headers) == len(set(headers))  # each domain one block
+    assert headers == sorted(headers, key=DOMAINS.index)
+
+
+def test_every_indicator_is_computed_or_listed_as_missing_with_its_live_table(cli, con):
+    text = cli("indicatoren", "--ontbrekend").output
+    computed = {r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values").fetchall()}
+    for ind, live in con.execute("SELECT indicator_id, live FROM indicators").fetchall():
+        line = next((ln for ln in text.splitlines() if ln.startswith(f"  {ind}: ")), None)
+        if ind in computed:
+            assert line is None, ind
+        else:
+            assert line is not None, f"{ind} is neither computed nor listed by --ontbrekend"
+            assert live and live.split()[0] in line, (ind, live, line)
+    assert any(ind not in computed for ind in re.findall(r"^  (\w+): ", text, flags=re.M))
+
+
+def test_unknown_domain_is_refused(cli):
+    result = cli("indicatoren", "--domein", "sport", ok=False)
+    assert isinstance(result.exception, TrendstudieError) and "sport" in str(result.exception)
+
+
+def test_export_csv_json_and_xlsx_carry_the_stored_values(cli, con, tmp_path):
+    args = ("export", "--regions", "Zwolle", "--regions", "GM1992", "--indicators", "bevolking",
+            "--indicators", "woninginbraak_per_1000")
+    got = rows_of(cli(*args).output)
+    assert list(got[0]) == ["indicator_id", "region_code", "period", "value", "status"]
+    want = con.execute(
+        "SELECT indicator_id, region_code, period, value FROM indicator_values WHERE region_code IN ('GM0193', 'GM1992') "
+        "AND indicator_id IN ('bevolking', 'woninginbraak_per_1000')").fetchall()
+    assert len(got) == len(want) > 20
+    stored = {(i, r, p): v for i, r, p, v in want}
+    for row in got:
+        assert float(row["value"]) == pytest.approx(stored[row["indicator_id"], row["region_code"], row["period"]],
+                                                    abs=5e-7)  # written to 6 decimals
+    as_json = json.loads(cli(*args, "--format", "json").output)
+    assert [(r["indicator_id"], r["region_code"], r["period"]) for r in as_json] == \
+        [(r["indicator_id"], r["region_code"], r["period"]) for r in got]
+    path = tmp_path / "export.xlsx"
+    cli(*args, "--format", "xlsx", "--uit", str(path))
+    sheet = list(load_workbook(path).active.values)
+    assert sheet[0] == ("indicator_id", "region_code", "period", "value", "status")
+    assert len(sheet) - 1 == len(got)
+
+
+def test_export_of_a_group_has_its_members(cli, con):
+    got = rows_of(cli("export", "--group", "G40", "--indicators", "bevolking").output)
+    members = {r[0] for r in con.execute("SELECT region_code FROM group_members WHERE group_id = 'G40'").fetchall()}
+    assert {r["region_code"] for r in got} == members and len(members) == 40
+
+
+def test_export_needs_a_file_for_xlsx(cli):
+    result = cli("export", "--regions", "Zwolle", "--format", "xlsx", ok=False)
+    assert isinstance(result.exception, TrendstudieError) and "--uit" in str(result.exception)
+
+
+def test_profiel_in_text_and_json(cli, con):
+    text = cli("profiel", "Zwolle").output
+    assert text.startswith("Zwolle (GM0193), provincie Overijssel")
+    assert "Demografie" in text and "Veiligheid" in text
+    data = json.loads(cli("profiel", "GM0193", "--format", "json", "--domein", "demografie").output)
+    assert [d["domain"] for d in data["domains"]] == ["demografie"]
+    bevolking = next(i for i in data["domains"][0]["indicators"] if i["indicator_id"] == "bevolking")
+    period, latest = con.execute("SELECT period, value FROM indicator_values WHERE indicator_id = 'bevolking' "
+                                 "AND region_code = 'GM0193' ORDER BY period DESC LIMIT 1").fetchone()
+    assert (bevolking["latest"]["period"], bevolking["latest"]["value"]) == (period, latest)
+    assert f"{int(latest):,}".replace(",", ".") in text  # the text shows the same figure, Dutch style
+
+
+def test_trends_json_matches_the_knowledge_base_and_filters_by_domain(cli):
+    kb = model.load()
+    found = json.loads(cli("trends", "GM0193", "--format", "json").output)
+    assert found and all(f["trend"] in kb.trends for f in found)
+    assert {f["sterkte"] for f in found} <= {"sterk", "matig", "niet van toepassing", "onbekend"}
+    for f in found:
+        if f["sterkte"] == "onbekend":
+            continue
+        assert f["onderbouwing"], f  # a judgement always comes with its evidence
+    wonen = json.loads(cli("trends", "Zwolle", "--domein", "wonen en ruimte", "--format", "json").output)
+    assert wonen and {f["domein"] for f in wonen} == {"wonen en ruimte"}
+    text = cli("trends", "Zwolle").output
+    assert "Trends in Zwolle (GM0193)" in text and "➢" in text
+
+
+def test_trend_shows_citations_causes_and_opgaven(cli):
+    text = cli("trend", "vergrijzing").output
+    assert "Bronnen:" in text and "Gevolgen:" in text
+    years = {int(y) for y in re.findall(r"^  (\d{4}): ", text, flags=re.M)}
+    assert len(years) >= 3  # a trend that recurs over a decade of studies
+    for typo in ("vergrijz", "vergrijsing"):  # part of an id, or a misspelling
+        result = cli("trend", typo, ok=False)
+        assert "Bedoelt u" in str(result.exception) and "vergrijzing" in str(result.exception)
+
+
+def test_samenhang_walks_to_the_chosen_depth(cli):
+    one = cli("samenhang", "vergrijzing", "--diepte", "1").output
+    two = cli("samenhang", "vergrijzing", "--diepte", "2").output
+    assert "Oorzaken" in one and "Gevolgen" in one
+    assert len(two.splitlines()) > len(one.splitlines())
+    assert cli("samenhang", "vergrijzing", "--diepte", "9", ok=False).exit_code == 2  # typer's range check
+    assert "Bedoelt u" in str(cli("samenhang", "vergrijsing", ok=False).exception)
+
+
+def test_prognose_csv_equals_the_engine(cli, con):
+    got = rows_of(cli("prognose", "Zwolle", "--tot", "2035", "--scenario", "hoog").output)
+    assert list(got[0]) == ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
+    want = {(r.indicator_id, r.period): r for r in project(con, "GM0193", "hoog", 2035)}
+    assert len(got) == len(want)
+    for row in got:
+        r = want[row["indicator_id"], row["period"]]
+        assert float(row["value"]) == pytest.approx(r.value, rel=1e-6)
+        assert row["scenario"] == "hoog"
+        assert (row["lower"] == "") == (r.lower is None)
+    pop = [r for r in got if r["indicator_id"] == "bevolking"]
+    assert pop[-1]["period"] == "2035JJ00" and float(pop[-1]["lower"]) < float(pop[-1]["value"]) < float(pop[-1]["upper"])
+    as_json = json.loads(cli("prognose", "GM0193", "--tot", "2030", "--format", "json", "--als", "immigratie=1,2").output)
+    assert {r["scenario"] for r in as_json} == {"basis-variant"} and all("method" in r for r in as_json)
+
+
+def test_backtest_prints_the_error_table(cli):
+    text = cli("backtest", "--oorsprong", "2019").output
+    five = [line for line in text.splitlines() if line.startswith("2019") and "| 5 jaar" in line]
+    methods = {line.split("|")[2].strip(): float(line.split("|")[4].strip().rstrip("%").replace(",", ".")) for line in five}
+    assert set(methods) == {"componentenmodel", "constante groei", "geen verandering"}
+    assert methods["componentenmodel"] < methods["constante groei"]
+
+
+def test_rapport_writes_html_and_data_appendix(cli, tmp_path):
+    cli("rapport", "Zwolle", "--uit", str(tmp_path), "--geen-pdf")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "GM0193-zwolle.html" in names and "GM0193-zwolle-data.csv" in names and "GM0193-zwolle-data.xlsx" in names
+    assert not any(n.endswith(".pdf") for n in names)
+    html = (tmp_path / "GM0193-zwolle.html").read_text(encoding="utf-8")
+    assert "<h1" in html and "Zwolle" in html
