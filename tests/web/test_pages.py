@@ -198,7 +198,8 @@ def test_responses_are_cached_per_build_and_shared_on_disk(client, app, database
 
 @pytest.mark.parametrize("url", ["/", "/gemeente/GM0193", "/vergelijk?gemeente=Zwolle&gemeente=Deventer&groep=G40",
                                  "/indicator/bevolking?gemeente=GM0193", "/trend/vergrijzing", "/samenhang/vergrijzing",
-                                 "/downloads", "/trends", "/indicatoren", "/zoek?q=ber", "/api"])
+                                 "/downloads", "/trends", "/indicatoren", "/zoek?q=ber", "/api",
+                                 "/gemeente/GM0193/prognose?scenario=hoog&tot=2050", "/vergelijk?gemeente=Zwolle&groep=PV23"])
 def test_page_structure_is_accessible(client, url):
     """One h1, no skipped heading levels, unique ids, every SVG labelled, every input labelled."""
     from collections import Counter

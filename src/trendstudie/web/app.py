@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, formatting
 from ..errors import TrendstudieError
+from ..forecast import MAX_UNTIL
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -58,7 +59,7 @@ PARAM_HELP = {
     "from": "een jaar tussen 1900 en 2100",
     "to": "een jaar tussen 1900 en 2100",
     "van": "een jaar tussen 1900 en 2100",
-    "tot": "een jaar tussen 1900 en 2100",
+    "tot": f"een eindjaar na het laatste waargenomen jaar en uiterlijk {MAX_UNTIL}, zoals 2040",
     "indicator": "een indicator-id als bevolking (kleine letters, cijfers en _)",
     "indicator_id": "een indicator-id als bevolking (kleine letters, cijfers en _)",
     "group": "een groep als G40, M50, PV23 of GK5",
@@ -68,6 +69,8 @@ PARAM_HELP = {
     "measure": "een maatstaf als M000352",
     "dim": "een dimensiefilter als SoortMisdrijf=1.1.1",
     "format": "json of csv",
+    "ext": "svg of png",
+    "scenario": "een scenario: basis, hoog, laag, metropolisering, spreiding of de-urbanisatie",
     "formaat": "csv, json of xlsx",
     "kind": "GM, PV, CR, LD of NL",
     "current": "true of false",
@@ -266,6 +269,9 @@ def _describe(err: dict) -> str:
     if kind in ("too_long",):
         return f"De {where} '{name}' komt te vaak voor; verwacht {help_}."
     shown = repr(given)[:80] if given is not None and not isinstance(given, (dict, list)) else ""
+    expected = (err.get("ctx") or {}).get("expected")
+    if kind == "literal_error" and expected:  # a fixed choice: name the choices ('html' of 'pdf')
+        help_ = "een van " + str(expected).replace(" or ", " of ")
     return f"Ongeldige {where} '{name}'{(' ' + shown) if shown else ''}: verwacht {help_}."
 
 
@@ -276,6 +282,7 @@ def _wants_json(request: Request) -> bool:
 def create_app(database: Path) -> FastAPI:
     """The app over the store at `database` (opened read-only, loaded once)."""
     from .data import WebData
+    from .prognose import Forecasts
 
     data = WebData(Path(database))
     env = _env()
@@ -289,6 +296,7 @@ def create_app(database: Path) -> FastAPI:
         docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
     )
     app.state.data = data
+    app.state.forecasts = Forecasts(data)
     app.state.env = env
     env.globals["d"] = data
     tag = data.etag.strip('"')

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from ..errors import TrendstudieError
 from ..knowledge.model import DOMAINS, SEEDS
+from . import prognose as _prognose
 
 
 def known_parameters_only(request: Request) -> None:
@@ -388,6 +389,42 @@ def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_I
         raise not_found(f"Voor de trend {trend_id} bestaan geen cijfers per gemeente; hij geldt in algemene zin.")
     rows = [{"region_code": c, "name": d.gemeenten[c].name, "strength": s} for c, s in sorted(d.strength[trend_id].items())]
     return respond(request, rows, STRENGTH_COLUMNS, format, f"trend-{trend_id}")
+
+
+# --- projections ------------------------------------------------------------------------------
+
+PROGNOSE_CODE = r"^(GM[0-9]{4}|PV[0-9]{2}|NL01|[A-Z][A-Z0-9]{0,9})$"
+
+
+@router.get("/prognose/{code}",
+            summary="Prognose per scenario: bevolking, leeftijd, huishoudens, woningbehoefte (zoals `trendstudie prognose`)",
+            description="Voor een gemeente (GM0193) of een groep (NL01, PV23, G4, G40, M50, GK5): elke geprognosticeerde "
+                        "indicator per jaar tot en met `tot` (1 januari; geboorte, sterfte en migratie per kalenderjaar) "
+                        "met de grenzen van een 90%-interval (`lower`, `upper`; leeg waar geen eerlijke marge bestaat). "
+                        "CSV heeft de kolommen `indicator_id,region_code,period,value,lower,upper,scenario`; JSON ook "
+                        "`method` en `origin`.")
+def prognose(request: Request, code: Annotated[str, Path(pattern=PROGNOSE_CODE, max_length=10)],
+             scenario: Annotated[Literal[_prognose.SCENARIO_IDS], Query(
+                 description="basis, hoog, laag, metropolisering, spreiding of de-urbanisatie")] = "basis",
+             tot: Annotated[int, Query(ge=1900, le=_prognose.MAX_UNTIL, description=(
+                 f"Eindjaar (1 januari), na het laatste waargenomen jaar en uiterlijk {_prognose.MAX_UNTIL}"))]
+             = _prognose.DEFAULT_UNTIL,
+             format: Format = "json"):
+    d = _data(request)
+    if code not in d.gemeenten and code not in d.group_titles:
+        if code.startswith("GM") and code in d.regions:
+            raise not_found(f"{code} ({d.regions[code][1]}) is geen huidige gemeente; prognoses zijn er voor de "
+                            "gemeenten van nu.")
+        raise not_found(f"Onbekende gemeente of groep {code}; kies een code als GM0193, PV23, G40 of NL01.")
+    f = request.app.state.forecasts
+    _prognose.check_until(f, tot)
+    try:
+        rows = f.rows(code, scenario, tot)
+    except TrendstudieError as exc:
+        raise not_found(str(exc)) from None
+    columns = _prognose.COLUMNS if format == "csv" else _prognose.JSON_COLUMNS
+    return respond(request, [{c: getattr(r, c) for c in columns} for r in rows], columns, format,
+                   f"prognose-{code}-{scenario}-{tot}")
 
 
 @router.get("/info", summary="Over de database: bouwdatum en aantallen")

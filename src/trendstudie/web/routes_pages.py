@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from .. import formatting
 from ..knowledge.model import DOMAINS, SEEDS
 from ..report.content import STRENGTH_LABEL, build_report
-from . import charts
+from . import charts, prognose
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
 
 router = APIRouter(include_in_schema=False)
@@ -41,12 +41,22 @@ def cached_page(request: Request, build) -> Response:
     return Response(build().encode("utf-8"), media_type="text/html; charset=utf-8")
 
 
-def _svg_response(chart, filename: str) -> Response:
+ChartFormat = Annotated[Literal["svg", "png"], Path(description="svg of png")]
+PNG_SCALE = 2.0  # twice the SVG's size: sharp on a high-density screen and in a document
+
+
+def _svg_response(chart, name: str, ext: str = "svg") -> Response:
+    """A chart as a file to download: the SVG of the page, or that SVG rendered to PNG."""
     if chart is None:
         raise HTTPException(404, "Voor deze grafiek zijn geen gegevens.")
+    if ext == "png":
+        import vl_convert
+
+        return Response(vl_convert.svg_to_png(chart.svg, scale=PNG_SCALE), media_type="image/png",
+                        headers={"content-disposition": f'attachment; filename="{name}.png"'})
     body = '<?xml version="1.0" encoding="UTF-8"?>\n' + chart.svg
     return Response(body, media_type="image/svg+xml",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+                    headers={"content-disposition": f'attachment; filename="{name}.svg"'})
 
 
 def _gemeente_or_404(d, code: str):
@@ -146,6 +156,16 @@ def gemeente(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
     return cached_page(request, build)
 
 
+def _rank_in(d, indicator: str, code: str, latest: tuple[str, float], members: set[str]) -> tuple[int, int] | None:
+    """The position of a gemeente among the members of a group (itself included) in the period of
+    its latest value: (1 = highest, of how many)."""
+    period, value = latest
+    values = [v for c in members | {code} if (v := d.data.value(indicator, c, period)) is not None]
+    if len(values) < 2:
+        return None
+    return sum(1 for v in values if v > value) + 1, len(values)
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -219,6 +239,59 @@ def gemeente_data(request: Request, code: Annotated[str, Path(pattern=GM, max_le
                            f"{code}-{g.name}")
 
 
+Scenario = Annotated[Literal[prognose.SCENARIO_IDS], Query(description="basis, hoog, laag, metropolisering, "
+                                                                      "spreiding of de-urbanisatie")]
+Until = Annotated[int, Query(ge=1900, le=prognose.MAX_UNTIL, description="eindjaar (1 januari)")]
+
+
+@router.get("/gemeente/{code}/prognose")
+def prognose_page(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+                  scenario: Scenario = "basis", tot: Until = prognose.DEFAULT_UNTIL):
+    """Where the gemeente is heading under a chosen scenario, to a chosen year."""
+    d = _d(request)
+    g = _gemeente_or_404(d, code)
+    f = request.app.state.forecasts
+    prognose.check_until(f, tot)
+
+    def build():
+        rows = f.rows(code, scenario, tot)
+        origin = f.origin()
+        years = prognose.table_years(origin, tot)
+        return _render(request, "prognose.html", g=g, scenario=scenario, tot=tot, origin=origin, years=years,
+                       scenarios=prognose.SCENARIOS, max_until=prognose.MAX_UNTIL,
+                       summary=prognose.summary(f, code, scenario, rows, tot),
+                       chart=prognose.fan_chart(f, code, scenario, tot),
+                       housing=prognose.table(f, code, scenario, rows, prognose.HOUSING, years),
+                       ages=prognose.table(f, code, scenario, rows, prognose.AGES, years),
+                       comparison=prognose.comparison(f, code, tot),
+                       method=prognose.method_text(f, code, scenario, rows, tot),
+                       query=f"scenario={scenario}&tot={tot}")
+    return cached_page(request, build)
+
+
+@router.get("/gemeente/{code}/prognose.{kind}")
+def prognose_download(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+                      kind: Annotated[Literal["csv", "xlsx", "json"], Path()],
+                      scenario: Scenario = "basis", tot: Until = prognose.DEFAULT_UNTIL):
+    """The projection in the columns of `trendstudie prognose` (JSON also with method and origin)."""
+    d = _d(request)
+    g = _gemeente_or_404(d, code)
+    f = request.app.state.forecasts
+    prognose.check_until(f, tot)
+    rows, columns = prognose.download(f.rows(code, scenario, tot), kind)
+    return _table_download(rows, columns, kind, f"prognose-{code}-{g.name}-{scenario}-{tot}")
+
+
+@router.get("/svg/prognose/{code}.{ext}")
+def svg_prognose(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)], ext: ChartFormat,
+                 scenario: Scenario = "basis", tot: Until = prognose.DEFAULT_UNTIL):
+    d = _d(request)
+    _gemeente_or_404(d, code)
+    f = request.app.state.forecasts
+    prognose.check_until(f, tot)
+    return _svg_response(prognose.fan_chart(f, code, scenario, tot), f"prognose-{code}-{scenario}-{tot}", ext)
+
+
 def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str) -> Response:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
     if kind == "xlsx":
@@ -284,6 +357,7 @@ def compare(request: Request,
 
     def build():
         columns = codes + ([groep] if groep else [])
+        members_of = set(d.group_members.get(groep, [])) if groep else set()
         rows_by_domain = []
         if columns:
             for domain in DOMAINS:
@@ -299,7 +373,9 @@ def compare(request: Request,
                             v = d.data.value(m.id, c, ref[0]) if ref else None
                             cells.append((ref[0], v) if v is not None else d.data.latest(m.id, c))
                         else:
-                            cells.append(d.data.latest(m.id, c))
+                            latest = d.data.latest(m.id, c)
+                            cells.append(latest + (_rank_in(d, m.id, c, latest, members_of),)
+                                         if latest and groep else latest)
                     if any(cells):
                         rows.append((m, cells))
                 if rows:
@@ -313,7 +389,16 @@ def compare(request: Request,
             if groep and codes:
                 members = charts.compare_bars(d, chosen, period, sorted(
                     d.group_members.get(groep, []), key=lambda c: -(d.data.value(chosen, c, period) or 0)), set(codes))
+        own_groups = []
+        if len(codes) == 1:  # one gemeente: offer the groups it belongs to (and Nederland)
+            mine = d.ctx.member_of.get(codes[0], set())
+            order = {"netwerk": 0, "provincie": 1, "grootteklasse": 2}
+            own_groups = sorted((gid for gid in mine if gid in d.group_titles and gid != groep),
+                                key=lambda gid: (order.get(d.group_kinds.get(gid), 3), gid))
+            if groep != "NL01" and "NL01" in d.group_titles and "NL01" not in own_groups:
+                own_groups.append("NL01")
         return _render(request, "vergelijk.html", codes=codes, groep=groep, columns=columns, errors=errors,
+                       own_groups=own_groups,
                        rows_by_domain=rows_by_domain, chosen=chosen, bar=bar, ts=ts, members=members,
                        inputs=[d.gemeenten[c].name for c in codes] + [""] * (MAX_COMPARE - len(codes)))
     if errors:
@@ -490,30 +575,31 @@ def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx",
     return _table_download([tuple(r[c] for c in columns) for r in rows], columns, kind, name)
 
 
-@router.get("/svg/kaart/{indicator_id}.svg")
-def svg_map(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+@router.get("/svg/kaart/{indicator_id}.{ext}")
+def svg_map(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)], ext: ChartFormat,
             periode: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
             gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None):
     d = _d(request)
     _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
     return _svg_response(charts.indicator_map(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
-                         f"kaart-{indicator_id}-{period}.svg")
+                         f"kaart-{indicator_id}-{period}", ext)
 
 
-@router.get("/svg/verdeling/{indicator_id}.svg")
+@router.get("/svg/verdeling/{indicator_id}.{ext}")
 def svg_distribution(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+                     ext: ChartFormat,
                      periode: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
                      gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None):
     d = _d(request)
     _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
     return _svg_response(charts.distribution(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
-                         f"verdeling-{indicator_id}-{period}.svg")
+                         f"verdeling-{indicator_id}-{period}", ext)
 
 
-@router.get("/svg/reeks/{indicator_id}.svg")
-def svg_series(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
+@router.get("/svg/reeks/{indicator_id}.{ext}")
+def svg_series(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)], ext: ChartFormat,
                gemeente: Annotated[list[str] | None, Query(max_length=MAX_COMPARE)] = None,
                groep: Annotated[str | None, Query(pattern=GROUP, max_length=40)] = None):
     d = _d(request)
@@ -527,23 +613,23 @@ def svg_series(request: Request, indicator_id: Annotated[str, Path(pattern=INDIC
     if groep and groep not in d.group_titles:
         raise HTTPException(404, f"Er is geen groep {groep!r}.")
     groups = (groep,) if groep else charts.SERIES_GROUPS
-    return _svg_response(charts.series(d, indicator_id, codes, groups), f"reeks-{indicator_id}.svg")
+    return _svg_response(charts.series(d, indicator_id, codes, groups), f"reeks-{indicator_id}", ext)
 
 
-@router.get("/svg/trend/{trend_id}.svg")
-def svg_trend_map(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)]):
+@router.get("/svg/trend/{trend_id}.{ext}")
+def svg_trend_map(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)], ext: ChartFormat):
     d = _d(request)
     _entry_or_404(d, trend_id)
-    return _svg_response(charts.strength_map(d, trend_id), f"trend-{trend_id}.svg")
+    return _svg_response(charts.strength_map(d, trend_id), f"trend-{trend_id}", ext)
 
 
-@router.get("/svg/samenhang/{trend_id}.svg")
-def svg_samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)],
+@router.get("/svg/samenhang/{trend_id}.{ext}")
+def svg_samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)], ext: ChartFormat,
                   diepte: Annotated[int, Query(ge=1, le=4)] = 2):
     d = _d(request)
     _entry_or_404(d, trend_id)
     _, diagram, _, _ = _samenhang(d, trend_id, diepte)
-    return _svg_response(diagram, f"samenhang-{trend_id}.svg")
+    return _svg_response(diagram, f"samenhang-{trend_id}", ext)
 
 
 @router.get("/api")
