@@ -273,8 +273,8 @@ def read_huishoudens_samenstelling(
             out.observations.append(Observation(
                 table_id, m, code, period, v, None,
                 reason=None if v is not None else "leeg in het bestand", source=source))
-        _check_sum(out, source, line, code, values, "nHH", ["n1PHH", "nMPHH"])
-        _check_sum(out, source, line, code, values, "nMPHH", ["n2PHH", "n3pHH", "n4PHH", "n5PHH"])
+        out.check_sum(f"{source}, regel {line}", code, values, "nHH", ["n1PHH", "nMPHH"])
+        out.check_sum(f"{source}, regel {line}", code, values, "nMPHH", ["n2PHH", "n3pHH", "n4PHH", "n5PHH"])
     if unresolved_empty:
         out.warnings.append(f"{source}: {len(unresolved_empty)} lege rijen met onbekende namen "
                             f"overgeslagen: {', '.join(unresolved_empty[:5])}")
@@ -290,15 +290,6 @@ def _after(comments: list[str], marker: str) -> list[str]:
 
 def _strip_unit(title: str) -> str:
     return re.sub(r"\s*\((aantal|%)\)\s*$", "", title).strip()
-
-
-def _check_sum(out: Imported, source: str, line: int, code: str, values: dict, total: str, parts: list[str]) -> None:
-    if values.get(total) is None or any(values.get(p) is None for p in parts):
-        return
-    s = sum(values[p] for p in parts)
-    if abs(s - values[total]) > 0.5:
-        out.warnings.append(f"{source}, regel {line}: {code}: {' + '.join(parts)} = {s:g}, "
-                            f"maar {total} = {values[total]:g}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -72,6 +72,14 @@ class Imported:
         self.observations.extend(other.observations)
         self.warnings.extend(other.warnings)
 
+    def check_sum(self, where: str, code: str, values: dict, total: str, parts: list[str]) -> None:
+        """Warn (do not fail) when the parts of a row do not add up to its total, e.g. men + women."""
+        if values.get(total) is None or any(values.get(p) is None for p in parts):
+            return
+        s = sum(values[p] for p in parts)
+        if abs(s - values[total]) > 0.5:
+            self.warnings.append(f"{where}: {code}: {' + '.join(parts)} = {s:g}, maar {total} = {values[total]:g}")
+
 
 def dims_key(dims: dict[str, str]) -> str:
     """Canonical text form of a dimension selection, e.g. 'SoortMisdrijf=1.1.1'."""
