@@ -87,3 +87,43 @@ def test_indicator_trend_and_keyboard(page, server):
     assert "Er is geen gemeente met code GM9999" in page.content()
     page.screenshot(path=str(SHOTS / "trendstudie-web-404.png"))
     assert not [e for e in page.console_errors if "404" not in e], page.console_errors
+
+
+def test_prognose_switch_scenario_and_download(page, server):
+    page.goto(server + "/gemeente/GM0193")
+    page.get_by_role("link", name="Prognose en scenario's").click()
+    page.wait_for_url("**/gemeente/GM0193/prognose")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Prognose Zwolle")
+    assert page.get_by_role("radio", name="Basis").is_checked()
+    page.screenshot(path=str(SHOTS / "trendstudie-web-prognose.png"), full_page=True)
+
+    page.get_by_role("radio", name="Hoog").check()
+    page.get_by_label("Tot en met het jaar").fill("2050")
+    page.get_by_role("button", name="Toon prognose").click()
+    page.wait_for_url("**/prognose?scenario=hoog&tot=2050")
+    assert page.get_by_role("radio", name="Hoog").is_checked()
+    assert "In scenario Hoog telt Zwolle op 1 januari 2050" in page.locator("p.lead").inner_text()
+    assert page.locator("figure.wide svg title").first.text_content().startswith("Inwoners van Zwolle: scenario Hoog")
+    assert "1 jan. 2050" in page.locator("table.projection thead").first.inner_text()
+    page.screenshot(path=str(SHOTS / "trendstudie-web-prognose-hoog.png"), full_page=True)
+
+    # another scenario straight from the comparison table
+    page.get_by_role("link", name="Ontstedelijking").click()
+    page.wait_for_url("**scenario=de-urbanisatie&tot=2050")
+    assert page.get_by_role("radio", name="Ontstedelijking").is_checked()
+
+    # an end year outside the range: the browser's own check (min/max) stops the form without JavaScript
+    page.get_by_label("Tot en met het jaar").fill("2099")
+    page.get_by_role("button", name="Toon prognose").click()
+    assert "scenario=de-urbanisatie&tot=2050" in page.url
+    assert page.evaluate("document.getElementById('tot').validity.rangeOverflow")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
+    assert {r["scenario"] for r in rows} == {"de-urbanisatie"} and max(r["period"] for r in rows) == "2050JJ00"
+    with page.expect_download() as info:
+        page.get_by_role("link", name="PNG", exact=True).click()
+    assert Path(info.value.path()).read_bytes()[:4] == b"\x89PNG"
+    assert not page.console_errors, page.console_errors
