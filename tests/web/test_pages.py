@@ -221,3 +221,16 @@ def test_head_requests(client):
     assert r.status_code == 200 and r.content == b"" and r.headers["content-type"].startswith("text/html")
     assert client.head("/api/v1/groups").status_code == 200
     assert client.head("/gemeente/GM9999").status_code == 404
+
+
+def test_series_of_a_count_compares_growth_not_totals(client, con):
+    """Inwoners of Zwolle next to those of Nederland would be a flat line at the bottom: counts are
+    drawn as an index (the latest first year = 100), rates and shares as they are."""
+    counts = client.get("/svg/reeks/bevolking.svg?gemeente=GM0193")
+    assert counts.status_code == 200
+    first = con.execute("SELECT min(period) FROM indicator_values WHERE indicator_id = 'bevolking' "
+                        "AND region_code IN ('GM0193', 'NL01', 'G4', 'G40', 'M50') GROUP BY region_code "
+                        "ORDER BY 1 DESC LIMIT 1").fetchone()[0][:4]
+    assert f"index ({first} = 100)" in counts.text
+    rate = client.get("/svg/reeks/woninginbraak_per_1000.svg?gemeente=GM0193")
+    assert rate.status_code == 200 and "index (" not in rate.text and "per 1.000 inwoners" in rate.text

@@ -7,6 +7,7 @@ the chart on the page.
 from __future__ import annotations
 
 from ..knowledge.localise import Finding
+from ..report.charts_for_report import COUNT_UNITS
 from ..report.content import Figure
 from . import svg
 from .data import STRENGTHS, WebData
@@ -75,6 +76,12 @@ def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...]
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
             lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
+    if m.unit in COUNT_UNITS and len(lines) > 1:
+        # Counts of a gemeente and of Nederland differ a thousandfold: compare their growth, as the report does.
+        base = max(min(y for y, _ in ln.points) for ln in lines)
+        lines = [svg.Line(ln.label, [(y, v / b * 100) for y, v in ln.points], ln.emphasis)
+                 for ln in lines if (b := dict(ln.points).get(base))]
+        return _time_series(m.title, f"index ({base} = 100)", lines, 1)
     return _time_series(m.title, m.unit, lines, m.decimals)
 
 
