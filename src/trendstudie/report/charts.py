@@ -622,7 +622,8 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
 # --------------------------------------------------------------------------------------------
 
 
-def fan_alt(title: str, unit: str, history, projection, scenarios=None, decimals: int | None = None) -> str | None:
+def fan_alt(title: str, unit: str, history, projection, scenarios=None, decimals: int | None = None,
+            label: str = "prognose") -> str | None:
     hist = sorted((int(y), float(v)) for y, v in history if _ok(v))
     proj = sorted((int(p[0]), float(p[1]), float(p[2]), float(p[3])) for p in projection
                   if _ok(p[1]) and _ok(p[2]) and _ok(p[3]))
@@ -637,7 +638,8 @@ def fan_alt(title: str, unit: str, history, projection, scenarios=None, decimals
         out.append(f"Waargenomen: {_val(v1, dec, unit)} in {y1}" + (f" (was {_val(v0, dec, unit)} in {y0})" if y0 != y1 else "") + ".")
     if proj:
         y, v, lo, hi = proj[-1]
-        out.append(f"Prognose: {_val(v, dec, unit)} in {y}, met een marge van {_val(lo, dec, unit)} tot {_val(hi, dec, unit)}.")
+        out.append(f"{label[0].upper()}{label[1:]}: {_val(v, dec, unit)} in {y}, met een marge van {_val(lo, dec, unit)} "
+                   f"tot {_val(hi, dec, unit)}.")
     for name, pts in scen.items():
         out.append(f"Scenario {name}: {_val(pts[-1][1], dec, unit)} in {pts[-1][0]}.")
     return " ".join(out)
@@ -646,9 +648,10 @@ def fan_alt(title: str, unit: str, history, projection, scenarios=None, decimals
 def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
         projection: Sequence[tuple[int, float, float, float]],
         scenarios: dict[str, Sequence[tuple[int, float]]] | None = None, *, decimals: int | None = None,
-        engine: str | None = None, width: float = 640, height: float = 340) -> Chart | None:
+        engine: str | None = None, width: float = 640, height: float = 340, label: str = "prognose") -> Chart | None:
     """Observed values as a solid dark line, the projection dashed with its band (lower–upper)
-    in light grey, scenarios as labelled grey lines with their own dash pattern."""
+    in light grey, scenarios as labelled grey lines with their own dash pattern. `label` names
+    the projection with the band (e.g. its scenario)."""
     hist = sorted({int(y): float(v) for y, v in history if _ok(v)}.items())
     proj = sorted((int(p[0]), float(p[1]), float(p[2]), float(p[3])) for p in projection
                   if _ok(p[1]) and _ok(p[2]) and _ok(p[3]))
@@ -657,7 +660,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     if not hist and not proj and not scen:
         return None
     dec = _auto_decimals([v for _, v in hist] + [p[1] for p in proj]) if decimals is None else decimals
-    alt = fan_alt(title, unit, hist, proj, scen, dec)
+    alt = fan_alt(title, unit, hist, proj, scen, dec, label)
     if (engine or DEFAULT_ENGINE) == "vega":
         return Chart(_vega_fan(title, unit, hist, proj, scen, dec, alt, width, height), alt)
     parts = _open(width, height, alt)
@@ -669,7 +672,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     left = 14 + max(th.text_width(_num(t, tick_dec), th.FONT_SIZE - 1) for t in ticks)
     end_labels: list[tuple[str, str, str, str | None, str, float, float, bool]] = []
     if proj:
-        end_labels.append(("prognose", _val(proj[-1][1], dec, unit), th.INK, "6 4", "circle", 2.4, proj[-1][1], True))
+        end_labels.append((label, _val(proj[-1][1], dec, unit), th.INK, "6 4", "circle", 2.4, proj[-1][1], True))
     elif hist:
         end_labels.append(("", _val(hist[-1][1], dec, unit), th.INK, None, "circle", th.EMPHASIS_WIDTH, hist[-1][1], True))
     for i, (name, pts) in enumerate(scen.items()):
@@ -712,7 +715,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
             parts.append(_polyline(xy, th.INK, 2.4, "6 4"))
         for p in proj:
             parts.append(f'<circle cx="{_f(sx(p[0]))}" cy="{_f(sy(p[1]))}" r="2.2" fill="#fff" stroke="{th.INK}">'
-                         f'<title>{_esc(f"prognose {p[0]}: {_val(p[1], dec, unit)} ({_val(p[2], dec, unit)} tot {_val(p[3], dec, unit)})")}'
+                         f'<title>{_esc(f"{label} {p[0]}: {_val(p[1], dec, unit)} ({_val(p[2], dec, unit)} tot {_val(p[3], dec, unit)})")}'
                          "</title></circle>")
         parts.append("</g>")
     if hist:
@@ -732,7 +735,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     if hist:
         legend.append(("line", None, "waargenomen"))
     if proj:
-        legend += [("line", "6 4", "prognose"), ("band", None, "onzekerheidsmarge")]
+        legend += [("line", "6 4", label), ("band", None, "onzekerheidsmarge")]
     for kind, dash, text in legend:
         if kind == "line":
             parts.append(_polyline([(x, ly - 4), (x + 22, ly - 4)], th.INK, 2.4, dash))

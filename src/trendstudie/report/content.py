@@ -430,7 +430,8 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                  "De methode staat in docs/prognose.md.")
     figures = []
     chart = fan("Inwoners", "inwoners", history,
-                [(int(r.period[:4]), r.value, r.lower, r.upper) for r in pop if r.lower is not None], scen, decimals=0)
+                [(int(r.period[:4]), r.value, r.lower, r.upper) for r in pop if r.lower is not None], scen, decimals=0,
+                label=titles.get("basis", "basis"))
     if chart:
         figures.append(Figure(chart.svg, chart.alt, f"Inwoners van {name}: waargenomen, prognose (basis) met marge, "
                                                      "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie."))

@@ -168,7 +168,7 @@ def fan_chart(f: Forecasts, code: str, scenario: str, until: int):
     title = f"Inwoners van {name}: scenario {SCENARIOS[scenario].titel}"
     return fan(title, "inwoners", history, [(int(r.period[:4]), r.value, r.lower, r.upper) for r in own
                                             if r.lower is not None and r.upper is not None], others, decimals=0,
-               width=760, height=400)
+               width=760, height=400, label=SCENARIOS[scenario].titel)
 
 
 def comparison(f: Forecasts, code: str, until: int) -> list[dict]:
