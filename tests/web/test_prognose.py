@@ -62,8 +62,8 @@ def test_api_projection_equals_the_forecast(client, con, code, scenario, until):
     ("/api/v1/prognose/GM9999", 404, "Onbekende gemeente of groep GM9999"),
     ("/api/v1/prognose/GM0001", 404, "geen huidige gemeente"),
     ("/api/v1/prognose/G41", 404, "Onbekende gemeente of groep"),
-    ("/api/v1/prognose/GM0193' OR 1=1", 422, "padparameter 'code'"),
-    ("/api/v1/prognose/%3Cscript%3E", 422, "padparameter 'code'"),
+    ("/api/v1/prognose/GM0193' OR 1=1", 422, "padparameter 'gebied'"),
+    ("/api/v1/prognose/%3Cscript%3E", 422, "padparameter 'gebied'"),
 ])
 def test_api_projection_bad_parameters(client, url, status, text):
     r = client.get(url)
@@ -74,7 +74,7 @@ def test_api_projection_bad_parameters(client, url, status, text):
 
 def test_api_projection_is_in_the_openapi_description(client):
     spec = client.get("/api/v1/openapi.json").json()
-    op = spec["paths"]["/api/v1/prognose/{code}"]["get"]
+    op = spec["paths"]["/api/v1/prognose/{gebied}"]["get"]
     params = {p["name"]: p for p in op["parameters"]}
     assert set(params) == {"code", "scenario", "tot", "format"}
     assert params["tot"]["schema"]["maximum"] == MAX_UNTIL
@@ -224,3 +224,8 @@ def test_compare_a_gemeente_with_a_group(client, app):
     assert re.search(r"\d+ van 25<", r.text)  # Overijssel has 25 gemeenten
     assert client.get("/vergelijk", params={"gemeente": "GM0193", "groep": "PV99"}).status_code == 404
     assert client.get("/vergelijk", params={"gemeente": "GM0193", "groep": "<b>"}).status_code == 422
+
+
+def test_bad_area_code_names_groups_too(client):
+    r = client.get("/api/v1/prognose/gm0193")
+    assert r.status_code == 422 and "groepscode" in r.json()["fout"] and "G40" in r.json()["fout"]

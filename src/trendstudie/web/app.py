@@ -52,6 +52,7 @@ COMPRESSIBLE = {b"text/html", b"application/json", b"text/csv", b"image/svg+xml"
 PARAM_HELP = {
     "code": "een gemeentecode als GM0193",
     "gemeente": "een gemeentecode als GM0193",
+    "gebied": "een gemeente- of groepscode als GM0193, PV23, G40 of NL01",
     "region": "een regiocode als GM0193, PV23 of NL01",
     "regio": "een regiocode als GM0193, PV23 of NL01",
     "period": "een CBS-periode als 2024JJ00, 2024KW01 of 2024MM03",

@@ -396,14 +396,14 @@ def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_I
 PROGNOSE_CODE = r"^(GM[0-9]{4}|PV[0-9]{2}|NL01|[A-Z][A-Z0-9]{0,9})$"
 
 
-@router.get("/prognose/{code}",
+@router.get("/prognose/{gebied}",
             summary="Prognose per scenario: bevolking, leeftijd, huishoudens, woningbehoefte (zoals `trendstudie prognose`)",
             description="Voor een gemeente (GM0193) of een groep (NL01, PV23, G4, G40, M50, GK5): elke geprognosticeerde "
                         "indicator per jaar tot en met `tot` (1 januari; geboorte, sterfte en migratie per kalenderjaar) "
                         "met de grenzen van een 90%-interval (`lower`, `upper`; leeg waar geen eerlijke marge bestaat). "
                         "CSV heeft de kolommen `indicator_id,region_code,period,value,lower,upper,scenario`; JSON ook "
                         "`method` en `origin`.")
-def prognose(request: Request, code: Annotated[str, Path(pattern=PROGNOSE_CODE, max_length=10)],
+def prognose(request: Request, gebied: Annotated[str, Path(pattern=PROGNOSE_CODE, max_length=10)],
              scenario: Annotated[Literal[_prognose.SCENARIO_IDS], Query(
                  description="basis, hoog, laag, metropolisering, spreiding of de-urbanisatie")] = "basis",
              tot: Annotated[int, Query(ge=1900, le=_prognose.MAX_UNTIL, description=(
@@ -411,6 +411,7 @@ def prognose(request: Request, code: Annotated[str, Path(pattern=PROGNOSE_CODE, 
              = _prognose.DEFAULT_UNTIL,
              format: Format = "json"):
     d = _data(request)
+    code = gebied
     if code not in d.gemeenten and code not in d.group_titles:
         if code.startswith("GM") and code in d.regions:
             raise not_found(f"{code} ({d.regions[code][1]}) is geen huidige gemeente; prognoses zijn er voor de "
