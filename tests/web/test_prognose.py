@@ -76,7 +76,7 @@ def test_api_projection_is_in_the_openapi_description(client):
     spec = client.get("/api/v1/openapi.json").json()
     op = spec["paths"]["/api/v1/prognose/{gebied}"]["get"]
     params = {p["name"]: p for p in op["parameters"]}
-    assert set(params) == {"code", "scenario", "tot", "format"}
+    assert set(params) == {"gebied", "scenario", "tot", "format"}
     assert params["tot"]["schema"]["maximum"] == MAX_UNTIL
     assert set(params["scenario"]["schema"]["enum"]) == {"basis", "hoog", "laag", "metropolisering", "spreiding",
                                                           "de-urbanisatie"}
