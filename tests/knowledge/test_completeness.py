@@ -81,6 +81,29 @@ def test_trends_recurring_across_studies_are_one_entry(kb):
     assert len({c.year for c in kb.citations_of("vergrijzing")}) == 5
 
 
+@pytest.mark.parametrize("kept, removed, years", [
+    ("krimp-potentiele-beroepsbevolking", "krimp-beroepsbevolking", {2013, 2014, 2021}),
+    ("verlies-menselijke-maat", "kloof-overheid-minder-redzame-burger", {2013, 2021}),
+    ("segregatie", "gescheiden-werelden-opleiding", {2016, 2021, 2024}),
+    ("de-urbanisatie", "trek-uit-randstad", {2021, 2024}),
+    ("toename-demonstraties", "maatschappelijke-onrust", {2021, 2024}),
+    ("great-divergence", "regionaal-economische-verschillen", {2013, 2014, 2016, 2021}),
+    ("bevolkingsgroei-steden", "p31-trage-bevolkingsgroei", {2013, 2014, 2016, 2021, 2024}),
+])
+def test_duplicate_definitions_stay_merged(kb, kept, removed, years):
+    """A trend two studies describe under different names is one entry citing both years."""
+    assert removed not in {e.id for e in kb.all_entries()}
+    assert years <= {c.year for c in kb.citations_of(kept)}
+
+
+def test_no_self_loops_or_repeated_edges_within_a_study(kb):
+    """Merging ids must not leave an edge from a trend to itself, nor the same edge twice from
+    one study (the same edge from two studies is fine: each cites its own evidence)."""
+    assert not [e for e in kb.edges if e.source == e.target]
+    keys = Counter((e.source, e.target, frozenset(c.seed for c in e.citations)) for e in kb.edges)
+    assert not [k for k, n in keys.items() if n > 1]
+
+
 def test_ids_are_unique_across_kinds(kb):
     ids = [e.id for e in kb.all_entries()]
     assert len(ids) == len(set(ids))
