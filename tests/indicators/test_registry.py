@@ -138,3 +138,22 @@ def test_values_say_whether_they_were_harmonised(con):
     unchanged = con.execute("SELECT harmonised FROM indicator_values WHERE indicator_id='bevolking' "
                             "AND region_code='GM0344' AND period='2019JJ00'").fetchone()[0]
     assert merged is True and unchanged is False
+
+
+def test_household_waste_per_inhabitant_from_the_2015_kerncijfers(con, bundle):
+    """Waste is published in 1.000 kg; a merged gemeente (Dijk en Waard, 2022) sums its predecessors."""
+    path = bundle / "raw/rubennaatje__R-datascience-project-/datasets/70072ned_UntypedDataSet_06062018_000805.csv"
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = {r["RegioS"].strip(): r for r in csv.DictReader(fh, delimiter=";") if r["Perioden"] == "2015JJ00"}
+
+    def per_inhabitant(codes, column):
+        waste = sum(float(rows[c][column]) for c in codes)
+        inhabitants = sum(float(rows[c]["TotaleBevolking_1"]) for c in codes)
+        return waste * 1000 / inhabitants
+
+    for code, predecessors in (("GM0193", ["GM0193"]), ("GM1980", ["GM0398", "GM0416"])):
+        assert value(con, "huishoudelijk_afval_per_inwoner", code, "2015JJ00") == \
+            pytest.approx(per_inhabitant(predecessors, "TotaalHuishoudelijkAfval_238"))
+        assert value(con, "restafval_per_inwoner", code, "2015JJ00") == \
+            pytest.approx(per_inhabitant(predecessors, "HuishoudelijkRestafval_239"))
+    assert 150 < value(con, "restafval_per_inwoner", "GM0193", "2015JJ00") < 300  # kg per inhabitant, not tonnes
