@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError
-from ..sources.misc_csv import check_code_name, csv_records, parse_number, read_text, source_name
+from ..sources.misc_csv import check_code_name, csv_records, gemeente_rows, parse_number, read_text, source_name
 from ..sources.records import Imported, MeasureMeta, Observation, TableMeta, year_period
 from .regions import RegionRegistry
 
@@ -312,22 +312,8 @@ def read_attributes_2014(path: str | Path, registry: RegionRegistry | None = Non
     idx = {n: i for i, n in enumerate(names)}
     measures = [n for n in names if n in ATTRIBUTES_2014_MEASURES]
     day, period = date(year, 1, 1), year_period(year)
-    seen: dict[str, int] = {}
-    for line, cells in records[1:]:
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(names):
-            raise InputError(path, f"verwacht {len(names)} kolommen, vond er {len(cells)}", line=line)
-        code = cells[idx["CBSCODE"]].strip().upper()
-        if not _GM.match(code):
-            raise InputError(path, f"geen gemeentecode: {code!r}", line=line, column="CBSCODE")
-        if code in seen:
-            raise InputError(path, f"{code} staat er al op regel {seen[code]}", line=line, column="CBSCODE")
-        seen[code] = line
+    for line, cells, code in gemeente_rows(records[1:], idx, "CBSCODE", "Gemeentenaam", path, source, registry, day, out):
         where = f"{source}, regel {line}"
-        problem = check_code_name(registry, code, cells[idx["Gemeentenaam"]].strip(), day, where)
-        if problem:
-            out.warnings.append(problem)
         if registry is not None and "Provincie_code" in idx and code in registry.regions:
             pv = cells[idx["Provincie_code"]].strip()
             known = registry.regions[code].province
@@ -340,11 +326,7 @@ def read_attributes_2014(path: str | Path, registry: RegionRegistry | None = Non
                 ATTRIBUTES_2014_TABLE, m, code, period, v, None,
                 reason=None if v is not None else "leeg in het bestand", source=source))
         for parts in (["Mannen", "Vrouwen"], AGE_BANDS_2014):
-            if values["Inwoners"] is not None and all(values[p] is not None for p in parts):
-                s = sum(values[p] for p in parts)
-                if abs(s - values["Inwoners"]) > 0.5:
-                    out.warnings.append(f"{where}: {code}: de som van {', '.join(parts)} is {s:g}, "
-                                        f"maar Inwoners is {values['Inwoners']:g}")
+            out.check_sum(where, code, values, "Inwoners", parts)
     out.tables.append(TableMeta(
         ATTRIBUTES_2014_TABLE, f"Demografische kerncijfers per gemeente {year} (kaart NL_Gemeenten{year})",
         "CBS/Kadaster (TWIAV)", {m: ATTRIBUTES_2014_MEASURES[m] for m in measures}, source=source))

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..geo.regions import RegionRegistry
-from .misc_csv import check_code_name, check_wijk, csv_records, parse_number, read_text, source_name
+from .misc_csv import check_code_name, check_wijk, csv_records, gemeente_rows, parse_number, read_text, source_name
 from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
 
 KWB_TABLES: dict[int, str] = {
@@ -110,21 +110,7 @@ def read_kwb_2019(path: str | Path, registry: RegionRegistry | None = None,
         out.warnings.append(f"{source}: onbekende kolommen genegeerd: {', '.join(extra)}")
     idx = {n: i for i, n in enumerate(names)}
     day, period = date(year, 1, 1), year_period(year)
-    seen: dict[str, int] = {}
-    for line, cells in records[1:]:
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(names):
-            raise InputError(path, f"verwacht {len(names)} kolommen, vond er {len(cells)}", line=line)
-        code = cells[idx["unique_id"]].strip().upper()
-        if not _GM.match(code):
-            raise InputError(path, f"geen gemeentecode: {code!r}", line=line, column="unique_id")
-        if code in seen:
-            raise InputError(path, f"{code} staat er al op regel {seen[code]}", line=line, column="unique_id")
-        seen[code] = line
-        problem = check_code_name(registry, code, cells[idx["region"]].strip(), day, f"{source}, regel {line}")
-        if problem:
-            out.warnings.append(problem)
+    for line, cells, code in gemeente_rows(records[1:], idx, "unique_id", "region", path, source, registry, day, out):
         values = {}
         for column, (measure, _) in KWB2019_COLUMNS.items():
             v = parse_number(cells[idx[column]], path, line, column)

@@ -166,6 +166,29 @@ def _header_index(header: list[str], required: list[str], path: str | Path, line
     return {n: i for i, n in enumerate(names)}
 
 
+def gemeente_rows(records: list[tuple[int, list[str]]], idx: dict[str, int], code_column: str, name_column: str,
+                  path: str | Path, source: str, registry: RegionRegistry | None, day: date, out: Imported):
+    """(line, cells, code) for each data row of a file with one row per gemeente: blank rows are
+    skipped; a row of the wrong width, a cell that is no gemeente code or a code seen before is an
+    InputError naming the line; a code whose name disagrees with the registry on `day` is a warning."""
+    seen: dict[str, int] = {}
+    for line, cells in records:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(idx):
+            raise InputError(path, f"verwacht {len(idx)} kolommen, vond er {len(cells)}", line=line)
+        code = cells[idx[code_column]].strip().upper()
+        if not _GM.match(code):
+            raise InputError(path, f"geen gemeentecode: {code!r}", line=line, column=code_column)
+        if code in seen:
+            raise InputError(path, f"{code} staat er al op regel {seen[code]}", line=line, column=code_column)
+        seen[code] = line
+        problem = check_code_name(registry, code, cells[idx[name_column]].strip(), day, f"{source}, regel {line}")
+        if problem:
+            out.warnings.append(problem)
+        yield line, cells, code
+
+
 def _cell(cells: list[str], index: int, path: str | Path, line: int, n_columns: int) -> str:
     if len(cells) != n_columns:
         raise InputError(path, f"verwacht {n_columns} kolommen, vond er {len(cells)}", line=line)

@@ -78,7 +78,8 @@ class Imported:
             return
         s = sum(values[p] for p in parts)
         if abs(s - values[total]) > 0.5:
-            self.warnings.append(f"{where}: {code}: {' + '.join(parts)} = {s:g}, maar {total} = {values[total]:g}")
+            self.warnings.append(f"{where}: {code}: de som van {', '.join(parts)} is {s:g}, "
+                                 f"maar {total} is {values[total]:g}")
 
 
 def dims_key(dims: dict[str, str]) -> str:
