@@ -6,21 +6,14 @@ drawing is deterministic, small, and readable in greyscale (negative links dashe
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 
 from ..knowledge.model import Edge
 
 
 def _wrap(text: str, width: int = 22) -> list[str]:
-    words, lines, cur = text.split(), [], ""
-    for w in words:
-        if cur and len(cur) + 1 + len(w) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}".strip()
-    if cur:
-        lines.append(cur)
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
     return lines[:3] if len(lines) <= 3 else lines[:2] + [lines[2] + " …"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import textwrap
 from dataclasses import dataclass
 from html import escape
 from typing import Callable
@@ -307,15 +308,7 @@ def bars(title: str, unit: str, items: list[tuple[str, float, bool]], decimals: 
 
 
 def _wrap(text: str, width: int = 24, lines: int = 2) -> list[str]:
-    words, out, cur = text.split(), [], ""
-    for w in words:
-        if cur and len(cur) + 1 + len(w) > width:
-            out.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}".strip()
-    if cur:
-        out.append(cur)
+    out = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
     if len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1][: width - 1].rstrip() + "…"
