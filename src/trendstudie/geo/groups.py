@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, TrendstudieError
+from ..sources.misc_csv import read_text
 from .regions import RegionRegistry
 
 GROUPS_FILE = Path(__file__).with_name("groups.yaml")
@@ -183,18 +184,6 @@ class GroupsFile(_Strict):
 # --- YAML with line numbers -------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"kan niet gelezen worden: {exc.strerror or exc}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, "het bestand is geen UTF-8-tekst; sla het op als UTF-8", line=line) from None
-
-
 def _compose(path: Path, text: str) -> yaml.Node | None:
     """Parse YAML into nodes (no object construction, so no tags are executed and every scalar
     stays a string, with its line)."""
@@ -274,7 +263,7 @@ def load_spec(path: Path = GROUPS_FILE) -> tuple[GroupsFile, yaml.Node]:
 
 @lru_cache(maxsize=8)
 def _load_spec_cached(path: Path) -> tuple[GroupsFile, yaml.Node]:
-    text = _read_text(path)
+    text = read_text(path)
     root = _compose(path, text)
     if root is None:
         raise InputError(path, "het bestand is leeg")
@@ -799,7 +788,7 @@ def load_user_groups(path: Path, registry: RegionRegistry, groups_file: Path = G
     suffix = path.suffix.lower()
     if suffix not in (".yaml", ".yml", ".csv", ".txt"):
         raise InputError(path, "onbekend bestandstype; gebruik .yaml, .yml of .csv")
-    text = _read_text(path)
+    text = read_text(path)
     if "\x00" in text:
         raise InputError(path, "het bestand bevat binaire tekens (NUL); is het wel een tekstbestand?", line=text[: text.index("\x00")].count("\n") + 1)
     drafts = _yaml_drafts(path, text) if suffix in (".yaml", ".yml") else _csv_drafts(path, text)

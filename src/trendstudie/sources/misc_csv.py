@@ -50,7 +50,8 @@ _WK = re.compile(r"^WK\d{4}[0-9A-Z]{2}$")  # CBS gives some wijken letters (WK03
 
 def read_text(path: str | Path) -> str:
     """The file's text: UTF-8, a leading BOM removed. Unreadable or non-UTF-8 input is an
-    InputError naming the line of the first bad byte."""
+    InputError naming the line of the first bad byte (guessing an encoding could corrupt names);
+    so is a NUL character. Every importer and the group files read through this one function."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -59,7 +60,8 @@ def read_text(path: str | Path) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, "geen geldige UTF-8-tekst", line=line) from None
+        raise InputError(path, f"geen geldige UTF-8-tekst (byte {exc.start}); sla het bestand op als UTF-8",
+                         line=line) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:

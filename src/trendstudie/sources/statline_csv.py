@@ -36,6 +36,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
+from .misc_csv import read_text
 from .records import Imported, MeasureMeta, Observation, TableMeta, is_period, period_year
 
 REGION_KINDS = ("NL", "LD", "PV", "CR", "GM")
@@ -57,20 +58,6 @@ _STATUS_BY_STARS = {0: None, 1: "Voorlopig", 2: "NaderVoorlopig"}
 
 
 # --- shared helpers (also used by cbsodata_csv) ------------------------------------------------
-
-
-def read_text(path: Path) -> str:
-    """The file's text: UTF-8, a byte-order mark dropped. Other encodings are an error naming
-    the line of the first undecodable byte (guessing an encoding could corrupt names)."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"kan niet gelezen worden: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"geen geldige UTF-8-tekst (byte {exc.start})", line=line) from None
 
 
 def parse_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
