@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InputError, TrendstudieError
+from ..textfile import parse_yaml
 from .components import Adjustments
 
 BUILTIN = "scenarios.yaml"
@@ -128,13 +129,8 @@ def _explain(exc: ValidationError) -> str:
 
 
 def _entries_with_lines(text: str, path: str) -> list[tuple[dict, int]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"geen geldige YAML: {getattr(exc, 'problem', exc)}",
-                         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from None
+    data = parse_yaml(text, path)
+    node = yaml.compose(text, Loader=yaml.SafeLoader)  # parses, since safe_load did: only for the lines
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise InputError(path, "verwacht een lijst onder de sleutel 'scenarios'", line=1)
     seq = next(v for k, v in node.value if k.value == "scenarios")

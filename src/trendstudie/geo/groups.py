@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, TrendstudieError
-from ..sources.misc_csv import read_text
+from ..textfile import read_text
 from .regions import RegionRegistry
 
 GROUPS_FILE = Path(__file__).with_name("groups.yaml")

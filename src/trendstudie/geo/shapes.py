@@ -30,8 +30,9 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError
-from ..sources.misc_csv import check_code_name, csv_records, gemeente_rows, parse_number, read_text, source_name
+from ..sources.misc_csv import check_code_name, csv_records, gemeente_rows, parse_number, source_name
 from ..sources.records import Imported, MeasureMeta, Observation, TableMeta, year_period
+from ..textfile import read_text
 from .regions import RegionRegistry
 
 CODE_PROPERTIES = ("statcode", "CBSCODE")

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..sources.records import dims_key
+from ..textfile import load_yaml
 
 REGISTRY = Path(__file__).parent / "registry.yaml"
 
@@ -123,11 +123,7 @@ class Registry(BaseModel):
 
 
 def load(path: Path = REGISTRY) -> Registry:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"geen geldige YAML: {exc}", line=mark.line + 1 if mark else None) from None
+    raw = load_yaml(path)
     try:
         return Registry.model_validate(raw)
     except ValueError as exc:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import formatting
 from ..errors import InputError, TrendstudieError
+from ..textfile import load_yaml
 
 RULES = Path(__file__).parent / "localisation.yaml"
 Strength = Literal["sterk", "matig", "niet van toepassing", "onbekend"]
@@ -61,11 +61,9 @@ class Rule(BaseModel):
 
 
 def load_rules(path: Path = RULES) -> list[Rule]:
+    raw = load_yaml(path) or []
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
         return [Rule.model_validate(r) for r in raw]
-    except yaml.YAMLError as exc:
-        raise InputError(path, f"geen geldige YAML: {exc}") from None
     except ValueError as exc:
         raise InputError(path, str(exc)) from None
 

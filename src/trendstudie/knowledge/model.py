@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..indicators.registry import DOMAINS
+from ..textfile import load_yaml
 
 DATA = Path(__file__).parent / "data"
 
@@ -163,12 +163,9 @@ def load(directory: Path = DATA) -> KnowledgeBase:
     extra: list[tuple[Path, ExtraCitations]] = []
     seen: dict[str, Path] = {}
     for path in sorted(Path(directory).glob("*.yaml")):
+        raw = load_yaml(path) or {}
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             kf = KnowledgeFile.model_validate(raw)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(path, f"geen geldige YAML: {exc}", line=mark.line + 1 if mark else None) from None
         except ValueError as exc:
             raise InputError(path, str(exc)) from None
         for name in tables:

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, TrendstudieError
+from ..textfile import load_yaml
 from .odata import squash_filter
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
@@ -132,14 +132,4 @@ def parse_catalog(data: Any, source: str | Path = "catalog.yaml") -> Catalog:
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Read and validate a catalogue file (default: the packaged `catalog.yaml`)."""
     path = Path(path) if path is not None else CATALOG_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"kan catalogus niet lezen: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(path, f"geen geldige YAML: {getattr(exc, 'problem', exc)}", line=line) from None
-    return parse_catalog(data, path)
+    return parse_catalog(load_yaml(path), path)

@@ -27,8 +27,9 @@ from typing import Literal
 from pathlib import Path
 
 from ..errors import InputError
+from ..textfile import read_text
 from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, is_region, period_year
-from .statline_csv import exists_in, parse_rows, read_text
+from .statline_csv import exists_in, parse_rows
 
 _TOPIC = re.compile(r"^(?P<stem>[A-Za-z][A-Za-z0-9_]*?)_(?P<pos>\d+)$")
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")

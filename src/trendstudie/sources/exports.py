@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
+from ..textfile import load_yaml
 from .cbsodata_csv import read_v3_csv
 from .records import Imported, MeasureMeta, TableMeta
 from .statline_csv import aggregation_for_unit, read_statline_csv
@@ -69,11 +69,7 @@ class ExportsSpec(_Strict):
 
 
 def load_spec(path: Path = SPEC) -> ExportsSpec:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"ongeldige YAML: {exc}", line=mark.line + 1 if mark else None) from None
+    raw = load_yaml(path)
     try:
         spec = ExportsSpec.model_validate(raw)
     except ValidationError as exc:

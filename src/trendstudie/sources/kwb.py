@@ -42,7 +42,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..geo.regions import RegionRegistry
-from .misc_csv import check_code_name, check_wijk, csv_records, gemeente_rows, parse_number, read_text, source_name
+from ..textfile import read_text
+from .misc_csv import check_code_name, check_wijk, csv_records, gemeente_rows, parse_number, source_name
 from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
 
 KWB_TABLES: dict[int, str] = {

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
 from ..geo.regions import RegionRegistry
+from ..textfile import read_text
 from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
 
 # --------------------------------------------------------------------------------------------
@@ -46,28 +47,6 @@ from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _GM = re.compile(r"^GM\d{4}$")
 _WK = re.compile(r"^WK\d{4}[0-9A-Z]{2}$")  # CBS gives some wijken letters (WK0363AA)
-
-
-def read_text(path: str | Path) -> str:
-    """The file's text: UTF-8, a leading BOM removed. Unreadable or non-UTF-8 input is an
-    InputError naming the line of the first bad byte (guessing an encoding could corrupt names);
-    so is a NUL character. Every importer and the group files read through this one function."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"kan niet gelezen worden: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"geen geldige UTF-8-tekst (byte {exc.start}); sla het bestand op als UTF-8",
-                         line=line) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(path, "bevat een NUL-teken; is dit wel een tekstbestand?", line=line)
-    return text
 
 
 def csv_records(text: str, path: str | Path, delimiter: str = ",") -> list[tuple[int, list[str]]]:

@@ -36,7 +36,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
-from .misc_csv import read_text
+from ..textfile import read_text
 from .records import Imported, MeasureMeta, Observation, TableMeta, is_period, period_year
 
 REGION_KINDS = ("NL", "LD", "PV", "CR", "GM")
