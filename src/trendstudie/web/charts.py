@@ -7,6 +7,7 @@ the chart on the page.
 from __future__ import annotations
 
 from ..knowledge.localise import Finding
+from ..report import charts as report_charts  # the report's charts: the web looks like the study
 from ..report.charts_for_report import COUNT_UNITS
 from ..report.content import Figure
 from . import svg
@@ -14,14 +15,9 @@ from .data import STRENGTHS, WebData
 
 SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
 
-try:  # the report's charts (same look as the PDF/HTML study); the web's own drawing otherwise
-    from ..report import charts as report_charts
-except ImportError:  # pragma: no cover - only while report.charts is absent
-    report_charts = None
-
 
 def _time_series(title: str, unit: str, lines: list[svg.Line], decimals: int):
-    if report_charts is not None and sum(ln.emphasis for ln in lines) <= 1:  # several gemeenten: colours
+    if sum(ln.emphasis for ln in lines) <= 1:  # several gemeenten: colours
         try:
             return report_charts.time_series(title, unit, [report_charts.Series(ln.label, ln.points, ln.emphasis)
                                                            for ln in lines], decimals)
@@ -31,12 +27,10 @@ def _time_series(title: str, unit: str, lines: list[svg.Line], decimals: int):
 
 
 def _bars(title: str, unit: str, items: list[tuple[str, float, bool]], decimals: int):
-    if report_charts is not None:
-        try:
-            return report_charts.bar_compare(title, unit, items, decimals=decimals)
-        except Exception:
-            pass
-    return svg.bars(title, unit, items, decimals)
+    try:
+        return report_charts.bar_compare(title, unit, items, decimals=decimals)
+    except Exception:  # a drawing problem in one chart must not take the page down
+        return svg.bars(title, unit, items, decimals)
 
 
 def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
@@ -129,7 +123,7 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
 
 def rank_strip(d: WebData, indicator: str, period: str, code: str) -> svg.Chart | None:
     """Every gemeente as a dot (the report's beeswarm), this gemeente and its G40/M50/province peers marked."""
-    if report_charts is None or code not in d.gemeenten:
+    if code not in d.gemeenten:
         return None
     m = d.indicators[indicator]
     values = dict(d.ranking(indicator, period))

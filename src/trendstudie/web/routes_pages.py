@@ -203,11 +203,8 @@ def _report_files(d, code: str, pdf: bool) -> dict[str, FsPath]:
     needed = ["html", "csv", "xlsx"] + (["pdf"] if pdf else [])
     if all(files[k].exists() for k in needed):
         return files
-    try:
-        from ..report.charts_for_report import make_chart
-        from ..report import charts as _charts  # noqa: F401  (the report's own charts, when present)
-    except ImportError:
-        make_chart = None
+    from ..report.charts_for_report import make_chart
+
     with d.report_lock:
         if not all(files[k].exists() for k in needed):
             write_one(d.ctx, code, outdir, Options(), pdf=pdf, chart_maker=make_chart)
