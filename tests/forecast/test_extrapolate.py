@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from trendstudie.forecast import extrapolate
@@ -64,5 +66,12 @@ def test_forecasts_in_one_pass_equal_forecast_per_horizon(bounds):
     assert f is not None
     path = extrapolate.forecasts(f, 25, *bounds)
     assert len(path) == 25
+    lo_b, hi_b = (-math.inf if bounds[0] is None else bounds[0]), (math.inf if bounds[1] is None else bounds[1])
     for h, got in enumerate(path, start=1):
-        assert got == pytest.approx(extrapolate.forecast(f, h, *bounds), rel=1e-12, abs=1e-12)
+        # the closed form of the module docstring, summed afresh for each horizon
+        point = f.level + sum(f.phi ** i for i in range(1, h + 1)) * f.trend
+        c = [f.alpha * (1 + f.beta * f.phi * (1 - f.phi ** j) / (1 - f.phi)) for j in range(1, h)]
+        half = extrapolate.Z90 * f.sigma * math.sqrt(1 + sum(x * x for x in c))
+        want = tuple(min(max(v, lo_b), hi_b) for v in (point, point - half, point + half))
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+        assert extrapolate.forecast(f, h, *bounds) == pytest.approx(want, rel=1e-12, abs=1e-12)

@@ -88,20 +88,14 @@ def fit(years: list[int], values: list[float]) -> Fit | None:
 
 def forecast(f: Fit, horizon: int, lower_bound: float | None = None,
              upper_bound: float | None = None) -> tuple[float, float, float]:
-    """Point forecast and 90% interval `horizon` years after the last observation."""
-    damp = sum(f.phi ** i for i in range(1, horizon + 1))
-    point = f.level + damp * f.trend
-    var = 1.0 + sum((f.alpha * (1 + f.beta * f.phi * (1 - f.phi ** j) / (1 - f.phi))) ** 2 for j in range(1, horizon))
-    half = Z90 * f.sigma * math.sqrt(var)
-    lo, hi = point - half, point + half
-    clip = lambda v: min(max(v, lower_bound if lower_bound is not None else -math.inf),  # noqa: E731
-                         upper_bound if upper_bound is not None else math.inf)
-    return clip(point), clip(lo), clip(hi)
+    """Point forecast and 90% interval `horizon` (≥ 1) years after the last observation."""
+    return forecasts(f, horizon, lower_bound, upper_bound)[-1]
 
 
 def forecasts(f: Fit, horizon: int, lower_bound: float | None = None,
               upper_bound: float | None = None) -> list[tuple[float, float, float]]:
-    """`forecast` for the horizons 1 … `horizon` in one pass (running sums instead of a sum per horizon)."""
+    """Point forecast and 90% interval for the horizons 1 … `horizon`, clipped to the bounds:
+    point(h) = level + (phi + … + phi^h) · trend, var(h) as in the module docstring (running sums)."""
     lo_clip = -math.inf if lower_bound is None else lower_bound
     hi_clip = math.inf if upper_bound is None else upper_bound
     out = []
