@@ -1,4 +1,5 @@
-"""Paths and settings. Environment variables: TRENDSTUDIE_HOME, TRENDSTUDIE_BUNDLE, TRENDSTUDIE_CBS_URL."""
+"""Paths and settings. Environment variables: TRENDSTUDIE_HOME, TRENDSTUDIE_BUNDLE, TRENDSTUDIE_CBS_URL,
+TRENDSTUDIE_KLIMAATMONITOR_KEY (read by `sync`, see sources/external.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The catalogue of CBS tables the product uses (`catalog.yaml`), validated with pydantic.
+"""The catalogue of tables the product fetches (`catalog.yaml`), validated with pydantic: CBS's
+OData v4 tables, and two sources that are not CBS (the Regionale Klimaatmonitor and the
+Leefbaarometer), which `sync` turns into the same folder layout.
 
 The format is documented at the top of `catalog.yaml`. `load_catalog()` reads the packaged file;
 `load_catalog(path)` reads another one (tests, or a user's own extension).
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,11 +24,35 @@ _TABLE_ID = re.compile(r"^[0-9A-Za-z_]+$")
 _NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
 
 
-class CatalogTable(BaseModel):
-    """One table (or one slice of a table) to fetch from the CBS OData v4 service."""
+class Variable(BaseModel):
+    """One Klimaatmonitor variable: by its code, or by its name as the service lists it."""
 
     model_config = ConfigDict(extra="forbid")
 
+    code: str | None = Field(default=None, description="The variable's ExternalCode, e.g. 'hern_tot'.")
+    title: str | None = Field(default=None, description="The variable's Name, when the code is not known.")
+    unit: str = Field(description="Its unit as the product records it ('TJ', 'ton'); checked against the service.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "Variable":
+        if (self.code is None) == (self.title is None):
+            raise ValueError("geef per variabele precies één van 'code' en 'title'")
+        return self
+
+
+KINDS = ("cbs", "klimaatmonitor", "leefbaarometer")
+
+
+class CatalogTable(BaseModel):
+    """One table (or one slice of a table) to fetch: from the CBS OData v4 service (kind 'cbs'),
+    the Klimaatmonitor's Open Data Service or the Leefbaarometer's open-data download."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[KINDS] = Field(default="cbs", description="Which service: 'cbs', 'klimaatmonitor', 'leefbaarometer'.")  # type: ignore[valid-type]
+    url: str | None = Field(default=None, description="For the non-CBS kinds: the service root or the file to download.")
+    variables: list[Variable] = Field(default_factory=list, description="Klimaatmonitor: the variables to fetch.")
+    member: str | None = Field(default=None, description="Leefbaarometer: the file in the zip (a pattern, * allowed).")
     id: str = Field(description="Table id exactly as CBS spells it: '03759ned', '83625NED'.")
     catalog: str = Field(default="CBS", description="OData v4 catalogue: 'CBS', or e.g. 'Politie'.")
     title: str
@@ -67,6 +93,24 @@ class CatalogTable(BaseModel):
         if v.count("'") % 2:
             raise ValueError(f"aanhalingstekens in $filter sluiten niet: {v}")
         return v or None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "CatalogTable":
+        if self.kind == "cbs":
+            if self.url or self.variables or self.member:
+                raise ValueError(f"{self.id}: 'url', 'variables' en 'member' horen niet bij een CBS-tabel")
+        else:
+            if not self.url:
+                raise ValueError(f"{self.id}: soort {self.kind!r} vraagt een 'url'")
+            if self.filter or self.select:
+                raise ValueError(f"{self.id}: 'filter' en 'select' gelden alleen voor CBS-tabellen")
+        if self.kind == "klimaatmonitor" and not self.variables:
+            raise ValueError(f"{self.id}: geef de Klimaatmonitor-variabelen onder 'variables'")
+        if self.kind != "klimaatmonitor" and self.variables:
+            raise ValueError(f"{self.id}: 'variables' hoort alleen bij soort 'klimaatmonitor'")
+        if self.kind == "leefbaarometer" and not self.member:
+            raise ValueError(f"{self.id}: geef onder 'member' welk bestand uit de zip gelezen wordt")
+        return self
 
     @model_validator(mode="after")
     def _default_name(self) -> "CatalogTable":

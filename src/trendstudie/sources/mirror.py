@@ -14,7 +14,7 @@ from ..errors import InputError
 from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period
 
 # How CBS's PresentationType / unit tell whether a measure may be summed over gemeenten.
-_SUMMABLE_UNITS = {"aantal", "x 1 000", "x 1000", "aantal x 1 000", "hectare", "ha", "km2"}
+_SUMMABLE_UNITS = {"aantal", "x 1 000", "x 1000", "aantal x 1 000", "hectare", "ha", "km2", "tj", "ton", "kton"}
 
 
 def _load(path: Path) -> object:
@@ -134,3 +134,32 @@ def read_mirror(root: Path, prefix: str = "odata-v4") -> Imported:
     for folder in sorted(p for p in Path(root).iterdir() if (p / "Properties.json").exists()):
         out.extend(read_table(folder, source=f"{prefix}/{folder.name}"))
     return out
+
+
+def write_table(folder: Path, table: TableMeta, observations: list[Observation]) -> int:
+    """Write one table in the v4 mirror layout that `read_table` reads (regions as `RegioS`,
+    periods as `Perioden`), each file atomically. `sync` stores the sources that are not CBS
+    tables this way, so one importer reads everything that was synced. Returns the row count."""
+    from .odata import write_json_atomic
+
+    folder = Path(folder)
+    write_json_atomic(folder / "Properties.json", {
+        "Identifier": table.table_id, "Title": table.title, "Catalog": table.catalog, "Modified": table.modified})
+    write_json_atomic(folder / "Dimensions.json", {"value": [
+        {"Identifier": "RegioS", "Title": "Regio's", "Kind": "GeoDimension", "ContainsCodes": True},
+        {"Identifier": "Perioden", "Title": "Perioden", "Kind": "TimeDimension", "ContainsCodes": True}]})
+    write_json_atomic(folder / "MeasureCodes.json", {"value": [
+        {"Identifier": mid, "Title": m.title, "Unit": m.unit, "Decimals": m.decimals,
+         "PresentationType": "Average" if m.aggregation == "mean" else "Absolute"}
+        for mid, m in table.measures.items()]})
+    regions = sorted({o.region_code for o in observations})
+    periods = sorted({o.period for o in observations})
+    status = {o.period: o.status for o in observations}
+    write_json_atomic(folder / "RegioSCodes.json", {"value": [{"Identifier": r, "Title": ""} for r in regions]})
+    write_json_atomic(folder / "PeriodenCodes.json",
+                      {"value": [{"Identifier": p, "Title": p[:4], "Status": status[p]} for p in periods]})
+    write_json_atomic(folder / "Observations.json", {"value": [
+        {"Id": i, "Measure": o.measure, "ValueAttribute": None if o.value is not None else "Missing",
+         "Value": o.value, "RegioS": o.region_code, "Perioden": o.period}
+        for i, o in enumerate(observations)]})
+    return len(observations)

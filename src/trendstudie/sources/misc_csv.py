@@ -382,8 +382,11 @@ LBM_MEASURES = {
 
 def read_leefbaarometer(path: str | Path, registry: RegionRegistry | None = None,
                         root: str | Path | None = None) -> Imported:
-    """Leefbaarometer 3.0 scores per wijk. Wijk names cannot be checked (the registry holds no
-    wijken); the wijk's gemeente must exist in the year of the score."""
+    """Leefbaarometer 3.0 scores per wijk (`wk_code`, as in the bundle's Amstelveen file) or per
+    gemeente (`gm_code`, the publisher's gemeente file that `sync` downloads). Wijk names cannot be
+    checked (the registry holds no wijken); the wijk's gemeente must exist in the year of the
+    score. The publisher gives every year on one (the latest) classification, so a gemeente code
+    only has to be known to the registry, not to exist in that year."""
     text = read_text(path)
     source = source_name(path, root)
     out = Imported()
@@ -391,25 +394,35 @@ def read_leefbaarometer(path: str | Path, registry: RegionRegistry | None = None
     if not records:
         raise InputError(path, "leeg bestand", line=1)
     header_line, header = records[0]
-    idx = _header_index(header, ["wk_code", "wk_naam", "jaar", *LBM_MEASURES], path, header_line)
-    known = {"wk_code", "wk_naam", "jaar", *LBM_MEASURES}
+    names = {h.strip() for h in header}
+    level = "gm" if "gm_code" in names and "wk_code" not in names else "wk"
+    code_col, name_col = f"{level}_code", f"{level}_naam"
+    idx = _header_index(header, [code_col, "jaar", *LBM_MEASURES], path, header_line)
+    known = {code_col, name_col, "jaar", *LBM_MEASURES}
     dropped = [h.strip() for h in header if h.strip() not in known]
     if dropped:
         out.warnings.append(f"{source}: kolom(men) {', '.join(repr(d) for d in dropped)} van de uitgever "
-                            "(rijnummer, geen Leefbaarometer-gegeven) genegeerd")
+                            "(geen Leefbaarometer-gegeven) genegeerd")
     seen: dict[tuple[str, int], int] = {}
     for line, cells in records[1:]:
         if not any(c.strip() for c in cells):
             continue
         n = len(header)
-        code = _cell(cells, idx["wk_code"], path, line, n).strip().upper()
-        if not _WK.match(code):
-            raise InputError(path, f"geen wijkcode: {code!r}", line=line, column="wk_code")
+        code = _cell(cells, idx[code_col], path, line, n).strip().upper()
+        if level == "gm" and re.fullmatch(r"\d{1,4}", code):
+            code = f"GM{int(code):04d}"  # a numeric gemeentecode, as some exports give it
+        if not (_GM if level == "gm" else _WK).match(code):
+            kind = "gemeentecode" if level == "gm" else "wijkcode"
+            raise InputError(path, f"geen {kind}: {code!r}", line=line, column=code_col)
         year = _year(cells[idx["jaar"]], path, line, "jaar")
         if (code, year) in seen:
             raise InputError(path, f"{code} {year} staat er al op regel {seen[(code, year)]}", line=line)
         seen[(code, year)] = line
-        problem = check_wijk(registry, code, date(year, 1, 1), f"{source}, regel {line}")
+        if level == "wk":
+            problem = check_wijk(registry, code, date(year, 1, 1), f"{source}, regel {line}")
+        else:
+            problem = (f"{source}, regel {line}: gemeentecode {code} is onbekend"
+                       if registry is not None and code not in registry.regions else None)
         if problem:
             out.warnings.append(problem)
         values = {m: parse_number(cells[idx[m]], path, line, m) for m in LBM_MEASURES}
@@ -423,7 +436,8 @@ def read_leefbaarometer(path: str | Path, registry: RegionRegistry | None = None
                 out.warnings.append(f"{source}, regel {line}: {code} {year}: de dimensies tellen op tot "
                                     f"{sum(parts):.4f}, maar afw is {values['afw']:.4f}")
     measures = {m: MeasureMeta(t, unit="score", decimals=None, aggregation="") for m, t in LBM_MEASURES.items()}
-    out.tables.append(TableMeta(LBM_TABLE, "Leefbaarometer 3.0, scores per wijk", "BZK", measures, source=source))
+    title = "Leefbaarometer 3.0, scores per " + ("gemeente" if level == "gm" else "wijk")
+    out.tables.append(TableMeta(LBM_TABLE, title, "BZK", measures, source=source))
     return out
 
 

@@ -113,6 +113,8 @@ class ODataClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "trendstudie (+https://github.com/; CBS open data client)",
+        headers: dict[str, str] | None = None,
+        service: str = "CBS",
     ):
         if base_url is None:
             from ..config import settings
@@ -126,13 +128,22 @@ class ODataClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.sleep = sleep
+        self.service = service  # who answers, for error messages: "CBS", "Klimaatmonitor", …
         self.stats = ClientStats()
+        self._settings = dict(timeout=timeout, max_retries=max_retries, backoff=backoff, max_backoff=max_backoff,
+                              max_retry_after=max_retry_after, transport=transport, sleep=sleep,
+                              user_agent=user_agent)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            headers={"Accept": "application/json", "User-Agent": user_agent},
+            headers={"Accept": "application/json", "User-Agent": user_agent, **(headers or {})},
             follow_redirects=True,
         )
+
+    def sibling(self, base_url: str, *, service: str, headers: dict[str, str] | None = None) -> "ODataClient":
+        """A client for another service with this one's patience (retries, time-outs, cache)."""
+        return ODataClient(base_url, cache_dir=self.cache_dir, use_cache=self.use_cache, headers=headers,
+                           service=service, **self._settings)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -167,6 +178,27 @@ class ODataClient:
         cached = self._cache_read(url)
         if cached is not None and _shape_problem(cached, expect) is None:
             return cached
+
+        def accept(content: bytes) -> tuple[Any, str | None]:
+            try:
+                data = json.loads(content)
+            except (ValueError, UnicodeDecodeError) as exc:
+                return None, f"onvolledige of ongeldige JSON ({exc})"
+            return data, _shape_problem(data, expect)
+
+        data, content = self._get(url, what, accept)
+        self._cache_write(url, content)
+        return data
+
+    def get_bytes(self, url: str, *, what: str = "", check: Callable[[bytes], str | None] | None = None) -> bytes:
+        """GET a file (a zip, a CSV) with the same retries; `check` returns a problem with the
+        content (e.g. a zip cut short) that makes the download count as failed and be retried."""
+        content, _ = self._get(url, what, lambda c: (c, check(c) if check else None))
+        return content
+
+    def _get(self, url: str, what: str, accept: Callable[[bytes], tuple[Any, str | None]]) -> tuple[Any, bytes]:
+        """The one place that talks to the network: GET with retries on 429, 5xx, time-outs,
+        connection errors and content that `accept` rejects; refusals (4xx) raise at once."""
         label = f"{what} ({url})" if what else url
         last_problem = ""
         attempts = self.max_retries + 1
@@ -187,29 +219,24 @@ class ODataClient:
                     if wait is not None:
                         wait = min(wait, self.max_retry_after)
                 elif status == 404:
+                    hint = (" Controleer catalogus en tabel-id; tabel-id's zijn hoofdlettergevoelig "
+                            "(bijv. '03759ned' naast '83625NED')." if self.service == "CBS" else "")
+                    raise ODataError(f"Niet gevonden bij {self.service}: {label}.{hint}", url, status)
+                elif status in (401, 403):
                     raise ODataError(
-                        f"Niet gevonden bij CBS: {label}. Controleer catalogus en tabel-id; "
-                        "tabel-id's zijn hoofdlettergevoelig (bijv. '03759ned' naast '83625NED').",
-                        url,
-                        status,
-                    )
+                        f"{self.service} weigert de toegang tot {label}: HTTP {status} "
+                        f"(ontbrekende of ongeldige API-sleutel?): {_server_message(response)}", url, status)
                 elif status >= 400:
                     raise ODataError(
-                        f"CBS weigerde het verzoek {label}: HTTP {status}: {_server_message(response)}",
+                        f"{self.service} weigerde het verzoek {label}: HTTP {status}: {_server_message(response)}",
                         url,
                         status,
                     )
                 else:
-                    try:
-                        data = json.loads(response.content)
-                    except (ValueError, UnicodeDecodeError) as exc:
-                        last_problem = f"onvolledige of ongeldige JSON ({exc})"
-                    else:
-                        problem = _shape_problem(data, expect)
-                        if problem is None:
-                            self._cache_write(url, response.content)
-                            return data
-                        last_problem = problem
+                    data, problem = accept(response.content)
+                    if problem is None:
+                        return data, response.content
+                    last_problem = problem
             if attempt == attempts - 1:
                 break
             self.stats.retries += 1
@@ -219,7 +246,7 @@ class ODataClient:
             if wait > 0:
                 self.sleep(wait)
         raise ODataError(
-            f"CBS gaf geen geldig antwoord op {label} na {attempts} pogingen; laatste fout: {last_problem}.",
+            f"{self.service} gaf geen geldig antwoord op {label} na {attempts} pogingen; laatste fout: {last_problem}.",
             url,
         )
 

@@ -1,5 +1,9 @@
 """`sync`: fetch the catalogue's tables from the CBS OData v4 service into a local mirror.
 
+Entries of another kind (the Klimaatmonitor, the Leefbaarometer: see `external.py`) are fetched
+from their own service and written in the same layout; they are fetched whole each time (no page
+resumption) and a Klimaatmonitor entry without an API key is skipped with the reason.
+
 Every table lands in `<cache_dir>/<catalog>/<name>/` in exactly the layout of the bundle's
 `odata-v4/<id>/` mirror, so one importer reads both:
 
@@ -123,9 +127,11 @@ def sync(
     refresh: bool = False,
     progress: Progress | None = None,
     client: ODataClient | None = None,
+    keys: dict[str, str] | None = None,
 ) -> SyncReport:
     """Fetch every (selected) catalogue table into `cache_dir`. Never raises for one table's
-    failure: the report says which tables failed and why. Unknown names in `tables` raise."""
+    failure: the report says which tables failed and why. Unknown names in `tables` raise.
+    keys: API keys per source kind ({"klimaatmonitor": …}); default from the environment."""
     if not isinstance(catalog, Catalog):
         catalog = load_catalog(catalog)
     entries = catalog.select(tables)
@@ -138,7 +144,7 @@ def sync(
             client = ODataClient(base_url)
         report = SyncReport()
         for entry in entries:
-            report.tables.append(_sync_table(client, entry, cache_dir, refresh, progress))
+            report.tables.append(_sync_table(client, entry, cache_dir, refresh, progress, keys))
     finally:
         if own_client and client is not None:
             client.close()
@@ -185,20 +191,24 @@ def _alive(pid: int) -> bool:
 
 
 def _sync_table(
-    client: ODataClient, entry: CatalogTable, cache_dir: Path, refresh: bool, progress: Progress | None
+    client: ODataClient, entry: CatalogTable, cache_dir: Path, refresh: bool, progress: Progress | None,
+    keys: dict[str, str] | None = None,
 ) -> TableResult:
     final = table_dir(cache_dir, entry)
     result = TableResult(entry.name, entry.id, entry.catalog, FAILED, final)
     if is_complete(final) and not refresh:
         done = _read_json(final / SYNC_FILE)
         wanted = _state_for(client, entry)
-        # the same selection is skipped; a changed filter or $select in the catalogue refetches
-        if isinstance(done, dict) and all(done.get(k) == wanted[k] for k in ("table_id", "filter", "select")):
+        # the same selection is skipped; a changed filter or $select (or source) in the catalogue refetches
+        same = ("table_id", "filter", "select") if entry.kind == "cbs" else ("table_id", "url", "variables", "member")
+        if isinstance(done, dict) and all(done.get(k) == wanted[k] for k in same):
             result.status = SKIPPED
             result.reason = "al aanwezig; gebruik refresh om opnieuw op te halen"
             result.rows = done.get("rows")
             return result
     partial = partial_dir(cache_dir, entry)
+    if entry.kind != "cbs":
+        return _sync_external(client, entry, partial, final, result, keys)
     try:
         done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
         if isinstance(done, dict) and all(done.get(k) == v for k, v in _state_for(client, entry).items()):
@@ -218,7 +228,38 @@ def _sync_table(
     return result
 
 
+def _sync_external(client: ODataClient, entry: CatalogTable, partial: Path, final: Path, result: TableResult,
+                   keys: dict[str, str] | None) -> TableResult:
+    """A non-CBS source, fetched whole into `partial` and swapped into place like a CBS table."""
+    from . import external
+
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    try:
+        if partial.exists():
+            shutil.rmtree(partial)
+        rows = external.fetch(client, entry, partial, keys)
+        write_json_atomic(partial / SYNC_FILE, {
+            **_state_for(client, entry), "name": entry.name, "title": entry.title, "started_at": started,
+            "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}, indent=1)
+        _publish(partial, final)
+    except external.MissingKey as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        result.status, result.reason = SKIPPED, str(exc)
+        return result
+    except TrendstudieError as exc:
+        result.reason = str(exc)
+        return result
+    except OSError as exc:
+        result.reason = f"schrijven in {partial} mislukt: {exc}"
+        return result
+    result.status, result.rows = OK, rows
+    return result
+
+
 def _state_for(client: ODataClient, entry: CatalogTable) -> dict[str, Any]:
+    if entry.kind != "cbs":
+        return {"kind": entry.kind, "url": entry.url, "catalog": entry.catalog, "table_id": entry.id,
+                "variables": [v.model_dump() for v in entry.variables], "member": entry.member}
     return {
         "base_url": client.base_url,
         "catalog": entry.catalog,
