@@ -101,6 +101,7 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
     index = indicator_registry.FactIndex(
         (f for f in facts if f.region_code.startswith("GM")),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
+        {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
     )
 
     def derive_progress(done: int, total: int) -> None:

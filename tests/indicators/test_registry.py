@@ -34,7 +34,7 @@ def value(con, indicator, region, period):
 def test_registry_loads_and_covers_the_domains():
     r = reg.load()
     assert len(r.indicators) >= 45
-    assert {i.domain for i in r.indicators} == set(reg.DOMAINS) - {"bestuur"}
+    assert {i.domain for i in r.indicators} == set(reg.DOMAINS)
 
 
 def test_at_least_35_indicators_are_computed_from_the_bundle(con):
@@ -157,3 +157,32 @@ def test_household_waste_per_inhabitant_from_the_2015_kerncijfers(con, bundle):
         assert value(con, "restafval_per_inwoner", code, "2015JJ00") == \
             pytest.approx(per_inhabitant(predecessors, "HuishoudelijkRestafval_239"))
     assert 150 < value(con, "restafval_per_inwoner", "GM0193", "2015JJ00") < 300  # kg per inhabitant, not tonnes
+
+
+def test_a_title_that_occurs_once_per_unit_is_told_apart_by_unit():
+    from trendstudie.harmonise import Fact
+
+    facts = [Fact("T1", m, "", "GM0193", "2024JJ00", v, None, False, "ongewijzigd", "")
+             for m, v in (("M1", 5000.0), ("M2", 61.0))]
+    index = reg.FactIndex(facts, {("T1", "M1"): "Rioolheffing", ("T1", "M2"): "Rioolheffing"},
+                          {("T1", "M1"): "1 000 euro", ("T1", "M2"): "euro per inwoner"})
+    by_unit = reg.Ref(table="T1", title="rioolheffing", unit="1 000  Euro")  # case and spacing ignored
+    assert index.resolve(by_unit) == [("T1", "M1", "")]
+    assert index.resolve(reg.Ref(table="T1", title="Rioolheffing", unit="euro per inwoner")) == [("T1", "M2", "")]
+    assert index.resolve(reg.Ref(table="T1", title="Rioolheffing", unit="euro")) == []
+    assert {k[1] for k in index.resolve(reg.Ref(table="T1", title="Rioolheffing"))} == {"M1", "M2"}
+    assert "(1 000  Euro)" in by_unit.label()
+    with pytest.raises(ValueError, match="unit"):
+        reg.Ref(table="T1", measure="M1", unit="euro")
+
+
+def test_indicators_from_sources_other_than_cbs_are_declared_with_their_live_source(con):
+    """Offline, the Klimaatmonitor, Leefbaarometer and budget indicators are reported missing with
+    the catalogue entry `trendstudie sync` fetches them from (see tests/sources/test_external.py)."""
+    rows = dict(con.execute("SELECT indicator_id, live FROM indicators WHERE missing IS NOT NULL").fetchall())
+    for ind, live in [("leefbaarometer", "LBM3"), ("co2_per_inwoner", "RKM"), ("hernieuwbare_energie_aandeel", "RKM"),
+                      ("energieverbruik_per_inwoner", "RKM"), ("ozb_per_inwoner", "83643NED"),
+                      ("afvalstoffenheffing_per_inwoner", "83643NED"), ("rioolheffing_per_inwoner", "83643NED")]:
+        assert rows.get(ind) == live, ind
+    domains = {d for (d,) in con.execute("SELECT DISTINCT domain FROM indicators").fetchall()}
+    assert domains == set(reg.DOMAINS)  # every domain has its indicators, 'bestuur' through the budgets

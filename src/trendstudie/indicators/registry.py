@@ -47,12 +47,15 @@ class Ref(Strict):
     table: str
     measure: str | None = None
     title: str | None = None  # a measure's CBS title: matches both v3 keys and v4 codes
+    unit: str | None = None  # with 'title': only the measure in this unit (a title can occur per unit)
     dims: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _one_of(self) -> "Ref":
         if (self.measure is None) == (self.title is None):
             raise ValueError("geef precies één van 'measure' en 'title'")
+        if self.unit is not None and self.title is None:
+            raise ValueError("'unit' kiest tussen maatstaven met dezelfde 'title' en hoort daarbij")
         return self
 
     @property
@@ -61,7 +64,8 @@ class Ref(Strict):
 
     def label(self) -> str:
         dims = f" [{self.dims_key}]" if self.dims else ""
-        return f"{self.table} {self.measure or repr(self.title)}{dims}"
+        unit = f" ({self.unit})" if self.unit else ""
+        return f"{self.table} {self.measure or repr(self.title)}{unit}{dims}"
 
 
 class Variant(Strict):
@@ -214,9 +218,11 @@ class IndicatorValue:
 
 
 class FactIndex:
-    """Facts by (table, measure, dims) → {(region, period): (value, status)}, and measure titles."""
+    """Facts by (table, measure, dims) → {(region, period): (value, status)}, and measure titles
+    (with their units, so a title that occurs once per unit can be told apart)."""
 
-    def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str]):
+    def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str],
+                 measure_units: dict[tuple[str, str], str] | None = None):
         self.series: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
         for f in facts:
             if f.value is None:
@@ -225,9 +231,12 @@ class FactIndex:
         self.by_title: dict[tuple[str, str], list[str]] = {}
         for (table, measure), title in measure_titles.items():
             self.by_title.setdefault((table, _fold(title)), []).append(measure)
+        self.units = {k: _fold(u) for k, u in (measure_units or {}).items()}
 
     def resolve(self, ref: Ref) -> list[tuple[str, str, str]]:
         measures = [ref.measure] if ref.measure else self.by_title.get((ref.table, _fold(ref.title or "")), [])
+        if ref.unit is not None:
+            measures = [m for m in measures if self.units.get((ref.table, m)) == _fold(ref.unit)]
         return [(ref.table, m, ref.dims_key) for m in measures if (ref.table, m, ref.dims_key) in self.series]
 
     def tables(self) -> set[str]:
