@@ -186,3 +186,18 @@ def test_indicators_from_sources_other_than_cbs_are_declared_with_their_live_sou
         assert rows.get(ind) == live, ind
     domains = {d for (d,) in con.execute("SELECT DISTINCT domain FROM indicators").fetchall()}
     assert domains == set(reg.DOMAINS)  # every domain has its indicators, 'bestuur' through the budgets
+
+
+def test_cars_are_those_of_private_owners_so_lease_companies_do_not_count(con, bundle):
+    """Almere hosts lease companies: all registered cars give 2,8 per household, private cars ~0,9."""
+    path = bundle / "raw/rubennaatje__R-datascience-project-/datasets/70072ned_UntypedDataSet_06062018_000805.csv"
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = {r["RegioS"].strip(): r for r in csv.DictReader(fh, delimiter=";") if r["Perioden"] == "2015JJ00"}
+    for code in ("GM0034", "GM0193"):
+        r = rows[code]
+        private = float(r["PersonenautoSParticulieren_202"])
+        assert value(con, "autos_per_huishouden", code, "2015JJ00") == \
+            pytest.approx(private / float(r["TotaalAantalParticuliereHuishoudens_82"]))
+        assert value(con, "autos_per_1000_inwoners", code, "2015JJ00") == \
+            pytest.approx(private / float(r["TotaleBevolking_1"]) * 1000)
+    assert value(con, "autos_per_huishouden", "GM0034", "2015JJ00") < 1.2
