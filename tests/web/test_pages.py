@@ -76,8 +76,22 @@ def test_unknown_and_former_gemeente_pages(client):
     assert r.status_code == 404 and "Er is geen gemeente met code GM9999" in r.text and 'lang="nl"' in r.text
     r = client.get("/gemeente/GM0001")
     assert r.status_code == 404 and "geen gemeente meer" in r.text
-    r = client.get("/gemeente/GM0193' OR 1=1")
-    assert r.status_code == 422 and "gemeentecode" in r.text
+    r = client.get("/gemeente/GM0193' OR 1=1", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/zoek?q=GM0193")  # a search, not a query
+    r = client.get("/gemeente/<script>")
+    assert r.status_code == 422 and "<script>" not in r.text
+
+
+def test_a_name_in_the_address_bar_leads_to_the_gemeente(client):
+    r = client.get("/gemeente/vaals", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/gemeente/GM0981"
+    r = client.get("/gemeente/Nergensdorp", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/zoek?q=Nergensdorp"
+
+
+def test_the_province_column_is_not_headed_like_the_gemeente(client):
+    html = client.get("/gemeente/GM0014").text
+    assert ">Prov. Groningen</abbr>" in html
     r = client.get("/bestaat/niet")
     assert r.status_code == 404 and "bestaat niet" in r.text
 
@@ -170,6 +184,16 @@ def test_report_on_demand(client):
     r = client.get("/gemeente/GM0193/rapport.pdf")
     assert r.status_code == 200 and r.content[:4] == b"%PDF"
     assert client.get("/gemeente/GM0193/rapport.doc").status_code == 422
+    # the served report links its data files beside itself, as on disk: those links work
+    html = client.get("/gemeente/GM0193/rapport.html").text
+    links = re.findall(r'href="(GM0193-[a-z-]+-data\.(?:csv|xlsx))"', html)
+    assert len(links) == 2
+    for name in links:
+        r = client.get(f"/gemeente/GM0193/{name}")
+        assert r.status_code == 200 and len(r.content) > 100
+    assert "indicator_id" in client.get(f"/gemeente/GM0193/{links[0]}").text
+    assert client.get("/gemeente/GM0193/iets-anders.csv").status_code == 404
+    assert client.get("/gemeente/GM0193/prognose").status_code == 200  # named pages still win
 
 
 def test_responses_are_cached_per_build_and_shared_on_disk(client, app, database):

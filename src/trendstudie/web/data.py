@@ -200,14 +200,15 @@ class WebData:
         return self.data.group_label(gid)
 
     def short_label(self, gid: str) -> str:
-        """A column header: 'G40', 'Overijssel', '100.000–150.000 inw.', 'Nederland'."""
+        """A column header: 'G40', 'Prov. Overijssel', '100.000–150.000 inw.', 'Nederland' (a
+        province is marked, or Groningen and Utrecht would head two columns with one name)."""
         import re as _re
 
         if gid == "NL01":
             return "Nederland"
         kind, title = self.group_kinds.get(gid), self.group_titles.get(gid, gid)
         if kind == "provincie":
-            return title.removeprefix("Provincie ")
+            return "Prov. " + title.removeprefix("Provincie ")
         if kind == "grootteklasse":
             nums = _re.findall(r"[0-9.]+[0-9]", title)
             if "minder dan" in title and nums:

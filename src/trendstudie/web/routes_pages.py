@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -121,8 +122,16 @@ def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""):
 # --- gemeente -------------------------------------------------------------------------------
 
 @router.get("/gemeente/{code}")
-def gemeente(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)]):
+def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
     d = _d(request)
+    if not re.fullmatch(GM, code):
+        # A name typed into the address bar (/gemeente/vaals): to the gemeente, or to the search.
+        if not re.fullmatch(NAME_OR_CODE, code):
+            raise HTTPException(422, f"Ongeldige gemeentenaam of -code: {code[:100]!r}.")
+        exact = d.exact(code)
+        if exact:
+            return RedirectResponse(f"/gemeente/{exact}", status_code=303)
+        return RedirectResponse(f"/zoek?{urlencode({'q': code})}", status_code=303)
     g = _gemeente_or_404(d, code)
 
     def build():
@@ -643,3 +652,19 @@ def about(request: Request):
     def build():
         return _render(request, "over.html", method=method_text(), sources=sorted(_d(request).tables.items()))
     return cached_page(request, build)
+
+
+# Last: this route matches any file name under a gemeente, so every named page above wins.
+@router.get("/gemeente/{code}/{filename}")
+def report_attachment(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+                      filename: Annotated[str, Path(max_length=120)]):
+    """The report's own data files (`GM0193-zwolle-data.csv`, `.xlsx`), which the served report
+    links to beside itself, as it does when written to a folder."""
+    d = _d(request)
+    _gemeente_or_404(d, code)
+    files = _report_files(d, code, pdf=False)
+    for kind, media in (("csv", "text/csv; charset=utf-8"),
+                        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        if filename == files[kind].name:
+            return FileResponse(files[kind], media_type=media, filename=filename)
+    raise HTTPException(404, f"Geen pagina of bestand {filename[:60]!r} bij deze gemeente.")
