@@ -377,3 +377,15 @@ def test_direct_labels_keep_their_distance(desired):
 
     ys = sorted(_spread(desired, 15.0, 0.0, 300.0))
     assert all(b - a >= 15.0 - 1e-6 for a, b in zip(ys, ys[1:]))
+
+
+def test_years_without_figures_are_gaps_not_lines():
+    """Age shares exist for 2014, 2015, 2019 and 2025 only: just 2014–2015 is a measured line."""
+    from trendstudie.report.charts import _segments
+
+    runs, gaps = _segments([(2014, 9.9), (2015, 12.8), (2019, 11.3), (2025, 11.0)])
+    assert runs == [[(2014, 9.9), (2015, 12.8)], [(2019, 11.3)], [(2025, 11.0)]]
+    assert [(a[0], b[0]) for a, b in gaps] == [(2015, 2019), (2019, 2025)]
+    assert _segments([(2018, 1.0), (2020, 2.0), (2022, 3.0)])[1] == []  # published every two years
+    assert len(_segments([(2015, 1.0), (2025, 2.0)])[1]) == 1  # two points ten years apart
+    assert _segments([(y, float(y)) for y in range(2012, 2026)])[1] == []

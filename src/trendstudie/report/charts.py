@@ -363,12 +363,15 @@ def rebase(series: Sequence[Series], base_year: int) -> list[Series]:
 
 
 def _segments(points: Sequence[tuple[int, float]]) -> tuple[list[list[tuple[int, float]]], list[tuple]]:
-    """Split a series where years are missing: runs of the series' own step (1 for annual,
-    2 for biennial figures) and the gaps between them."""
+    """Split a series where years are missing: runs of the series' own step and the gaps between
+    them. A series published at a fixed interval (every year, every two years) is one run; when
+    the intervals differ (2015, 2019, 2025) the series is yearly with years missing, and every
+    jump over a missing year is a gap, drawn dotted rather than as if measured (so is a jump of
+    more than two years between only two points)."""
     if len(points) < 2:
         return [list(points)], []
     steps = [b[0] - a[0] for a, b in zip(points, points[1:])]
-    step = min(steps)
+    step = steps[0] if len(set(steps)) == 1 and steps[0] <= 2 else 1
     runs, gaps = [[points[0]]], []
     for prev, cur in zip(points, points[1:]):
         if cur[0] - prev[0] > step:
