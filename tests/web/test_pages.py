@@ -258,3 +258,9 @@ def test_series_of_a_count_compares_growth_not_totals(client, con):
     assert f"index ({first} = 100)" in counts.text
     rate = client.get("/svg/reeks/woninginbraak_per_1000.svg?gemeente=GM0193")
     assert rate.status_code == 200 and "index (" not in rate.text and "per 1.000 inwoners" in rate.text
+
+
+def test_counts_under_a_trend_are_drawn_as_an_index_against_the_groups(client):
+    """Groningen's inhabitants against Nederland's 18 million would be a flat line at zero."""
+    captions = re.findall(r"Inwoners in Groningen en vergelijkbare gemeenten[^<]*", client.get("/gemeente/GM0014").text)
+    assert captions and all("(index, " in c and "= 100)" in c for c in captions)

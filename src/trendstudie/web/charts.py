@@ -70,8 +70,13 @@ def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...]
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
             lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
+    return _series_chart(m, lines)
+
+
+def _series_chart(m, lines: list[svg.Line]):
+    """Lines of one indicator; counts (inhabitants, dwellings) as an index, because a gemeente's
+    count and Nederland's differ a thousandfold: compare their growth, as the report does."""
     if m.unit in COUNT_UNITS and len(lines) > 1:
-        # Counts of a gemeente and of Nederland differ a thousandfold: compare their growth, as the report does.
         base = max(min(y for y, _ in ln.points) for ln in lines)
         lines = [svg.Line(ln.label, [(y, v / b * 100) for y, v in ln.points], ln.emphasis)
                  for ln in lines if (b := dict(ln.points).get(base))]
@@ -114,10 +119,12 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
             pts = [(int(p[:4]), v) for p, v in d.data.series(ind, gid) if p.endswith("JJ00")]
             if len(pts) >= 2:
                 lines.append(svg.Line(label, pts, False))
-        chart = _time_series(m.title, m.unit, lines, m.decimals)
+        chart = _series_chart(m, lines)
         if chart:
+            unit = f"index, {max(min(y for y, _ in ln.points) for ln in lines)} = 100" \
+                if m.unit in COUNT_UNITS and len(lines) > 1 else m.unit
             return Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
-                                                f"{own[0][0]}–{own[-1][0]} ({m.unit}).")
+                                                f"{own[0][0]}–{own[-1][0]} ({unit}).")
     return None
 
 
