@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import duckdb
 import pytest
 
 from trendstudie.errors import InputError
 from trendstudie.knowledge import model
-from trendstudie.knowledge.localise import IndicatorData, load_rules, localise_all
+from trendstudie.knowledge.localise import (Condition, IndicatorData, Rule, Rules, Settings, evaluate, load_rules,
+                                            localise, localise_all)
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +25,12 @@ def val(con, ind, region, period):
 
 def test_rules_name_known_trends_and_indicators(con):
     kb = model.load()
+    rules = load_rules()
     indicators = {r[0] for r in con.execute("SELECT indicator_id FROM indicators").fetchall()}
-    for rule in load_rules():
+    for d in rules.derived:
+        assert d.id not in indicators and {d.aantal, *d.aandelen} <= indicators
+    indicators |= {d.id for d in rules.derived}
+    for rule in rules:
         assert rule.trend in kb.trends
         for c in rule.sterk + rule.matig:
             assert c.indicator in indicators
@@ -58,3 +66,182 @@ def test_bad_rule_file_is_a_clear_error(tmp_path):
     p.write_text("- trend: x\n  indicators: [a]\n  sterk:\n    - {indicator: a, is: hoger}\n", encoding="utf-8")
     with pytest.raises(InputError, match="dan"):
         load_rules(p)
+
+
+# --- evidence, counter-evidence and old figures, on a small store of our own -------------------
+
+
+def tiny_store(values: dict[tuple[str, str, str], float], units: dict[str, str] | None = None):
+    """A store with the tables IndicatorData reads: one gemeente GM0001 in Nederland NL01."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE indicators (indicator_id VARCHAR, title VARCHAR, unit VARCHAR, decimals INT, direction VARCHAR)")
+    con.execute("CREATE TABLE indicator_values (indicator_id VARCHAR, region_code VARCHAR, period VARCHAR, value DOUBLE)")
+    con.execute("CREATE TABLE groups (group_id VARCHAR, title VARCHAR, kind VARCHAR)")
+    con.execute("CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR)")
+    con.execute("CREATE TABLE regions (code VARCHAR, name VARCHAR)")
+    units = units or {}
+    for ind in sorted({k[0] for k in values}):
+        con.execute("INSERT INTO indicators VALUES (?, ?, ?, 1, 'neutraal')",
+                    [ind, ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners")])
+    for (ind, region, period), v in values.items():
+        con.execute("INSERT INTO indicator_values VALUES (?, ?, ?, ?)", [ind, region, period, v])
+    con.execute("INSERT INTO groups VALUES ('NL01', 'Nederland', 'nederland')")
+    con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
+    con.execute("INSERT INTO regions VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
+    return IndicatorData(con, derived=[])
+
+
+def cond(**kw) -> Condition:
+    return Condition.model_validate(kw)
+
+
+@pytest.fixture
+def tiny():
+    return tiny_store({
+        # a: above Nederland in 2025 (fresh); b: fell from 2020 to 2025; c: only 2015 (old), far above Nederland
+        ("a", "GM0001", "2025JJ00"): 12.0, ("a", "NL01", "2025JJ00"): 10.0,
+        ("b", "GM0001", "2020JJ00"): 5.0, ("b", "GM0001", "2025JJ00"): 4.0,
+        ("c", "GM0001", "2015JJ00"): 30.0, ("c", "NL01", "2015JJ00"): 10.0,
+        ("bevolking", "GM0001", "2026JJ00"): 1000.0,  # the newest year in the store: 2026
+    })
+
+
+def test_a_condition_that_fails_is_counter_evidence_not_support(tiny):
+    """'matig' because one condition holds: the one that does not hold is listed against, never for."""
+    rule = Rule(trend="t", indicators=["a", "b"],
+                sterk=[cond(indicator="a", **{"is": "hoger"}, dan="NL01", marge=0.5), cond(indicator="b", verandering="stijgend")],
+                matig=[cond(indicator="a", **{"is": "hoger"}, dan="NL01"), cond(indicator="b", verandering="stijgend")])
+    f = localise(rule, tiny, "GM0001")
+    assert f.strength == "matig"
+    assert f.evidence == ["A: 12,0 per 1.000 inwoners in 2025, hoger dan Nederland (10,0)."]
+    assert f.counter == ["B: gedaald van 5,0 in 2020 naar 4,0 per 1.000 inwoners in 2025."]
+    # 'a' is above Nederland but not by the 50% of 'sterk': that is no counter-evidence next to its support
+    assert not any(s.startswith("A:") for s in f.counter)
+    assert f.note is None
+
+
+def test_a_margin_not_met_says_what_the_rule_asks(tiny):
+    check = evaluate(cond(indicator="a", **{"is": "hoger"}, dan="NL01", marge=0.5), tiny, "GM0001")
+    assert check.holds is False
+    assert check.sentence == ("A: 12,0 per 1.000 inwoners in 2025, hoger dan Nederland (10,0), maar het verschil is "
+                              "kleiner dan de 50% die de regel vraagt.")
+
+
+def test_a_verdict_on_old_figures_only_is_capped_and_says_so(tiny):
+    rule = Rule(trend="t", indicators=["c"], sterk=[cond(indicator="c", **{"is": "hoger"}, dan="NL01")],
+                matig=[cond(indicator="c", **{"is": "hoger"}, dan="NL01")])
+    f = localise(rule, tiny, "GM0001")
+    assert f.strength == "matig"
+    assert "2015" in f.evidence[0]
+    assert f.note and "op cijfers uit 2015" in f.note and "hooguit 'speelt enigszins'" in f.note
+    # with a wider setting 2015 is recent enough, and the verdict stands
+    f = localise(rule, tiny, "GM0001", Settings(oude_cijfers_jaren=11))
+    assert f.strength == "sterk" and f.note is None
+
+
+def test_a_verdict_partly_on_old_figures_says_so(tiny):
+    rule = Rule(trend="t", indicators=["a", "c"],
+                sterk=[cond(indicator="a", **{"is": "hoger"}, dan="NL01"), cond(indicator="c", **{"is": "hoger"}, dan="NL01")])
+    f = localise(rule, tiny, "GM0001")
+    assert f.strength == "sterk"
+    assert f.note and "deels op cijfers uit 2015" in f.note
+
+
+def test_the_rule_file_holds_the_old_figures_setting():
+    rules = load_rules()
+    assert isinstance(rules, Rules) and rules.settings.oude_cijfers_jaren == 5
+    assert [d.id for d in rules.derived] == ["inwoners_15_65"]
+
+
+def test_a_plain_list_of_rules_still_loads(tmp_path):
+    p = tmp_path / "rules.yaml"
+    p.write_text("- trend: x\n  indicators: [a]\n  sterk:\n    - {indicator: a, boven: 1}\n", encoding="utf-8")
+    rules = load_rules(p)
+    assert [r.trend for r in rules] == ["x"] and rules.settings == Settings()
+
+
+# --- the real rules over the real store -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def all_findings(con, data):
+    codes = [c for (c,) in con.execute("SELECT code FROM regions WHERE current AND code LIKE 'GM%'").fetchall()]
+    return {c: {f.trend: f for f in localise_all(con, c, data=data)} for c in codes}
+
+
+def test_evidence_and_counter_evidence_never_overlap(all_findings):
+    for code, findings in all_findings.items():
+        for f in findings.values():
+            assert not set(f.evidence) & set(f.counter), (code, f.trend)
+            if f.strength != "onbekend":
+                assert f.evidence, (code, f.trend)  # a verdict always comes with what bears it out
+
+
+def test_groningen_does_not_shrink(all_findings):
+    """Groningen grows: 'Bevolkingsdaling' does not apply and its growth is never listed as support for it."""
+    krimp = all_findings["GM0014"]["krimp"]
+    assert krimp.strength == "niet van toepassing"
+    # the evidence for 'niet van toepassing' is the growth; nothing speaks for a decline
+    assert krimp.evidence and all("steeg" in s for s in krimp.evidence) and not krimp.counter
+    verharding = all_findings["GM0014"]["verharding-criminaliteit"]
+    assert not any(s.startswith("Geweldsmisdrijven: gedaald") for s in verharding.evidence)
+    assert any(s.startswith("Geweldsmisdrijven: gedaald") for s in verharding.counter)
+
+
+def test_trends_about_decline_need_a_decline(con, data, all_findings):
+    for code, findings in all_findings.items():
+        if findings["krimp"].strength in ("sterk", "matig"):
+            series = dict(data.series("bevolking", code))
+            last = max(series)
+            starts = [next(p for p in sorted(series) if int(p[:4]) >= int(last[:4]) - years) for years in (5, 10)]
+            assert any(series[last] < series[start] for start in starts), code
+            assert all("daalde" in s for s in findings["krimp"].evidence), code
+        if findings["krimp-potentiele-beroepsbevolking"].strength in ("sterk", "matig"):
+            assert any("inwoners van 15 tot 65 jaar daalde" in s for s in findings["krimp-potentiele-beroepsbevolking"].evidence)
+
+
+def test_growing_car_ownership_needs_growth(all_findings):
+    for code, findings in all_findings.items():
+        f = findings["dominantie-auto"]
+        if f.strength == "sterk":
+            assert any("Personenauto's per huishouden: gestegen" in s for s in f.evidence), code
+        if f.strength in ("sterk", "matig"):
+            assert not any("lager dan Nederland" in s for s in f.evidence), code
+
+
+def test_vaals_evidence_supports_the_verdict(all_findings):
+    vaals = all_findings["GM0981"]
+    jongeren = vaals["wegtrekkende-jongeren"]
+    assert not any("Binnenlands migratiesaldo" in s for s in jongeren.evidence)
+    assert any("Binnenlands migratiesaldo" in s and "positief" in s for s in jongeren.counter)
+    ondermijning = vaals["ondermijning"]
+    assert not any("lager dan Nederland" in s for s in ondermijning.evidence)
+    assert vaals["dominantie-auto"].strength == "niet van toepassing"
+    assert vaals["groeiend-aandeel-migratieachtergrond"].strength == "matig"  # 2015 only: capped
+    assert "2015" in vaals["groeiend-aandeel-migratieachtergrond"].note
+
+
+def test_every_condition_can_be_judged(con, data):
+    """A condition whose window finds no start period (e.g. 'jaren: 6' on an indicator with 2015 and
+    2025 only) can never hold: every condition with data must be judged for most gemeenten."""
+    codes = [c for (c,) in con.execute("SELECT code FROM regions WHERE current AND code LIKE 'GM%'").fetchall()]
+    for rule in load_rules():
+        for c in rule.sterk + rule.matig:
+            if not any(data.latest(c.indicator, code) for code in codes):
+                continue  # no figures at all (the trend is 'onbekend' everywhere)
+            judged = sum(evaluate(c, data, code).holds is not None for code in codes)
+            assert judged > 0.9 * len(codes), (rule.trend, c)
+
+
+def test_sentences_read_as_dutch(all_findings):
+    groningen = all_findings["GM0014"]
+    assert ("Het aantal inwoners steeg van 233.273 in 2021 naar 244.427 in 2026 (+4,8%, tegen +3,7% in Nederland)."
+            in groningen["bevolkingsgroei-steden"].evidence)
+    assert any("hoort Groningen bij de 2% van de gemeenten met de hoogste waarde" in s
+               for s in groningen["concentratie-criminaliteit-hotspots"].evidence)
+    for findings in all_findings.values():
+        for f in findings.values():
+            for s in f.evidence + f.counter:
+                assert not re.search(r"\b(\w+) steeg van [\d.,]+ \1\b", s, re.I), s  # 'Inwoners steeg van 3 inwoners'
+                assert "))" not in s and "% gemeenten" not in s, s
+                assert not s.startswith(("Inwoners steeg", "Inwoners daalde")), s

@@ -1,12 +1,15 @@
 """Which trends apply to a gemeente, how strongly, and with which evidence.
 
 The rules are data (`localisation.yaml`, conditions explained there); this module evaluates
-them over the indicator values in the store and writes the evidence as Dutch sentences.
+them over the indicator values in the store and writes the evidence as Dutch sentences:
+the conditions that hold are the evidence for the verdict, the ones that do not hold are
+the counter-evidence, and a verdict that rests only on old figures says so and is capped.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,6 +24,7 @@ from ..textfile import load_yaml
 RULES = Path(__file__).parent / "localisation.yaml"
 Strength = Literal["sterk", "matig", "niet van toepassing", "onbekend"]
 ORDER = {"sterk": 0, "matig": 1, "niet van toepassing": 2, "onbekend": 3}
+COUNT_UNITS = {"inwoners", "huishoudens", "woningen"}
 
 
 class Condition(BaseModel):
@@ -60,12 +64,52 @@ class Rule(BaseModel):
     matig: list[Condition] = []
 
 
-def load_rules(path: Path = RULES) -> list[Rule]:
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Figures from more than this many years before the newest year in the store are old: a
+    # verdict that rests only on old figures is at most 'matig' and says so.
+    oude_cijfers_jaren: int = Field(5, ge=0)
+
+
+class Derived(BaseModel):
+    """An indicator computed here from two in the store: a count times the sum of shares (%)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    titel: str
+    eenheid: str
+    decimalen: int = 0
+    aantal: str
+    aandelen: list[str] = Field(min_length=1)
+    uitleg: str
+
+
+class RuleFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instellingen: Settings = Settings()
+    afgeleid: list[Derived] = []
+    regels: list[Rule]
+
+
+class Rules(list):
+    """The rules of a rule file (a list of `Rule`), with the file's settings and derived indicators."""
+
+    def __init__(self, rules=(), settings: Settings | None = None, derived: list[Derived] | None = None):
+        super().__init__(rules)
+        self.settings = settings or Settings()
+        self.derived = list(derived or [])
+
+
+def load_rules(path: Path = RULES) -> Rules:
     raw = load_yaml(path) or []
     try:
-        return [Rule.model_validate(r) for r in raw]
+        parsed = RuleFile.model_validate({"regels": raw} if isinstance(raw, list) else raw)
     except ValueError as exc:
         raise InputError(path, str(exc)) from None
+    return Rules(parsed.regels, parsed.instellingen, parsed.afgeleid)
 
 
 @dataclass
@@ -76,10 +120,23 @@ class Meta:
     direction: str
 
 
+def unit_label(unit: str) -> str:
+    """A unit as it reads in a sentence or a label: 'per 100 (20-64 jaar)' → 'per 100 inwoners van 20-64 jaar'."""
+    m = re.fullmatch(r"per ([\d.]+) \((.+)\)", unit)
+    return f"per {m[1]} inwoners van {m[2]}" if m else unit
+
+
+def unit_in_title(title: str, unit: str) -> bool:
+    """Whether the title already says the unit ('Woningen per huishouden', 'woningen per huishouden')."""
+    t, u = title.lower(), unit.lower()
+    per = u.find("per ")
+    return u in t or (per > 0 and t.endswith(u[per:]))
+
+
 class IndicatorData:
     """Indicator values from the store, held in memory for fast repeated lookups."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, derived: list[Derived] | None = None):
         self.meta = {r[0]: Meta(*r[1:]) for r in con.execute(
             "SELECT indicator_id, title, unit, decimals, direction FROM indicators").fetchall()}
         self._series: dict[tuple[str, str], list[tuple[str, float]]] = {}
@@ -91,12 +148,43 @@ class IndicatorData:
                 self._by_period.setdefault((ind, period), []).append(value)
         for values in self._by_period.values():
             values.sort()
+        self.newest_year = max((int(s[-1][0][:4]) for s in self._series.values()), default=0)
         self.group_titles = dict(con.execute("SELECT group_id, title FROM groups").fetchall())
         self.memberships: dict[str, dict[str, str]] = {}
         for gid, kind, code in con.execute(
                 "SELECT g.group_id, g.kind, m.region_code FROM groups g JOIN group_members m USING (group_id)").fetchall():
             self.memberships.setdefault(code, {})[kind] = gid
         self.names = dict(con.execute("SELECT code, name FROM regions").fetchall())
+        self.derived: dict[str, Derived] = {}
+        for d in (derived if derived is not None else load_rules().derived):
+            self.add_derived(d)
+
+    def add_derived(self, d: Derived) -> None:
+        """Compute a derived indicator for every region and period with the count and all shares."""
+        if d.id in self.derived:
+            return
+        if d.id in self.meta:
+            raise TrendstudieError(f"Afgeleide indicator {d.id!r} bestaat al in de database")
+        for ind in [d.aantal, *d.aandelen]:
+            if ind not in self.meta:
+                raise TrendstudieError(f"Afgeleide indicator {d.id!r} noemt onbekende indicator {ind!r}")
+        self.derived[d.id] = d
+        self.meta[d.id] = Meta(d.titel, d.eenheid, d.decimalen, "neutraal")
+        regions = [r for (i, r) in self._series if i == d.aantal]
+        touched = set()
+        for region in regions:
+            shares = [dict(self.series(s, region)) for s in d.aandelen]
+            points = [(p, v * sum(s[p] for s in shares) / 100) for p, v in self.series(d.aantal, region)
+                      if all(p in s for s in shares)]
+            if not points:
+                continue
+            self._series[(d.id, region)] = points
+            if region.startswith("GM"):
+                for p, v in points:
+                    self._by_period.setdefault((d.id, p), []).append(v)
+                    touched.add((d.id, p))
+        for key in touched:
+            self._by_period[key].sort()
 
     def series(self, indicator: str, region: str) -> list[tuple[str, float]]:
         return self._series.get((indicator, region), [])
@@ -131,15 +219,26 @@ class IndicatorData:
         title = self.group_titles.get(gid, gid)
         return title[0].lower() + title[1:] if title.startswith(("Provincie", "Gemeenten")) else title
 
-    def fmt(self, indicator: str, value: float) -> str:
+    def fmt(self, indicator: str, value: float, unit: bool = True) -> str:
+        """A value as it reads in a sentence; `unit=False` leaves off a unit in words (not % or €)."""
         m = self.meta[indicator]
-        return formatting.with_unit(value, m.decimals, m.unit)
+        if m.unit in ("%", "euro"):
+            return formatting.with_unit(value, m.decimals, m.unit)
+        if not unit or m.unit in COUNT_UNITS or unit_in_title(m.title, m.unit):
+            return formatting.number(value, m.decimals)
+        return formatting.with_unit(value, m.decimals, unit_label(m.unit))
 
 
 @dataclass
 class Check:
     holds: bool | None  # None: not evaluable for lack of data
     sentence: str | None
+    period: str | None = None  # the (latest) period the check rests on
+    fact: str | None = None  # the sentence without what the rule asked ('…, maar kleiner dan de 25% …')
+
+    @classmethod
+    def of(cls, holds: bool, fact: str, period: str, asked: str = "") -> "Check":
+        return cls(holds, fact + asked + ".", period, fact)
 
 
 @dataclass
@@ -147,7 +246,11 @@ class Finding:
     trend: str
     strength: Strength
     indicators: list[str]
+    # What bears out the verdict: for 'sterk' and 'matig' the conditions that hold, for 'niet van
+    # toepassing' the ones that do not; `counter` is the rest of what was checked, which speaks against it.
     evidence: list[str] = field(default_factory=list)
+    counter: list[str] = field(default_factory=list)
+    note: str | None = None  # a caveat on the verdict (it rests only on old figures)
 
 
 def _window(series: list[tuple[str, float]], years: int) -> tuple[tuple[str, float], tuple[str, float]] | None:
@@ -169,6 +272,41 @@ def _change(indicator_unit: str, a: float, b: float) -> float | None:
     return (b - a) / abs(a)
 
 
+def _change_text(unit: str, change: float) -> str:
+    """+4,8% (relative) or +1,2 procentpunt (for % units)."""
+    if "%" in unit:
+        return f"{'+' if change > 0 else ''}{formatting.number(change, 1)} procentpunt"
+    return f"{'+' if change > 0 else ''}{formatting.number(change * 100, 1)}%"
+
+
+def _margin_text(unit: str, marge: float) -> str:
+    return f"{formatting.number(marge, 1)} procentpunt" if "%" in unit else f"{formatting.number(marge * 100, 0)}%"
+
+
+def _subject(meta: Meta) -> str | None:
+    """The indicator as the subject of a sentence ('Het aantal inwoners'), or None to write 'Title: …'."""
+    if meta.unit in COUNT_UNITS:
+        return "Het aantal " + (meta.title.lower() if meta.unit in meta.title.lower() else meta.unit)
+    if meta.title.startswith("Aandeel "):
+        return "Het " + meta.title[0].lower() + meta.title[1:]
+    return None
+
+
+def _movement(data: IndicatorData, ind: str, p0: str, v0: float, p1: str, v1: float) -> str:
+    """'Het aantal inwoners steeg van 233.273 in 2021 naar 244.427 in 2026' or 'Drugshandel: gedaald van …'."""
+    meta = data.meta[ind]
+    y0, y1 = formatting.period(p0), formatting.period(p1)
+    subject = _subject(meta)
+    if v0 == v1:
+        return (f"{subject} bleef {data.fmt(ind, v1)} van {y0} tot {y1}" if subject
+                else f"{meta.title}: {data.fmt(ind, v1)} in zowel {y0} als {y1}")
+    if subject:
+        return (f"{subject} {'steeg' if v1 > v0 else 'daalde'} van {data.fmt(ind, v0, unit=False)} in {y0} "
+                f"naar {data.fmt(ind, v1)} in {y1}")
+    return (f"{meta.title}: {'gestegen' if v1 > v0 else 'gedaald'} van {data.fmt(ind, v0, unit=False)} in {y0} "
+            f"naar {data.fmt(ind, v1)} in {y1}")
+
+
 def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     ind = cond.indicator
     if ind not in data.meta:
@@ -188,23 +326,32 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
         diff = (value - other) / abs(other) if other else 0.0
         holds = diff > cond.marge if cond.is_ == "hoger" else diff < -cond.marge
         word = "hoger dan" if value > other else "lager dan" if value < other else "gelijk aan"
-        return Check(holds, f"{title}: {data.fmt(ind, value)} in {year}, {word} {data.group_label(gid)} "
-                            f"({data.fmt(ind, other)}).")
+        fact = (f"{title}: {data.fmt(ind, value)} in {year}, {word} {data.group_label(gid)} "
+                f"({data.fmt(ind, other, unit=False)})")
+        asked = ""
+        if not holds and cond.marge and (diff > 0) == (cond.is_ == "hoger") and diff != 0:
+            asked = f", maar het verschil is kleiner dan de {formatting.number(cond.marge * 100, 0)}% die de regel vraagt"
+        return Check.of(holds, fact, period, asked)
     if cond.boven is not None or cond.onder is not None:
         limit = cond.boven if cond.boven is not None else cond.onder
         holds = value > limit if cond.boven is not None else value < limit
+        if limit == 0:
+            side = "positief" if value > 0 else "negatief" if value < 0 else "nul"
+            return Check.of(holds, f"{title}: {data.fmt(ind, value)} in {year}, {side}", period)
         side = "boven" if value > limit else "onder" if value < limit else "op"
-        return Check(holds, f"{title}: {data.fmt(ind, value)} in {year}, {side} de grens van "
-                            f"{formatting.number(limit, meta.decimals)}.")
+        return Check.of(holds, f"{title}: {data.fmt(ind, value)} in {year}, {side} de grens van "
+                               f"{data.fmt(ind, limit, unit=False)}", period)
     if cond.percentiel_boven is not None:
         pct = data.percentile(ind, period, value)
         if pct is None:
             return Check(None, None)
         share = 100 - pct
-        place = (f"bij de {formatting.number(max(share, 1), 0)}% gemeenten met de hoogste waarde" if share <= 50
-                 else f"bij de {formatting.number(pct, 0)}% gemeenten met de laagste waarde")
-        return Check(pct > cond.percentiel_boven, f"{title}: {data.fmt(ind, value)} in {year}; daarmee hoort "
-                                                  f"{data.names.get(code, code)} {place}.")
+        place = (f"bij de {formatting.number(max(share, 1), 0)}% van de gemeenten met de hoogste waarde" if share <= 50
+                 else f"bij de {formatting.number(pct, 0)}% van de gemeenten met de laagste waarde")
+        holds = pct > cond.percentiel_boven
+        fact = f"{title}: {data.fmt(ind, value)} in {year}; daarmee hoort {data.names.get(code, code)} {place}"
+        asked = "" if holds else f" (de regel vraagt de hoogste {formatting.number(100 - cond.percentiel_boven, 0)}%)"
+        return Check.of(holds, fact, period, asked)
     window = _window(data.series(ind, code), cond.jaren)
     if window is None:
         return Check(None, None)
@@ -212,12 +359,16 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     change = _change(meta.unit, v0, v1)
     if change is None:
         return Check(None, None)
-    moved = "steeg" if v1 > v0 else "daalde" if v1 < v0 else "bleef gelijk"
-    base = (f"{title} {moved} van {data.fmt(ind, v0)} in {formatting.period(p0)} naar {data.fmt(ind, v1)} "
-            f"in {formatting.period(p1)}")
+    base = _movement(data, ind, p0, v0, p1, v1)
     if cond.verandering is not None:
         holds = change > cond.marge if cond.verandering == "stijgend" else change < -cond.marge
-        return Check(holds, base + ".")
+        if not cond.marge:
+            return Check.of(holds, base, p1)
+        asked = ""
+        if not holds and change != 0 and (change > 0) == (cond.verandering == "stijgend"):
+            asked = (f", minder dan de {'groei' if change > 0 else 'daling'} van "
+                     f"{_margin_text(meta.unit, cond.marge)} die de regel vraagt")
+        return Check.of(holds, f"{base} ({_change_text(meta.unit, change)})", p1, asked)
     gid = data.group_for(code, cond.sneller_dan or cond.trager_dan or "")
     g0, g1 = (data.value(ind, gid, p0), data.value(ind, gid, p1)) if gid else (None, None)
     if g0 is None or g1 is None:
@@ -226,38 +377,78 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     if other is None:
         return Check(None, None)
     holds = change > other if cond.sneller_dan else change < other
-    if "%" in meta.unit:
-        how = f"{formatting.number(change, 1)} procentpunt, tegen {formatting.number(other, 1)} in {data.group_label(gid)}"
-    else:
-        how = f"{formatting.number(change * 100, 1)}%, tegen {formatting.number(other * 100, 1)}% in {data.group_label(gid)}"
-    return Check(holds, f"{base} ({how}).")
+    how = f"{_change_text(meta.unit, change)}, tegen {_change_text(meta.unit, other)} in {data.group_label(gid)}"
+    return Check.of(holds, f"{base} ({how})", p1)
 
 
-def localise(rule: Rule, data: IndicatorData, code: str) -> Finding:
+def _unique(checks: list[Check], skip: set[str] = frozenset()) -> list[str]:
+    """One sentence per fact (the last: the 'matig' condition, after the stricter 'sterk' one),
+    leaving out the facts in `skip` and the sentences another one repeats and extends."""
+    by_fact = {c.fact: c.sentence for c in checks if c.sentence and c.fact not in skip}
+    sentences = list(dict.fromkeys(by_fact.values()))
+    # 'X steeg van a naar b (+4,8%).' adds nothing next to 'X steeg van a naar b (+4,8%, tegen … in Nederland).'
+    return [s for s in sentences
+            if not any(o != s and o.startswith(s[:-1].removesuffix(")")) for o in sentences)]
+
+
+def _years(periods: list[str]) -> str:
+    years = sorted({int(p[:4]) for p in periods})
+    text = [str(y) for y in years]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " en " + text[-1]
+
+
+def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | None = None) -> Finding:
+    """The verdict: 'sterk' when every sterk-condition holds, 'matig' when a matig-condition holds.
+
+    The evidence is what bears out the verdict (for a trend that applies: the conditions that hold),
+    the counter-evidence what was checked and speaks against it (the conditions that do not hold). A
+    verdict that rests only on figures from before `newest year - oude_cijfers_jaren` is at most
+    'matig' and carries a note that says how old the figures are.
+    """
+    settings = settings or Settings()
     # The indicators of the 'sterk' conditions come first: they are what the trend is judged on.
     indicators = list(dict.fromkeys([c.indicator for c in rule.sterk] + rule.indicators))
     if not any(data.latest(i, code) for i in rule.indicators + [c.indicator for c in rule.sterk + rule.matig]):
         return Finding(rule.trend, "onbekend", indicators)
     sterk = [evaluate(c, data, code) for c in rule.sterk]
     matig = [evaluate(c, data, code) for c in rule.matig]
-    sentences = list(dict.fromkeys(c.sentence for c in sterk + matig if c.sentence))
-    # 'X steeg van a naar b.' adds nothing next to 'X steeg van a naar b (…, tegen … in Nederland).'
-    evidence = [s for s in sentences if not any(o != s and o.startswith(s[:-1]) for o in sentences)]
+    checks = sterk + matig
     if all(c.holds for c in sterk):
         strength: Strength = "sterk"
-    elif any(c.holds for c in matig) or any(c.holds for c in sterk):
+        basis = sterk
+    elif any(c.holds for c in matig):
         strength = "matig"
-    elif all(c.holds is None for c in sterk + matig):
-        strength = "onbekend"
+        basis = [c for c in matig if c.holds]
+    elif all(c.holds is None for c in checks):
+        strength, basis = "onbekend", []
     else:
-        strength = "niet van toepassing"
-    return Finding(rule.trend, strength, indicators, evidence)
+        strength, basis = "niet van toepassing", []
+    holding = [c for c in checks if c.holds]
+    # A fact that holds for one condition and is only short of a stricter margin for another speaks for the trend.
+    failing = _unique([c for c in checks if c.holds is False], {c.fact for c in holding})
+    evidence, counter = (failing, _unique(holding)) if strength == "niet van toepassing" else (_unique(holding), failing)
+    note = None
+    periods = [c.period for c in basis if c.period]
+    old_before = data.newest_year - settings.oude_cijfers_jaren
+    old = [p for p in periods if int(p[:4]) < old_before]
+    if periods and len(old) == len(periods):
+        note = f"Dit oordeel rust alleen op cijfers uit {_years(old)}; nieuwere cijfers zijn er niet."
+        if strength == "sterk":
+            strength = "matig"
+            note += (f" Op die cijfers zou de trend sterk spelen, maar omdat ze van vóór {old_before} zijn, "
+                     "staat er hooguit 'speelt enigszins'.")
+    elif old:
+        note = f"Dit oordeel rust deels op cijfers uit {_years(old)}; nieuwere zijn er daarvoor niet."
+    return Finding(rule.trend, strength, indicators, evidence, counter, note)
 
 
 def localise_all(con: duckdb.DuckDBPyConnection, code: str, rules: list[Rule] | None = None,
                  data: IndicatorData | None = None) -> list[Finding]:
     """Findings for every trend with a rule, strongest first."""
     rules = rules if rules is not None else load_rules()
-    data = data or IndicatorData(con)
-    findings = [localise(r, data, code) for r in rules]
+    settings = getattr(rules, "settings", None)
+    data = data or IndicatorData(con, getattr(rules, "derived", None))
+    for d in getattr(rules, "derived", []):
+        data.add_derived(d)
+    findings = [localise(r, data, code, settings) for r in rules]
     return sorted(findings, key=lambda f: (ORDER[f.strength], f.trend))

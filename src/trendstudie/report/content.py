@@ -15,7 +15,7 @@ import duckdb
 from .. import formatting, store
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
-from ..knowledge.localise import IndicatorData, load_rules, localise_all
+from ..knowledge.localise import COUNT_UNITS, IndicatorData, load_rules, localise_all, unit_in_title, unit_label
 
 STRENGTH_LABEL = {"sterk": "speelt sterk", "matig": "speelt enigszins"}
 
@@ -48,11 +48,13 @@ class TrendBlock:
     title: str
     strength: str
     summary: str
-    evidence: list[str]
+    evidence: list[str]  # what speaks for the trend here: the conditions of its rule that hold
     opgaven: list[Opgave]
     sources: list[str]
     figure: Figure | None = None
     rank: Figure | None = None  # where the gemeente stands among all 342 (strong trends only)
+    counter: list[str] = field(default_factory=list)  # what speaks against it: conditions that do not hold
+    note: str | None = None  # a caveat on the verdict, e.g. that it rests only on old figures
 
 
 @dataclass
@@ -118,7 +120,7 @@ class Context:
         self.kb = kbmodel.load()
         self.graph = Graph(self.kb)
         self.rules = load_rules()
-        self.data = IndicatorData(con)
+        self.data = IndicatorData(con, self.rules.derived)
         self.indicators = con.execute(
             "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note "
             "FROM indicators WHERE missing IS NULL ORDER BY position").fetchall()
@@ -169,7 +171,7 @@ def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list
         if not series:
             continue
         period, value = series[-1]
-        row = [f"{title} ({unit})", formatting.number(value, decimals)]
+        row = [_label(title, unit), formatting.number(value, decimals)]
         data_rows.append({"indicator_id": ind, "region_code": code, "period": period, "value": value})
         for gid, _ in peers:
             other = ctx.data.value(ind, gid, period)
@@ -191,6 +193,11 @@ def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list
         + ([f"Buren: de mediaan van de {len(buren)} gemeenten die qua structuur het meest op {name} lijken "
             "(zie Methode en bronnen)."] if buren else []))
     return table, data_rows
+
+
+def _label(title: str, unit: str) -> str:
+    """'Grijze druk (per 100 inwoners van 20-64 jaar)'; 'Inwoners', not 'Inwoners (inwoners)'."""
+    return title if unit_in_title(title, unit) else f"{title} ({unit_label(unit)})"
 
 
 def _opgaven_for(ctx: Context, trend_id: str, limit: int = 4) -> list[Opgave]:
@@ -234,21 +241,14 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             figure = chart_maker(ctx, code, f, peers, opts) if chart_maker else None
             rank = rank_figure(ctx, code, f, peers) if chart_maker and f.strength == "sterk" else None
             blocks.append(TrendBlock(trend_id, t.title, f.strength, t.summary, f.evidence,
-                                     _opgaven_for(ctx, trend_id), _sources_text(ctx, trend_id), figure, rank))
+                                     _opgaven_for(ctx, trend_id), _sources_text(ctx, trend_id), figure, rank,
+                                     f.counter, f.note))
             if f.strength == "sterk":
                 strong.append(SummaryItem(t.title, domain, f.evidence[0] if f.evidence else None, f"trend-{trend_id}"))
         blocks.sort(key=lambda b: (b.strength != "sterk", b.title))
         table, rows = indicator_table(ctx, code, name, domain, peers, opts, [n.code for n in near])
         data_rows.extend(rows)
-        n_strong = sum(1 for b in blocks if b.strength == "sterk")
-        intro = []
-        if blocks:
-            intro.append(f"In dit domein {'spelen' if len(blocks) != 1 else 'speelt'} in {name} {len(blocks)} "
-                         f"van de trends uit de trendstudies aantoonbaar, waarvan {n_strong} sterk.")
-        general = [t for t in ctx.kb.trends.values() if t.domain == domain and t.id not in findings]
-        if general:
-            intro.append(f"Daarnaast beschrijven de trendstudies {len(general)} trends in dit domein waarvoor geen "
-                         "cijfers per gemeente bestaan; die gelden in algemene zin (zie de kennisbank).")
+        intro = _domain_intro(ctx, name, domain, findings, blocks)
         if not blocks and table is None:
             continue
         chapters.append(Chapter(anchor, domain[0].upper() + domain[1:], intro, blocks, table))
@@ -263,10 +263,10 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     return Report(
         code=code, name=name, province=province_name, title=title,
         subtitle=f"Trends en opgaven voor {name}, vertaald uit vijf trendstudies met de cijfers van CBS",
-        data_date=_data_date(ctx, code), built_at=ctx.built_at,
+        data_date=_data_date(ctx, code, data_rows), built_at=ctx.built_at,
         summary_trends=strong, summary_opgaven=urgent, chapters=chapters,
         sources=[(t, title_) for t, title_ in ctx.sources],
-        method=method_text() + ([f"Statistische buren van {name}: {', '.join(n.name for n in near)}. Dat zijn de "
+        method=method_text(ctx) + ([f"Statistische buren van {name}: {', '.join(n.name for n in near)}. Dat zijn de "
                                  "gemeenten die het dichtst bij liggen op een gestandaardiseerd profiel van "
                                  "structuurkenmerken (in de manier van de 'similar areas' van het Britse ONS; "
                                  "zie docs/buren.md)."] if near else []),
@@ -275,9 +275,47 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     )
 
 
-def _data_date(ctx: Context, code: str) -> str:
-    latest = ctx.data.latest("bevolking", code)
-    return f"cijfers tot en met {formatting.period(latest[0])}" if latest else ""
+def _count(n: int, one: str, many: str) -> str:
+    return f"{'geen' if n == 0 else 'één' if n == 1 else n} {one if n == 1 else many}"
+
+
+def _domain_intro(ctx: Context, name: str, domain: str, findings: dict, blocks: list[TrendBlock]) -> list[str]:
+    """How many trends of the domain apply here, of how many that figures can test, and how many cannot be tested."""
+    trends = [t for t in ctx.kb.trends.values() if t.domain == domain]
+    tested = [t for t in trends if t.id in findings and findings[t.id].strength != "onbekend"]
+    untested = len(trends) - len(tested)
+    n_strong = sum(1 for b in blocks if b.strength == "sterk")
+    intro = []
+    if blocks:
+        if len(blocks) == 1:
+            which = f"één trend van de {len(tested)}" if len(tested) > 1 else "de enige trend"
+            intro.append(f"In dit domein speelt in {name} {which} die met cijfers per gemeente te toetsen "
+                         f"{'zijn' if len(tested) > 1 else 'is'}; die speelt {'sterk' if n_strong else 'enigszins'}.")
+        else:
+            which = ((f"alle {len(blocks)}" if len(blocks) > 2 else "beide") + " trends" if len(blocks) == len(tested)
+                     else f"{len(blocks)} van de {len(tested)} trends")
+            strong = ("beide" if n_strong == 2 else "alle") if n_strong == len(blocks) else "geen" if n_strong == 0 else str(n_strong)
+            intro.append(f"In dit domein spelen in {name} {which} die met cijfers per gemeente te toetsen zijn, "
+                         f"waarvan {strong} sterk.")
+    elif tested:
+        intro.append(f"Van de {_count(len(tested), 'trend', 'trends')} in dit domein die met cijfers per gemeente te "
+                     f"toetsen {'is' if len(tested) == 1 else 'zijn'}, speelt er in {name} geen.")
+    if untested:
+        lead = "Daarnaast beschrijven de trendstudies" if intro else "De trendstudies beschrijven"
+        intro.append(f"{lead} {_count(untested, 'trend', 'trends')} in dit domein waarvoor geen cijfers per gemeente "
+                     f"zijn; {'die geldt' if untested == 1 else 'die gelden'} in algemene zin (zie de kennisbank).")
+    return intro
+
+
+def _data_date(ctx: Context, code: str, data_rows: list[dict] | None = None) -> str:
+    """The years of the figures: each indicator's newest, which differ (2015 for some, 2026 for others)."""
+    years = {int(r["period"][:4]) for r in data_rows or [] if r["region_code"] == code}
+    if not years:
+        latest = ctx.data.latest("bevolking", code)
+        return f"cijfers tot en met {formatting.period(latest[0])}" if latest else ""
+    if len(years) == 1:
+        return f"cijfers uit {min(years)}"
+    return f"cijfers van {min(years)} tot en met {max(years)}, per indicator de nieuwste"
 
 
 def _urgent_opgaven(ctx: Context, strong: set[str], limit: int = 6) -> list[tuple[str, str]]:
@@ -345,7 +383,9 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     """Where the gemeente stands among all gemeenten on the indicator the trend is judged on."""
     from .charts import rank_strip
 
-    ind = finding.indicators[0]
+    # The first indicator the trend is judged on that compares between gemeenten: not a count of inwoners.
+    ind = next((i for i in finding.indicators if i in ctx.data.meta
+                and ctx.data.meta[i].unit not in COUNT_UNITS), finding.indicators[0])
     meta = ctx.data.meta.get(ind)
     latest = ctx.data.latest(ind, code)
     if meta is None or latest is None:
@@ -361,7 +401,8 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
                        decimals=meta.decimals)
     if chart is None:
         return None
-    label = f"; de {dict(peers)[network]} in een tweede tint" if network else ""
+    article = "de" if network == "G4" else "het"  # het G40-stedennetwerk, het M50-netwerk
+    label = f"; {article} {dict(peers)[network]} in een tweede tint" if network else ""
     return Figure(chart.svg, chart.alt, f"{meta.title} in alle {len(values)} gemeenten in {formatting.period(period)}, "
                                         f"met {ctx.regions[code][0]} gemarkeerd{label}.")
 
@@ -438,7 +479,10 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
     return Chapter("toekomst", "Toekomst", [], [], None, figures, paras)
 
 
-def method_text() -> list[str]:
+def method_text(ctx: Context | None = None) -> list[str]:
+    rules = ctx.rules if ctx else load_rules()
+    old = ctx.data.newest_year - rules.settings.oude_cijfers_jaren if ctx else None
+    derived = [f"{d.titel.lower()} ({d.uitleg})" for d in rules.derived]
     return [
         "Alle cijfers komen uit open data van CBS StatLine (en de politie via CBS), ingelezen uit de tabellen die "
         "hieronder staan. Elk cijfer staat op de gemeentelijke indeling van nu: reeksen van gemeenten die zijn "
@@ -447,7 +491,14 @@ def method_text() -> list[str]:
         "grootteklasse, Nederland) zijn berekend uit de opgetelde tellers en noemers van de leden.",
         "Of een trend hier speelt, volgt uit regels die per trend vastleggen welke indicatoren ertoe doen en wanneer "
         "de trend sterk of enigszins speelt (hoger dan Nederland, stijgend over een periode, sneller dan Nederland). "
-        "De regels staan in knowledge/localisation.yaml; de onderbouwing bij elke trend noemt de cijfers.",
+        + " ".join(s for s in (
+            "De regels staan in knowledge/localisation.yaml. Bij elke trend staan de cijfers die ervoor spreken (de "
+            "voorwaarden die gelden) en, apart, de cijfers die ertegen spreken (de voorwaarden die niet gelden), elk "
+            "met het jaar waar het cijfer over gaat. Niet elke indicator is even actueel; voor sommige zijn er geen "
+            "recente cijfers.",
+            f"Een oordeel dat alleen rust op cijfers van vóór {old} is hooguit 'speelt enigszins', en dat staat er "
+            "dan bij." if old else "",
+            "Zelf berekend: " + "; ".join(derived) + "." if derived else "") if s),
         "Elk cijfer is te herleiden: de databijlage (CSV en XLSX) noemt per waarde de indicator, het gebied, de "
         "periode, de status (voorlopig of definitief), of de waarde is omgerekend naar de indeling van nu "
         "(geharmoniseerd), en de CBS-tabellen en maatstaven waaruit hij is berekend.",
