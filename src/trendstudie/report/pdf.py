@@ -82,10 +82,19 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
             add('#text(style: "italic", fill: luma(70))[' + _s(t.summary) + ']')
             add("")
             if t.evidence:
-                add('*' + _s(f"Wat de cijfers van {r.name} laten zien") + '*')
+                add('*' + _s(f"Wat in de cijfers van {r.name} ervoor spreekt") + '*')
                 add("")
                 for e in t.evidence:
                     add("- " + _s(e))
+                add("")
+            if t.counter:
+                add('*' + _s("Wat ertegen spreekt") + '*')
+                add("")
+                for e in t.counter:
+                    add("- " + _s(e))
+                add("")
+            if t.note:
+                add('#block(fill: rgb("#fff6e0"), inset: 5pt, width: 100%)[#text(9pt)[' + _s(t.note) + ']]')
                 add("")
             if t.figure:
                 name = f"fig{len(figures) + 1}.svg"
