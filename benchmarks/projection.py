@@ -10,8 +10,9 @@ Two figures per scenario:
 - "alle rijen": `forecast.project()` for each of the 342 gemeenten, i.e. everything the CLI and
   the report give per gemeente (population with bands, components, age shares from the cohort
   model, households, dwelling stock, woningbehoefte/woningtekort, trend extrapolations).
-The estimation of history, backtest bands and extrapolation gate, which depend only on the
-database, is timed once separately ("voorbereiding"); the first scenario also fits the trend
+The estimation of history, backtest bands, the migration profiles by age (and the age backtest
+that sets their margins) and the extrapolation gate, which depend only on the database, is timed
+once separately ("voorbereiding"); the first scenario also fits the trend
 extrapolation of each gemeente, which the other scenarios reuse.
 """
 
@@ -39,7 +40,8 @@ def run(db: Path, years: int) -> None:
     forecast.project(con, codes[0], "basis", until=until)  # fills the per-database caches
     prep = time.perf_counter() - t0
     print(f"{len(codes)} gemeenten, oorsprong 1 januari {origin}, tot 1 januari {until} ({years} jaar)")
-    print(f"voorbereiding (historie, backtestmarges, extrapolatietoets; eenmaal per database): {prep:.2f} s")
+    print(f"voorbereiding (historie, backtestmarges, migratieprofielen naar leeftijd, extrapolatietoets; "
+          f"eenmaal per database): {prep:.2f} s")
     members = group_membership(con, history.codes)
     worst = 0.0
     for sid, scenario in builtin_scenarios().items():

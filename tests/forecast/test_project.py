@@ -80,3 +80,62 @@ def test_nederland_is_the_national_run(con):
                            "AND region_code = 'NL01' AND period = '2025JJ00'").fetchone()[0]
     assert rows[("aandeel_65_plus", "2040JJ00")].value > observed
     assert r.value > history.pop(2026).sum()
+
+
+def _shares(con, code, scenario="basis", until=2040):
+    rows = project(con, code, scenario, until)
+    return {(r.indicator_id, int(r.period[:4])): r.value for r in rows}
+
+
+def _observed(con, code, indicator, year=2025):
+    return con.execute("SELECT value FROM indicator_values WHERE indicator_id = ? AND region_code = ? AND period = ?",
+                       [indicator, code, f"{year}JJ00"]).fetchone()[0]
+
+
+@pytest.mark.parametrize("code", ["GM0014", "GM0503", "GM0268", "GM0289"])  # Groningen, Delft, Nijmegen, Wageningen
+def test_student_towns_keep_their_young_adults(con, code):
+    """A new cohort of students moves in every year and graduates leave: the 15-25 share stays
+    near its level (it used to fall from 22.0% to 9.0% in Groningen by 2040, with 0-15 rising
+    from 11.4% to 18.0%), as in PBL/CBS projections."""
+    got = _shares(con, code)
+    for year in (2030, 2040):
+        assert abs(got[("aandeel_15_25", year)] - _observed(con, code, "aandeel_15_25")) < 2.5, year
+        assert abs(got[("aandeel_0_15", year)] - _observed(con, code, "aandeel_0_15")) < 2.5, year
+        assert abs(got[("aandeel_45_65", year)] - _observed(con, code, "aandeel_45_65")) < 4, year
+
+
+@pytest.mark.parametrize("code", ["GM0363", "GM0193", "GM0981", "GM1979", "GM0765", "NL01"])
+def test_age_shares_change_gradually(con, code):
+    """No share moves more than 6 points in 15 years anywhere in this set (a big city, a G40 town,
+    a border gemeente, shrinking rural ones, Nederland: the baby boom leaving 45-65 is the largest
+    move), the youngest shares hardly move, and 80+ grows everywhere."""
+    got = _shares(con, code)
+    for ind in ("aandeel_0_15", "aandeel_15_25", "aandeel_25_45", "aandeel_45_65", "aandeel_65_plus"):
+        assert abs(got[(ind, 2040)] - _observed(con, code, ind)) < 6, ind
+    for ind in ("aandeel_0_15", "aandeel_15_25"):
+        assert abs(got[(ind, 2040)] - _observed(con, code, ind)) < 3, ind
+    assert got[("aandeel_80_plus", 2040)] > _observed(con, code, "aandeel_80_plus")
+
+
+def test_age_structure_adds_up_to_the_component_model(con):
+    """Every year and every gemeente: the single years add up to the component model's total, and
+    the five shares to 100%, in every scenario (also far ahead and when gemeenten shrink)."""
+    import numpy as np
+
+    from trendstudie import forecast
+    from trendstudie.forecast import components
+    from trendstudie.forecast.scenarios import adjustments, get_scenario, group_membership
+
+    history = components.load_history(con)
+    members = group_membership(con, history.codes)
+    for sid in ("basis", "laag", "de-urbanisatie"):
+        scenario = get_scenario(sid)
+        proj = components.project_all(history, 2026, 2070, adjust=adjustments(scenario, history.codes, members))
+        years, paths = forecast._all_ages(con, history, scenario, proj)
+        assert years[0] == 2025 and years[-1] == 2070
+        assert (paths >= 0).all()
+        np.testing.assert_allclose(paths[1:].sum(axis=-1), proj.population.T, rtol=1e-9)
+    for period in (2030, 2050):
+        rows = _shares(con, "GM0014", "laag", 2050)
+        assert sum(rows[(ind, period)] for ind in ("aandeel_0_15", "aandeel_15_25", "aandeel_25_45", "aandeel_45_65",
+                                                    "aandeel_65_plus")) == pytest.approx(100.0)

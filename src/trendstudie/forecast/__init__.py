@@ -3,7 +3,8 @@
 Public API (the CLI and the report call only these):
 
 - `project(con, code, scenario, until, overrides)` → list of `ProjectionRow`: population and its
-  components (component model), age shares (cohort-component on age bands), households, dwelling
+  components (component model), age shares (cohort-component in single years of age, with net
+  migration by age estimated per gemeente), households (headship rates by age), dwelling
   stock, woningbehoefte and woningtekort (households model) and a damped-trend extrapolation of the
   other indicators whose backtest allowed it, each with a 90% interval and the method that made it;
   also for groups (NL01, provinces, G4, G40, …) as sums of their gemeenten;
@@ -39,7 +40,7 @@ MAX_UNTIL = 2070
 
 METHODS = {
     "components": "componentenmodel",
-    "cohort": "cohort-componentenmodel (leeftijdsgroepen)",
+    "cohort": "cohort-componentenmodel (losse leeftijdsjaren)",
     "households": "huishoudensmodel (huishoudensgrootte en woningvoorraad)",
     "trend": "trendextrapolatie",
 }
@@ -50,7 +51,8 @@ MODEL_INDICATORS = {
     "gemiddelde_huishoudensgrootte", "woningvoorraad", "woningen_per_huishouden", "woningbehoefte", "woningtekort",
     "grijze_druk", "groene_druk",
 }
-AGE_CHECK = (2015, 2025)  # fine bands observed in both years: the empirical error of the age shares
+AGE_PROFILE = (2015, 2025)  # migration profiles by age from this cohort change; the projection starts in the later year
+AGE_CHECK = _backtest.AGE_CHECK  # backtest of the age shares (profile from the first two, start in the second)
 
 
 class ProjectionRow(NamedTuple):  # a named tuple: a projection of every gemeente makes ~250,000 of them
@@ -95,16 +97,9 @@ def _cached(con, name: str, make):
 
 
 def _age_errors(con, history: components.History) -> dict[str, float]:
-    """90th percentile absolute error (percentage points) per age share after AGE_CHECK years."""
-    earlier, target = AGE_CHECK
-    bands, start = cohort.load_bands(con, earlier, history.codes)
-    _, observed = cohort.load_bands(con, target, history.codes)
-    rates = components.estimate(history, earlier)
-    p = cohort.parameters(bands, start, rates, np.zeros_like(start))
-    totals = np.stack([history.pop(y) for y in range(earlier, target + 1)])
-    projected = cohort.simulate(start, p, target - earlier, totals)[-1]
-    got, want = cohort.shares(projected, bands), cohort.shares(observed, bands)
-    return {ind: float(np.percentile(np.abs(got[ind] - want[ind]), 90)) for ind in got}
+    """90th percentile absolute error (percentage points) per age share in the backtest AGE_CHECK."""
+    check = cohort.check_against_observed(con, history, *AGE_CHECK)
+    return check.indicator_p90
 
 
 def members_of(con: duckdb.DuckDBPyConnection, history: components.History, code: str) -> list[int]:
@@ -177,45 +172,70 @@ def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario 
     return rows
 
 
-def _age_rows(con, history, code, idx, chosen, proj) -> list[ProjectionRow]:
-    year0 = max(y for y in cohort.SOURCES if cohort.SOURCES[y][0] is cohort.FINE)
+def _all_ages(con, history, chosen, proj) -> tuple[list[int], np.ndarray] | None:
+    """Years and population by single year of age of every gemeente under this scenario (NaN for
+    gemeenten without an age structure), or None when the database has no age structure."""
+    earlier, year0 = AGE_PROFILE
     if year0 > int(proj.years[-1]):
-        return []
-    bands, start_all = _cached(con, f"bands{year0}", lambda: cohort.load_bands(con, year0, history.codes))
-    if np.isnan(start_all[idx]).any():
-        return []
+        return None
+    try:
+        prep = _cached(con, f"ages-prepared:{earlier}-{year0}", lambda: cohort.prepare(con, history, year0, earlier))
+    except TrendstudieError:  # no age structure to start from in this database
+        return None
     years = list(range(year0, int(proj.years[-1]) + 1))
     # every gemeente at once (the model is row by row), kept for the other gemeenten of this scenario
     paths = _cached(con, f"ages:{chosen.model_dump_json()}:{proj.years[0]}:{proj.years[-1]}",
-                    lambda: _age_paths(con, history, year0, years, bands, start_all, chosen, proj))
+                    lambda: _age_paths(history, prep, years, chosen, proj))
+    return years, paths
+
+
+def _age_rows(con, history, code, idx, chosen, proj) -> list[ProjectionRow]:
+    ages = _all_ages(con, history, chosen, proj)
+    if ages is None:
+        return []
+    years, paths = ages
+    if np.isnan(paths[0, idx]).any():
+        return []
     path = paths[:, idx].sum(axis=1)  # summed over the gemeenten
     errors = _cached(con, "age_errors", lambda: _age_errors(con, history))
     out = []
-    span = AGE_CHECK[1] - AGE_CHECK[0]
-    for ind, values in cohort.shares(path, bands).items():
+    span = AGE_CHECK[2] - AGE_CHECK[1]
+    for ind, values in cohort.shares(path, cohort.FINE).items():
         for k, year in enumerate(years):
             if k == 0:
                 continue
             half = errors[ind] * k / span
             out.append(ProjectionRow(ind, code, f"{year}JJ00", float(values[k]), float(max(values[k] - half, 0.0)),
                                      float(values[k] + half if ind.endswith("_druk") else min(values[k] + half, 100.0)),
-                                     chosen.id, METHODS["cohort"], f"{year0}JJ00"))
+                                     chosen.id, METHODS["cohort"], f"{years[0]}JJ00"))
     return out
 
 
-def _age_paths(con, history, year0, years, bands, start_all, chosen, proj) -> np.ndarray:
-    """Population by age band of every gemeente, (years, gemeenten, bands), scaled to the component model's totals."""
-    earlier = AGE_CHECK[0]
-    rates = components.estimate(history, year0)
-    local = _cached(con, f"local{earlier}-{year0}", lambda: cohort.residual_migration(
-        cohort.load_bands(con, earlier, history.codes)[1], start_all, year0 - earlier, bands, rates.birth, rates.death))
-    totals = np.array([history.pop(year0) if y < proj.years[0] else proj.population[:, y - proj.years[0]]
-                       for y in years])
-    p = cohort.CohortParameters(
-        bands, cohort.mortality_for(bands, start_all, rates.death, chosen.sterfte),
-        cohort.fertility_for(bands, start_all, rates.birth, chosen.vruchtbaarheid), local)
-    with np.errstate(invalid="ignore"):  # gemeenten without age bands stay NaN and are never asked for
-        return cohort.simulate(start_all, p, len(years) - 1, totals)
+def _age_paths(history, prep: cohort.Prepared, years, chosen, proj) -> np.ndarray:
+    """Population by single year of age of every gemeente, (years, gemeenten, AGES), held to the
+    component model's total of every year."""
+    rates = components.estimate(history, prep.year)
+    totals = np.array([history.pop(y) if y < proj.years[0] else proj.population[:, y - proj.years[0]] for y in years])
+    with np.errstate(invalid="ignore", divide="ignore"):  # gemeenten without age bands stay NaN, never asked for
+        p = cohort.parameters(prep.start, prep.mortality, rates.birth, rates.death, prep.migration,
+                              fertility=chosen.vruchtbaarheid, mortality=chosen.sterfte)
+        return cohort.simulate(prep.start, p, len(years) - 1, totals)
+
+
+def _age_factors(con, history, chosen, proj) -> tuple[list[int], np.ndarray] | None:
+    """Households per inhabitant by national headship rates and each gemeente's projected age
+    structure, relative to the first year (years, gemeenten); None without age structures."""
+    ages = _all_ages(con, history, chosen, proj)
+    if ages is None:
+        return None
+    years, paths = ages
+    try:
+        headship = _cached(con, f"headship:{years[0]}", lambda: households.load_headship(con, years[0]))
+    except TrendstudieError:
+        return None
+    with np.errstate(invalid="ignore"):
+        return years, households.age_factors(headship, cohort.aggregate(paths, cohort.FIVE), years,
+                                             chosen.huishoudensverdunning)
 
 
 def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[ProjectionRow]:
@@ -223,11 +243,18 @@ def _housing_rows(con, history, code, idx, chosen, proj, intervals) -> list[Proj
     bases = _cached(con, "housing", lambda: households.load_housing_many(con, history.codes))
     if any(c not in bases for c in codes):
         return []
+    factors = _cached(con, f"household-ages:{chosen.model_dump_json()}:{proj.years[0]}:{proj.years[-1]}",
+                      lambda: _age_factors(con, history, chosen, proj))
     totals: dict[int, list[float]] = {}
     for i, c in zip(idx, codes):
         pop = {int(y): float(proj.population[i, k]) for k, y in enumerate(proj.years) if k > 0}
+        age_factor = None
+        if factors is not None and bases[c].households_year in factors[0] and not np.isnan(factors[1][:, i]).any():
+            years, f = factors
+            base = f[years.index(bases[c].households_year), i]
+            age_factor = {y: float(f[k, i] / base) for k, y in enumerate(years)}
         for r in households.project_housing(bases[c], pop, chosen.huishoudensverdunning, chosen.woningbouw,
-                                            chosen.frictieleegstand):
+                                            chosen.frictieleegstand, age_factor):
             t = totals.setdefault(r.year, [0.0, 0.0, 0.0])
             t[0] += r.population
             t[1] += r.households

@@ -10,6 +10,9 @@ of all 342 gemeenten. Two naive baselines are scored the same way:
 
 The errors of the component model also set the bands of future projections (`ErrorBands`):
 per horizon and size class the 90th percentile of |pred/obs − 1|.
+
+`backtest(con)` without an origin also scores the age structure (`cohort.check_against_observed`:
+the 2019 structure projected to 2025 with migration profiles from 2014 → 2019).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ DEFAULT_ORIGINS = (2017, 2018, 2019)
 METHODS = ("componentenmodel", "constante groei", "geen verandering")
 SIZE_CLASSES = ((0, 25_000, "tot 25.000 inwoners"), (25_000, 100_000, "25.000 tot 100.000 inwoners"),
                 (100_000, float("inf"), "100.000 inwoners of meer"))
+AGE_CHECK = (2014, 2019, 2025)  # age structure: profile from, start, compared with
 BAND_QUANTILE = 0.9
 MAX_BAND_HORIZON = 7
 
@@ -48,6 +52,7 @@ class BacktestTable:
     window: int
     errors: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (origin, horizon) -> signed errors
     origin_population: dict[int, np.ndarray] = field(default_factory=dict)
+    ages: list = field(default_factory=list)  # cohort.AgeCheck of the age structure, when scored
 
     def row(self, origin: int | None, horizon: int, method: str) -> BacktestRow:
         for r in self.rows:
@@ -72,6 +77,8 @@ class BacktestTable:
         out = [f"Backtest bevolkingsprognose (absolute procentuele fout per gemeente; venster {self.window} jaar)",
                line(head), "-+-".join("-" * w for w in widths)]
         out += [line(b) for b in body]
+        for check in self.ages:
+            out += ["", *_age_lines(check)]
         return "\n".join(out)
 
     def markdown(self, horizons: tuple[int, ...] | None = None) -> str:
@@ -84,6 +91,22 @@ class BacktestTable:
                        f"{formatting.number(r.median_ape, 2)}% | {formatting.number(r.p90_ape, 2)}% | "
                        f"{'+' if r.median_error > 0 else ''}{formatting.number(r.median_error, 2)}% |")
         return "\n".join(out)
+
+
+def _age_lines(check) -> list[str]:
+    """The age-structure backtest in Dutch: mean absolute error of the band shares, and per share
+    the 90th percentile against keeping the structure of the start year."""
+    n = lambda x: formatting.number(x, 2)  # noqa: E731
+    out = [f"Backtest leeftijdsopbouw: {check.origin} → {check.target}, migratieprofielen uit {check.earlier} → "
+           f"{check.origin}, {check.n} gemeenten (totale bevolking per jaar zoals waargenomen)",
+           f"gemiddelde absolute fout van de aandelen: {n(check.share_mae)} procentpunt in {len(check.bands.names)} "
+           f"leeftijdsgroepen, {n(check.share_mae_coarse)} in 5 groepen; opbouw blijft gelijk {n(check.share_mae_constant)}, "
+           f"zonder eigen migratieprofielen {n(check.share_mae_no_local)}; grootste fout {n(check.max_share_error)}",
+           "P90 fout per aandeel (procentpunt): " + ", ".join(
+               f"{ind.removeprefix('aandeel_').replace('_plus', '+').replace('_', '-')} {n(v)}"
+               + (f" (gelijk gebleven {n(check.indicator_p90_constant[ind])})" if ind in check.indicator_p90_constant else "")
+               for ind, v in check.indicator_p90.items() if ind.startswith("aandeel_"))]
+    return out
 
 
 def _row(origin, horizon, method, pred, obs) -> BacktestRow:
@@ -129,7 +152,16 @@ def backtest(con: duckdb.DuckDBPyConnection, origin: int | tuple[int, ...] | Non
              window: int = components.DEFAULT_WINDOW) -> BacktestTable:
     """Backtest the component model from one origin, several, or (None) the default ones."""
     origins = DEFAULT_ORIGINS if origin is None else ((origin,) if isinstance(origin, int) else tuple(origin))
-    return backtest_history(components.load_history(con), origins, window)
+    history = components.load_history(con)
+    table = backtest_history(history, origins, window)
+    if origin is None:
+        from . import cohort
+
+        try:
+            table.ages.append(cohort.check_against_observed(con, history, *AGE_CHECK))
+        except TrendstudieError:  # no age structures in this database: the population backtest stands alone
+            pass
+    return table
 
 
 @dataclass

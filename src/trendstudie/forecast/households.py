@@ -1,12 +1,17 @@
 """Households and housing need (woningbehoefte, woningtekort) from the population projection.
 
-Households follow from a headship approach in its simplest form, the average household size
-(inhabitants per private household):
+Households follow from a headship approach on the projected age structure:
 
-- the observed sizes (70072ned 2015, Kerncijfers wijken en buurten a_inw/a_hh 2020 … 2025) give a
-  log-linear trend per gemeente (least squares on ln(size) against the year);
-- the trend is damped (factor `DAMPING` per year, so the yearly change shrinks) and multiplied by
-  the scenario's `huishoudensverdunning`; the size never drops below `MIN_SIZE`;
+- national headship rates by five-year age band (71488ned: households per person, counting a
+  person living alone, a single parent and half of each partner in a couple), with their
+  log-linear trend of the last `HEADSHIP_YEARS` years continued, damped (factor `DAMPING` per
+  year) and multiplied by the scenario's `huishoudensverdunning`;
+- per gemeente the households per inhabitant these rates give for its own projected age
+  structure (cohort model), relative to the base year: the household size changes by that
+  factor from the last observed size (KWB a_inw/a_hh 2025), so the gemeente keeps its own level
+  (students in rooms, large families) and ageing makes households smaller where people age;
+- where no age structure is known, the gemeente's own damped log-linear size trend (70072ned
+  2015, KWB 2020 … 2025) is used instead. The size never drops below `MIN_SIZE`;
 - projected households = projected population / projected household size.
 
 The dwelling stock continues the mean yearly net addition of the last `STOCK_YEARS` years
@@ -32,6 +37,10 @@ from ..errors import TrendstudieError
 DAMPING = 0.95
 MIN_SIZE = 1.3
 STOCK_YEARS = 5
+HEADSHIP_YEARS = 10
+HEADSHIP_TABLE = "71488ned"
+HEADS = (("Alleenstaand", 1.0), ("TotaalSamenwonendePersonen", 0.5), ("OuderInEenouderhuishouden", 1.0))
+PERSONS = "TotaalPersonenInHuishoudens"
 
 
 @dataclass
@@ -131,6 +140,67 @@ def projected_stock(base: HousingBase, year: int, building: float = 1.0) -> floa
 
 
 @dataclass
+class Headship:
+    """National households per person by five-year age band (`cohort.FIVE`) and their trend."""
+
+    year: int  # the last observed year
+    rates: np.ndarray  # (20,) households per person in that year (0 under 15)
+    slope: np.ndarray  # (20,) yearly log change over the HEADSHIP_YEARS before
+
+    def at(self, year: int, thinning: float = 1.0) -> np.ndarray:
+        """Rates in `year`: the trend continued, damped by DAMPING a year, times `thinning`."""
+        k = year - self.year
+        if k <= 0:
+            return self.rates
+        return self.rates * np.exp(self.slope * thinning * DAMPING * (1 - DAMPING ** k) / (1 - DAMPING))
+
+
+def headship_rates(con: duckdb.DuckDBPyConnection, year: int) -> np.ndarray | None:
+    """Households per person by five-year band for Nederland in `year` (71488ned), or None."""
+    from .cohort import REFERENCE_AGES
+
+    pos = {d: j for j, d in enumerate(REFERENCE_AGES)}
+    wanted = [m for m, _ in HEADS] + [PERSONS]
+    values = {m: np.zeros(len(pos)) for m in wanted}
+    rows = con.execute(
+        "SELECT measure, dims, value FROM facts WHERE table_id = ? AND region_code = 'NL01' AND period = ? "
+        f"AND value IS NOT NULL AND measure IN ({', '.join('?' * len(wanted))})",
+        [HEADSHIP_TABLE, f"{year}JJ00", *wanted]).fetchall()
+    for measure, dims, value in rows:
+        if dims in pos:
+            values[measure][pos[dims]] = value
+    if not (values[PERSONS] > 0).all():
+        return None
+    return sum(values[m] * w for m, w in HEADS) / values[PERSONS]
+
+
+def load_headship(con: duckdb.DuckDBPyConnection, up_to: int) -> Headship:
+    """The headship rates of the last year at or before `up_to` with their trend (least squares on
+    the log of the rate over the HEADSHIP_YEARS before; bands without heads stay 0)."""
+    found = {y: r for y in range(up_to - 60, up_to + 1) if (r := headship_rates(con, y)) is not None}
+    if not found:
+        raise TrendstudieError(f"Geen huishoudens naar leeftijd ({HEADSHIP_TABLE}) van {up_to} of eerder.")
+    last = max(found)
+    years = [y for y in range(last - HEADSHIP_YEARS, last + 1) if y in found]
+    rates = found[last]
+    slope = np.zeros_like(rates)
+    if len(years) > 1:
+        x = np.asarray(years, float) - np.mean(years)
+        with np.errstate(divide="ignore"):
+            logs = np.log(np.stack([found[y] for y in years]))
+        ok = np.isfinite(logs).all(axis=0)
+        slope[ok] = (x[:, None] * (logs[:, ok] - logs[:, ok].mean(axis=0))).sum(axis=0) / (x * x).sum()
+    return Headship(last, rates, slope)
+
+
+def age_factors(headship: Headship, five: np.ndarray, years: list[int], thinning: float = 1.0) -> np.ndarray:
+    """Households per inhabitant by the headship rates and the age structure `five` (years,
+    gemeenten, 20), relative to the first year: (years, gemeenten)."""
+    per_person = np.stack([five[k] @ headship.at(y, thinning) for k, y in enumerate(years)]) / five.sum(axis=-1)
+    return per_person / per_person[0]
+
+
+@dataclass
 class HousingRow:
     year: int
     population: float
@@ -142,12 +212,19 @@ class HousingRow:
 
 
 def project_housing(base: HousingBase, population: dict[int, float], thinning: float = 1.0, building: float = 1.0,
-                    vacancy: float = 0.02) -> list[HousingRow]:
-    """Households, stock, woningbehoefte and woningtekort for every year of `population`."""
+                    vacancy: float = 0.02, age_factor: dict[int, float] | None = None) -> list[HousingRow]:
+    """Households, stock, woningbehoefte and woningtekort for every year of `population`.
+
+    `age_factor` (year -> households per inhabitant by the headship rates of that year and the
+    gemeente's projected age structure, relative to the base year, see `age_factors`) makes the
+    household size base size / factor; without it the gemeente's own damped size trend applies."""
     out = []
     slope = size_slope(base.size_years, base.sizes)
     for year in sorted(population):
-        size = projected_size(base, year, thinning, slope)
+        if age_factor is not None:
+            size = max(MIN_SIZE, base.sizes[-1] / age_factor[year]) if year > base.households_year else base.sizes[-1]
+        else:
+            size = projected_size(base, year, thinning, slope)
         households = population[year] / size
         stock = projected_stock(base, year, building)
         need = households / (1 - vacancy)
@@ -192,3 +269,51 @@ def check_housing(con: duckdb.DuckDBPyConnection, codes: list[str], origin: int 
     med = lambda x: float(np.median(x))  # noqa: E731
     return HousingCheck(origin, target, len(size_err), med(size_err), med(size_const), float(np.percentile(size_err, 90)),
                         med(stock_err), med(stock_const))
+
+
+@dataclass
+class HeadshipCheck:
+    """Household size from `origin` to `target`: headship model against the gemeente's own trend."""
+
+    origin: int
+    target: int
+    n: int
+    median: float  # median absolute % error of the size by the headship model
+    p90: float
+    median_trend: float  # the gemeente's own damped size trend (the model without age structure)
+    p90_trend: float
+    median_constant: float  # the size stays as it was at the origin
+
+
+def check_headship(con: duckdb.DuckDBPyConnection, history, origins: tuple[int, ...] = (2020, 2021, 2022, 2023),
+                   target: int = 2025, age_check: tuple[int, int, int] = (2014, 2019, 2025)) -> list[HeadshipCheck]:
+    """Backtest of the household size with only earlier data: the age structure is the cohort
+    model's backtest path (`age_check`: profile from the first year, start in the second, observed
+    totals), the headship rates and their trend are those known at each origin."""
+    from . import cohort
+
+    run = cohort.backtest_path(con, history, *age_check)
+    five = cohort.aggregate(run.path, cohort.FIVE)
+    bases = load_housing_many(con, history.codes)
+    out = []
+    for origin in origins:
+        if origin not in run.years or target not in run.years:
+            raise TrendstudieError(f"De leeftijdsopbouw van de toets loopt van {run.years[0]} tot {run.years[-1]}.")
+        factor = age_factors(load_headship(con, origin), five[[run.years.index(origin), run.years.index(target)]],
+                             [origin, target])[-1]
+        model, trend, constant = [], [], []
+        for i, code in enumerate(history.codes):
+            b = bases.get(code)
+            if b is None or origin not in b.size_years or target not in b.size_years:
+                continue
+            size0, size = b.sizes[b.size_years.index(origin)], b.sizes[b.size_years.index(target)]
+            years = [y for y in b.size_years if y <= origin]
+            past = HousingBase(code, years, [b.sizes[b.size_years.index(y)] for y in years], origin, 0.0, [], [])
+            model.append(abs(size0 / factor[i] / size - 1) * 100)
+            trend.append(abs(projected_size(past, target) / size - 1) * 100)
+            constant.append(abs(size0 / size - 1) * 100)
+        if not model:
+            raise TrendstudieError(f"Geen gemeenten met huishoudens in {origin} en {target}.")
+        out.append(HeadshipCheck(origin, target, len(model), float(np.median(model)), float(np.percentile(model, 90)),
+                                 float(np.median(trend)), float(np.percentile(trend, 90)), float(np.median(constant))))
+    return out
