@@ -467,7 +467,7 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                      f"{end.period[:4]} een {word} van ongeveer {formatting.number(abs(end.value), 0)} woningen "
                      "(de woningbehoefte, huishoudens plus 2% frictieleegstand, min de woningvoorraad).")
     paras.append("Dit zijn prognoses van trendstudie zelf, geen officiële PBL/CBS-prognose: een componentenmodel "
-                 "per gemeente en een cohortmodel op leeftijdsgroepen, getoetst op het verleden (trendstudie backtest). "
+                 "per gemeente en een cohort-componentenmodel in losse leeftijdsjaren met migratie naar leeftijd per gemeente, getoetst op het verleden (trendstudie backtest). "
                  "De methode staat in docs/prognose.md.")
     figures = []
     chart = fan("Inwoners", "inwoners", history,

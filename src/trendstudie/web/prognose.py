@@ -203,7 +203,7 @@ def method_text(f: Forecasts, code: str, scenario: str, rows: list[ProjectionRow
     out.append(
         "De bevolking komt uit een componentenmodel per gemeente: geboorte, sterfte, verhuizingen tussen gemeenten "
         f"en buitenlandse migratie, met de kansen van de laatste {components.DEFAULT_WINDOW} jaar met gegevens en "
-        "de factoren van het scenario. De leeftijdsopbouw komt uit een cohortmodel op leeftijdsgroepen; huishoudens, "
+        "de factoren van het scenario. De leeftijdsopbouw komt uit een cohort-componentenmodel in losse leeftijdsjaren met migratie naar leeftijd per gemeente; huishoudens, "
         "woningbehoefte en woningtekort uit de huishoudensgrootte en de woningvoorraad. Het is een prognose van "
         "trendstudie zelf, geen officiële prognose van PBL of CBS.")
     table_ = f.backtest()
