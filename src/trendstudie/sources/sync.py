@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TrendstudieError
+from . import external
 from .catalog import Catalog, CatalogTable, load_catalog
 from .odata import ODataClient, write_json_atomic
 
@@ -207,15 +208,21 @@ def _sync_table(
             result.rows = done.get("rows")
             return result
     partial = partial_dir(cache_dir, entry)
-    if entry.kind != "cbs":
-        return _sync_external(client, entry, partial, final, result, keys)
     try:
-        done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
-        if isinstance(done, dict) and all(done.get(k) == v for k, v in _state_for(client, entry).items()):
-            rows, resumed = int(done.get("rows") or 0), int(done.get("pages") or 0)  # fetched, not yet renamed
+        if entry.kind != "cbs":
+            rows, resumed = _fetch_external(client, entry, partial, keys), 0
         else:
-            rows, resumed = _fetch_into(client, entry, partial, refresh, progress)
+            done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
+            if isinstance(done, dict) and all(done.get(k) == v for k, v in _state_for(client, entry).items()):
+                rows, resumed = int(done.get("rows") or 0), int(done.get("pages") or 0)  # fetched, not yet renamed
+            else:
+                rows, resumed = _fetch_into(client, entry, partial, refresh, progress)
         _publish(partial, final)
+    except external.MissingKey as exc:  # a source that needs a key nobody gave: skipped, not failed
+        shutil.rmtree(partial, ignore_errors=True)
+        result.status = SKIPPED
+        result.reason = str(exc)
+        return result
     except TrendstudieError as exc:
         result.reason = str(exc)
         return result
@@ -228,32 +235,16 @@ def _sync_table(
     return result
 
 
-def _sync_external(client: ODataClient, entry: CatalogTable, partial: Path, final: Path, result: TableResult,
-                   keys: dict[str, str] | None) -> TableResult:
-    """A non-CBS source, fetched whole into `partial` and swapped into place like a CBS table."""
-    from . import external
-
+def _fetch_external(client: ODataClient, entry: CatalogTable, partial: Path, keys: dict[str, str] | None) -> int:
+    """A non-CBS source, fetched whole into `partial` (no page resumption); returns the row count."""
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    try:
-        if partial.exists():
-            shutil.rmtree(partial)
-        rows = external.fetch(client, entry, partial, keys)
-        write_json_atomic(partial / SYNC_FILE, {
-            **_state_for(client, entry), "name": entry.name, "title": entry.title, "started_at": started,
-            "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}, indent=1)
-        _publish(partial, final)
-    except external.MissingKey as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        result.status, result.reason = SKIPPED, str(exc)
-        return result
-    except TrendstudieError as exc:
-        result.reason = str(exc)
-        return result
-    except OSError as exc:
-        result.reason = f"schrijven in {partial} mislukt: {exc}"
-        return result
-    result.status, result.rows = OK, rows
-    return result
+    if partial.exists():
+        shutil.rmtree(partial)
+    rows = external.fetch(client, entry, partial, keys)
+    write_json_atomic(partial / SYNC_FILE, {
+        **_state_for(client, entry), "name": entry.name, "title": entry.title, "started_at": started,
+        "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}, indent=1)
+    return rows
 
 
 def _state_for(client: ODataClient, entry: CatalogTable) -> dict[str, Any]:
