@@ -22,7 +22,7 @@ from typing import Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
-from ..sources.records import dims_key
+from ..sources.records import dims_key, fold_title
 from ..textfile import load_yaml
 
 REGISTRY = Path(__file__).parent / "registry.yaml"
@@ -230,21 +230,17 @@ class FactIndex:
             self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (f.value, f.status, bool(f.harmonised))
         self.by_title: dict[tuple[str, str], list[str]] = {}
         for (table, measure), title in measure_titles.items():
-            self.by_title.setdefault((table, _fold(title)), []).append(measure)
-        self.units = {k: _fold(u) for k, u in (measure_units or {}).items()}
+            self.by_title.setdefault((table, fold_title(title)), []).append(measure)
+        self.units = {k: fold_title(u) for k, u in (measure_units or {}).items()}
 
     def resolve(self, ref: Ref) -> list[tuple[str, str, str]]:
-        measures = [ref.measure] if ref.measure else self.by_title.get((ref.table, _fold(ref.title or "")), [])
+        measures = [ref.measure] if ref.measure else self.by_title.get((ref.table, fold_title(ref.title or "")), [])
         if ref.unit is not None:
-            measures = [m for m in measures if self.units.get((ref.table, m)) == _fold(ref.unit)]
+            measures = [m for m in measures if self.units.get((ref.table, m)) == fold_title(ref.unit)]
         return [(ref.table, m, ref.dims_key) for m in measures if (ref.table, m, ref.dims_key) in self.series]
 
     def tables(self) -> set[str]:
         return {k[0] for k in self.series}
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def _period_back(period: str, years: int) -> str:

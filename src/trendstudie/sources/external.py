@@ -37,7 +37,7 @@ from ..errors import TrendstudieError
 from .catalog import CatalogTable, Variable
 from .mirror import write_table
 from .odata import ODataClient, ODataError
-from .records import MeasureMeta, Observation, TableMeta, year_period
+from .records import MeasureMeta, Observation, TableMeta, fold_title, year_period
 
 KLIMAATMONITOR_KEY_ENV = "TRENDSTUDIE_KLIMAATMONITOR_KEY"
 KEY_HELP = "https://klimaatmonitor.databank.nl/content/handleiding-open-data-service"
@@ -55,17 +55,11 @@ def fetch(client: ODataClient, entry: CatalogTable, folder: Path, keys: dict[str
         if not key.strip():
             raise MissingKey(f"geen API-sleutel voor de Klimaatmonitor: zet ${KLIMAATMONITOR_KEY_ENV} "
                              f"(gratis aan te vragen, zie {KEY_HELP})")
-        km = client.sibling(entry.url or "", service="Klimaatmonitor", headers={"apikey": key.strip()})
-        try:
+        with client.sibling(entry.url or "", service="Klimaatmonitor", headers={"apikey": key.strip()}) as km:
             return fetch_klimaatmonitor(km, entry, folder)
-        finally:
-            km.close()
     if entry.kind == "leefbaarometer":
-        lbm = client.sibling(entry.url or "", service="Leefbaarometer")
-        try:
+        with client.sibling(entry.url or "", service="Leefbaarometer") as lbm:
             return fetch_leefbaarometer(lbm, entry, folder)
-        finally:
-            lbm.close()
     raise TrendstudieError(f"{entry.id}: geen externe bron van soort {entry.kind!r}")
 
 
@@ -107,11 +101,8 @@ def fetch_klimaatmonitor(client: ODataClient, entry: CatalogTable, folder: Path)
 def find_variable(var: Variable, listing: list[dict[str, Any]]) -> dict[str, Any]:
     """The variable whose Name is `var.title` (case and spacing ignored); else an error that
     names the closest names the service does have."""
-    def fold(text: Any) -> str:
-        return " ".join(str(text or "").lower().split())
-
-    wanted = fold(var.title)
-    hits = [row for row in listing if fold(row.get("Name")) == wanted]
+    wanted = fold_title(var.title)
+    hits = [row for row in listing if fold_title(row.get("Name")) == wanted]
     if len(hits) == 1:
         return hits[0]
     names = [str(row.get("Name") or "") for row in listing]
@@ -158,8 +149,10 @@ def klimaatmonitor_observations(code: str, rows: list[dict[str, Any]], table_id:
 
 
 def parse_value(raw: Any, where: str) -> float | None:
-    if raw is None or isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return None if raw is None else float(raw)
+    if raw is None:
+        return None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
     text = str(raw).strip()
     if text.lower() in _NOT_KNOWN:
         return None

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from .odata import write_json_atomic
 from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period
 
 # How CBS's PresentationType / unit tell whether a measure may be summed over gemeenten.
@@ -140,8 +141,6 @@ def write_table(folder: Path, table: TableMeta, observations: list[Observation])
     """Write one table in the v4 mirror layout that `read_table` reads (regions as `RegioS`,
     periods as `Perioden`), each file atomically. `sync` stores the sources that are not CBS
     tables this way, so one importer reads everything that was synced. Returns the row count."""
-    from .odata import write_json_atomic
-
     folder = Path(folder)
     write_json_atomic(folder / "Properties.json", {
         "Identifier": table.table_id, "Title": table.title, "Catalog": table.catalog, "Modified": table.modified})

@@ -87,6 +87,11 @@ def dims_key(dims: dict[str, str]) -> str:
     return ";".join(f"{k}={dims[k].strip()}" for k in sorted(dims))
 
 
+def fold_title(text: object) -> str:
+    """A title as compared across editions and sources: case and runs of spaces ignored."""
+    return " ".join(str(text or "").lower().split())
+
+
 def parse_dims(key: str) -> dict[str, str]:
     if not key:
         return {}
