@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+# Units of indicators that count things: said as "het aantal …", and drawn as an index beside
+# groups (a gemeente's count and Nederland's differ a thousandfold).
+COUNT_UNITS = frozenset({"inwoners", "huishoudens", "woningen"})
+
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
           "oktober", "november", "december")
 

@@ -18,13 +18,13 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import formatting
+from ..formatting import COUNT_UNITS
 from ..errors import InputError, TrendstudieError
 from ..textfile import load_yaml
 
 RULES = Path(__file__).parent / "localisation.yaml"
 Strength = Literal["sterk", "matig", "niet van toepassing", "onbekend"]
 ORDER = {"sterk": 0, "matig": 1, "niet van toepassing": 2, "onbekend": 3}
-COUNT_UNITS = {"inwoners", "huishoudens", "woningen"}
 
 
 class Condition(BaseModel):

@@ -3,10 +3,8 @@ a series of at least three years for this gemeente, against its peer groups."""
 
 from __future__ import annotations
 
+from ..formatting import COUNT_UNITS
 from .content import Context, Figure, Options
-
-
-COUNT_UNITS = {"inwoners", "huishoudens", "woningen"}
 
 
 def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], opts: Options) -> Figure | None:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from .. import formatting, store
+from ..formatting import COUNT_UNITS
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
-from ..knowledge.localise import COUNT_UNITS, IndicatorData, load_rules, localise_all, unit_in_title, unit_label
+from ..knowledge.localise import IndicatorData, load_rules, localise_all, unit_in_title, unit_label
 
 STRENGTH_LABEL = {"sterk": "speelt sterk", "matig": "speelt enigszins"}
 

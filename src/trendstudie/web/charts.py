@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..knowledge.localise import Finding
 from ..report import charts as report_charts  # the report's charts: the web looks like the study
-from ..report.charts_for_report import COUNT_UNITS
+from ..formatting import COUNT_UNITS
 from ..report.content import Figure
 from . import svg
 from .data import STRENGTHS, WebData
@@ -70,18 +70,19 @@ def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...]
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
             lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
-    return _series_chart(m, lines)
+    return _series_chart(m, lines)[0]
 
 
 def _series_chart(m, lines: list[svg.Line]):
-    """Lines of one indicator; counts (inhabitants, dwellings) as an index, because a gemeente's
-    count and Nederland's differ a thousandfold: compare their growth, as the report does."""
+    """Lines of one indicator and the unit they are drawn in; counts (inhabitants, dwellings) as
+    an index, because a gemeente's count and Nederland's differ a thousandfold: compare their
+    growth, as the report does."""
     if m.unit in COUNT_UNITS and len(lines) > 1:
         base = max(min(y for y, _ in ln.points) for ln in lines)
         lines = [svg.Line(ln.label, [(y, v / b * 100) for y, v in ln.points], ln.emphasis)
                  for ln in lines if (b := dict(ln.points).get(base))]
-        return _time_series(m.title, f"index ({base} = 100)", lines, 1)
-    return _time_series(m.title, m.unit, lines, m.decimals)
+        return _time_series(m.title, f"index ({base} = 100)", lines, 1), f"index, {base} = 100"
+    return _time_series(m.title, m.unit, lines, m.decimals), m.unit
 
 
 def compare_bars(d: WebData, indicator: str, period: str, codes: list[str], emphasise: set[str]) -> svg.Chart | None:
@@ -119,10 +120,8 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
             pts = [(int(p[:4]), v) for p, v in d.data.series(ind, gid) if p.endswith("JJ00")]
             if len(pts) >= 2:
                 lines.append(svg.Line(label, pts, False))
-        chart = _series_chart(m, lines)
+        chart, unit = _series_chart(m, lines)
         if chart:
-            unit = f"index, {max(min(y for y, _ in ln.points) for ln in lines)} = 100" \
-                if m.unit in COUNT_UNITS and len(lines) > 1 else m.unit
             return Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
                                                 f"{own[0][0]}–{own[-1][0]} ({unit}).")
     return None
