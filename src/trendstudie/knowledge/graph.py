@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .model import Edge, KnowledgeBase
+from .model import KnowledgeBase, Link as Edge
 
 
 @dataclass(frozen=True)
