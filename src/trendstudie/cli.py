@@ -361,6 +361,7 @@ def trends(
 def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario of uitdaging.")) -> None:
     """Een item uit de kennisbank met bronnen, oorzaken, gevolgen en opgaven."""
     from .knowledge.graph import Graph
+    from .knowledge.model import SEEDS
 
     kb = _kb()
     entry = _kb_entry(kb, id)
@@ -381,37 +382,80 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
             out.print(f"\n{label}:")
             for st in steps:
                 other = st.edge.source if label == "Oorzaken" else st.edge.target
-                out.print(f"  ({st.edge.polarity}) {kb.entry(other).title} [{other}]: {st.edge.mechanism}",
-                          highlight=False, soft_wrap=True)
-    answers = [o for o in kb.opgaven.values() if id in o.answers]
-    if answers:
-        out.print("\nOpgaven:")
-        for o in answers:
-            out.print(f"  • {o.title} [{o.id}]", highlight=False, soft_wrap=True)
+                years = ", ".join(str(SEEDS[sd][0]) for sd in st.edge.studies)
+                out.print(f"  ({st.edge.polarity}) {kb.entry(other).title} [{other}] ({years}): "
+                          + " / ".join(a.mechanism for a in st.edge.accounts),
+                          markup=False, highlight=False, soft_wrap=True)
+    from .knowledge.chain import place
+
+    for step in place(kb, id):
+        out.print(f"\n{step.label}:", markup=False)
+        for item in step.items:
+            ref = f" [{item.id}]" if item.id else ""
+            note = f": {item.note}" if item.note else ""
+            out.print(f"  • {item.title}{ref}{note}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
 def samenhang(id: str = typer.Argument(..., help="Id van een trend."),
-              diepte: int = typer.Option(2, "--diepte", min=1, max=4, help="Aantal stappen (1-4).")) -> None:
-    """De oorzaken en gevolgen van een trend tot een diepte, met terugkoppelingen."""
+              diepte: int = typer.Option(2, "--diepte", min=1, max=4, help="Aantal stappen (1-4)."),
+              fmt: str = typer.Option("tekst", "--format", help="tekst, dot (Graphviz) of graphml."),
+              uit: Optional[Path] = typer.Option(None, "--uit", help="Schrijf naar dit bestand in plaats van stdout.")) -> None:
+    """De oorzaken en gevolgen van een trend tot een diepte, met uitleg en studies per verband,
+    en de terugkoppelingen; als DOT of GraphML om verder te tekenen."""
+    from .knowledge.export import to_dot, to_graphml
     from .knowledge.graph import Graph
+    from .knowledge.model import SEEDS
 
+    if fmt not in ("tekst", "dot", "graphml"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst, dot of graphml.")
     kb = _kb()
     _kb_entry(kb, id)
     g = Graph(kb)
-    for label, steps, arrow in (("Oorzaken", g.causes(id, diepte), "→"), ("Gevolgen", g.effects(id, diepte), "→")):
-        out.print(f"[bold]{label}[/bold] (tot {diepte} stappen)")
+    causes, effects = g.causes(id, diepte), g.effects(id, diepte)
+    if fmt != "tekst":
+        edges = list({(s.edge.source, s.edge.target): s.edge for s in causes + effects}.values())
+        text = to_dot(kb, edges, focus=id) if fmt == "dot" else to_graphml(kb, edges)
+        if uit is None:
+            sys.stdout.write(text)
+        else:
+            Path(uit).write_text(text, encoding="utf-8")
+            err.print(f"Geschreven: {uit}", markup=False, highlight=False)
+        return
+    for label, steps in (("Oorzaken", causes), ("Gevolgen", effects)):
+        out.print(f"{label} (tot {diepte} stappen)", style="bold", markup=False)
         for st in sorted(steps, key=lambda s: s.depth):
             e = st.edge
-            out.print(f"  {'  ' * (st.depth - 1)}{kb.entry(e.source).title} {arrow}({e.polarity}) {kb.entry(e.target).title}",
-                      highlight=False, soft_wrap=True)
-    nodes = {id} | {s.edge.source for s in g.causes(id, diepte)} | {s.edge.target for s in g.effects(id, diepte)}
+            indent = "  " * st.depth
+            out.print(f"{indent}{kb.entry(e.source).title} →({e.polarity}) {kb.entry(e.target).title}",
+                      markup=False, highlight=False, soft_wrap=True)
+            for a in e.accounts:
+                study = SEEDS[a.citations[0].seed][1]
+                out.print(f"{indent}    {a.mechanism} ({study})", markup=False, highlight=False, soft_wrap=True)
+    nodes = {id} | {s.edge.source for s in causes} | {s.edge.target for s in effects}
     loops = [c for c in g.cycles(max_length=4, within=nodes) if any(id in (e.source, e.target) for e in c)]
     if loops:
-        out.print("[bold]Terugkoppelingen[/bold]")
+        out.print("Terugkoppelingen", style="bold", markup=False)
         for c in loops:
             chain = " → ".join(kb.entry(e.source).title for e in c) + f" → {kb.entry(c[0].source).title}"
-            out.print(f"  {Graph.loop_kind(c)}: {chain}", highlight=False, soft_wrap=True)
+            out.print(f"  {Graph.loop_kind(c)}: {chain}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def kennisbank(fmt: str = typer.Option("json", "--format", help="json (de hele kennisbank) of schema (JSON Schema)."),
+               uit: Optional[Path] = typer.Option(None, "--uit", help="Schrijf naar dit bestand in plaats van stdout.")) -> None:
+    """De hele kennisbank als één JSON-document met een vast schema (zie docs/kennisbank.md)."""
+    from .knowledge.export import KennisbankExport, export
+
+    if fmt not in ("json", "schema"):
+        raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies json of schema.")
+    doc = KennisbankExport.model_json_schema() if fmt == "schema" else export(_kb()).model_dump(mode="json")
+    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    if uit is None:
+        sys.stdout.write(text)
+    else:
+        Path(uit).write_text(text, encoding="utf-8")
+        err.print(f"Geschreven: {uit}", markup=False, highlight=False)
 
 
 @app.command()

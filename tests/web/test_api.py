@@ -185,3 +185,24 @@ def test_bad_parameters_give_a_clear_dutch_4xx(client, url, status, word):
 def test_post_is_refused_in_dutch(client):
     r = client.post("/api/v1/regions")
     assert r.status_code == 405 and "GET" in r.json()["fout"]
+
+
+def test_kennisbank_is_the_cli_export_and_in_the_openapi_description(client):
+    import jsonschema
+
+    from trendstudie.knowledge.export import KennisbankExport, export
+    from trendstudie.knowledge.model import load
+
+    r = client.get("/api/v1/kennisbank")
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc == export(load()).model_dump(mode="json")
+    jsonschema.validate(doc, KennisbankExport.model_json_schema())
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/kennisbank" in spec["paths"]
+
+
+def test_trend_detail_carries_its_place_in_the_chain(client):
+    r = client.get("/api/v1/trends/woningtekort")
+    labels = [s["label"] for s in r.json()["chain"]]
+    assert "Opgaven die erop antwoorden" in labels

@@ -150,10 +150,12 @@ class IndicatorData:
             values.sort()
         self.newest_year = max((int(s[-1][0][:4]) for s in self._series.values()), default=0)
         self.group_titles = dict(con.execute("SELECT group_id, title FROM groups").fetchall())
-        self.memberships: dict[str, dict[str, str]] = {}
+        self.memberships: dict[str, dict[str, str]] = {}  # per gemeente: its province and size class
+        self.groups_of: dict[str, set[str]] = {}  # per gemeente: every group it belongs to
         for gid, kind, code in con.execute(
                 "SELECT g.group_id, g.kind, m.region_code FROM groups g JOIN group_members m USING (group_id)").fetchall():
             self.memberships.setdefault(code, {})[kind] = gid
+            self.groups_of.setdefault(code, set()).add(gid)
         self.names = dict(con.execute("SELECT code, name FROM regions").fetchall())
         self.derived: dict[str, Derived] = {}
         for d in (derived if derived is not None else load_rules().derived):

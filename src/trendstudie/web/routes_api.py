@@ -12,6 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from ..errors import TrendstudieError
+from ..knowledge.chain import place
+from ..knowledge.export import KennisbankExport
+from ..knowledge.export import export as export_kb
 from ..knowledge.model import DOMAINS, SEEDS
 from . import prognose as _prognose
 
@@ -371,6 +374,8 @@ def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_len
     out["effects"] = [{"id": s.edge.target, "title": d.kb.entry(s.edge.target).title, "polarity": s.edge.polarity,
                        "mechanism": s.edge.mechanism} for s in d.graph.effects(trend_id)]
     out["opgaven"] = [{"id": o.id, "title": o.title} for o in d.kb.opgaven.values() if trend_id in o.answers]
+    out["chain"] = [{"label": st.label, "items": [{"id": i.id, "title": i.title, "note": i.note} for i in st.items]}
+                    for st in place(d.kb, trend_id)]
     if trend_id in d.strength:
         out["gemeenten"] = d.trend_counts(trend_id)
     return one(out)
@@ -389,6 +394,22 @@ def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_I
         raise not_found(f"Voor de trend {trend_id} bestaan geen cijfers per gemeente; hij geldt in algemene zin.")
     rows = [{"region_code": c, "name": d.gemeenten[c].name, "strength": s} for c, s in sorted(d.strength[trend_id].items())]
     return respond(request, rows, STRENGTH_COLUMNS, format, f"trend-{trend_id}")
+
+
+@router.get("/kennisbank", response_model=KennisbankExport,
+            summary="De hele kennisbank met een vast schema (zoals `trendstudie kennisbank`)",
+            description="Trends, drijvende krachten, opgaven met actoren, HCSS-scenario's, -uitdagingen en "
+                        "-afwegingen, agendapunten, verbanden met de uitleg van elke studie, typeringen en "
+                        "bronnen. Het schema staat in docs/kennisbank.md; ids blijven stabiel.")
+def kennisbank(request: Request):
+    return one(_kb_export(request.app))
+
+
+def _kb_export(app) -> dict:
+    cached = getattr(app.state, "kennisbank_export", None)
+    if cached is None:
+        cached = app.state.kennisbank_export = export_kb(app.state.data.kb).model_dump(mode="json")
+    return cached
 
 
 # --- projections ------------------------------------------------------------------------------
