@@ -495,8 +495,15 @@ def trend_page(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, ma
                        causes=d.graph.causes(trend_id), effects=d.graph.effects(trend_id), opgaven=answers,
                        answers_to=answers_to, counts=d.trend_counts(trend_id) if strengths else None,
                        map=charts.strength_map(d, trend_id), strong=strong,
-                       is_trend=trend_id in d.kb.trends)
+                       is_trend=trend_id in d.kb.trends, chain=_chain(d, trend_id))
     return cached_page(request, build)
+
+
+def _chain(d, trend_id: str):
+    """The item's place in the studies' chains, without the opgaven the page already lists."""
+    from ..knowledge.chain import place
+
+    return [s for s in place(d.kb, trend_id) if s.label not in ("Opgaven die erop antwoorden", "Antwoordt op")]
 
 
 def _samenhang(d, trend_id: str, depth: int):
