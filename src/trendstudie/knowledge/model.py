@@ -35,6 +35,15 @@ SEEDS: dict[str, tuple[int, str]] = {
     "004_9a5c835ef468cec0.txt": (2014, "Perspectief voor de steden, commissie-Derksen/VNG met PBL (2014)"),
 }
 
+# How a sentence names a study: "volgens {STUDY_SHORT[seed]}".
+STUDY_SHORT: dict[str, str] = {
+    "000_5930c45da9f20d49.txt": "de trendnotitie voor VenJ en de steden (2016)",
+    "001_4db66dc70a33111a.txt": "de G40/M50-studie (2021)",
+    "002_cbb4c82b8d216066.txt": "Platform31 (2013)",
+    "003_41075779fd49addc.txt": "HCSS (2024)",
+    "004_9a5c835ef468cec0.txt": "de commissie-Derksen en het PBL (2014)",
+}
+
 _ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 

@@ -1,0 +1,134 @@
+"""A verdict for every trend and driving force in one gemeente: how strongly it plays here
+(sterk / enigszins / niet / onbekend) and on what basis.
+
+- `cijfers`: a rule of localisation.yaml judged the gemeente's figures (see localise.py);
+- `typering`: the studies say the trend concerns a kind of gemeente or place (a scope of
+  vocabulary.yaml) and the gemeente is, or is not, of that kind;
+- `landelijk`: the studies describe a national trend that reaches every gemeente.
+
+Figures beat the typology where both exist; where the two disagree the verdict says so. A
+gemeente's own panel (`eigen weging`) is added by the foresight workbench.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .localise import Finding, IndicatorData, Rules, load_rules, localise
+from .model import STUDY_SHORT, KnowledgeBase, Trend
+from .scopes import ScopeMatch, match_scope
+
+Strength = Literal["sterk", "enigszins", "niet", "onbekend"]
+Basis = Literal["cijfers", "typering", "landelijk", "eigen weging"]
+STRENGTHS: tuple[Strength, ...] = ("sterk", "enigszins", "niet", "onbekend")
+ORDER = {s: i for i, s in enumerate(STRENGTHS)}
+FROM_FINDING: dict[str, Strength] = {"sterk": "sterk", "matig": "enigszins", "niet van toepassing": "niet",
+                                     "onbekend": "onbekend"}
+NATIONAL = "alle-gemeenten"
+
+
+@dataclass
+class Verdict:
+    trend: str
+    strength: Strength
+    basis: Basis | None  # None when nothing could be judged (strength 'onbekend')
+    reason: str  # one or two Dutch sentences: why this verdict, on this basis
+    finding: Finding | None = None  # the figures' evidence when a rule judged them
+    typology: str | None = None  # what the studies' typology says for this gemeente, when it says anything
+    disagreement: str | None = None  # figures and typology point different ways
+    scopes: list[ScopeMatch] = field(default_factory=list)
+
+    @property
+    def evidence(self) -> list[str]:
+        return self.finding.evidence if self.finding and self.basis == "cijfers" else []
+
+    @property
+    def counter(self) -> list[str]:
+        return self.finding.counter if self.finding and self.basis == "cijfers" else []
+
+    @property
+    def note(self) -> str | None:
+        return self.finding.note if self.finding and self.basis == "cijfers" else None
+
+
+def _labels(kb: KnowledgeBase, ids: list[str]) -> str:
+    labels = list(dict.fromkeys(kb.scopes[i].label for i in ids))
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " en " + labels[-1]
+
+
+def _studies(t: Trend, scope_ids: set[str]) -> str:
+    names = list(dict.fromkeys(STUDY_SHORT[c.citation.seed] for c in t.scopes if c.scope in scope_ids))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+
+
+def typology(kb: KnowledgeBase, t: Trend, data: IndicatorData, code: str,
+             cache: dict[tuple[str, str], ScopeMatch] | None = None) -> tuple[Strength, Basis | None, str, list[ScopeMatch]]:
+    """What the studies' scopes say for this gemeente: (strength, basis, sentence, matches)."""
+    name = data.names.get(code, code)
+    cache = cache if cache is not None else {}
+
+    def m(scope_id: str) -> ScopeMatch:
+        key = (scope_id, code)
+        if key not in cache:
+            cache[key] = match_scope(kb.scopes[scope_id], data, code)
+        return cache[key]
+
+    specific = list(dict.fromkeys(c.scope for c in t.scopes if c.scope != NATIONAL))
+    national = any(c.scope == NATIONAL for c in t.scopes)
+    matches = [m(s) for s in specific]
+    hits = [x for x in matches if x.applies]
+    if hits:
+        ids = [x.scope for x in hits]
+        return ("enigszins", "typering",
+                f"Volgens {_studies(t, set(ids))} speelt deze trend vooral in {_labels(kb, ids)}. {hits[0].reason}",
+                matches)
+    if national:
+        text = f"Een landelijke trend die elke gemeente raakt ({_studies(t, {NATIONAL})})."
+        if specific:
+            text += f" De studies noemen hem vooral voor {_labels(kb, specific)}; {name} hoort daar niet bij" + (
+                " of dat is niet te bepalen." if any(x.applies is None for x in matches) else ".")
+        return "enigszins", "landelijk", text, matches
+    if matches and all(x.applies is False for x in matches):
+        return ("niet", "typering",
+                f"Volgens {_studies(t, set(specific))} speelt deze trend vooral in {_labels(kb, specific)}; "
+                f"{name} hoort daar niet bij.", matches)
+    if matches:
+        unknown = [x for x in matches if x.applies is None]
+        return ("onbekend", None,
+                f"De studies noemen deze trend voor {_labels(kb, [x.scope for x in unknown])}; "
+                f"of {name} daarbij hoort, is uit de cijfers niet te bepalen. {unknown[0].reason}", matches)
+    return "onbekend", None, "De studies zeggen niet voor welke gemeenten deze trend speelt.", matches
+
+
+def judge(kb: KnowledgeBase, t: Trend, rule, data: IndicatorData, code: str, rules: Rules,
+          cache: dict | None = None) -> Verdict:
+    typ_strength, typ_basis, typ_text, matches = typology(kb, t, data, code, cache)
+    finding = localise(rule, data, code, rules.settings) if rule is not None else None
+    fig = FROM_FINDING[finding.strength] if finding else "onbekend"
+    if fig == "onbekend":
+        return Verdict(t.id, typ_strength, typ_basis, typ_text, finding, typ_text if typ_basis else None,
+                       None, matches)
+    name = data.names.get(code, code)
+    disagreement = None
+    if typ_basis == "typering" and typ_strength == "niet" and fig in ("sterk", "enigszins"):
+        disagreement = (f"De cijfers laten deze trend in {name} zien, al beschrijven de studies hem vooral "
+                        f"voor andere gemeenten. {typ_text}")
+    elif typ_basis == "typering" and typ_strength == "enigszins" and fig == "niet":
+        disagreement = (f"{typ_text} Toch laten de cijfers de trend in {name} (nog) niet zien.")
+    reason = {"sterk": f"De cijfers laten zien dat deze trend in {name} sterk speelt.",
+              "enigszins": f"De cijfers laten zien dat deze trend in {name} enigszins speelt.",
+              "niet": f"De cijfers laten deze trend in {name} niet zien."}[fig]
+    return Verdict(t.id, fig, "cijfers", reason, finding, typ_text if typ_basis else None, disagreement, matches)
+
+
+def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | None = None,
+              cache: dict | None = None) -> list[Verdict]:
+    """A verdict for every trend and driving force, strongest first."""
+    rules = rules if rules is not None else load_rules()
+    for d in rules.derived:
+        data.add_derived(d)
+    by_trend = {r.trend: r for r in rules}
+    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache) for t in kb.trends.values()]
+    basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
+    return sorted(verdicts, key=lambda v: (ORDER[v.strength], basis_order[v.basis], v.trend))
