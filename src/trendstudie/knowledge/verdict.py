@@ -84,10 +84,15 @@ def typology(kb: KnowledgeBase, t: Trend, data: IndicatorData, code: str,
                 f"Volgens {_studies(t, set(ids))} speelt deze trend vooral in {_labels(kb, ids)}. {hits[0].reason}",
                 matches)
     if national:
-        text = f"Een landelijke trend die elke gemeente raakt ({_studies(t, {NATIONAL})})."
-        if specific:
-            text += f" De studies noemen hem vooral voor {_labels(kb, specific)}; {name} hoort daar niet bij" + (
-                " of dat is niet te bepalen." if any(x.applies is None for x in matches) else ".")
+        text = f"Een landelijke trend die elke gemeente raakt, volgens {_studies(t, {NATIONAL})}."
+        no = [x.scope for x in matches if x.applies is False]
+        unknown = [x.scope for x in matches if x.applies is None]
+        if no:
+            text += f" De studies noemen hem vooral voor {_labels(kb, no)}; {name} hoort daar niet bij."
+        if unknown:
+            text += f" Of {name} {_labels(kb, unknown)} heeft waar hij vooral speelt, is uit de cijfers niet te bepalen." \
+                if all(kb.scopes[u].level == "binnen gemeente" for u in unknown) else \
+                f" Of {name} bij {_labels(kb, unknown)} hoort, is uit de cijfers niet te bepalen."
         return "enigszins", "landelijk", text, matches
     if matches and all(x.applies is False for x in matches):
         return ("niet", "typering",
