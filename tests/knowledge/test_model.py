@@ -21,8 +21,18 @@ def _texts(kb: model.KnowledgeBase):
         yield e.id, e.summary
         for a in getattr(e, "assumptions", []):
             yield e.id, a
+        for f in getattr(e, "forces", []):
+            yield e.id, f.assumption
+        for c in getattr(e, "scopes", []):
+            if c.note:
+                yield e.id, c.note
+        for k in getattr(e, "links", []):
+            yield e.id, k.note
+        if getattr(e, "timeframe", None):
+            yield e.id, e.timeframe
     for edge in kb.edges:
-        yield f"{edge.source}->{edge.target}", edge.mechanism
+        for a in edge.accounts:
+            yield f"{edge.source}->{edge.target}", a.mechanism
 
 
 def test_loads_and_references_resolve(kb):

@@ -16,6 +16,7 @@ from trendstudie.knowledge import scopes
 from trendstudie.knowledge.chain import place
 from trendstudie.knowledge.export import KennisbankExport, export, to_dot, to_graphml
 from trendstudie.knowledge.localise import IndicatorData
+from trendstudie.knowledge.model import SEEDS as SEEDS_
 from trendstudie.knowledge.model import Citation, Edge, load, merge_edges
 
 
@@ -233,3 +234,67 @@ def test_dot_and_graphml_escape_titles(kb):
     e = kb.edges[0]
     assert to_dot(kb, [e]).count("->") == 1
     ET.fromstring(to_graphml(kb, [e]))
+
+
+# --- completeness: what a local study needs from every item ----------------------------------
+
+HCSS = "003_41075779fd49addc.txt"
+
+
+def test_every_trend_and_force_says_where_it_plays(kb):
+    missing = [t.id for t in kb.trends.values() if not t.scopes]
+    assert missing == []
+
+
+def test_scope_citations_contain_a_key_term(kb, seeds):
+    lines = {name: (seeds / name).read_text(encoding="utf-8").splitlines() for name in SEEDS_}
+    bad = []
+    for t in kb.trends.values():
+        for c in t.scopes:
+            a, b = c.citation.lines
+            text = " ".join(" ".join(lines[c.citation.seed][a - 1:b]).lower().split())
+            if not any(" ".join(term.lower().split()) in text for term in t.terms):
+                bad.append((t.id, c.scope, c.citation.lines))
+    assert bad == []
+
+
+def test_every_opgave_names_who_acts(kb):
+    assert [o.id for o in kb.opgaven.values() if not o.actors] == []
+
+
+def test_hcss_chain_is_linked(kb):
+    hcss_challenges = [c for c in kb.challenges.values() if any(x.seed == HCSS for x in c.citations)]
+    assert len(hcss_challenges) == 10
+    assert [c.id for c in hcss_challenges if not (c.drivers or c.scenarios)] == []
+    hcss_considerations = [c for c in kb.considerations.values() if any(x.seed == HCSS for x in c.citations)]
+    assert hcss_considerations and [c.id for c in hcss_considerations if not c.answers] == []
+    for c in hcss_considerations:
+        assert all(a in kb.challenges for a in c.answers), c.id
+    base = [s for s in kb.scenarios.values() if s.base]
+    assert len(base) == 1 and base[0].family == "HCSS"
+    assert all(s.forces for s in kb.scenarios.values() if s.family == "HCSS")
+
+
+def test_every_agenda_point_answers_something(kb):
+    assert len(kb.agenda_points) == 39
+    assert [a.id for a in kb.agenda_points.values() if not a.answers] == []
+
+
+def test_many_links_are_described_by_more_than_one_study(kb):
+    assert sum(1 for e in kb.edges if len(e.studies) > 1) >= 20
+
+
+def test_chapter_headlines_of_the_g40_m50_study_are_marked(kb):
+    heads = [x for x in list(kb.trends.values()) + list(kb.opgaven.values()) if x.headline]
+    assert len(heads) >= 40  # eight chapters, each opening with its ➢ trends and • opgaven
+
+
+def test_older_items_that_later_studies_overtook_are_linked(kb):
+    links = [(t.id, k.to, k.relation) for t in kb.trends.values() for k in t.links]
+    assert ("terugtredende-overheid", "hercentralisatie-rijksregie", "vervangen door") in links or \
+           ("terugtredende-overheid", "hercentralisatie-rijksregie", "tegengesproken door") in links
+    for t in kb.trends.values():
+        for k in t.links:
+            assert k.to != t.id
+    crisis = [t for t in kb.trends.values() if t.period]
+    assert crisis and all(any(ch.isdigit() for ch in t.period) for t in crisis)
