@@ -110,19 +110,41 @@ def test_profiel_in_text_and_json(cli, con):
     assert f"{int(latest):,}".replace(",", ".") in text  # the text shows the same figure, Dutch style
 
 
-def test_trends_json_matches_the_knowledge_base_and_filters_by_domain(cli):
+def test_trends_json_judges_every_trend_with_its_basis_and_filters_by_domain(cli):
     kb = model.load()
     found = json.loads(cli("trends", "GM0193", "--format", "json").output)
-    assert found and all(f["trend"] in kb.trends for f in found)
-    assert {f["sterkte"] for f in found} <= {"sterk", "matig", "niet van toepassing", "onbekend"}
+    assert sorted(f["trend"] for f in found) == sorted(kb.trends)  # every trend and force, once
+    assert {f["sterkte"] for f in found} <= {"sterk", "enigszins", "niet", "onbekend"}
+    assert {f["basis"] for f in found} <= {"cijfers", "typering", "landelijk", None}
     for f in found:
-        if f["sterkte"] == "onbekend":
-            continue
-        assert f["onderbouwing"], f  # a judgement always comes with its evidence
+        assert (f["basis"] is None) == (f["sterkte"] == "onbekend"), f
+        if f["basis"] == "cijfers" and f["sterkte"] != "niet":
+            assert f["onderbouwing"], f  # a judgement from figures always comes with its evidence
+        if f["basis"] in ("typering", "landelijk"):
+            assert f["onderbouwing"] == [] and f["reden"], f
+    known = sum(f["sterkte"] != "onbekend" for f in found) / len(found)
+    assert known >= 0.9  # the goal of the localisation: nine in ten trends have a basis
     wonen = json.loads(cli("trends", "Zwolle", "--domein", "wonen en ruimte", "--format", "json").output)
     assert wonen and {f["domein"] for f in wonen} == {"wonen en ruimte"}
     text = cli("trends", "Zwolle").output
-    assert "Trends in Zwolle (GM0193)" in text and "➢" in text
+    assert "Trends in Zwolle (GM0193)" in text and "➢" in text and "op grond van typering" in text
+
+
+def test_trends_alle_is_one_document_keyed_by_gemeente_and_equals_the_single_calls(cli):
+    doc = json.loads(cli("trends", "--alle", "--format", "json").output)
+    assert len(doc) == 342 and "GM0193" in doc
+    single = json.loads(cli("trends", "GM0193", "--format", "json").output)
+    assert doc["GM0193"] == single
+    for code, verdicts in doc.items():
+        assert sum(v["sterkte"] != "onbekend" for v in verdicts) / len(verdicts) >= 0.9, code
+    assert cli("trends", "--alle", ok=False).exit_code != 0  # text for 342 gemeenten is not offered
+
+
+def test_merged_gemeente_verdicts_say_the_figures_were_reconstructed(cli):
+    found = json.loads(cli("trends", "GM1992", "--format", "json").output)  # Voorne aan Zee, 2023
+    labelled = [f for f in found if f["basis"] == "cijfers" and any(l.startswith("Herberekend") for l in f["labels"])]
+    assert labelled
+    assert all("Voorne aan Zee" in l for f in labelled for l in f["labels"] if l.startswith("Herberekend"))
 
 
 def test_trend_shows_citations_causes_and_opgaven(cli):

@@ -322,39 +322,65 @@ def _citation_text(c) -> str:
 
 @app.command()
 def trends(
-    gemeente: str = typer.Argument(..., help="Gemeentecode of -naam."),
+    gemeente: Optional[str] = typer.Argument(None, help="Gemeentecode of -naam."),
+    alle: bool = typer.Option(False, "--alle", help="Alle 342 gemeenten (alleen met --format json)."),
     domein: Optional[str] = typer.Option(None, "--domein", help="Alleen dit domein, bijv. 'wonen en ruimte'."),
     fmt: str = typer.Option("tekst", "--format", help="tekst of json."),
     home: Optional[Path] = HomeOpt,
 ) -> None:
-    """Welke trends hier spelen, hoe sterk, en waarom (met de cijfers)."""
-    from .knowledge.localise import localise_all
+    """Hoe sterk elke trend hier speelt, en op welke grond: cijfers, typering of landelijk."""
+    from .knowledge.model import DOMAINS
+    from .knowledge.verdict import Localiser, as_json
 
     if fmt not in ("tekst", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
-    kb = _kb()
+    if domein and domein not in DOMAINS:
+        raise TrendstudieError(f"Onbekend domein {domein!r}; kies uit: {', '.join(DOMAINS)}.")
+    if alle == (gemeente is not None):
+        raise TrendstudieError("Noem één gemeente, of geef --alle voor alle gemeenten.")
+    if alle and fmt != "json":
+        raise TrendstudieError("--alle geeft één JSON-document; gebruik --format json.")
     s = settings(home=home)
     con = store.connect(s.database)
+    loc = Localiser(con)
+    kb = loc.kb
+
+    def keep(v) -> bool:
+        return not domein or kb.trends[v.trend].domain == domein
+
+    if alle:
+        doc = {code: [as_json(kb, v) for v in loc.verdicts(code) if keep(v)] for code in loc.gemeenten}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
+        return
     code = _resolve_region(con, gemeente)
     name = con.execute("SELECT name FROM regions WHERE code = ?", [code]).fetchone()[0]
-    findings = [f for f in localise_all(con, code) if not domein or kb.trends[f.trend].domain == domein]
-    if domein and domein not in {t.domain for t in kb.trends.values()}:
-        raise TrendstudieError(f"Onbekend domein {domein!r}.")
+    verdicts = [v for v in loc.verdicts(code) if keep(v)]
     if fmt == "json":
-        json.dump([{"trend": f.trend, "titel": kb.trends[f.trend].title, "domein": kb.trends[f.trend].domain,
-                    "sterkte": f.strength, "indicatoren": f.indicators, "onderbouwing": f.evidence} for f in findings],
-                  sys.stdout, ensure_ascii=False, indent=1)
+        json.dump([as_json(kb, v) for v in verdicts], sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")
         return
-    out.print(f"[bold]Trends in {name} ({code})[/bold]")
-    for f in findings:
-        t = kb.trends[f.trend]
-        out.print(f"\n➢ [bold]{t.title}[/bold] ({t.domain}): {f.strength}", highlight=False)
-        for e in f.evidence:
-            out.print(f"   {e}", highlight=False, soft_wrap=True)
-        if f.strength in ("sterk", "matig"):
-            for o in [o for o in kb.opgaven.values() if f.trend in o.answers][:3]:
-                out.print(f"   • {o.title}", highlight=False, soft_wrap=True)
+    out.print(f"Trends in {name} ({code})", style="bold", markup=False, highlight=False)
+    words = {"sterk": "speelt sterk", "enigszins": "speelt enigszins", "niet": "speelt hier niet of nauwelijks",
+             "onbekend": "onbekend"}
+    for v in verdicts:
+        t = kb.trends[v.trend]
+        basis = f" — op grond van {v.basis}" if v.basis else ""
+        out.print(f"\n➢ {t.title} ({t.domain}): {words[v.strength]}{basis}", markup=False, highlight=False,
+                  soft_wrap=True)
+        out.print(f"   {v.reason}", markup=False, highlight=False, soft_wrap=True)
+        for e in v.evidence:
+            out.print(f"   + {e}", markup=False, highlight=False, soft_wrap=True)
+        for e in v.counter:
+            out.print(f"   − {e}", markup=False, highlight=False, soft_wrap=True)
+        for line in ([v.note] if v.note else []) + v.labels + ([v.disagreement] if v.disagreement else []):
+            out.print(f"   ! {line}", markup=False, highlight=False, soft_wrap=True)
+        if v.basis == "cijfers" and v.typology:
+            out.print(f"   Typering: {v.typology}", markup=False, highlight=False, soft_wrap=True)
+        if v.strength in ("sterk", "enigszins"):
+            for o in [o for o in kb.opgaven.values() if v.trend in o.answers][:3]:
+                who = kb.actors[o.actors[0]].label if o.actors else None
+                out.print(f"   • {o.title}" + (f" (trekker: {who})" if who else ""), markup=False, highlight=False,
+                          soft_wrap=True)
 
 
 @app.command()

@@ -38,6 +38,7 @@ class Verdict:
     typology: str | None = None  # what the studies' typology says for this gemeente, when it says anything
     disagreement: str | None = None  # figures and typology point different ways
     scopes: list[ScopeMatch] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # how honest the figures are: reconstructed, provisional
 
     @property
     def evidence(self) -> list[str]:
@@ -50,6 +51,35 @@ class Verdict:
     @property
     def note(self) -> str | None:
         return self.finding.note if self.finding and self.basis == "cijfers" else None
+
+
+class FigureFlags:
+    """Which indicator values are reconstructed for today's gemeente from its predecessors
+    (harmonised over a herindeling) and which are provisional, to label what a verdict rests on."""
+
+    def __init__(self, con):
+        self.harmonised: dict[tuple[str, str], list[str]] = {}
+        self.provisional: dict[tuple[str, str], list[str]] = {}
+        for ind, region, period, harmonised, status in con.execute(
+                "SELECT indicator_id, region_code, period, harmonised, status FROM indicator_values "
+                "WHERE region_code LIKE 'GM%' AND (harmonised OR status = 'Voorlopig') ORDER BY 1, 2, 3").fetchall():
+            if harmonised:
+                self.harmonised.setdefault((ind, region), []).append(period)
+            if status == "Voorlopig":
+                self.provisional.setdefault((ind, region), []).append(period)
+
+    def labels(self, indicators: list[str], code: str, name: str) -> list[str]:
+        out = []
+        years = sorted({int(p[:4]) for i in indicators for p in self.harmonised.get((i, code), [])})
+        if years:
+            span = str(years[0]) if len(years) == 1 else f"{years[0]} tot en met {years[-1]}"
+            out.append(f"Herberekend: de cijfers van {span} zijn voor {name} van nu samengesteld uit de gemeenten "
+                       "waaruit het bij een herindeling ontstond.")
+        prov = sorted({int(p[:4]) for i in indicators for p in self.provisional.get((i, code), [])})
+        if prov:
+            text = ", ".join(map(str, prov[:-1])) + " en " + str(prov[-1]) if len(prov) > 1 else str(prov[0])
+            out.append(f"Voorlopig: de cijfers van {text} zijn voorlopig en kunnen nog veranderen.")
+        return out
 
 
 def _labels(kb: KnowledgeBase, ids: list[str]) -> str:
@@ -107,7 +137,7 @@ def typology(kb: KnowledgeBase, t: Trend, data: IndicatorData, code: str,
 
 
 def judge(kb: KnowledgeBase, t: Trend, rule, data: IndicatorData, code: str, rules: Rules,
-          cache: dict | None = None) -> Verdict:
+          cache: dict | None = None, flags: FigureFlags | None = None) -> Verdict:
     typ_strength, typ_basis, typ_text, matches = typology(kb, t, data, code, cache)
     finding = localise(rule, data, code, rules.settings) if rule is not None else None
     fig = FROM_FINDING[finding.strength] if finding else "onbekend"
@@ -124,16 +154,51 @@ def judge(kb: KnowledgeBase, t: Trend, rule, data: IndicatorData, code: str, rul
     reason = {"sterk": f"De cijfers laten zien dat deze trend in {name} sterk speelt.",
               "enigszins": f"De cijfers laten zien dat deze trend in {name} enigszins speelt.",
               "niet": f"De cijfers laten deze trend in {name} niet zien."}[fig]
-    return Verdict(t.id, fig, "cijfers", reason, finding, typ_text if typ_basis else None, disagreement, matches)
+    labels = flags.labels(finding.indicators, code, name) if flags else []
+    return Verdict(t.id, fig, "cijfers", reason, finding, typ_text if typ_basis else None, disagreement, matches,
+                   labels)
 
 
 def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | None = None,
-              cache: dict | None = None) -> list[Verdict]:
+              cache: dict | None = None, flags: FigureFlags | None = None) -> list[Verdict]:
     """A verdict for every trend and driving force, strongest first."""
     rules = rules if rules is not None else load_rules()
     for d in rules.derived:
         data.add_derived(d)
     by_trend = {r.trend: r for r in rules}
-    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache) for t in kb.trends.values()]
+    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags) for t in kb.trends.values()]
     basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
     return sorted(verdicts, key=lambda v: (ORDER[v.strength], basis_order[v.basis], v.trend))
+
+
+class Localiser:
+    """Everything needed to judge trends in any gemeente, loaded once: the knowledge base, the
+    rules, the indicator values, the labels of reconstructed and provisional figures. One
+    `verdicts(code)` call then costs a few milliseconds."""
+
+    def __init__(self, con, kb: KnowledgeBase | None = None, rules: Rules | None = None,
+                 data: IndicatorData | None = None):
+        from .model import load
+
+        self.kb = kb or load()
+        self.rules = rules if rules is not None else load_rules()
+        self.data = data or IndicatorData(con, self.rules.derived)
+        self.flags = FigureFlags(con)
+        self._cache: dict = {}
+        self.gemeenten = sorted(c for c in self.data.groups_of if c.startswith("GM"))
+
+    def verdicts(self, code: str) -> list[Verdict]:
+        return judge_all(self.kb, self.data, code, self.rules, self._cache, self.flags)
+
+    def everywhere(self) -> dict[str, list[Verdict]]:
+        return {code: self.verdicts(code) for code in self.gemeenten}
+
+
+def as_json(kb: KnowledgeBase, v: Verdict) -> dict:
+    """A verdict as the CLI and the API give it (Dutch keys, documented in docs/lokalisatie.md)."""
+    t = kb.trends[v.trend]
+    return {"trend": v.trend, "titel": t.title, "soort": t.kind, "domein": t.domain, "sterkte": v.strength,
+            "basis": v.basis, "reden": v.reason, "onderbouwing": v.evidence, "tegenbewijs": v.counter,
+            "kanttekening": v.note, "typering": v.typology, "tegenstrijdig": v.disagreement, "labels": v.labels,
+            "indicatoren": v.finding.indicators if v.finding else [],
+            "typeringen": [{"typering": m.scope, "geldt": m.applies, "reden": m.reason} for m in v.scopes]}
