@@ -67,13 +67,22 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
                 err.print(f"[yellow]{stage}[/yellow]: {message}")
 
 
-def _resolve_region(con, text: str) -> str:
-    """A code or a name, through the registry's one name-resolving function."""
-    from .geo.regions import RegionRegistry, Region
+def _resolution(con, text: str, kinds: tuple[str, ...] | None = None):
+    """What `text` names, through the one resolver (geo/resolve.py): former codes and names lead
+    to their successor, typos get suggestions."""
+    from .geo.regions import RegionRegistry
+    from .geo.resolve import ALL_KINDS, resolve_gemeente
 
-    rows = con.execute("SELECT code, name, title, kind, province, valid_from, valid_to FROM regions").fetchall()
-    registry = RegionRegistry({r[0]: Region(*r) for r in rows}, [])
-    return registry.resolve(text, kinds=("GM", "PV", "NL", "LD", "CR"))
+    return resolve_gemeente(text, RegionRegistry.from_store(con), kinds or ALL_KINDS)
+
+
+def _resolve_region(con, text: str, kinds: tuple[str, ...] | None = None) -> str:
+    """The region to answer for; a former gemeente's successor is announced on stderr, and a
+    split gemeente is refused with all its successors named."""
+    r = _resolution(con, text, kinds)
+    if r.message and r.code is not None:
+        err.print(r.message, markup=False, highlight=False, soft_wrap=True)
+    return r.require()
 
 
 def _fmt_int(v) -> str:
@@ -92,7 +101,10 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
     """Toon een gemeente met haar geschiedenis van herindelingen en grenswijzigingen."""
     s = settings(home=home)
     con = store.connect(s.database)
-    code = _resolve_region(con, naam_of_code)
+    r = _resolution(con, naam_of_code)
+    if r.former:  # the history of the former gemeente itself, with where it went
+        err.print(r.history, markup=False, highlight=False, soft_wrap=True)
+    code = r.former or r.require()
     code_, name, title, kind, province, vfrom, vto, current = con.execute(
         "SELECT code, name, title, kind, province, valid_from, valid_to, current FROM regions WHERE code = ?", [code]
     ).fetchone()
@@ -151,14 +163,10 @@ def facts(
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
     s = settings(home=home)
     con = store.connect(s.database)
-    codes = [_resolve_region(con, r) for r in region]
-    if not as_published:
-        gone = [c for c in codes if c.startswith("GM") and not con.execute(
-            "SELECT current FROM regions WHERE code = ?", [c]).fetchone()[0]]
-        if gone:
-            raise TrendstudieError(
-                f"{', '.join(gone)} bestaat niet meer; geharmoniseerde reeksen staan op de huidige gemeenten "
-                f"(zie trendstudie regio {gone[0]}). Gebruik --as-published voor de cijfers zoals gepubliceerd.")
+    if as_published:  # published figures exist for the former code itself
+        codes = [_resolution(con, r).former or _resolve_region(con, r) for r in region]
+    else:  # harmonised series are on today's gemeenten: a former one is answered by its successor
+        codes = [_resolve_region(con, r) for r in region]
     rows = series(con, table, measure, codes, from_year, to_year, dim, as_published)
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "csv":
