@@ -66,13 +66,20 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
                 err.print(styled((stage, "yellow"), f": {message}"))
 
 
+def _reader(home: Optional[Path]):
+    """The one read model over the store (trendstudie.reader): the CLI asks it, never SQL."""
+    from .reader import Reader
+
+    return Reader(settings(home=home).database)
+
+
 def _resolution(con, text: str, kinds: tuple[str, ...] | None = None):
     """What `text` names, through the one resolver (geo/resolve.py): former codes and names lead
     to their successor, typos get suggestions."""
-    from .geo.regions import RegionRegistry
-    from .geo.resolve import ALL_KINDS, resolve_gemeente
+    from .geo.resolve import ALL_KINDS
+    from .reader import Reader
 
-    return resolve_gemeente(text, RegionRegistry.from_store(con), kinds or ALL_KINDS)
+    return Reader.of(con).resolution(text, kinds or ALL_KINDS)
 
 
 def _resolve_region(con, text: str, kinds: tuple[str, ...] | None = None) -> str:
@@ -98,32 +105,32 @@ def _fmt_date(d) -> str:
 def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of naam (Voorne aan Zee)."),
           home: Optional[Path] = HomeOpt) -> None:
     """Toon een gemeente met haar geschiedenis van herindelingen en grenswijzigingen."""
-    s = settings(home=home)
-    con = store.connect(s.database)
-    r = _resolution(con, naam_of_code)
+    reader = _reader(home)
+    r = _resolution(reader, naam_of_code)
     if r.former:  # the history of the former gemeente itself, with where it went
         err.print(r.history)
     code = r.former or r.require()
-    code_, name, title, kind, province, vfrom, vto, current = con.execute(
-        "SELECT code, name, title, kind, province, valid_from, valid_to, current FROM regions WHERE code = ?", [code]
-    ).fetchone()
-    prov = con.execute("SELECT name FROM regions WHERE code = ?", [province]).fetchone() if province else None
-    out.print(styled((name, "bold"), f" ({code})" + (f", provincie {prov[0]}" if prov else "")))
+    regions = reader.regions
+    region = regions[code]
+    name, province, vfrom, vto = region.name, region.province, region.valid_from, region.valid_to
+    prov = regions[province].name if province in regions else None
+    out.print(styled((name, "bold"), f" ({code})" + (f", provincie {prov}" if prov else "")))
     out.print(f"Bestaat {'sinds ' + _fmt_date(vfrom) if vfrom else 'van vóór 1988'}"
               + (f" tot {_fmt_date(vto)}" if vto else " en nu nog") + ".")
-    pop = con.execute(
-        "SELECT period, value, status FROM facts WHERE table_id='03759ned' AND measure='M000352' AND region_code=? "
-        "AND value IS NOT NULL ORDER BY period DESC LIMIT 1", [code]).fetchone()
+    pop = reader.latest_fact("03759ned", "M000352", code)
     if pop:
         out.print(f"Inwoners op 1 januari {pop[0][:4]}: {_fmt_int(pop[1])} ({(pop[2] or 'status onbekend').lower()}; CBS 03759ned).")
-    groups = con.execute("SELECT g.group_id, g.title FROM group_members m JOIN groups g USING (group_id) "
-                         "WHERE m.region_code = ? ORDER BY g.kind, g.group_id", [code]).fetchall()
+    groups = reader.groups_of(code)
     if groups:
         out.print("Groepen: " + ", ".join(t for _, t in groups) + ".")
-    events = con.execute(
-        "SELECT e.date, e.kind, e.from_code, f.name, e.to_code, t.name, e.inhabitants, e.dwellings, e.hectares "
-        "FROM region_events e LEFT JOIN regions f ON f.code = e.from_code LEFT JOIN regions t ON t.code = e.to_code "
-        "WHERE ? IN (e.from_code, e.to_code) ORDER BY e.date DESC, e.from_code", [code]).fetchall()
+    events = sorted(reader.events_of(code), key=lambda e: e.from_code)
+    events.sort(key=lambda e: e.date, reverse=True)
+
+    def name_of(c: str) -> str | None:
+        return regions[c].name if c in regions else None
+
+    events = [(e.date, e.kind, e.from_code, name_of(e.from_code), e.to_code, name_of(e.to_code), e.inhabitants,
+               e.dwellings, e.hectares) for e in events]
     if not events:
         out.print("Geen herindelingen of grenswijzigingen sinds 1988.")
         return
@@ -155,17 +162,14 @@ def facts(
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Een reeks als CSV of JSON op stdout (stabiele kolommen: scripts hangen ervan af)."""
-    from .query import series
-
     if fmt not in ("csv", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
-    s = settings(home=home)
-    con = store.connect(s.database)
+    reader = _reader(home)
     if as_published:  # published figures exist for the former code itself
-        codes = [_resolution(con, r).former or _resolve_region(con, r) for r in region]
+        codes = [_resolution(reader, r).former or _resolve_region(reader, r) for r in region]
     else:  # harmonised series are on today's gemeenten: a former one is answered by its successor
-        codes = [_resolve_region(con, r) for r in region]
-    rows = series(con, table, measure, codes, from_year, to_year, dim, as_published)
+        codes = [_resolve_region(reader, r) for r in region]
+    rows = reader.series(table, measure, codes, from_year, to_year, dim, as_published)
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -190,10 +194,9 @@ def profiel(
 
     if fmt not in ("tekst", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    code = _resolve_region(con, gemeente)
-    profile = build_profile(con, code)
+    reader = _reader(home)
+    code = _resolve_region(reader, gemeente)
+    profile = build_profile(reader.values, code)
     domains = [d for d in profile.domains if not domein or d.domain == domein]
     if domein and not domains:
         raise TrendstudieError(f"Onbekend domein of geen gegevens voor {domein!r}.")
@@ -224,17 +227,12 @@ def indicatoren(
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Het register van indicatoren, met de perioden waarvoor gegevens zijn."""
-    s = settings(home=home)
-    con = store.connect(s.database)
-    rows = con.execute(
-        "SELECT i.indicator_id, i.title, i.domain, i.unit, i.live, i.missing, min(v.period), max(v.period), "
-        "count(DISTINCT v.region_code) FILTER (WHERE v.region_code LIKE 'GM%') "
-        "FROM indicators i LEFT JOIN indicator_values v USING (indicator_id) "
-        "GROUP BY ALL ORDER BY min(i.position)").fetchall()
+    reader = _reader(home)
+    rows = reader.indicator_overview()
     from .indicators.registry import DOMAINS
 
     rows.sort(key=lambda r: DOMAINS.index(r[2]) if r[2] in DOMAINS else len(DOMAINS))  # stable: registry order within a domain
-    domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM indicators").fetchall()]
+    domains = sorted({m.domain for m in reader.indicators.values()})
     if domein and domein not in domains:
         raise TrendstudieError(f"Onbekend domein {domein!r}; kies uit: {', '.join(sorted(domains))}")
     current = None
@@ -262,16 +260,13 @@ def export(
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status."""
-    from .query import indicator_table
-
     if fmt not in ("csv", "json", "xlsx"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv, json of xlsx.")
     if fmt == "xlsx" and uit is None:
         raise TrendstudieError("Voor xlsx is --uit BESTAND nodig.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    codes = [_resolve_region(con, r) for r in regions]
-    rows = indicator_table(con, codes, group, indicators)
+    reader = _reader(home)
+    codes = [_resolve_region(reader, r) for r in regions]
+    rows = reader.indicator_table(codes, group, indicators)
     columns = ["indicator_id", "region_code", "period", "value", "status"]
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -335,7 +330,7 @@ def trends(
 ) -> None:
     """Hoe sterk elke trend hier speelt, en op welke grond: cijfers, typering of landelijk."""
     from .knowledge.model import DOMAINS
-    from .knowledge.verdict import Localiser, as_json
+    from .knowledge.verdict import as_json
 
     if fmt not in ("tekst", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
@@ -345,9 +340,8 @@ def trends(
         raise TrendstudieError("Noem één gemeente, of geef --alle voor alle gemeenten.")
     if alle and fmt != "json":
         raise TrendstudieError("--alle geeft één JSON-document; gebruik --format json.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    loc = Localiser(con)
+    reader = _reader(home)
+    loc = reader.localiser
     kb = loc.kb
 
     def keep(v) -> bool:
@@ -357,8 +351,8 @@ def trends(
         doc = {code: [as_json(kb, v) for v in loc.verdicts(code) if keep(v)] for code in loc.gemeenten}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
         return
-    code = _resolve_region(con, gemeente)
-    name = con.execute("SELECT name FROM regions WHERE code = ?", [code]).fetchone()[0]
+    code = _resolve_region(reader, gemeente)
+    name = reader.regions[code].name
     verdicts = [v for v in loc.verdicts(code) if keep(v)]
     if fmt == "json":
         json.dump([as_json(kb, v) for v in verdicts], sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
@@ -520,23 +514,20 @@ def rapport(
             raise TrendstudieError(f"Logo {logo} moet een bestaand SVG-bestand zijn.")
         logo_svg = logo.read_text(encoding="utf-8")
     s = settings(home=home)
-    con = store.connect(s.database)
+    reader = _reader(home)
     if gemeente:
-        codes = [_resolve_region(con, gemeente)]
+        codes = [_resolve_region(reader, gemeente)]
         title = None
     elif alle:
-        codes = [r[0] for r in con.execute("SELECT code FROM regions WHERE current ORDER BY code").fetchall()]
+        codes = sorted(c for c, r in reader.regions.items() if r.current)
         title = "Trendstudies van alle gemeenten"
     else:
-        groups = {r[0].lower(): r for r in con.execute("SELECT group_id, title FROM groups").fetchall()}
-        if groep.lower() not in groups:
-            raise TrendstudieError(f"Onbekende groep {groep!r}; kies uit: {', '.join(sorted(g[0] for g in groups.values()))}")
-        gid, gtitle = groups[groep.lower()]
-        codes = [r[0] for r in con.execute("SELECT region_code FROM group_members WHERE group_id = ? ORDER BY 1", [gid]).fetchall()]
-        title = f"Trendstudies {gtitle}"
-    if vergelijk and not con.execute("SELECT 1 FROM groups WHERE group_id = ?", [vergelijk]).fetchone():
+        gid = reader.group_id(groep)
+        codes = sorted(reader.group_members.get(gid, []))
+        title = f"Trendstudies {reader.groups[gid][0]}"
+    if vergelijk and vergelijk not in reader.groups:
         raise TrendstudieError(f"Onbekende groep {vergelijk!r} voor --vergelijk.")
-    con.close()
+    reader.close()
     opts = Options(domains=tuple(domein) or None, peer_group=vergelijk, from_year=van, to_year=tot, title=titel,
                    logo_svg=logo_svg)
     with _progress() as progress:
@@ -612,10 +603,9 @@ def prognose(
     from .forecast.scenarios import parse_overrides
 
     overrides = parse_overrides(list(als)) if als else None
-    s = settings(home=home)
-    con = store.connect(s.database)
-    code = _resolve_region(con, gemeente)
-    rows = project(con, code, scenario, tot, overrides, scenariobestand)
+    reader = _reader(home)
+    code = _resolve_region(reader, gemeente)
+    rows = project(reader.con, code, scenario, tot, overrides, scenariobestand)
     columns = ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -637,9 +627,7 @@ def backtest(
     """Toets de bevolkingsprognose op het verleden: fout per horizon tegen naïeve methoden."""
     from .forecast.backtest import backtest as run_backtest
 
-    s = settings(home=home)
-    con = store.connect(s.database)
-    out.print(run_backtest(con, oorsprong).format())
+    out.print(run_backtest(_reader(home).con, oorsprong).format())
 
 
 @app.command()

@@ -193,14 +193,29 @@ class Reader:
                      for e in self.events]
         return RegionRegistry(regions, transfers)
 
+    def resolution(self, text: str, kinds: tuple[str, ...] = ("GM",)):
+        """What a typed code or name (of any time) resolves to, through the one resolver
+        (geo/resolve.py): a former gemeente leads to its successor, a split names them all.
+        Raises a clear Dutch error (with 'Bedoelde u') for an unknown text."""
+        from .geo.resolve import resolve_gemeente
+
+        return resolve_gemeente(text, self.registry, kinds)
+
     def resolve(self, text: str, kinds: tuple[str, ...] = ("GM", "PV", "NL", "LD", "CR")) -> str:
-        """A code or a name (of any time) to its CBS code; a clear error when unknown or ambiguous."""
-        return self.registry.resolve(text, kinds=kinds)
+        """A code or a name to the code to answer for; a clear error when unknown, ambiguous or split."""
+        return self.resolution(text, kinds).require()
 
     @cached_property
     def successors(self) -> dict[str, str]:
-        """Former gemeente code → the gemeente of today it went into (the only place that decides)."""
-        return _successors(self.regions, self.events, set(self.gemeenten))
+        """Former gemeente code → the gemeente of today it went into, for those that went
+        (nearly) whole into one; decided by geo/resolve.py, the only place that decides."""
+        out = {}
+        for code, r in self.regions.items():
+            if r.kind == "GM" and not r.current:
+                found = self.resolution(code).code
+                if found:
+                    out[code] = found
+        return out
 
     def successor(self, code: str) -> str | None:
         """Today's gemeente for a code: itself when current, else where it went; None otherwise."""
@@ -211,18 +226,15 @@ class Reader:
 
     def gemeente_of(self, text: str) -> str | None:
         """The gemeente of today that `text` names exactly: its code or name (CBS spellings known),
-        or a former gemeente's code or name, which leads to the gemeente it went into; else None."""
-        text = text.strip()
-        if not text:
+        or a former gemeente's code or name, which leads to the gemeente it went into; else None
+        (also for a former gemeente split over several)."""
+        if not text.strip():
             return None
-        found = self.successor(text)
-        if found:
-            return found
         try:
-            code = self.registry.resolve(text, kinds=("GM",))
+            code = self.resolution(text).code
         except TrendstudieError:
             return None
-        return self.successor(code)
+        return code if code in self.regions and self.regions[code].current else None
 
     # --- groups ---------------------------------------------------------------------------------
     @cached_property
@@ -244,6 +256,11 @@ class Reader:
             for code in codes:
                 out.setdefault(code, set()).add(gid)
         return out
+
+    def groups_of(self, code: str) -> list[tuple[str, str]]:
+        """(group id, title) of the groups a region belongs to, by kind and id."""
+        mine = self.member_of.get(code, set())
+        return [(g, self.groups[g][0]) for g in sorted(mine, key=lambda g: (self.groups[g][1], g)) if g in self.groups]
 
     def group_id(self, text: str) -> str:
         """A group id given in any case; a clear error naming the choices when unknown."""
@@ -322,6 +339,22 @@ class Reader:
 
         return indicator_table(self.con, regions, group, indicators)
 
+    def latest_fact(self, table: str, measure: str, code: str) -> tuple[str, float, str | None] | None:
+        """(period, value, status) of the newest harmonised figure of a series for one region."""
+        rows = self.execute(
+            "SELECT period, value, status FROM facts WHERE table_id = ? AND measure = ? AND region_code = ? "
+            "AND value IS NOT NULL ORDER BY period DESC LIMIT 1", [table, measure, code])
+        return rows[0] if rows else None
+
+    def indicator_overview(self) -> list[tuple]:
+        """Per indicator in register order: id, title, domain, unit, live source, what is missing,
+        first and last period, and the number of gemeenten with a value."""
+        return self.execute(
+            "SELECT i.indicator_id, i.title, i.domain, i.unit, i.live, i.missing, min(v.period), max(v.period), "
+            "count(DISTINCT v.region_code) FILTER (WHERE v.region_code LIKE 'GM%') "
+            "FROM indicators i LEFT JOIN indicator_values v USING (indicator_id) "
+            "GROUP BY ALL ORDER BY min(i.position)")
+
     def indicator_values(self, indicators: list[str], regions: list[str], period: str | None = None,
                          from_year: int | None = None, to_year: int | None = None) -> list[tuple]:
         """(indicator_id, region_code, period, value, status) of these indicators and regions, in
@@ -386,26 +419,3 @@ class Reader:
         """Today's gemeente boundaries (GeoJSON geometry, WGS84) as stored by the build."""
         return {code: json.loads(geom) for code, geom in self.execute("SELECT region_code, geometry FROM boundaries")}
 
-
-def _successors(regions: dict[str, RegionRow], events: list[Event], current: set[str]) -> dict[str, str]:
-    """Former gemeente code → today's gemeente: follow each code's moves in time, each time to the
-    gemeente that received most of it (inhabitants, else dwellings, else hectares)."""
-    moves: dict[str, list[Event]] = {}
-    for e in events:
-        if e.from_code.startswith("GM") and e.to_code != e.from_code:
-            moves.setdefault(e.from_code, []).append(e)
-    out = {}
-    for code, r in regions.items():
-        if r.kind != "GM" or code in current:
-            continue
-        cur, seen = code, set()
-        while cur not in current and cur not in seen:
-            seen.add(cur)
-            gone = regions[cur].valid_to if cur in regions else None
-            nxt = [e for e in moves.get(cur, []) if gone is None or e.date == gone] or moves.get(cur, [])
-            if not nxt:
-                break
-            cur = max(nxt, key=lambda e: (e.inhabitants or 0, e.dwellings or 0, e.hectares or 0)).to_code
-        if cur in current:
-            out[code] = cur
-    return out

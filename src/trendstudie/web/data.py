@@ -189,6 +189,12 @@ class WebData:
         exact = self.exact(text)
         if exact:
             return [self.gemeenten[exact]]
+        try:  # a former gemeente split over several: all of them
+            split = self.reader.resolution(text)
+        except Exception:
+            split = None
+        if split is not None and split.split and split.successors:
+            return [self.gemeenten[s.code] for s in split.successors if s.code in self.gemeenten][:limit]
         key = normalise_name(text)
         found: list[str] = []
         for n, code in sorted(self._names.items()):

@@ -115,6 +115,11 @@ def region(request: Request, code: Annotated[str, Path(pattern=REGION, max_lengt
         raise not_found(f"Onbekende regiocode {code}.")
     row = _region_row(d.regions[code])
     row["groups"] = sorted(d.ctx.member_of.get(code, set()))
+    if row["kind"] == "GM" and not row["current"]:  # where a former gemeente went (geo/resolve.py decides)
+        r = d.reader.resolution(code)
+        row["successor"] = r.code
+        row["successors"] = [{"code": s.code, "name": s.name, "share": round(s.share, 4)} for s in r.successors]
+        row["note"] = r.history
     events = sorted(d.reader.events_of(code), key=lambda e: (e.date, e.from_code))
     row["events"] = [{"date": e.date.isoformat(), "kind": e.kind, "from_code": e.from_code, "to_code": e.to_code,
                       "inhabitants": e.inhabitants, "dwellings": e.dwellings} for e in events]

@@ -67,6 +67,11 @@ def _gemeente_or_404(d, code: str):
             new = d.gemeenten[d.successor[code]]
             raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen gemeente meer; zij is opgegaan in "
                                      f"{new.name} ({new.code}), zie /gemeente/{new.code}.")
+        if code in d.regions and d.regions[code].kind == "GM":
+            r = d.reader.resolution(code)
+            if r.split and r.successors:  # split over several: name them all, with their pages
+                raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen gemeente meer. " + r.message + " Zie " + ", ".join(
+                    f"/gemeente/{s.code}" for s in r.successors if s.code in d.gemeenten) + ".")
         if code in d.regions:
             raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen huidige gemeente.")
         raise HTTPException(404, f"Er is geen gemeente met code {code}.")
@@ -555,8 +560,12 @@ def downloads(request: Request):
 
 
 @router.get("/download/indicatoren")
-def download_form(request: Request, formaat: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv"):
-    """The download form's target (a GET form cannot choose a path): on to the file in that format."""
+def download_form(request: Request, formaat: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
+                  gemeente: Annotated[list[str] | None, Query(max_length=MAX_COMPARE)] = None,
+                  groep: Annotated[str | None, Query(max_length=40)] = None,
+                  indicator: Annotated[str | None, Query(max_length=60)] = None):
+    """The download form's target (a GET form cannot choose a path): on to the file in that format
+    (the form's fields are declared here, so that they count as known parameters of this page)."""
     from urllib.parse import urlencode
 
     rest = [(k, v) for k, v in request.query_params.multi_items() if k != "formaat" and v.strip()]
