@@ -136,29 +136,30 @@ def _anchor(text: str) -> str:
 
 
 class Context:
-    """Everything a report reads, loaded once and shared between reports of one batch."""
+    """Everything a report reads, loaded once and shared between reports of one batch. It reads
+    through the one read model (`trendstudie.reader.Reader`), so a Context over a Reader the web
+    already holds loads nothing twice; `ctx.con` is a connection of the calling thread."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.con = con
-        self.kb = kbmodel.load()
-        self.graph = Graph(self.kb)
-        self.rules = load_rules()
-        self.data = IndicatorData(con, self.rules.derived)
-        self.indicators = con.execute(
-            "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note "
-            "FROM indicators WHERE missing IS NULL ORDER BY position").fetchall()
-        self.regions = {r[0]: r[1:] for r in con.execute("SELECT code, name, province, current FROM regions").fetchall()}
-        self.groups = {r[0]: r[1:] for r in con.execute("SELECT group_id, title, kind FROM groups").fetchall()}
-        self.built_at = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0]
-        self.sources = con.execute("SELECT DISTINCT table_id, title FROM source_tables ORDER BY 1").fetchall()
-        from ..analysis.compare import values_of
+    def __init__(self, source):
+        from ..reader import Reader
 
-        self.values = values_of(con)  # for statistical neighbours (analysis/neighbours.py)
-        self.boundaries = store.boundaries(con)
-        self.member_of: dict[str, set[str]] = {}
-        for gid, code in con.execute("SELECT group_id, region_code FROM group_members").fetchall():
-            self.member_of.setdefault(code, set()).add(gid)
-        self.localiser = Localiser(con, self.kb, self.rules, self.data)
+        reader = Reader.of(source)
+        self.reader = reader
+        self.con = reader.con
+        self.kb = reader.kb
+        self.graph = reader.graph
+        self.rules = reader.rules
+        self.data = reader.data
+        self.indicators = [(m.id, m.title, m.description, m.domain, m.unit, m.decimals, m.direction, m.citation,
+                            m.note) for m in reader.indicators.values() if m.missing is None]
+        self.regions = {c: (r.name, r.province, r.current) for c, r in reader.regions.items()}
+        self.groups = reader.groups
+        self.built_at = reader.built_at
+        self.sources = list(reader.source_tables.items())
+        self.values = reader.values  # for statistical neighbours (analysis/neighbours.py)
+        self.boundaries = reader.boundaries
+        self.member_of = reader.member_of
+        self.localiser = reader.localiser
 
 
 def peer_groups(ctx: Context, code: str, extra: str | None = None) -> list[tuple[str, str]]:

@@ -115,11 +115,14 @@ def region(request: Request, code: Annotated[str, Path(pattern=REGION, max_lengt
         raise not_found(f"Onbekende regiocode {code}.")
     row = _region_row(d.regions[code])
     row["groups"] = sorted(d.ctx.member_of.get(code, set()))
-    events = d.cursor().execute(
-        "SELECT date, kind, from_code, to_code, inhabitants, dwellings FROM region_events "
-        "WHERE ? IN (from_code, to_code) ORDER BY date, from_code", [code]).fetchall()
-    row["events"] = [{"date": e[0].isoformat(), "kind": e[1], "from_code": e[2], "to_code": e[3],
-                      "inhabitants": e[4], "dwellings": e[5]} for e in events]
+    if row["kind"] == "GM" and not row["current"]:  # where a former gemeente went (geo/resolve.py decides)
+        r = d.reader.resolution(code)
+        row["successor"] = r.code
+        row["successors"] = [{"code": s.code, "name": s.name, "share": round(s.share, 4)} for s in r.successors]
+        row["note"] = r.history
+    events = sorted(d.reader.events_of(code), key=lambda e: (e.date, e.from_code))
+    row["events"] = [{"date": e.date.isoformat(), "kind": e.kind, "from_code": e.from_code, "to_code": e.to_code,
+                      "inhabitants": e.inhabitants, "dwellings": e.dwellings} for e in events]
     return one(row)
 
 
@@ -213,23 +216,7 @@ def indicator_values(
                                  "download die via /downloads).")
     inds = indicator or list(d.indicators)
     regions_ = codes or list(d.gemeenten)
-    rows = []
-    cur = d.cursor()
-    where = ["indicator_id IN (SELECT unnest(?))", "region_code IN (SELECT unnest(?))"]
-    params: list = [inds, regions_]
-    if period:
-        where.append("period = ?")
-        params.append(period)
-    if from_ is not None:
-        where.append("CAST(substr(period, 1, 4) AS INTEGER) >= ?")
-        params.append(from_)
-    if to is not None:
-        where.append("CAST(substr(period, 1, 4) AS INTEGER) <= ?")
-        params.append(to)
-    for r in cur.execute("SELECT v.indicator_id, v.region_code, v.period, v.value, v.status FROM indicator_values v "
-                         "JOIN indicators i USING (indicator_id) WHERE " + " AND ".join(where)
-                         + " ORDER BY i.position, v.region_code, v.period", params).fetchall():
-        rows.append(dict(zip(VALUE_COLUMNS, r)))
+    rows = [dict(zip(VALUE_COLUMNS, r)) for r in d.reader.indicator_values(inds, regions_, period, from_, to)]
     return respond(request, rows, VALUE_COLUMNS, format, "indicator-values")
 
 
@@ -249,8 +236,6 @@ def facts(
     format: Format = "json",
 ):
     import re
-
-    from ..query import series
 
     d = _data(request)
     if (table, measure) not in d.measure_keys:
@@ -274,7 +259,7 @@ def facts(
     if from_ is not None and to is not None and from_ > to:
         raise HTTPException(422, f"'from' ({from_}) ligt na 'to' ({to}).")
     try:
-        rows = series(d.cursor(), table, measure, codes, from_, to, dim or [], as_published)
+        rows = d.reader.series(table, measure, codes, from_, to, dim or [], as_published)
     except TrendstudieError as exc:
         raise HTTPException(422, str(exc)) from None
     return respond(request, rows, FACT_COLUMNS, format, f"facts-{table}-{measure}")
