@@ -4,6 +4,7 @@ are printed without a traceback and exit with status 2."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -96,6 +97,40 @@ def years_outside(van: int | None, tot: int | None, first: int, last: int, names
     return None
 
 
+def max_workers() -> int:
+    return (os.cpu_count() or 1) * 4
+
+
+def _check_workers(n: int | None, flag: str = "--werkers") -> None:
+    if n is not None and n > max_workers():
+        raise TrendstudieError(f"{flag} {n} is te veel: deze computer heeft {os.cpu_count() or 1} kernen; "
+                               f"kies hoogstens {max_workers()} (standaard: het aantal kernen).")
+
+
+def _check_port(host: str, port: int) -> None:
+    """The address can be listened on, before the server says it runs."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise TrendstudieError(f"Onbekend adres voor --host: {host!r}.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise TrendstudieError(f"Poort {port} op {host} is al in gebruik door een ander programma; "
+                                       "kies een andere met --port.") from None
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise TrendstudieError(f"Geen toestemming om op poort {port} te luisteren; kies een poort boven "
+                                       "1024 met --port.") from None
+            raise TrendstudieError(f"Kan niet luisteren op {host}:{port} ({exc.strerror}); kies een ander "
+                                   "adres met --host of een andere poort met --port.") from None
+
+
 def _check_years(con, van: int | None, tot: int | None, *names: str) -> None:
     if van is None and tot is None:
         return
@@ -105,6 +140,19 @@ def _check_years(con, van: int | None, tot: int | None, *names: str) -> None:
     problem = years_outside(van, tot, int(first[:4]), int(last[:4]), names or ("--van", "--tot"))
     if problem:
         raise TrendstudieError(problem)
+
+
+def _group_id(con, text: str, flag: str) -> str:
+    """A group id as stored, from any case; unknown ones get suggestions."""
+    import difflib
+
+    ids = [r[0] for r in con.execute("SELECT group_id FROM groups ORDER BY group_id").fetchall()]
+    by_lower = {g.lower(): g for g in ids}
+    if text.strip().lower() in by_lower:
+        return by_lower[text.strip().lower()]
+    close = [by_lower[c] for c in difflib.get_close_matches(text.strip().lower(), list(by_lower), n=3, cutoff=0.6)]
+    hint = f" Bedoelde u: {' of '.join(close)}?" if close else f" Kies uit: {', '.join(ids)}."
+    raise TrendstudieError(f"Onbekende groep {text!r} voor {flag}.{hint}")
 
 
 def _fmt_int(v) -> str:
@@ -535,6 +583,7 @@ def rapport(
     from .report.content import Options
     from .report.write import write_many
 
+    _check_workers(werkers)
     if sum(bool(x) for x in (gemeente, groep, alle)) != 1:
         raise TrendstudieError("Geef één gemeente, of --groep GROEP, of --alle.")
     bad = [d for d in domein if d not in DOMAINS]
@@ -558,14 +607,12 @@ def rapport(
         codes = [r[0] for r in con.execute("SELECT code FROM regions WHERE current ORDER BY code").fetchall()]
         title = "Trendstudies van alle gemeenten"
     else:
-        groups = {r[0].lower(): r for r in con.execute("SELECT group_id, title FROM groups").fetchall()}
-        if groep.lower() not in groups:
-            raise TrendstudieError(f"Onbekende groep {groep!r}; kies uit: {', '.join(sorted(g[0] for g in groups.values()))}")
-        gid, gtitle = groups[groep.lower()]
+        gid = _group_id(con, groep, "--groep")
+        gtitle = con.execute("SELECT title FROM groups WHERE group_id = ?", [gid]).fetchone()[0]
         codes = [r[0] for r in con.execute("SELECT region_code FROM group_members WHERE group_id = ? ORDER BY 1", [gid]).fetchall()]
         title = f"Trendstudies {gtitle}"
-    if vergelijk and not con.execute("SELECT 1 FROM groups WHERE group_id = ?", [vergelijk]).fetchone():
-        raise TrendstudieError(f"Onbekende groep {vergelijk!r} voor --vergelijk.")
+    if vergelijk:
+        vergelijk = _group_id(con, vergelijk, "--vergelijk")
     con.close()
     opts = Options(domains=tuple(domein) or None, peer_group=vergelijk, from_year=van, to_year=tot, title=titel,
                    logo_svg=logo_svg)
@@ -683,8 +730,10 @@ def serve(
     """Start het webdashboard en de API (alleen lezen op de database)."""
     from .web.app import serve as run
 
+    _check_workers(workers, "--workers")
     s = settings(home=home)
     store.connect(s.database).close()  # a clear error before the server starts when there is no database
+    _check_port(host, port)
     err.print(f"trendstudie draait op http://{host}:{port}/ (stoppen met Ctrl+C)")
     run(host=host, port=port, database=s.database, workers=workers)
 
