@@ -3,17 +3,19 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import store
+from . import atomic, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
 from .harmonise import harmonise
+from .lock import build_lock
 from .sources import mirror, tidy
 from .sources.records import Imported
 
@@ -76,9 +78,51 @@ def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | 
     return lookup
 
 
-def build(settings: Settings, progress: Progress | None = None, user_groups: Path | None = None) -> BuildReport:
-    started = time.perf_counter()
+# The database takes about 2.8 times the bundle's size; while it is written the old one stays.
+SPACE_FACTOR = 4
+SPACE_MARGIN = 64 * 1024 * 1024
+
+
+def folder_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def required_space(input_bytes: int) -> int:
+    """Free bytes a build needs in the home, estimated from the size of what it reads."""
+    return SPACE_FACTOR * input_bytes + SPACE_MARGIN
+
+
+def preflight(settings: Settings, bundle: Path) -> None:
+    """Before any work: the home can be written and has room for the new database."""
+    atomic.ensure_dir(settings.home)
+    inputs = folder_size(bundle) + (folder_size(settings.synced) if settings.synced.is_dir() else 0)
+    atomic.check_free_space(settings.home, required_space(inputs), "de nieuwe database")
+
+
+def remove_stale_temporaries(settings: Settings) -> list[Path]:
+    """Temporary databases of builds that were killed (only safe while holding the build lock)."""
+    return atomic.remove_stale(settings.home, f".{settings.database.name}.", alive=lambda p: False)
+
+
+def build(settings: Settings, progress: Progress | None = None, user_groups: Path | None = None,
+          wait: bool = False, waiting: Callable[[str], None] | None = None) -> BuildReport:
+    """Build the store: one build at a time per home (the lock), checked for room before it starts."""
     bundle = require_bundle(settings)
+    preflight(settings, bundle)
+    with build_lock(settings.home, wait=wait, waiting=waiting):
+        remove_stale_temporaries(settings)
+        return _build(settings, bundle, progress, user_groups)
+
+
+def _build(settings: Settings, bundle: Path, progress: Progress | None, user_groups: Path | None) -> BuildReport:
+    started = time.perf_counter()
     registry = RegionRegistry.from_regioscodes(_registry_source(settings, bundle))
     if len(registry.current_gemeenten()) < 300:
         raise TrendstudieError("De regio-indeling lijkt onvolledig: minder dan 300 huidige gemeenten in RegioSCodes.")

@@ -4,6 +4,8 @@ are printed without a traceback and exit with status 2."""
 from __future__ import annotations
 
 import csv
+import errno
+import io
 import json
 import os
 import sys
@@ -13,7 +15,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import store
+from . import atomic, store
 from .config import settings
 from .console import err, out, styled
 from .errors import DatabaseError, TrendstudieError
@@ -37,7 +39,8 @@ def _progress() -> Progress:
 @app.command()
 def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
           groepen: Optional[Path] = typer.Option(None, "--groepen", help="Eigen groepen (YAML of CSV), zie docs/groepen.md."),
-          waarschuwingen: bool = typer.Option(False, "--waarschuwingen", help="Toon alle waarschuwingen.")) -> None:
+          waarschuwingen: bool = typer.Option(False, "--waarschuwingen", help="Toon alle waarschuwingen."),
+          wacht: bool = typer.Option(False, "--wacht", help="Wacht op een build die al loopt in plaats van te weigeren.")) -> None:
     """Bouw de database uit de databundel (zonder netwerk) en wat `sync` ophaalde."""
     from .build import build as run_build
 
@@ -51,7 +54,7 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
                 tasks[key] = progress.add_task(stage, total=total)
             progress.update(tasks[key], description=stage, completed=done, total=total)
 
-        result = run_build(s, report, user_groups=groepen)
+        result = run_build(s, report, user_groups=groepen, wait=wacht, waiting=lambda text: err.print(text))
     err.print(styled(("Database gebouwd", "green"), f": {result.database} — {result.observations:,} observaties, "
               f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen, "
               f"{result.indicators - result.missing_indicators} van {result.indicators} indicatoren berekend "
@@ -89,6 +92,61 @@ def _resolve_region(con, text: str, kinds: tuple[str, ...] | None = None) -> str
     if r.message and r.code is not None:
         err.print(r.message)
     return r.require()
+
+
+def years_outside(van: int | None, tot: int | None, first: int, last: int, names=("--van", "--tot")) -> str | None:
+    """Why a requested range of years cannot be answered from data covering first..last, or None."""
+    if van is not None and tot is not None and van > tot:
+        return f"{names[0]} {van} ligt na {names[1]} {tot}; geef eerst het vroegste jaar."
+    for flag, year in zip(names, (van, tot)):
+        if year is not None and not first <= year <= last:
+            return f"{flag} {year} ligt buiten de gegevens: die lopen van {first} tot en met {last}."
+    return None
+
+
+def max_workers() -> int:
+    return (os.cpu_count() or 1) * 4
+
+
+def _check_workers(n: int | None, flag: str = "--werkers") -> None:
+    if n is not None and n > max_workers():
+        raise TrendstudieError(f"{flag} {n} is te veel: deze computer heeft {os.cpu_count() or 1} kernen; "
+                               f"kies hoogstens {max_workers()} (standaard: het aantal kernen).")
+
+
+def _check_port(host: str, port: int) -> None:
+    """The address can be listened on, before the server says it runs."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise TrendstudieError(f"Onbekend adres voor --host: {host!r}.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise TrendstudieError(f"Poort {port} op {host} is al in gebruik door een ander programma; "
+                                       "kies een andere met --port.") from None
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise TrendstudieError(f"Geen toestemming om op poort {port} te luisteren; kies een poort boven "
+                                       "1024 met --port.") from None
+            raise TrendstudieError(f"Kan niet luisteren op {host}:{port} ({exc.strerror}); kies een ander "
+                                   "adres met --host of een andere poort met --port.") from None
+
+
+def _check_years(reader, van: int | None, tot: int | None, *names: str) -> None:
+    if van is None and tot is None:
+        return
+    span = reader.year_range()
+    if span is None:
+        raise TrendstudieError("De database bevat geen indicatorwaarden; bouw haar opnieuw met trendstudie build.")
+    problem = years_outside(van, tot, span[0], span[1], names or ("--van", "--tot"))
+    if problem:
+        raise TrendstudieError(problem)
 
 
 def _fmt_int(v) -> str:
@@ -169,7 +227,15 @@ def facts(
         codes = [_resolution(reader, r).former or _resolve_region(reader, r) for r in region]
     else:  # harmonised series are on today's gemeenten: a former one is answered by its successor
         codes = [_resolve_region(reader, r) for r in region]
+    if from_year is not None and to_year is not None and from_year > to_year:
+        raise TrendstudieError(f"--from {from_year} ligt na --to {to_year}; geef eerst het vroegste jaar.")
     rows = reader.series(table, measure, codes, from_year, to_year, dim, as_published)
+    if not rows and (from_year is not None or to_year is not None):
+        whole = reader.series(table, measure, codes, None, None, dim, as_published)
+        if whole:
+            years = sorted(int(r["period"][:4]) for r in whole)
+            raise TrendstudieError(f"Geen cijfers in de gevraagde jaren: de reeks loopt van {years[0]} tot en met "
+                                   f"{years[-1]}.")
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -264,6 +330,8 @@ def export(
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv, json of xlsx.")
     if fmt == "xlsx" and uit is None:
         raise TrendstudieError("Voor xlsx is --uit BESTAND nodig.")
+    if uit is not None:
+        atomic.check_file_target(uit)  # before the work: a missing folder or a folder as file
     reader = _reader(home)
     codes = [_resolve_region(reader, r) for r in regions]
     rows = reader.indicator_table(codes, group, indicators)
@@ -277,23 +345,28 @@ def export(
         ws.append(columns)
         for r in rows:
             ws.append([r[c] for c in columns])
-        uit.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(uit)
+        atomic.save_with(uit, wb.save)
         err.print(f"{len(rows)} rijen geschreven naar {uit}")
         return
-    stream = open(uit, "w", encoding="utf-8", newline="") if uit else sys.stdout
-    try:
-        if fmt == "csv":
-            w = csv.writer(stream, lineterminator="\n")
-            w.writerow(columns)
-            for r in rows:
-                w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
-        else:
-            json.dump([{c: r[c] for c in columns} for r in rows], stream, ensure_ascii=False, indent=1)
-            stream.write("\n")
-    finally:
-        if uit:
-            stream.close()
+    buf = io.StringIO()
+    if fmt == "csv":
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
+    else:
+        buf.write(json.dumps([{c: r[c] for c in columns} for r in rows], ensure_ascii=False, indent=1,
+                             allow_nan=False) + "\n")
+    _emit(buf.getvalue(), uit)
+
+
+def _emit(text: str, uit: Optional[Path]) -> None:
+    """A command's answer: on stdout, or written atomically to --uit (never half a file)."""
+    if uit is None:
+        sys.stdout.write(text)
+    else:
+        atomic.write_text(uit, text)
+        err.print(f"Geschreven: {uit}")
 
 
 def _kb():
@@ -437,12 +510,7 @@ def samenhang(id: str = typer.Argument(..., help="Id van een trend."),
     causes, effects = g.causes(id, diepte), g.effects(id, diepte)
     if fmt != "tekst":
         edges = list({(s.edge.source, s.edge.target): s.edge for s in causes + effects}.values())
-        text = to_dot(kb, edges, focus=id) if fmt == "dot" else to_graphml(kb, edges)
-        if uit is None:
-            sys.stdout.write(text)
-        else:
-            Path(uit).write_text(text, encoding="utf-8")
-            err.print(f"Geschreven: {uit}")
+        _emit(to_dot(kb, edges, focus=id) if fmt == "dot" else to_graphml(kb, edges), uit)
         return
     for label, steps in (("Oorzaken", causes), ("Gevolgen", effects)):
         out.print(f"{label} (tot {diepte} stappen)", style="bold")
@@ -471,12 +539,7 @@ def kennisbank(fmt: str = typer.Option("json", "--format", help="json (de hele k
     if fmt not in ("json", "schema"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies json of schema.")
     doc = KennisbankExport.model_json_schema() if fmt == "schema" else export(_kb()).model_dump(mode="json")
-    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
-    if uit is None:
-        sys.stdout.write(text)
-    else:
-        Path(uit).write_text(text, encoding="utf-8")
-        err.print(f"Geschreven: {uit}")
+    _emit(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n", uit)
 
 
 @app.command()
@@ -501,13 +564,14 @@ def rapport(
     from .report.content import Options
     from .report.write import write_many
 
+    _check_workers(werkers)
     if sum(bool(x) for x in (gemeente, groep, alle)) != 1:
         raise TrendstudieError("Geef één gemeente, of --groep GROEP, of --alle.")
     bad = [d for d in domein if d not in DOMAINS]
     if bad:
         raise TrendstudieError(f"Onbekend domein {bad[0]!r}; kies uit: {', '.join(DOMAINS)}")
-    if van and tot and van > tot:
-        raise TrendstudieError(f"--van {van} ligt na --tot {tot}.")
+    if van is not None and tot is not None and van > tot:
+        raise TrendstudieError(f"--van {van} ligt na --tot {tot}; geef eerst het vroegste jaar.")
     logo_svg = None
     if logo:
         from .report.logo import load_logo
@@ -518,6 +582,8 @@ def rapport(
             err.print(f"Uit het logo weggelaten: {', '.join(checked.removed)}.", markup=False, highlight=False)
     s = settings(home=home)
     reader = _reader(home)
+    _check_years(reader, van, tot, "--van", "--tot")
+    atomic.ensure_dir(uit)  # before the work: the folder exists (or is made) and can be written
     if gemeente:
         codes = [_resolve_region(reader, gemeente)]
         title = None
@@ -525,11 +591,11 @@ def rapport(
         codes = sorted(c for c, r in reader.regions.items() if r.current)
         title = "Trendstudies van alle gemeenten"
     else:
-        gid = reader.group_id(groep)
+        gid = reader.group_id(groep, "--groep")
         codes = sorted(reader.group_members.get(gid, []))
         title = f"Trendstudies {reader.groups[gid][0]}"
-    if vergelijk and vergelijk not in reader.groups:
-        raise TrendstudieError(f"Onbekende groep {vergelijk!r} voor --vergelijk.")
+    if vergelijk:
+        vergelijk = reader.group_id(vergelijk, "--vergelijk")
     reader.close()
     opts = Options(domains=tuple(domein) or None, peer_group=vergelijk, from_year=van, to_year=tot, title=titel,
                    logo_svg=logo_svg)
@@ -561,6 +627,7 @@ def sync(
     from .sources.sync import FAILED, sync as run_sync
 
     s = settings(home=home)
+    atomic.ensure_dir(s.synced)  # before fetching: the home can be written
     client = ODataClient(url or s.cbs_url, cache_dir=s.http_cache, use_cache=cache)
     try:
         with _progress() as progress:
@@ -643,8 +710,10 @@ def serve(
     """Start het webdashboard en de API (alleen lezen op de database)."""
     from .web.app import serve as run
 
+    _check_workers(workers, "--workers")
     s = settings(home=home)
     store.connect(s.database).close()  # a clear error before the server starts when there is no database
+    _check_port(host, port)
     err.print(f"trendstudie draait op http://{host}:{port}/ (stoppen met Ctrl+C)")
     run(host=host, port=port, database=s.database, workers=workers)
 

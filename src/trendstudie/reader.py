@@ -262,12 +262,23 @@ class Reader:
         mine = self.member_of.get(code, set())
         return [(g, self.groups[g][0]) for g in sorted(mine, key=lambda g: (self.groups[g][1], g)) if g in self.groups]
 
-    def group_id(self, text: str) -> str:
-        """A group id given in any case; a clear error naming the choices when unknown."""
-        by_lower = {g.lower(): g for g in self.groups}
-        if text.lower() not in by_lower:
-            raise TrendstudieError(f"Onbekende groep {text!r}; kies uit: {', '.join(sorted(self.groups))}")
-        return by_lower[text.lower()]
+    def group_id(self, text: str, flag: str | None = None) -> str:
+        """A group id given in any case; unknown ones get suggestions ("Bedoelde u: G40?") or the
+        choices, naming the option they came from."""
+        import difflib
+
+        by_lower = {g.lower(): g for g in sorted(self.groups)}
+        key = text.strip().lower()
+        if key in by_lower:
+            return by_lower[key]
+        close = [by_lower[c] for c in difflib.get_close_matches(key, list(by_lower), n=3, cutoff=0.6)]
+        hint = f" Bedoelde u: {' of '.join(close)}?" if close else f" Kies uit: {', '.join(by_lower.values())}."
+        raise TrendstudieError(f"Onbekende groep {text!r}" + (f" voor {flag}" if flag else "") + f".{hint}")
+
+    def year_range(self) -> tuple[int, int] | None:
+        """The first and last year of any gemeente's indicator values, or None for an empty store."""
+        years = [int(p[:4]) for periods in self.periods.values() for p in periods]
+        return (min(years), max(years)) if years else None
 
     # --- indicators -----------------------------------------------------------------------------
     @cached_property

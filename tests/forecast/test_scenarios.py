@@ -99,3 +99,24 @@ def test_command_line_overrides():
     # a group factor joins the scenario's own groups instead of replacing them all
     metro = get_scenario("metropolisering").with_overrides(parse_overrides(["aantrekking.G40=1.2"]))
     assert metro.aantrekking["G40"] == 1.2 and metro.aantrekking["G4"] == get_scenario("metropolisering").aantrekking["G4"]
+
+
+@pytest.mark.parametrize("text, chain", [
+    ("scenarios:\n  - id: basis\n    titel: B\n    basis: basis\n", "basis → basis"),
+    ("scenarios:\n  - id: a\n    titel: A\n    basis: b\n  - id: b\n    titel: B\n    basis: a\n", "a → b → a"),
+])
+def test_a_loop_of_scenarios_is_reported_with_its_chain(text, chain):
+    from trendstudie.errors import InputError
+    from trendstudie.forecast.scenarios import builtin_scenarios, parse_scenarios
+
+    with pytest.raises(InputError) as e:
+        parse_scenarios(text, "eigen.yaml", builtin_scenarios())
+    assert "kring" in str(e.value) and chain in str(e.value) and "eigen.yaml, regel" in str(e.value)
+
+
+def test_a_scenario_may_build_on_one_defined_later_in_the_file():
+    from trendstudie.forecast.scenarios import builtin_scenarios, parse_scenarios
+
+    text = "scenarios:\n  - id: a\n    titel: A\n    basis: b\n  - id: b\n    titel: B\n    basis: hoog\n"
+    got = parse_scenarios(text, "eigen.yaml", builtin_scenarios())
+    assert got["a"].model_dump(exclude={"id", "titel", "basis"}) == got["b"].model_dump(exclude={"id", "titel", "basis"})

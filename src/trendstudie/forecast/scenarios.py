@@ -138,28 +138,52 @@ def _entries_with_lines(text: str, path: str) -> list[tuple[dict, int]]:
 
 
 def parse_scenarios(text: str, path: str = "<scenario's>", known: dict[str, Scenario] | None = None) -> dict[str, Scenario]:
-    """Parse and validate a scenario file; errors name the file and line of the faulty scenario."""
+    """Parse and validate a scenario file; errors name the file and line of the faulty scenario.
+    `basis:` refers to a scenario of the same file (in any order) or else to a known one; a loop
+    (a scenario building on itself, directly or through others) is reported with its chain."""
     out: dict[str, Scenario] = dict(known or {})
-    own: set[str] = set()
+    entries: dict[str, tuple[dict, int]] = {}
     for entry, line in _entries_with_lines(text, path):
         if not isinstance(entry, dict):
             raise InputError(path, "een scenario moet een mapping zijn (id, titel, …)", line=line)
+        sid = entry.get("id")
+        if not isinstance(sid, str) or not sid.strip():
+            raise InputError(path, "elk scenario heeft een id (tekst)", line=line)
+        if sid in entries:
+            raise InputError(path, f"scenario {sid!r} staat er twee keer in", line=line)
+        parent = entry.get("basis")
+        if parent is not None and not isinstance(parent, str):
+            raise InputError(path, f"scenario {sid!r}: basis moet de id van een scenario zijn, niet {parent!r}", line=line)
+        entries[sid] = (entry, line)
+    done: dict[str, Scenario] = {}
+
+    def make(sid: str, chain: list[str]) -> Scenario:
+        if sid in done:
+            return done[sid]
+        entry, line = entries[sid]
+        if sid in chain:
+            loop = " → ".join(chain[chain.index(sid):] + [sid])
+            raise InputError(path, f"scenario's bouwen in een kring op elkaar voort: {loop}", line=line)
         parent = entry.get("basis")
         data = dict(entry)
         if parent is not None:
-            if parent not in out:
-                raise InputError(path, f"scenario {entry.get('id')!r} bouwt voort op onbekend scenario {parent!r}", line=line)
-            base = out[parent].model_dump()
+            if parent in entries:
+                base = make(parent, chain + [sid]).model_dump()
+            elif parent in out:
+                base = out[parent].model_dump()
+            else:
+                raise InputError(path, f"scenario {sid!r} bouwt voort op onbekend scenario {parent!r}", line=line)
             base.update(data)
             data = base
         try:
-            scenario = Scenario.model_validate(data)
+            done[sid] = Scenario.model_validate(data)
         except ValidationError as exc:
-            raise InputError(path, f"scenario {entry.get('id')!r}: {_explain(exc)}", line=line) from None
-        if scenario.id in own:
-            raise InputError(path, f"scenario {scenario.id!r} staat er twee keer in", line=line)
-        own.add(scenario.id)
-        out[scenario.id] = scenario
+            raise InputError(path, f"scenario {sid!r}: {_explain(exc)}", line=line) from None
+        return done[sid]
+
+    for sid in entries:
+        make(sid, [])
+    out.update(done)
     return out
 
 
@@ -181,7 +205,9 @@ def load_scenarios(path: str | Path | None = None) -> dict[str, Scenario]:
     p = Path(path)
     if not p.exists():
         raise TrendstudieError(f"Het scenariobestand {p} bestaat niet.")
-    return parse_scenarios(p.read_text(encoding="utf-8"), str(p), scenarios)
+    from ..textfile import read_text
+
+    return parse_scenarios(read_text(p), str(p), scenarios)
 
 
 def get_scenario(scenario: str | Scenario, path: str | Path | None = None) -> Scenario:

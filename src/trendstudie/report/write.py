@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import formatting, store
+from .. import atomic, formatting, store
 from .content import Context, Options, build_report
 from .html import render_html
 from .pdf import render_pdf
@@ -35,9 +35,7 @@ class Written:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic.write_bytes(path, data)
 
 
 def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
@@ -71,9 +69,7 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     ws.append(columns)
     for row in rows:
         ws.append(row)
-    tmp = xlsx_path.with_name(f".{xlsx_path.name}.{os.getpid()}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, xlsx_path)
+    atomic.save_with(xlsx_path, wb.save)
     return [csv_path.name, xlsx_path.name]
 
 
