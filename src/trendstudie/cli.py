@@ -4,7 +4,6 @@ are printed without a traceback and exit with status 2."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -13,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import store
+from . import jsonout, store
 from .config import settings
 from .errors import TrendstudieError
 
@@ -168,7 +167,7 @@ def facts(
             w.writerow([r["table_id"], r["measure"], r["region_code"], r["period"], _format_value(r["value"]),
                         r["status"] or "", "true" if r["harmonised"] else "false"])
     else:
-        json.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+        jsonout.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, indent=1)
         sys.stdout.write("\n")
 
 
@@ -194,7 +193,7 @@ def profiel(
     if fmt == "json":
         data = profile.to_dict()
         data["domains"] = [d for d in data["domains"] if not domein or d["domain"] == domein]
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        jsonout.dump(data, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
         return
     out.print(f"[bold]{profile.name}[/bold] ({code})" + (f", provincie {profile.province}" if profile.province else ""),
@@ -289,7 +288,7 @@ def export(
             for r in rows:
                 w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
         else:
-            json.dump([{c: r[c] for c in columns} for r in rows], stream, ensure_ascii=False, indent=1)
+            jsonout.dump([{c: r[c] for c in columns} for r in rows], stream, indent=1)
             stream.write("\n")
     finally:
         if uit:
@@ -350,13 +349,13 @@ def trends(
 
     if alle:
         doc = {code: [as_json(kb, v) for v in loc.verdicts(code) if keep(v)] for code in loc.gemeenten}
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
+        sys.stdout.write(jsonout.dumps(doc) + "\n")
         return
     code = _resolve_region(con, gemeente)
     name = con.execute("SELECT name FROM regions WHERE code = ?", [code]).fetchone()[0]
     verdicts = [v for v in loc.verdicts(code) if keep(v)]
     if fmt == "json":
-        json.dump([as_json(kb, v) for v in verdicts], sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        jsonout.dump([as_json(kb, v) for v in verdicts], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
     out.print(f"Trends in {name} ({code})", style="bold", markup=False, highlight=False)
@@ -476,7 +475,7 @@ def kennisbank(fmt: str = typer.Option("json", "--format", help="json (de hele k
     if fmt not in ("json", "schema"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies json of schema.")
     doc = KennisbankExport.model_json_schema() if fmt == "schema" else export(_kb()).model_dump(mode="json")
-    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    text = jsonout.dumps(doc, indent=1) + "\n"
     if uit is None:
         sys.stdout.write(text)
     else:
@@ -628,8 +627,7 @@ def prognose(
             w.writerow([r.indicator_id, r.region_code, r.period, _format_value(r.value), _format_value(r.lower),
                         _format_value(r.upper), r.scenario])
     else:
-        json.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout,
-                  ensure_ascii=False, indent=1)
+        jsonout.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout, indent=1)
         sys.stdout.write("\n")
 
 

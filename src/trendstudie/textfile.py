@@ -3,6 +3,9 @@ broken YAML into an InputError naming the file, line and column."""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,4 +50,49 @@ def load_yaml(path: str | Path) -> Any:
     return parse_yaml(read_text(path), path)
 
 
-__all__ = ["read_text", "parse_yaml", "load_yaml"]
+class _NotFinite(Exception):
+    def __init__(self, token: str):
+        self.token = token
+
+
+def _reject_constant(token: str) -> float:
+    raise _NotFinite(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):  # 1e999 and the like overflow to infinity
+        raise _NotFinite(token)
+    return value
+
+
+# A JSON string (skipped) or a number or non-standard constant (captured), to find a bad token's place.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)', re.DOTALL)
+
+
+def parse_json(text: str, path: str | Path) -> Any:
+    """JSON text to Python data. Python's json accepts NaN, Infinity and numbers that overflow to
+    infinity (1e999); none of them is JSON or a statistic, so each is an InputError naming the
+    line and column where it stands. So is malformed or too deeply nested JSON."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except _NotFinite as exc:
+        line = column = None
+        for m in _JSON_TOKEN.finditer(text):
+            if m.group(1) == exc.token:
+                before = text[: m.start(1)]
+                line, column = before.count("\n") + 1, m.start(1) - (before.rfind("\n") + 1) + 1
+                break
+        raise InputError(path, f"{exc.token} is geen eindig getal (NaN, Infinity en getallen buiten het bereik "
+                               "van een kommagetal zijn niet toegestaan)", line=line, column=column) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise InputError(path, "JSON te diep genest") from None
+
+
+def load_json(path: str | Path) -> Any:
+    return parse_json(read_text(path), path)
+
+
+__all__ = ["read_text", "parse_yaml", "load_yaml", "parse_json", "load_json"]

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from datetime import date
 from pathlib import Path
@@ -38,7 +37,7 @@ from pathlib import Path
 from ..errors import InputError, TrendstudieError
 from ..geo.regions import RegionRegistry
 from ..textfile import read_text
-from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
+from .records import Imported, MeasureMeta, Observation, TableMeta, checked_value, year_period
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers (also used by kwb.py and geo/shapes.py)
@@ -76,10 +75,7 @@ def parse_number(
         cell = cell.replace(",", ".")
     if not _NUMBER.match(cell):
         raise InputError(path, f"geen getal: {text!r}", line=line, column=column)
-    value = float(cell)
-    if not math.isfinite(value):
-        raise InputError(path, f"getal buiten bereik: {text!r}", line=line, column=column)
-    return value
+    return checked_value(float(cell), text, path, line, column)
 
 
 def source_name(path: str | Path, root: str | Path | None) -> str:

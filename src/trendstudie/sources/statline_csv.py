@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
 from ..textfile import read_text
-from .records import Imported, MeasureMeta, Observation, TableMeta, is_period, period_year
+from .records import Imported, MeasureMeta, Observation, TableMeta, checked_value, is_period, period_year
 
 REGION_KINDS = ("NL", "LD", "PV", "CR", "GM")
 
@@ -157,9 +156,7 @@ class _Parser:
         other = "." if self.decimal == "," else ","
         candidate = text.replace(self.decimal, ".") if other not in text else None
         if candidate is not None and re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", candidate):
-            value = float(candidate)
-            if math.isfinite(value):
-                return value, None
+            return checked_value(float(candidate), raw, self.path, line, column), None
         sep = "komma" if self.decimal == "," else "punt"
         raise InputError(
             self.path, f"geen getal: {raw!r} (verwacht een getal met decimale {sep}, '.', 'x' of leeg)", line, column
