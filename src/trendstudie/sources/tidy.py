@@ -7,13 +7,11 @@ decimals, optionally aggregation and basis), dimensions (code → title), note, 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 from ..errors import InputError
-from ..textfile import parse_json, read_text
+from ..textfile import csv_rows, parse_json, read_text
 from .mirror import aggregation_for
 from .records import (STATUSES, Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key, is_period,
                       is_region)
@@ -54,13 +52,9 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
     source = source or csv_path.name
     meta = read_meta(csv_path.with_name(csv_path.name[: -len(".csv")] + ".meta.json"))
     meta.source = source
+    rows = csv_rows(read_text(csv_path), csv_path)
     try:
-        text = csv_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(csv_path, f"geen geldige UTF-8 (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
+        _, _, header = next(rows)
     except StopIteration:
         raise InputError(csv_path, "leeg bestand", line=1) from None
     missing = [c for c in REQUIRED if c not in header]
@@ -71,8 +65,7 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
     for d in dim_cols:
         meta.dimensions.setdefault(d, {})
     out = Imported(tables=[meta])
-    for row in reader:
-        line = reader.line_num
+    for _, line, row in rows:
         if not row:
             continue
         if len(row) != len(header):
