@@ -162,11 +162,18 @@ def test_cli_facts_as_published_and_json(home):
     (["facts", "--table", "03759ned", "--measure", "M000352", "--region", "Atlantis"], "Onbekende regionaam"),
     (["facts", "--table", "03759ned", "--measure", "M000352", "--format", "xml"], "Onbekend formaat"),
     (["regio", "Bergen"], "niet eenduidig"),
-    (["facts", "--table", "03759ned", "--measure", "M000352", "--region", "Weesp"], "bestaat niet meer"),
+    (["facts", "--table", "03759ned", "--measure", "M000352", "--region", "Haaren"], "opgedeeld over GM0824 Oisterwijk"),
 ])
 def test_cli_errors_are_clear_and_without_traceback(home, args, message):
     r = run(home, *args)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_cli_former_gemeente_is_answered_by_its_successor(home):
+    r = run(home, "facts", "--table", "03759ned", "--measure", "M000352", "--region", "Weesp", "--from", "2024")
+    assert r.returncode == 0, r.stderr
+    assert "GM0457 (Weesp) is op 24 maart 2022 opgegaan in GM0363 Amsterdam; hieronder Amsterdam." in r.stderr
+    assert {row["region_code"] for row in csv.DictReader(io.StringIO(r.stdout))} == {"GM0363"}
 
 
 def test_cli_regio_shows_history(home):

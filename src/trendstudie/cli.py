@@ -4,17 +4,18 @@ are printed without a traceback and exit with status 2."""
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import jsonout, store
 from .config import settings
-from .errors import TrendstudieError
+from .console import err, out, styled
+from .errors import DatabaseError, TrendstudieError
 
 app = typer.Typer(
     help="trendstudie: een datagedreven trendstudie voor elke Nederlandse gemeente.",
@@ -22,8 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
 
 HomeOpt = typer.Option(None, "--home", help="Map met de database (standaard $TRENDSTUDIE_HOME of ~/.trendstudie).")
 BundleOpt = typer.Option(None, "--bundle", help="Map met de databundel (standaard $TRENDSTUDIE_BUNDLE).")
@@ -52,10 +51,10 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
             progress.update(tasks[key], description=stage, completed=done, total=total)
 
         result = run_build(s, report, user_groups=groepen)
-    err.print(f"[green]Database gebouwd[/green]: {result.database} — {result.observations:,} observaties, "
+    err.print(styled(("Database gebouwd", "green"), f": {result.database} — {result.observations:,} observaties, "
               f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen, "
               f"{result.indicators - result.missing_indicators} van {result.indicators} indicatoren berekend "
-              f"in {result.seconds:.1f} s.".replace(",", "."))
+              f"in {result.seconds:.1f} s.".replace(",", ".")))
     if result.missing_indicators:
         err.print(f"{result.missing_indicators} indicatoren hebben gegevens nodig die niet in de bundel staan: "
                   "zie `trendstudie indicatoren --ontbrekend`.")
@@ -63,16 +62,32 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
         err.print(f"{len(result.warnings)} waarschuwingen (zie `trendstudie build --waarschuwingen`)." if not waarschuwingen else "")
         if waarschuwingen:
             for stage, message in result.warnings:
-                err.print(f"[yellow]{stage}[/yellow]: {message}")
+                err.print(styled((stage, "yellow"), f": {message}"))
 
 
-def _resolve_region(con, text: str) -> str:
-    """A code or a name, through the registry's one name-resolving function."""
-    from .geo.regions import RegionRegistry, Region
+def _reader(home: Optional[Path]):
+    """The one read model over the store (trendstudie.reader): the CLI asks it, never SQL."""
+    from .reader import Reader
 
-    rows = con.execute("SELECT code, name, title, kind, province, valid_from, valid_to FROM regions").fetchall()
-    registry = RegionRegistry({r[0]: Region(*r) for r in rows}, [])
-    return registry.resolve(text, kinds=("GM", "PV", "NL", "LD", "CR"))
+    return Reader(settings(home=home).database)
+
+
+def _resolution(con, text: str, kinds: tuple[str, ...] | None = None):
+    """What `text` names, through the one resolver (geo/resolve.py): former codes and names lead
+    to their successor, typos get suggestions."""
+    from .geo.resolve import ALL_KINDS
+    from .reader import Reader
+
+    return Reader.of(con).resolution(text, kinds or ALL_KINDS)
+
+
+def _resolve_region(con, text: str, kinds: tuple[str, ...] | None = None) -> str:
+    """The region to answer for; a former gemeente's successor is announced on stderr, and a
+    split gemeente is refused with all its successors named."""
+    r = _resolution(con, text, kinds)
+    if r.message and r.code is not None:
+        err.print(r.message)
+    return r.require()
 
 
 def _fmt_int(v) -> str:
@@ -89,29 +104,32 @@ def _fmt_date(d) -> str:
 def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of naam (Voorne aan Zee)."),
           home: Optional[Path] = HomeOpt) -> None:
     """Toon een gemeente met haar geschiedenis van herindelingen en grenswijzigingen."""
-    s = settings(home=home)
-    con = store.connect(s.database)
-    code = _resolve_region(con, naam_of_code)
-    code_, name, title, kind, province, vfrom, vto, current = con.execute(
-        "SELECT code, name, title, kind, province, valid_from, valid_to, current FROM regions WHERE code = ?", [code]
-    ).fetchone()
-    prov = con.execute("SELECT name FROM regions WHERE code = ?", [province]).fetchone() if province else None
-    out.print(f"[bold]{name}[/bold] ({code})" + (f", provincie {prov[0]}" if prov else ""))
+    reader = _reader(home)
+    r = _resolution(reader, naam_of_code)
+    if r.former:  # the history of the former gemeente itself, with where it went
+        err.print(r.history)
+    code = r.former or r.require()
+    regions = reader.regions
+    region = regions[code]
+    name, province, vfrom, vto = region.name, region.province, region.valid_from, region.valid_to
+    prov = regions[province].name if province in regions else None
+    out.print(styled((name, "bold"), f" ({code})" + (f", provincie {prov}" if prov else "")))
     out.print(f"Bestaat {'sinds ' + _fmt_date(vfrom) if vfrom else 'van vóór 1988'}"
               + (f" tot {_fmt_date(vto)}" if vto else " en nu nog") + ".")
-    pop = con.execute(
-        "SELECT period, value, status FROM facts WHERE table_id='03759ned' AND measure='M000352' AND region_code=? "
-        "AND value IS NOT NULL ORDER BY period DESC LIMIT 1", [code]).fetchone()
+    pop = reader.latest_fact("03759ned", "M000352", code)
     if pop:
         out.print(f"Inwoners op 1 januari {pop[0][:4]}: {_fmt_int(pop[1])} ({(pop[2] or 'status onbekend').lower()}; CBS 03759ned).")
-    groups = con.execute("SELECT g.group_id, g.title FROM group_members m JOIN groups g USING (group_id) "
-                         "WHERE m.region_code = ? ORDER BY g.kind, g.group_id", [code]).fetchall()
+    groups = reader.groups_of(code)
     if groups:
         out.print("Groepen: " + ", ".join(t for _, t in groups) + ".")
-    events = con.execute(
-        "SELECT e.date, e.kind, e.from_code, f.name, e.to_code, t.name, e.inhabitants, e.dwellings, e.hectares "
-        "FROM region_events e LEFT JOIN regions f ON f.code = e.from_code LEFT JOIN regions t ON t.code = e.to_code "
-        "WHERE ? IN (e.from_code, e.to_code) ORDER BY e.date DESC, e.from_code", [code]).fetchall()
+    events = sorted(reader.events_of(code), key=lambda e: e.from_code)
+    events.sort(key=lambda e: e.date, reverse=True)
+
+    def name_of(c: str) -> str | None:
+        return regions[c].name if c in regions else None
+
+    events = [(e.date, e.kind, e.from_code, name_of(e.from_code), e.to_code, name_of(e.to_code), e.inhabitants,
+               e.dwellings, e.hectares) for e in events]
     if not events:
         out.print("Geen herindelingen of grenswijzigingen sinds 1988.")
         return
@@ -121,8 +139,7 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
                    f"{_fmt_int(dw)} woningen" if dw is not None else None,
                    f"{_fmt_int(ha)} ha" if ha is not None else None]
         detail = ", ".join(a for a in amounts if a)
-        out.print(f"  {_fmt_date(d)}: {kind_} van {fn} ({fc}) naar {tn} ({tc})" + (f": {detail}" if detail else ""),
-                  highlight=False, soft_wrap=True)
+        out.print(f"  {_fmt_date(d)}: {kind_} van {fn} ({fc}) naar {tn} ({tc})" + (f": {detail}" if detail else ""))
 
 
 def _format_value(v: float | None) -> str:
@@ -144,21 +161,14 @@ def facts(
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Een reeks als CSV of JSON op stdout (stabiele kolommen: scripts hangen ervan af)."""
-    from .query import series
-
     if fmt not in ("csv", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    codes = [_resolve_region(con, r) for r in region]
-    if not as_published:
-        gone = [c for c in codes if c.startswith("GM") and not con.execute(
-            "SELECT current FROM regions WHERE code = ?", [c]).fetchone()[0]]
-        if gone:
-            raise TrendstudieError(
-                f"{', '.join(gone)} bestaat niet meer; geharmoniseerde reeksen staan op de huidige gemeenten "
-                f"(zie trendstudie regio {gone[0]}). Gebruik --as-published voor de cijfers zoals gepubliceerd.")
-    rows = series(con, table, measure, codes, from_year, to_year, dim, as_published)
+    reader = _reader(home)
+    if as_published:  # published figures exist for the former code itself
+        codes = [_resolution(reader, r).former or _resolve_region(reader, r) for r in region]
+    else:  # harmonised series are on today's gemeenten: a former one is answered by its successor
+        codes = [_resolve_region(reader, r) for r in region]
+    rows = reader.series(table, measure, codes, from_year, to_year, dim, as_published)
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -183,10 +193,9 @@ def profiel(
 
     if fmt not in ("tekst", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    code = _resolve_region(con, gemeente)
-    profile = build_profile(con, code)
+    reader = _reader(home)
+    code = _resolve_region(reader, gemeente)
+    profile = build_profile(reader.values, code)
     domains = [d for d in profile.domains if not domein or d.domain == domein]
     if domein and not domains:
         raise TrendstudieError(f"Onbekend domein of geen gegevens voor {domein!r}.")
@@ -196,19 +205,18 @@ def profiel(
         jsonout.dump(data, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
         return
-    out.print(f"[bold]{profile.name}[/bold] ({code})" + (f", provincie {profile.province}" if profile.province else ""),
-              highlight=False)
-    out.print("Vergeleken met: " + ", ".join(g.title for g in profile.groups), highlight=False, soft_wrap=True)
+    out.print(styled((profile.name, "bold"), f" ({code})" + (f", provincie {profile.province}" if profile.province else "")))
+    out.print("Vergeleken met: " + ", ".join(g.title for g in profile.groups))
     if profile.neighbours:
         names = ", ".join(n.name for n in profile.neighbours)
-        out.print(f"Statistische buren: {names}", highlight=False, soft_wrap=True)
+        out.print(f"Statistische buren: {names}")
     for d in domains:
-        out.print(f"\n[bold]{d.domain[0].upper() + d.domain[1:]}[/bold]", highlight=False)
+        out.print(f"\n{d.domain[0].upper() + d.domain[1:]}", style="bold")
         for ind in d.indicators:
             sentences = ind.sentences()
-            out.print(f"  [bold]{sentences[0]}[/bold]", highlight=False, soft_wrap=True)
+            out.print(f"  {sentences[0]}", style="bold")
             for line in sentences[1:]:
-                out.print(f"    {line}", highlight=False, soft_wrap=True)
+                out.print(f"    {line}")
 
 
 @app.command()
@@ -218,17 +226,12 @@ def indicatoren(
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Het register van indicatoren, met de perioden waarvoor gegevens zijn."""
-    s = settings(home=home)
-    con = store.connect(s.database)
-    rows = con.execute(
-        "SELECT i.indicator_id, i.title, i.domain, i.unit, i.live, i.missing, min(v.period), max(v.period), "
-        "count(DISTINCT v.region_code) FILTER (WHERE v.region_code LIKE 'GM%') "
-        "FROM indicators i LEFT JOIN indicator_values v USING (indicator_id) "
-        "GROUP BY ALL ORDER BY min(i.position)").fetchall()
+    reader = _reader(home)
+    rows = reader.indicator_overview()
     from .indicators.registry import DOMAINS
 
     rows.sort(key=lambda r: DOMAINS.index(r[2]) if r[2] in DOMAINS else len(DOMAINS))  # stable: registry order within a domain
-    domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM indicators").fetchall()]
+    domains = sorted({m.domain for m in reader.indicators.values()})
     if domein and domein not in domains:
         raise TrendstudieError(f"Onbekend domein {domein!r}; kies uit: {', '.join(sorted(domains))}")
     current = None
@@ -236,14 +239,14 @@ def indicatoren(
         if (domein and dom != domein) or (ontbrekend and not missing):
             continue
         if dom != current:
-            out.print(f"\n[bold]{dom}[/bold]")
+            out.print(f"\n{dom}", style="bold")
             current = dom
         if missing:
-            out.print(f"  {id_}: {title} ({unit}) — [yellow]niet in de bundel[/yellow]; live uit {live}. Ontbreekt: {missing}",
-                      highlight=False, soft_wrap=True)
+            out.print(styled(f"  {id_}: {title} ({unit}) — ", ("niet in de bundel", "yellow"),
+                             f"; live uit {live}. Ontbreekt: {missing}"))
         else:
             span = first[:4] if first == last else f"{first[:4]}–{last[:4]}"
-            out.print(f"  {id_}: {title} ({unit}), {span}, {n} gemeenten", highlight=False, soft_wrap=True)
+            out.print(f"  {id_}: {title} ({unit}), {span}, {n} gemeenten")
 
 
 @app.command()
@@ -256,16 +259,13 @@ def export(
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status."""
-    from .query import indicator_table
-
     if fmt not in ("csv", "json", "xlsx"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv, json of xlsx.")
     if fmt == "xlsx" and uit is None:
         raise TrendstudieError("Voor xlsx is --uit BESTAND nodig.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    codes = [_resolve_region(con, r) for r in regions]
-    rows = indicator_table(con, codes, group, indicators)
+    reader = _reader(home)
+    codes = [_resolve_region(reader, r) for r in regions]
+    rows = reader.indicator_table(codes, group, indicators)
     columns = ["indicator_id", "region_code", "period", "value", "status"]
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -329,7 +329,7 @@ def trends(
 ) -> None:
     """Hoe sterk elke trend hier speelt, en op welke grond: cijfers, typering of landelijk."""
     from .knowledge.model import DOMAINS
-    from .knowledge.verdict import Localiser, as_json
+    from .knowledge.verdict import as_json
 
     if fmt not in ("tekst", "json"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies tekst of json.")
@@ -339,9 +339,8 @@ def trends(
         raise TrendstudieError("Noem één gemeente, of geef --alle voor alle gemeenten.")
     if alle and fmt != "json":
         raise TrendstudieError("--alle geeft één JSON-document; gebruik --format json.")
-    s = settings(home=home)
-    con = store.connect(s.database)
-    loc = Localiser(con)
+    reader = _reader(home)
+    loc = reader.localiser
     kb = loc.kb
 
     def keep(v) -> bool:
@@ -351,35 +350,33 @@ def trends(
         doc = {code: [as_json(kb, v) for v in loc.verdicts(code) if keep(v)] for code in loc.gemeenten}
         sys.stdout.write(jsonout.dumps(doc) + "\n")
         return
-    code = _resolve_region(con, gemeente)
-    name = con.execute("SELECT name FROM regions WHERE code = ?", [code]).fetchone()[0]
+    code = _resolve_region(reader, gemeente)
+    name = reader.regions[code].name
     verdicts = [v for v in loc.verdicts(code) if keep(v)]
     if fmt == "json":
         jsonout.dump([as_json(kb, v) for v in verdicts], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
-    out.print(f"Trends in {name} ({code})", style="bold", markup=False, highlight=False)
+    out.print(f"Trends in {name} ({code})", style="bold")
     words = {"sterk": "speelt sterk", "enigszins": "speelt enigszins", "niet": "speelt hier niet of nauwelijks",
              "onbekend": "onbekend"}
     for v in verdicts:
         t = kb.trends[v.trend]
         basis = f" — op grond van {v.basis}" if v.basis else ""
-        out.print(f"\n➢ {t.title} ({t.domain}): {words[v.strength]}{basis}", markup=False, highlight=False,
-                  soft_wrap=True)
-        out.print(f"   {v.reason}", markup=False, highlight=False, soft_wrap=True)
+        out.print(f"\n➢ {t.title} ({t.domain}): {words[v.strength]}{basis}")
+        out.print(f"   {v.reason}")
         for e in v.evidence:
-            out.print(f"   + {e}", markup=False, highlight=False, soft_wrap=True)
+            out.print(f"   + {e}")
         for e in v.counter:
-            out.print(f"   − {e}", markup=False, highlight=False, soft_wrap=True)
+            out.print(f"   − {e}")
         for line in ([v.note] if v.note else []) + v.labels + ([v.disagreement] if v.disagreement else []):
-            out.print(f"   ! {line}", markup=False, highlight=False, soft_wrap=True)
+            out.print(f"   ! {line}")
         if v.basis == "cijfers" and v.typology:
-            out.print(f"   Typering: {v.typology}", markup=False, highlight=False, soft_wrap=True)
+            out.print(f"   Typering: {v.typology}")
         if v.strength in ("sterk", "enigszins"):
             for o in [o for o in kb.opgaven.values() if v.trend in o.answers][:3]:
                 who = kb.actors[o.actors[0]].label if o.actors else None
-                out.print(f"   • {o.title}" + (f" (trekker: {who})" if who else ""), markup=False, highlight=False,
-                          soft_wrap=True)
+                out.print(f"   • {o.title}" + (f" (trekker: {who})" if who else ""))
 
 
 @app.command()
@@ -391,17 +388,17 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
     kb = _kb()
     entry = _kb_entry(kb, id)
     g = Graph(kb)
-    out.print(f"[bold]{entry.title}[/bold] ({id})", highlight=False)
+    out.print(styled((entry.title, "bold"), f" ({id})"))
     extra = []
     for attr in ("kind", "domain", "certainty", "horizon", "direction"):
         if hasattr(entry, attr):
             extra.append(str(getattr(entry, attr)))
     if extra:
-        out.print(" · ".join(extra), highlight=False)
-    out.print(entry.summary, highlight=False, soft_wrap=True)
+        out.print(" · ".join(extra))
+    out.print(entry.summary)
     out.print("\nBronnen:")
     for c in sorted(kb.citations_of(id), key=lambda c: c.year or 0):
-        out.print(f"  {c.year}: {_citation_text(c)}", highlight=False, soft_wrap=True)
+        out.print(f"  {c.year}: {_citation_text(c)}")
     for label, steps in (("Oorzaken", g.causes(id)), ("Gevolgen", g.effects(id))):
         if steps:
             out.print(f"\n{label}:")
@@ -409,16 +406,15 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
                 other = st.edge.source if label == "Oorzaken" else st.edge.target
                 years = ", ".join(str(SEEDS[sd][0]) for sd in st.edge.studies)
                 out.print(f"  ({st.edge.polarity}) {kb.entry(other).title} [{other}] ({years}): "
-                          + " / ".join(a.mechanism for a in st.edge.accounts),
-                          markup=False, highlight=False, soft_wrap=True)
+                          + " / ".join(a.mechanism for a in st.edge.accounts))
     from .knowledge.chain import place
 
     for step in place(kb, id):
-        out.print(f"\n{step.label}:", markup=False)
+        out.print(f"\n{step.label}:")
         for item in step.items:
             ref = f" [{item.id}]" if item.id else ""
             note = f": {item.note}" if item.note else ""
-            out.print(f"  • {item.title}{ref}{note}", markup=False, highlight=False, soft_wrap=True)
+            out.print(f"  • {item.title}{ref}{note}")
 
 
 @app.command()
@@ -445,25 +441,24 @@ def samenhang(id: str = typer.Argument(..., help="Id van een trend."),
             sys.stdout.write(text)
         else:
             Path(uit).write_text(text, encoding="utf-8")
-            err.print(f"Geschreven: {uit}", markup=False, highlight=False)
+            err.print(f"Geschreven: {uit}")
         return
     for label, steps in (("Oorzaken", causes), ("Gevolgen", effects)):
-        out.print(f"{label} (tot {diepte} stappen)", style="bold", markup=False)
+        out.print(f"{label} (tot {diepte} stappen)", style="bold")
         for st in sorted(steps, key=lambda s: s.depth):
             e = st.edge
             indent = "  " * st.depth
-            out.print(f"{indent}{kb.entry(e.source).title} →({e.polarity}) {kb.entry(e.target).title}",
-                      markup=False, highlight=False, soft_wrap=True)
+            out.print(f"{indent}{kb.entry(e.source).title} →({e.polarity}) {kb.entry(e.target).title}")
             for a in e.accounts:
                 study = SEEDS[a.citations[0].seed][1]
-                out.print(f"{indent}    {a.mechanism} ({study})", markup=False, highlight=False, soft_wrap=True)
+                out.print(f"{indent}    {a.mechanism} ({study})")
     nodes = {id} | {s.edge.source for s in causes} | {s.edge.target for s in effects}
     loops = [c for c in g.cycles(max_length=4, within=nodes) if any(id in (e.source, e.target) for e in c)]
     if loops:
-        out.print("Terugkoppelingen", style="bold", markup=False)
+        out.print("Terugkoppelingen", style="bold")
         for c in loops:
             chain = " → ".join(kb.entry(e.source).title for e in c) + f" → {kb.entry(c[0].source).title}"
-            out.print(f"  {Graph.loop_kind(c)}: {chain}", markup=False, highlight=False, soft_wrap=True)
+            out.print(f"  {Graph.loop_kind(c)}: {chain}")
 
 
 @app.command()
@@ -480,7 +475,7 @@ def kennisbank(fmt: str = typer.Option("json", "--format", help="json (de hele k
         sys.stdout.write(text)
     else:
         Path(uit).write_text(text, encoding="utf-8")
-        err.print(f"Geschreven: {uit}", markup=False, highlight=False)
+        err.print(f"Geschreven: {uit}")
 
 
 @app.command()
@@ -521,23 +516,20 @@ def rapport(
         if checked.removed:
             err.print(f"Uit het logo weggelaten: {', '.join(checked.removed)}.", markup=False, highlight=False)
     s = settings(home=home)
-    con = store.connect(s.database)
+    reader = _reader(home)
     if gemeente:
-        codes = [_resolve_region(con, gemeente)]
+        codes = [_resolve_region(reader, gemeente)]
         title = None
     elif alle:
-        codes = [r[0] for r in con.execute("SELECT code FROM regions WHERE current ORDER BY code").fetchall()]
+        codes = sorted(c for c, r in reader.regions.items() if r.current)
         title = "Trendstudies van alle gemeenten"
     else:
-        groups = {r[0].lower(): r for r in con.execute("SELECT group_id, title FROM groups").fetchall()}
-        if groep.lower() not in groups:
-            raise TrendstudieError(f"Onbekende groep {groep!r}; kies uit: {', '.join(sorted(g[0] for g in groups.values()))}")
-        gid, gtitle = groups[groep.lower()]
-        codes = [r[0] for r in con.execute("SELECT region_code FROM group_members WHERE group_id = ? ORDER BY 1", [gid]).fetchall()]
-        title = f"Trendstudies {gtitle}"
-    if vergelijk and not con.execute("SELECT 1 FROM groups WHERE group_id = ?", [vergelijk]).fetchone():
+        gid = reader.group_id(groep)
+        codes = sorted(reader.group_members.get(gid, []))
+        title = f"Trendstudies {reader.groups[gid][0]}"
+    if vergelijk and vergelijk not in reader.groups:
         raise TrendstudieError(f"Onbekende groep {vergelijk!r} voor --vergelijk.")
-    con.close()
+    reader.close()
     opts = Options(domains=tuple(domein) or None, peer_group=vergelijk, from_year=van, to_year=tot, title=titel,
                    logo_svg=logo_svg)
     with _progress() as progress:
@@ -550,10 +542,9 @@ def rapport(
     if len(codes) == 1:
         w = written[0]
         err.print(f"Trendstudie {w.name}: " + ", ".join(str(uit / f) for f in w.files)
-                  + (" (ongewijzigd)" if w.skipped else ""), highlight=False)
+                  + (" (ongewijzigd)" if w.skipped else ""))
     else:
-        err.print(f"{len(made)} rapporten geschreven, {skipped} ongewijzigd; overzicht: {uit / 'index.html'}",
-                  highlight=False)
+        err.print(f"{len(made)} rapporten geschreven, {skipped} ongewijzigd; overzicht: {uit / 'index.html'}")
 
 
 @app.command()
@@ -588,8 +579,7 @@ def sync(
         rows = f", {t.rows:,} rijen".replace(",", ".") if t.rows is not None else ""
         extra = f" ({t.resumed_pages} pagina's hervat)" if t.resumed_pages else ""
         colour = {"ok": "green", "skipped": "blue"}.get(t.status, "red")
-        err.print(f"[{colour}]{t.status}[/{colour}] {t.catalog}/{t.name}{rows}{extra}"
-                  + (f": {t.reason}" if t.reason else ""), highlight=False)
+        err.print(styled((t.status, colour), f" {t.catalog}/{t.name}{rows}{extra}" + (f": {t.reason}" if t.reason else "")))
     if failed:
         raise TrendstudieError(f"{len(failed)} van {len(result.tables)} tabellen niet (volledig) opgehaald; "
                                "wat wel binnen is, blijft bewaard. Probeer later opnieuw: trendstudie sync hervat.")
@@ -615,10 +605,9 @@ def prognose(
     from .forecast.scenarios import parse_overrides
 
     overrides = parse_overrides(list(als)) if als else None
-    s = settings(home=home)
-    con = store.connect(s.database)
-    code = _resolve_region(con, gemeente)
-    rows = project(con, code, scenario, tot, overrides, scenariobestand)
+    reader = _reader(home)
+    code = _resolve_region(reader, gemeente)
+    rows = project(reader.con, code, scenario, tot, overrides, scenariobestand)
     columns = ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -639,9 +628,7 @@ def backtest(
     """Toets de bevolkingsprognose op het verleden: fout per horizon tegen naïeve methoden."""
     from .forecast.backtest import backtest as run_backtest
 
-    s = settings(home=home)
-    con = store.connect(s.database)
-    out.print(run_backtest(con, oorsprong).format(), highlight=False, soft_wrap=True)
+    out.print(run_backtest(_reader(home).con, oorsprong).format())
 
 
 @app.command()
@@ -660,15 +647,118 @@ def serve(
     run(host=host, port=port, database=s.database, workers=workers)
 
 
-def main() -> None:
+_DUTCH_REASONS = [
+    (r"Input should be a valid integer.*", "dat is geen geheel getal"),
+    (r"Input should be a valid number.*", "dat is geen getal"),
+    (r"Input should be greater than or equal to (\S+?)\.?$", r"die moet minstens \1 zijn"),
+    (r"Input should be greater than (\S+?)\.?$", r"die moet groter zijn dan \1"),
+    (r"Input should be less than or equal to (\S+?)\.?$", r"die mag hoogstens \1 zijn"),
+    (r"Input should be less than (\S+?)\.?$", r"die moet kleiner zijn dan \1"),
+    (r"Value (.*) is not a valid (.*)\.$", r"\1 is geen geldige \2"),
+    (r"(.*) is not one of (.*)\.$", r"\1 is geen van \2"),
+]
+
+
+def _click_message(exc) -> str:
+    """Click's usage errors in Dutch, naming the option or argument."""
+    import re
+
+    click = _click()
+
+    def reason(text: str) -> str:
+        for pattern, dutch in _DUTCH_REASONS:
+            if re.match(pattern, text):
+                return re.sub(pattern, dutch, text)
+        return text
+
+    def name(param) -> str:
+        if param is None:
+            return "een waarde"
+        opts = getattr(param, "opts", None) or [getattr(param, "name", "?")]
+        return opts[0] if opts[0].startswith("-") else opts[0].upper()
+
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        close = sorted(p for p in exc.possibilities or () if p != "--help")
+        hint = f" Bedoelde u: {' of '.join(close)}?" if close else ""
+        return f"Onbekende optie {exc.option_name}.{hint} Zie trendstudie --help."
+    if isinstance(exc, click.exceptions.MissingParameter):
+        return f"{name(exc.param)} ontbreekt. Zie de hulp met --help."
+    if isinstance(exc, click.exceptions.BadParameter):
+        return f"Ongeldige waarde voor {name(exc.param)}: {reason(exc.message)}."
+    if isinstance(exc, click.exceptions.BadOptionUsage):
+        return f"Onjuist gebruik van {exc.option_name}: {exc.message}"
+    if isinstance(exc, click.exceptions.UsageError):
+        text = exc.format_message()
+        if text.startswith("No such command"):
+            return f"Onbekende opdracht{text[len('No such command'):]} Zie trendstudie --help."
+        if text.startswith("Got unexpected extra argument"):
+            return f"Onverwacht extra argument{text[text.index(' ('):] if ' (' in text else ''}. Zie --help."
+        return f"Onjuist gebruik: {text}"
+    return exc.format_message()
+
+
+def _click():
+    """The click that typer uses (typer ships its own copy)."""
     try:
-        app()
-    except TrendstudieError as exc:
-        err.print(f"[red]Fout:[/red] {exc}", highlight=False)
-        sys.exit(2)
-    except KeyboardInterrupt:
+        from typer import _click as click
+    except ImportError:  # an older typer on plain click
+        import click
+    return click
+
+
+def run(argv: list[str] | None = None) -> int:
+    """The command with its one error boundary: every failure becomes a Dutch message on stderr and
+    an exit code (see boundary.py); no traceback reaches the user."""
+    from typer.exceptions import Abort, Exit
+
+    from . import boundary as b
+
+    click = _click()
+    exits = tuple({Exit, getattr(click.exceptions, "Exit", Exit)})
+    aborts = tuple({Abort, getattr(click.exceptions, "Abort", Abort), KeyboardInterrupt})
+    try:
+        rv = app(args=argv, prog_name="trendstudie", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except exits as exc:
+        return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        err.print(exc.format_message())
+        return b.EXIT_INPUT
+    except click.exceptions.ClickException as exc:
+        err.print(styled(("Fout:", "red"), " " + _click_message(exc)))
+        return b.EXIT_INPUT
+    except aborts:
         err.print("Afgebroken.")
-        sys.exit(130)
+        return b.EXIT_INTERRUPTED
+    except TrendstudieError as exc:
+        err.print(styled(("Fout:", "red"), f" {exc}"))
+        return b.EXIT_DATABASE if isinstance(exc, DatabaseError) else b.EXIT_INPUT
+    except BrokenPipeError:  # `trendstudie export | head`: the reader went away; nothing to say
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except OSError as exc:
+        err.print(styled(("Fout:", "red"), " " + b.describe_oserror(exc)))
+        return b.EXIT_OS
+    except MemoryError:
+        err.print(styled(("Fout:", "red"), " niet genoeg geheugen; sluit andere programma's of gebruik minder --werkers."))
+        return b.EXIT_OS
+    except Exception as exc:  # noqa: BLE001 - the last resort: a message, never a traceback
+        if b.is_database_error(exc):
+            err.print(styled(("Fout:", "red"), " " + b.describe_database_error(exc)))
+            return b.EXIT_DATABASE
+        if b.debug():
+            import traceback
+
+            traceback.print_exc()
+        err.print(styled(("Fout:", "red"), " " + b.last_resort(exc)))
+        return b.EXIT_INTERNAL
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

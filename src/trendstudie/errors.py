@@ -23,3 +23,7 @@ class InputError(TrendstudieError):
         if column is not None:
             where += f", kolom {column}"
         super().__init__(f"{where}: {message}")
+
+
+class DatabaseError(TrendstudieError):
+    """The store is missing, damaged or of another version: the message says to rebuild it."""

@@ -7,6 +7,7 @@ when everything succeeded, so a failed build leaves the previous database as it 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .errors import TrendstudieError
+from .errors import DatabaseError, TrendstudieError
 
 SCHEMA_VERSION = 4
 
@@ -54,6 +55,8 @@ CREATE TABLE indicator_values (
 CREATE TABLE boundaries (region_code VARCHAR PRIMARY KEY, name VARCHAR, geometry VARCHAR, source VARCHAR);
 CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
 """
+
+TABLES = tuple(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
 
 INDEXES = """
 CREATE INDEX facts_series ON facts (table_id, measure, region_code);
@@ -135,14 +138,29 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise TrendstudieError(
             f"Er is nog geen database in {path.parent}. Bouw die eerst: trendstudie build --bundle <map met de databundel>"
         )
+    rebuild = "Bouw haar opnieuw met: trendstudie build --bundle <map met de databundel>"
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise TrendstudieError(f"De database {path} kan niet geopend worden: {exc}") from None
-    version = con.execute("SELECT value FROM build_info WHERE key = 'schema_version'").fetchone()
-    if not version or int(version[0]) != SCHEMA_VERSION:
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+        raise DatabaseError(f"De database {path} kan niet geopend worden; ze is beschadigd of onvolledig "
+                               f"({first}). {rebuild}") from None
+    try:
+        present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        missing = [t for t in TABLES if t not in present]
+        if missing:
+            raise DatabaseError(f"De database {path} is onvolledig: de tabel {missing[0]} ontbreekt. {rebuild}")
+        version = con.execute("SELECT value FROM build_info WHERE key = 'schema_version'").fetchone()
+    except duckdb.Error as exc:
         con.close()
-        raise TrendstudieError(f"De database {path} is van een andere versie; bouw hem opnieuw met trendstudie build.")
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+        raise DatabaseError(f"De database {path} is beschadigd ({first}). {rebuild}") from None
+    except DatabaseError:
+        con.close()
+        raise
+    if not version or not str(version[0]).isdigit() or int(version[0]) != SCHEMA_VERSION:
+        con.close()
+        raise DatabaseError(f"De database {path} is van een andere versie. {rebuild}")
     return con
 
 

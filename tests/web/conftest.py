@@ -42,7 +42,7 @@ def server(database):
     """uvicorn on a free loopback port, in its own process; yields the base URL."""
     port = free_port()
     code = ("import sys; from trendstudie.web import serve; "
-            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1)")
+            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
     proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(database)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

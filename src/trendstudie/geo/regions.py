@@ -123,6 +123,14 @@ class RegionRegistry:
                 regions[t.from_code].valid_to = t.date
         return cls(regions, transfers, warnings)
 
+    @classmethod
+    def from_store(cls, con) -> "RegionRegistry":
+        """The registry as a built store holds it (tables regions and region_events)."""
+        rows = con.execute("SELECT code, name, title, kind, province, valid_from, valid_to FROM regions").fetchall()
+        events = con.execute("SELECT date, from_code, to_code, kind, hectares, dwellings, inhabitants "
+                             "FROM region_events ORDER BY date, from_code, to_code").fetchall()
+        return cls({r[0]: Region(*r) for r in rows}, [Transfer(*e) for e in events])
+
     # --- queries ---------------------------------------------------------------------------
     def get(self, code: str) -> Region:
         try:

@@ -89,18 +89,40 @@ PARAM_HELP = {
 LOC = {"query": "queryparameter", "path": "padparameter", "header": "header", "cookie": "cookie", "body": "inhoud"}
 
 
-class ResponseCache:
-    """Whole GET responses (status 200) per URL, bounded by total size. The store does not change
-    while the app runs, so an entry never goes stale; a new build means a new process."""
+DEFAULT_DISK_CACHE_MB = 200
 
-    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 24 * 1024 * 1024,
-                 directory: Path | None = None):
+
+def disk_cache_bytes(value: int | None = None) -> int:
+    """The disk cache's cap in bytes: the argument (in MB), else TRENDSTUDIE_WEB_CACHE_MB, else 200 MB."""
+    if value is None:
+        raw = os.environ.get("TRENDSTUDIE_WEB_CACHE_MB", "").strip()
+        try:
+            value = float(raw) if raw else DEFAULT_DISK_CACHE_MB
+        except ValueError:
+            raise TrendstudieError(f"TRENDSTUDIE_WEB_CACHE_MB={raw!r} is geen getal; geef de grootte van de "
+                                   "paginacache op schijf in MB, bijvoorbeeld 200.") from None
+    if value < 0:
+        raise TrendstudieError(f"De paginacache op schijf kan niet {value} MB groot zijn; geef 0 of meer MB.")
+    return int(value * 1024 * 1024)
+
+
+class ResponseCache:
+    """Whole GET responses (status 200) per URL, in memory bounded by total size, and on disk
+    (shared by the worker processes) bounded by `disk_bytes`: when the files pass that cap the
+    least recently used are deleted until three quarters of it are left. The store does not
+    change while the app runs, so an entry never goes stale; a new build means a new process."""
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 64 * 1024 * 1024,
+                 directory: Path | None = None, disk_bytes: int | None = None):
         self.max_bytes = max_bytes
         self.directory = directory  # shared by the worker processes: one render per build and URL
         self.max_entry = max_entry
+        self.disk_bytes = disk_cache_bytes() if disk_bytes is None else disk_bytes
         self.bytes = 0
         self._d: OrderedDict[str, tuple[list, bytes, list | None, bytes | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self._disk_lock = threading.Lock()
+        self._disk_used = self._scan_size() if directory is not None else 0
 
     def get(self, key: str) -> tuple[list, bytes, list | None, bytes | None] | None:
         with self._lock:
@@ -109,46 +131,107 @@ class ResponseCache:
                 self._d.move_to_end(key)
                 return v
         if self.directory is not None:
+            path = self._file(key)
             try:
-                raw = self._file(key).read_bytes()
+                raw = path.read_bytes()
+                os.utime(path)  # recently used: evicted last
             except OSError:
                 return None
-            head, _, body = raw.partition(b"\n")
-            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(head)]
-            self.put(key, headers, body, write=False)
+            head, _, stored = raw.partition(b"\n")
+            try:
+                meta = json.loads(head)
+                headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in meta["headers"]]
+                gz = stored if meta["gzip"] else None
+                body = gzip.decompress(stored) if gz is not None else stored
+            except (ValueError, KeyError, TypeError, EOFError, OSError):  # cut short (full disk), older format
+                return None
+            self.put(key, headers, body, write=False, gz=gz)
             return self._d.get(key)
         return None
 
     def _file(self, key: str) -> Path:
         return self.directory / (hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".resp")
 
-    def _write(self, key: str, headers: list, body: bytes) -> None:
+    def _scan(self) -> list[tuple[float, int, Path]]:
+        out = []
+        try:
+            entries = list(os.scandir(self.directory))
+        except OSError:
+            return out
+        for e in entries:
+            if e.name.endswith(".resp"):
+                try:
+                    st = e.stat()
+                except OSError:
+                    continue
+                out.append((st.st_mtime, st.st_size, Path(e.path)))
+        return out
+
+    def _scan_size(self) -> int:
+        return sum(size for _, size, _ in self._scan())
+
+    def disk_size(self) -> int:
+        """Bytes of the cached responses on disk now (all worker processes together)."""
+        return self._scan_size() if self.directory is not None else 0
+
+    def _evict(self) -> None:
+        """Delete the least recently used files until a quarter of the cap is free (the files
+        of every worker are counted, so the cap holds for all of them together)."""
+        files = sorted(self._scan())
+        used = sum(size for _, size, _ in files)
+        target = self.disk_bytes * 3 // 4
+        for _, size, path in files:
+            if used <= target:
+                break
+            try:
+                path.unlink()
+                used -= size
+            except FileNotFoundError:
+                used -= size
+            except OSError:
+                pass
+        self._disk_used = used
+
+    def _write(self, key: str, headers: list, body: bytes, gzipped: bool) -> None:
+        head = json.dumps({"headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
+                           "gzip": gzipped}).encode()
+        size = len(head) + 1 + len(body)
+        if size > self.disk_bytes // 4:  # one response may not push out most of the others
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             path = self._file(key)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            head = json.dumps([(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]).encode()
             tmp.write_bytes(head + b"\n" + body)
             os.replace(tmp, path)
         except OSError:  # a read-only or full disk only costs the other workers a render
-            pass
+            return
+        with self._disk_lock:
+            self._disk_used += size
+            if self._disk_used > self.disk_bytes:
+                self._evict()
 
-    def put(self, key: str, headers: list, body: bytes, write: bool = True) -> None:
-        """Keep the response, and a gzip-compressed copy of text bodies (compressed once here)."""
+    def put(self, key: str, headers: list, body: bytes, write: bool = True, gz: bytes | None = None) -> None:
+        """Keep the response, and a gzip-compressed copy of text bodies (compressed once here;
+        on disk only the compressed copy is kept, a sixth of the size for a page)."""
         if len(body) > self.max_entry:
             return
-        if write and self.directory is not None:
-            self._write(key, headers, body)
-        gz_headers = gz = None
+        gz_headers = None
         ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
         encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
         if len(body) > 1024 and not encoded and ctype.split(b";")[0] in COMPRESSIBLE:
-            gz = gzip.compress(body, compresslevel=6, mtime=0)
+            if gz is None:
+                gz = gzip.compress(body, compresslevel=6, mtime=0)
             gz_headers = [(k, v) for k, v in headers if k.lower() != b"content-length"] + [
                 (b"content-length", str(len(gz)).encode()), (b"content-encoding", b"gzip")]
             vary = (b"vary", b"accept-encoding")
             gz_headers.append(vary)
-            headers = headers + [vary]
+        else:
+            gz = None
+        if write and self.directory is not None:
+            self._write(key, headers, gz if gz is not None else body, gz is not None)
+        if gz_headers is not None:
+            headers = headers + [(b"vary", b"accept-encoding")]
         size = len(body) + (len(gz) if gz else 0)
         with self._lock:
             old = self._d.pop(key, None)
@@ -161,14 +244,64 @@ class ResponseCache:
                 self.bytes -= len(old[1]) + (len(old[3]) if old[3] else 0)
 
 
-class Headers:
-    """ASGI middleware: security headers, caching headers, conditional GET (ETag per build), and
-    a response cache so a repeated GET is answered without routing or rendering."""
+class QueryParameters:
+    """Which query parameters each page knows, read from the app's routes (FastAPI's own
+    declarations, so there is no second list to keep up to date)."""
 
-    def __init__(self, app, etag: Callable[[], str | None], cache: ResponseCache | None = None):
+    def __init__(self, app: FastAPI):
+        self.app = app
+        self._routes: list | None = None
+
+    def known(self, path: str) -> set[str] | None:
+        """The parameter names of the route that serves `path`, or None when no route does."""
+        if self._routes is None:
+            routes = []
+
+            def walk(items) -> None:
+                for route in items:
+                    inner = getattr(route, "original_router", None)  # an included router (FastAPI >= 0.16x)
+                    if inner is not None:
+                        walk(inner.routes)
+                        continue
+                    regex = getattr(route, "path_regex", None)
+                    dependant = getattr(route, "dependant", None)
+                    if regex is None:
+                        continue
+                    names = {p.alias for p in dependant.query_params} if dependant is not None else set()
+                    routes.append((regex, names))
+
+            walk(self.app.routes)
+            self._routes = routes
+        for regex, names in self._routes:
+            if regex.match(path):
+                return names
+        if path.startswith("/static/"):
+            return set()
+        return None
+
+
+def canonical_query(query: str, known: set[str]) -> str:
+    """The query string without the parameters a page does not know (utm_source, fbclid, …), in
+    the order given (the order of repeated parameters such as ?gemeente= matters)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    # latin-1 both ways keeps every byte of the original (percent-escapes included) as it was
+    pairs = parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+    return urlencode([(k, v) for k, v in pairs if k in known], encoding="latin-1")
+
+
+class Headers:
+    """ASGI middleware: security headers, caching headers, conditional GET (ETag per build), a
+    redirect of pages with unknown query parameters to their canonical URL (so that junk
+    parameters cannot fill the cache), and a response cache so a repeated GET is answered
+    without routing or rendering."""
+
+    def __init__(self, app, etag: Callable[[], str | None], cache: ResponseCache | None = None,
+                 parameters: QueryParameters | None = None):
         self.app = app
         self.etag = etag
         self.cache = cache
+        self.parameters = parameters
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -193,9 +326,21 @@ class Headers:
                     await send({"type": "http.response.start", "status": 304, "headers": headers})
                     await send({"type": "http.response.body", "body": b""})
                     return
+        query = scope.get("query_string", b"").decode("latin-1")
+        if query and method in ("GET", "HEAD") and self.parameters is not None and not path.startswith("/api/"):
+            # (the API answers an unknown parameter with 422 instead: a misspelt ?regio= must not widen the answer)
+            known = self.parameters.known(path)
+            if known is not None and _all_keys(query) - known:
+                canonical = canonical_query(query, known)
+                location = path + ("?" + canonical if canonical else "")
+                headers = [(b"location", location.encode("latin-1")), (b"cache-control", CACHE_CONTROL),
+                           (b"content-length", b"0")] + SECURITY_HEADERS
+                await send({"type": "http.response.start", "status": 301, "headers": headers})
+                await send({"type": "http.response.body", "body": b""})
+                return
         key = None
         if method in ("GET", "HEAD") and self.cache is not None:
-            key = path + "?" + scope.get("query_string", b"").decode("latin-1")
+            key = path + "?" + query
             hit = self.cache.get(key)
             if hit is not None:
                 headers, body, gz_headers, gz = hit
@@ -223,7 +368,8 @@ class Headers:
                 elif b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 message = dict(message, headers=headers)
-                if key is not None and status == 200:
+                no_store = any(k.lower() == b"cache-control" and b"no-store" in v for k, v in headers)
+                if key is not None and status == 200 and not no_store:
                     captured["headers"] = headers
             elif message["type"] == "http.response.body" and captured["headers"] is not None:
                 body = message.get("body", b"")
@@ -238,6 +384,12 @@ class Headers:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _all_keys(query: str) -> set[str]:
+    from urllib.parse import parse_qsl
+
+    return {k for k, _ in parse_qsl(query, keep_blank_values=True, encoding="latin-1")}
 
 
 def _env() -> Environment:
@@ -280,8 +432,9 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(database: Path) -> FastAPI:
-    """The app over the store at `database` (opened read-only, loaded once)."""
+def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
+    """The app over the store at `database` (opened read-only, loaded once). `cache_mb` caps the
+    page cache on disk (default: TRENDSTUDIE_WEB_CACHE_MB, else 200 MB)."""
     from .data import WebData
     from .prognose import Forecasts
 
@@ -301,7 +454,8 @@ def create_app(database: Path) -> FastAPI:
     app.state.env = env
     env.globals["d"] = data
     tag = data.etag.strip('"')
-    app.state.cache = ResponseCache(directory=data.database.parent / "cache" / "web-pages" / tag)
+    app.state.cache = ResponseCache(directory=data.database.parent / "cache" / "web-pages" / tag,
+                                    disk_bytes=disk_cache_bytes(cache_mb))
     _remove_stale_caches(data.database.parent / "cache", tag)
 
     def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
@@ -350,7 +504,7 @@ def create_app(database: Path) -> FastAPI:
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache)
+    app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache, parameters=QueryParameters(app))
     return app
 
 
@@ -377,8 +531,14 @@ def _app_from_env() -> FastAPI:
     return create_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]))
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1) -> None:
-    """Run the site with uvicorn; each worker process loads the store once."""
+def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1,
+          prepare: bool = True) -> None:
+    """Run the site with uvicorn; each worker process loads the store once. With `prepare` (the
+    default) a background process renders the edition into the shared page cache first (see
+    edition.py; once per build: nothing to do when it is already there)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     from ..config import settings
@@ -386,9 +546,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     database = Path(database) if database else settings().database
     if not database.exists():
         raise TrendstudieError(f"Er is nog geen database in {database.parent}. Bouw die eerst: trendstudie build --bundle <map>")
-    if workers > 1:
-        os.environ["TRENDSTUDIE_WEB_DATABASE"] = str(database)
-        uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", proxy_headers=False, server_header=False)
-    else:
-        uvicorn.run(create_app(database), host=host, port=port, log_level="warning", server_header=False)
+    disk_cache_bytes()  # a wrong TRENDSTUDIE_WEB_CACHE_MB is reported before the server starts
+    helper = None
+    if prepare:
+        helper = subprocess.Popen([sys.executable, "-m", "trendstudie.web.edition", str(database)],
+                                  stdout=subprocess.DEVNULL)
+    try:
+        if workers > 1:
+            os.environ["TRENDSTUDIE_WEB_DATABASE"] = str(database)
+            uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
+                        log_level="warning", proxy_headers=False, server_header=False)
+        else:
+            uvicorn.run(create_app(database), host=host, port=port, log_level="warning", server_header=False)
+    finally:
+        if helper is not None and helper.poll() is None:
+            helper.terminate()
+            helper.wait(timeout=10)

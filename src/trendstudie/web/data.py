@@ -1,9 +1,9 @@
-"""What the web app reads, loaded once per process at start-up from the read-only store.
+"""What the web app reads, loaded once per process at start-up through the one read model.
 
-The store is immutable between builds, so everything the pages need (indicator values, the
-knowledge base, the localised findings of all 342 gemeenten, the map geometry) is held in
-memory; queries that are not (facts, large exports) go through a per-thread DuckDB cursor,
-because one DuckDB connection must not be used by two threads at once.
+Everything goes through `trendstudie.reader.Reader` (the only way to query the store; it gives
+each thread its own DuckDB cursor, so pages render in parallel without a lock). What the pages
+need in memory (indicator values, the knowledge base, the verdicts on every trend in all
+342 gemeenten, the map geometry) is loaded here once; the store does not change while the app runs.
 """
 
 from __future__ import annotations
@@ -11,21 +11,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from .. import __version__, store
-from ..geo.regions import Region, RegionRegistry, normalise_name
-from ..knowledge.localise import Finding, localise_all
+from .. import __version__
+from ..geo.regions import normalise_name
+from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS
+from ..reader import Reader
 from ..report.content import Context, peer_groups
 
 GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
-STRENGTHS = ("sterk", "matig", "niet van toepassing", "onbekend")
 
 
 def code_fingerprint() -> str:
@@ -79,93 +75,54 @@ class WebData:
 
     def __init__(self, database: Path):
         self.database = Path(database)
-        self.con = store.connect(self.database)
-        self._local = threading.local()
-        self.report_lock = threading.Lock()  # guards every use of self.con after start-up
-        self.ctx = Context(self.con)
-        self.kb = self.ctx.kb
-        self.graph = self.ctx.graph
-        self.data = self.ctx.data
-        self.built_at: str = self.ctx.built_at
-        info = dict(self.con.execute("SELECT key, value FROM build_info").fetchall())
-        self.info = info
+        self.reader = Reader(self.database)
+        r = self.reader
+        self.con = r.con  # a connection of the calling thread (for code that takes one)
+        self.ctx = Context(r)
+        self.kb = r.kb
+        self.graph = r.graph
+        self.data = r.data
+        self.built_at: str = r.built_at
+        self.info = r.info
         self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
                                          .encode()).hexdigest()[:20] + '"'
-        rows = self.con.execute("SELECT code, name, title, kind, province, valid_from, valid_to, current "
-                                "FROM regions ORDER BY code").fetchall()
-        self.regions = {r[0]: r for r in rows}
-        self.registry = RegionRegistry({r[0]: Region(*r[:7]) for r in rows}, [])
-        self.group_titles = {gid: t for gid, (t, _) in self.ctx.groups.items()}
-        self.group_kinds = {gid: k for gid, (_, k) in self.ctx.groups.items()}
-        self.group_members: dict[str, list[str]] = {}
-        for gid, code in self.con.execute("SELECT group_id, region_code FROM group_members ORDER BY 1, 2").fetchall():
-            self.group_members.setdefault(gid, []).append(code)
+        self.regions = r.regions
+        self.group_titles = {gid: t for gid, (t, _) in r.groups.items()}
+        self.group_kinds = {gid: k for gid, (_, k) in r.groups.items()}
+        self.group_members: dict[str, list[str]] = r.group_members
         self.gemeenten: dict[str, Gemeente] = {}
-        for code, name, _, kind, province, _, _, current in rows:
-            if kind == "GM" and current:
-                pname = self.regions[province][1] if province in self.regions else None
-                self.gemeenten[code] = Gemeente(code, name, province, pname)
+        for code in r.gemeenten:
+            g = r.regions[code]
+            pname = r.regions[g.province].name if g.province in r.regions else None
+            self.gemeenten[code] = Gemeente(code, g.name, g.province, pname)
         self.sorted_gemeenten = sorted(self.gemeenten.values(), key=lambda g: normalise_name(g.name))
         self._names = {normalise_name(g.name): g.code for g in self.gemeenten.values()}
-        self.tables = dict(self.con.execute("SELECT table_id, title FROM source_tables").fetchall())
-        tables: dict[str, list[str]] = {}
-        for ind, prov in self.con.execute(
-                "SELECT DISTINCT indicator_id, provenance FROM indicator_values WHERE provenance IS NOT NULL").fetchall():
-            for token in re.findall(r"[0-9A-Za-z_]+", prov):
-                if token in self.tables and token not in tables.setdefault(ind, []):
-                    tables[ind].append(token)
-        self.indicators: dict[str, IndicatorMeta] = {}
-        for r in self.con.execute(
-                "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note, missing "
-                "FROM indicators ORDER BY position").fetchall():
-            self.indicators[r[0]] = IndicatorMeta(*[x if x is not None else ("" if i < 9 else None)
-                                                    for i, x in enumerate(r)], tuple(tables.get(r[0], [])))
-        self.periods: dict[str, list[str]] = {}
-        for ind, period in self.con.execute(
-                "SELECT DISTINCT indicator_id, period FROM indicator_values WHERE region_code LIKE 'GM%' "
-                "ORDER BY 1, 2").fetchall():
-            self.periods.setdefault(ind, []).append(period)
-        self.findings: dict[str, list[Finding]] = {
-            code: localise_all(self.con, code, self.ctx.rules, self.data) for code in self.gemeenten}
+        self.tables = r.source_tables
+        tables = r.indicator_tables
+        self.indicators: dict[str, IndicatorMeta] = {
+            m.id: IndicatorMeta(m.id, m.title, m.description, m.domain, m.unit, m.decimals, m.direction, m.citation,
+                                m.note, m.missing, tuple(tables.get(m.id, [])))
+            for m in r.indicators.values()}
+        self.periods: dict[str, list[str]] = r.periods
+        # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
+        self.verdicts: dict[str, list[Verdict]] = {code: r.verdicts(code) for code in self.gemeenten}
         self.strength: dict[str, dict[str, str]] = {}
-        for code, fs in self.findings.items():
-            for f in fs:
-                self.strength.setdefault(f.trend, {})[code] = f.strength
-        self.measure_keys = {(t, m) for t, m in self.con.execute("SELECT DISTINCT table_id, measure FROM measures").fetchall()}
+        self.basis: dict[str, dict[str, str | None]] = {}
+        for code, vs in self.verdicts.items():
+            for v in vs:
+                self.strength.setdefault(v.trend, {})[code] = v.strength
+                self.basis.setdefault(v.trend, {})[code] = v.basis
+        self.measure_keys = r.measure_keys
         self.map = self._load_map()
         self.values = None
         try:  # the analysis stage (phrases, neighbours), when present; warmed here once
-            from ..analysis.compare import Values
             from ..analysis.profile import build_profile
 
-            self.values = Values(self.con)
+            self.values = r.values
             build_profile(self.values, next(iter(self.gemeenten)))
         except Exception:  # the pages fall back to the tables without phrases
             self.values = None
-        self.successor: dict[str, str] = {}
-        moves = self.con.execute("SELECT from_code, to_code, inhabitants FROM region_events "
-                                 "WHERE from_code LIKE 'GM%' ORDER BY date").fetchall()
-        for code in self.regions:
-            if code.startswith("GM") and code not in self.gemeenten:
-                cur, seen = code, set()
-                while cur not in self.gemeenten and cur not in seen:
-                    seen.add(cur)
-                    nxt = [(t, n or 0) for f, t, n in moves if f == cur and t != cur]
-                    if not nxt:
-                        break
-                    cur = max(nxt, key=lambda x: x[1])[0]
-                if cur in self.gemeenten:
-                    self.successor[code] = cur
-
-    # --- store access ----------------------------------------------------------------------
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB cursor for the calling thread (created once per thread)."""
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            with self.report_lock:
-                cur = self.con.cursor()
-            self._local.cursor = cur
-        return cur
+        self.successor: dict[str, str] = r.successors
 
     def _load_map(self):
         from ..geo import shapes
@@ -191,7 +148,7 @@ class WebData:
     # --- lookups -----------------------------------------------------------------------------
     def name(self, code: str) -> str:
         if code in self.regions:
-            return self.regions[code][1]
+            return self.regions[code].name
         if code == "NL01":
             return "Nederland"
         return self.group_titles.get(code, code)
@@ -223,36 +180,23 @@ class WebData:
 
     def exact(self, text: str) -> str | None:
         """The current gemeente that `text` names exactly (code, name, CBS spelling, or a former
-        gemeente's code or name, which leads to the gemeente it merged into); else None."""
-        up = text.strip().upper()
-        if up in self.gemeenten:
-            return up
-        if up in self.successor:
-            return self.successor[up]
-        try:
-            code = self.registry.resolve(text.strip())
-        except Exception:
-            return None
-        return code if code in self.gemeenten else self.successor.get(code)
+        gemeente's code or name, which leads to the gemeente it went into); else None."""
+        return self.reader.gemeente_of(text)
 
     def search(self, text: str, limit: int = 12) -> list[Gemeente]:
         """Gemeenten matching a code, a name (CBS disambiguations known) or a misspelt name."""
         text = text.strip()
         if not text:
             return []
-        up = text.upper()
-        if up in self.gemeenten:
-            return [self.gemeenten[up]]
-        if up in self.successor:
-            return [self.gemeenten[self.successor[up]]]
-        try:
-            code = self.registry.resolve(text)
-            if code in self.gemeenten:
-                return [self.gemeenten[code]]
-            if code in self.successor:
-                return [self.gemeenten[self.successor[code]]]
+        exact = self.exact(text)
+        if exact:
+            return [self.gemeenten[exact]]
+        try:  # a former gemeente split over several: all of them
+            split = self.reader.resolution(text)
         except Exception:
-            pass
+            split = None
+        if split is not None and split.split and split.successors:
+            return [self.gemeenten[s.code] for s in split.successors if s.code in self.gemeenten][:limit]
         key = normalise_name(text)
         found: list[str] = []
         for n, code in sorted(self._names.items()):
@@ -305,8 +249,7 @@ class WebData:
         from ..analysis.profile import build_profile
 
         try:
-            with self.report_lock:
-                return build_profile(self.values, code)
+            return build_profile(self.values, code)
         except Exception:
             return None
 
@@ -318,6 +261,11 @@ class WebData:
     def trend_counts(self, trend_id: str) -> dict[str, int]:
         s = self.strength.get(trend_id, {})
         return {k: sum(1 for v in s.values() if v == k) for k in STRENGTHS}
+
+    def basis_counts(self, trend_id: str) -> dict[str, int]:
+        """In how many gemeenten the trend is judged on figures, by typology, as a national trend."""
+        b = self.basis.get(trend_id, {})
+        return {k: sum(1 for v in b.values() if v == k) for k in ("cijfers", "typering", "landelijk")}
 
     def json_info(self) -> str:
         return json.dumps({"built_at": self.built_at, "gemeenten": len(self.gemeenten)})

@@ -57,8 +57,8 @@ def truncate(rows: list[ProjectionRow], until: int) -> list[ProjectionRow]:
 class Forecasts:
     """Projections per (region, scenario) to MAX_UNTIL, kept for the most recent regions.
 
-    `project` reads the shared connection, so it runs under the data's connection lock; the
-    forecast package caches the model run per scenario for all gemeenten at once, so after the
+    `project` reads through the read model's connection of the calling thread, so projections of
+    different requests run in parallel; the forecast package caches the model run per scenario for all gemeenten at once, so after the
     first request a projection takes some tens of milliseconds."""
 
     def __init__(self, data, keep: int = 96):
@@ -76,8 +76,7 @@ class Forecasts:
             if hit is not None:
                 self._rows.move_to_end(key)
         if hit is None:
-            with self.d.report_lock:
-                hit = project(self.d.con, code, scenario, MAX_UNTIL)
+            hit = project(self.d.con, code, scenario, MAX_UNTIL)
             with self._lock:
                 self._rows[key] = hit
                 while len(self._rows) > self.keep:
@@ -89,8 +88,7 @@ class Forecasts:
         if self._origin is None:
             from ..forecast import components
 
-            with self.d.report_lock:
-                history = components.load_history(self.d.con)
+            history = components.load_history(self.d.con)
             self._origin = int(history.last_population_year())
         return self._origin
 
@@ -98,8 +96,7 @@ class Forecasts:
         if self._backtest is None:
             from ..forecast import backtest
 
-            with self.d.report_lock:
-                self._backtest = backtest(self.d.con)
+            self._backtest = backtest(self.d.con)
         return self._backtest
 
     def meta(self, indicator: str) -> Meta:

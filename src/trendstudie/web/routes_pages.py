@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -16,7 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .. import formatting, jsonout
 from ..knowledge.model import DOMAINS, SEEDS
-from ..report.content import STRENGTH_LABEL, build_report
+from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
 from . import charts, prognose
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
 
@@ -33,7 +34,7 @@ def _d(request: Request):
 def _render(request: Request, template: str, **ctx) -> str:
     nav = request.url.path.strip("/").split("/")[0] or "home"
     return request.app.state.env.get_template(template).render(request=request, nav=nav,
-                                                                strength_label=STRENGTH_LABEL, **ctx)
+                                                                strength_label=STRENGTH_LABEL, basis_label=BASIS_LABEL, **ctx)
 
 
 def cached_page(request: Request, build) -> Response:
@@ -65,6 +66,11 @@ def _gemeente_or_404(d, code: str):
             new = d.gemeenten[d.successor[code]]
             raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen gemeente meer; zij is opgegaan in "
                                      f"{new.name} ({new.code}), zie /gemeente/{new.code}.")
+        if code in d.regions and d.regions[code].kind == "GM":
+            r = d.reader.resolution(code)
+            if r.split and r.successors:  # split over several: name them all, with their pages
+                raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen gemeente meer. " + r.message + " Zie " + ", ".join(
+                    f"/gemeente/{s.code}" for s in r.successors if s.code in d.gemeenten) + ".")
         if code in d.regions:
             raise HTTPException(404, f"{code} ({d.regions[code][1]}) is geen huidige gemeente.")
         raise HTTPException(404, f"Er is geen gemeente met code {code}.")
@@ -114,8 +120,9 @@ def search(request: Request, q: Annotated[str, Query(max_length=100)] = ""):
     exact = d.exact(q) if q.strip() else None
     if exact:
         return RedirectResponse(f"/gemeente/{exact}", status_code=303)
+    # not kept in the page cache: every text typed would be a new entry, and a search is cheap
     return Response(_render(request, "zoek.html", q=q, results=results), media_type="text/html; charset=utf-8",
-                    status_code=200)
+                    status_code=200, headers={"cache-control": "no-store"})
 
 
 # --- gemeente -------------------------------------------------------------------------------
@@ -135,8 +142,7 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
 
     def build():
         peers = d.peers(code)
-        with d.report_lock:  # build_report reads the shared connection (projections)
-            report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
+        report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
         chapters = {c.anchor: c for c in report.chapters}
         profile = d.profile(code)
         domains = []
@@ -159,7 +165,7 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
                 dom["words"] = words.get(dom["title"].lower(), [])
         return _render(request, "gemeente.html", g=g, peers=peers, report=report, domains=domains, analysis=analysis,
                        toekomst=chapters.get("toekomst"), locator=getattr(report, "map", None),
-                       samenhang=chapters.get("samenhang"), pop=pop,
+                       samenhang=chapters.get("samenhang"), uitdagingen=chapters.get("uitdagingen"), pop=pop,
                        groups=[(gid, d.group_titles[gid]) for gid in sorted(d.ctx.member_of.get(code, set()))])
     return cached_page(request, build)
 
@@ -199,6 +205,15 @@ def _report_dir(d) -> FsPath:
     return d.database.parent / "cache" / "web-rapporten" / d.etag.strip('"')
 
 
+_report_locks: dict[str, threading.Lock] = {}
+_report_locks_guard = threading.Lock()
+
+
+def _report_lock(code: str) -> threading.Lock:
+    with _report_locks_guard:
+        return _report_locks.setdefault(code, threading.Lock())
+
+
 def _report_files(d, code: str, pdf: bool) -> dict[str, FsPath]:
     """Write (once per build) the report of a gemeente into the cache dir; return its files by kind."""
     from ..report.content import Options
@@ -213,7 +228,7 @@ def _report_files(d, code: str, pdf: bool) -> dict[str, FsPath]:
         return files
     from ..report.charts_for_report import make_chart
 
-    with d.report_lock:
+    with _report_lock(code):  # one writer per gemeente; other gemeenten are written meanwhile
         if not all(files[k].exists() for k in needed):
             write_one(d.ctx, code, outdir, Options(), pdf=pdf, chart_maker=make_chart)
     return files
@@ -237,9 +252,7 @@ def gemeente_data(request: Request, code: Annotated[str, Path(pattern=GM, max_le
     """Every indicator value of this gemeente (all years), with status and provenance."""
     d = _d(request)
     g = _gemeente_or_404(d, code)
-    rows = d.cursor().execute(
-        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.provenance FROM indicator_values v "
-        "JOIN indicators i USING (indicator_id) WHERE v.region_code = ? ORDER BY i.position, v.period", [code]).fetchall()
+    rows = d.reader.indicator_rows(code)
     return _table_download(rows, ["indicator_id", "region_code", "period", "value", "status", "provenance"], kind,
                            f"{code}-{g.name}")
 
@@ -406,8 +419,8 @@ def compare(request: Request,
                        own_groups=own_groups,
                        rows_by_domain=rows_by_domain, chosen=chosen, bar=bar, ts=ts, members=members,
                        inputs=[d.gemeenten[c].name for c in codes] + [""] * (MAX_COMPARE - len(codes)))
-    if errors:
-        return Response(build(), media_type="text/html; charset=utf-8")
+    if errors:  # names that found nothing: not kept in the page cache (any text would be a new entry)
+        return Response(build(), media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
     return cached_page(request, build)
 
 
@@ -456,7 +469,7 @@ def trend_list(request: Request):
     def build():
         by_domain = []
         for dom in DOMAINS:
-            items = [(t, d.trend_counts(t.id) if t.id in d.strength else None)
+            items = [(t, d.trend_counts(t.id) if t.id in d.strength else None, d.basis_counts(t.id))
                      for t in sorted(d.kb.trends.values(), key=lambda t: t.title) if t.domain == dom]
             if items:
                 by_domain.append((dom[:1].upper() + dom[1:], items))
@@ -493,6 +506,7 @@ def trend_page(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, ma
         return _render(request, "trend.html", e=entry, id=trend_id, citations=_citations(d, trend_id),
                        causes=d.graph.causes(trend_id), effects=d.graph.effects(trend_id), opgaven=answers,
                        answers_to=answers_to, counts=d.trend_counts(trend_id) if strengths else None,
+                       bases=d.basis_counts(trend_id) if strengths else None,
                        map=charts.strength_map(d, trend_id), strong=strong,
                        is_trend=trend_id in d.kb.trends, chain=_chain(d, trend_id))
     return cached_page(request, build)
@@ -546,8 +560,12 @@ def downloads(request: Request):
 
 
 @router.get("/download/indicatoren")
-def download_form(request: Request, formaat: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv"):
-    """The download form's target (a GET form cannot choose a path): on to the file in that format."""
+def download_form(request: Request, formaat: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
+                  gemeente: Annotated[list[str] | None, Query(max_length=MAX_COMPARE)] = None,
+                  groep: Annotated[str | None, Query(max_length=40)] = None,
+                  indicator: Annotated[str | None, Query(max_length=60)] = None):
+    """The download form's target (a GET form cannot choose a path): on to the file in that format
+    (the form's fields are declared here, so that they count as known parameters of this page)."""
     from urllib.parse import urlencode
 
     rest = [(k, v) for k, v in request.query_params.multi_items() if k != "formaat" and v.strip()]
@@ -561,8 +579,6 @@ def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx",
                         groep: Annotated[str | None, Query(max_length=40)] = None,
                         indicator: Annotated[str | None, Query(max_length=60)] = None):
     """Indicator values in the CLI's export columns, for gemeenten, a group, or all gemeenten."""
-    from ..query import indicator_table
-
     d = _d(request)
     codes = []
     for text in [t for t in (gemeente or []) if t.strip()]:
@@ -581,7 +597,7 @@ def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx",
         if not re.fullmatch(INDICATOR, indicator) or indicator not in d.indicators:
             raise HTTPException(404, f"Er is geen indicator {indicator[:60]!r}.")
         inds = [indicator]
-    rows = indicator_table(d.cursor(), codes, groep or None, inds)
+    rows = d.reader.indicator_table(codes, groep or None, inds)
     columns = ["indicator_id", "region_code", "period", "value", "status"]
     name = "-".join(x for x in ["indicatoren", *codes, groep or "", indicator or ""] if x)
     return _table_download([tuple(r[c] for c in columns) for r in rows], columns, kind, name)
@@ -658,6 +674,26 @@ def about(request: Request):
     def build():
         return _render(request, "over.html", method=method_text(), sources=sorted(_d(request).tables.items()))
     return cached_page(request, build)
+
+
+ROBOTS = """User-agent: *
+Disallow: /zoek
+Disallow: /vergelijk
+Disallow: /download/
+Disallow: /svg/
+Disallow: /api/
+Disallow: /gemeente/*/prognose
+Disallow: /gemeente/*/rapport.pdf
+Disallow: /gemeente/*/data.
+Disallow: /indicator/*?
+"""
+
+
+@router.get("/robots.txt")
+def robots() -> Response:
+    """Crawlers may read every page once (home, gemeenten, indicatoren, trends, samenhang), not
+    the endless combinations of searches, comparisons, charts, downloads and API queries."""
+    return Response(ROBOTS, media_type="text/plain; charset=utf-8")
 
 
 # Last: this route matches any file name under a gemeente, so every named page above wins.

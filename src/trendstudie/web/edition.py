@@ -1,0 +1,121 @@
+"""Prepare an edition: render the site's heavy pages and downloads once per build, into the
+page cache on disk that every worker process reads.
+
+A gemeente page takes some tenths of a second to render (findings, report chapters, charts,
+the analysis in words) and the Excel file of all indicators many seconds; with 50 visitors
+asking for different pages at once that adds up to waits of many seconds. The store does not
+change between builds, so `prepare` renders, once per build and program version, every page a
+visitor can reach without typing (home, the 342 gemeenten, the indicators in their latest period,
+trends, samenhang, lists) and the downloads of all indicators. What is not prepared (other
+periods, comparisons, prognoses with other scenarios) is rendered on first request and then
+cached as before.
+
+    python -m trendstudie.web.edition [DATABASE]      # or: trendstudie serve (starts it itself)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+MARKER = "editie.json"
+
+
+def edition_urls(data) -> list[str]:
+    """Every URL of the edition, the downloads of all indicators first (slowest to make)."""
+    urls = ["/download/indicatoren.xlsx", "/download/indicatoren.csv", "/download/indicatoren.json",
+            "/", "/indicatoren", "/trends", "/downloads", "/api", "/over"]
+    urls += [f"/gemeente/{g.code}" for g in data.sorted_gemeenten]
+    urls += [f"/indicator/{m.id}" for m in data.indicators.values() if data.periods.get(m.id)]
+    urls += [f"/trend/{t}" for t in sorted(data.kb.trends)]
+    urls += [f"/samenhang/{t}" for t in sorted(data.kb.trends)]
+    return urls
+
+
+async def _get(app, url: str) -> int:
+    """One GET through the whole app (middleware included, so the response lands in the cache)."""
+    path, _, query = url.partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(b"host", b"editie"), (b"accept-encoding", b"gzip")], "client": ("127.0.0.1", 0),
+             "server": ("editie", 80)}
+    status = 0
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def marker(app) -> Path:
+    return app.state.cache.directory / MARKER
+
+
+def is_prepared(app) -> bool:
+    return marker(app).exists()
+
+
+def prepare(app, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Render every URL of the edition through `app` (whose cache keeps them on disk); write the
+    marker file when done. Returns what was done."""
+    urls = edition_urls(app.state.data)
+    t0 = time.perf_counter()
+    failed = []
+
+    async def run():
+        for i, url in enumerate(urls, 1):
+            if await _get(app, url) != 200:
+                failed.append(url)
+            if progress:
+                progress(i, len(urls), url)
+
+    asyncio.run(run())
+    result = {"urls": len(urls), "failed": failed, "seconds": round(time.perf_counter() - t0, 1)}
+    if not failed:
+        path = marker(app)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare the edition of the store at DATABASE (default: $TRENDSTUDIE_HOME)."""
+    from ..config import settings
+    from ..errors import TrendstudieError
+    from . import create_app
+
+    argv = sys.argv[1:] if argv is None else argv
+    database = Path(argv[0]) if argv else settings().database
+    try:
+        os.nice(10)  # behind the server's own requests
+    except OSError:
+        pass
+    try:
+        app = create_app(database)
+    except TrendstudieError as exc:
+        print(f"Fout: {exc}", file=sys.stderr)
+        return 1
+    if is_prepared(app):
+        return 0
+    result = prepare(app)
+    if result["failed"]:
+        print(f"Editie niet compleet: {len(result['failed'])} pagina's gaven een fout, bijvoorbeeld "
+              f"{result['failed'][0]}.", file=sys.stderr)
+        return 1
+    print(f"Editie voorbereid: {result['urls']} pagina's en downloads in {result['seconds']} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
