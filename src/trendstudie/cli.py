@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import errno
 import io
-import json
 import os
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import atomic, store
+from . import atomic, jsonout, store
 from .config import settings
 from .console import err, out, styled
 from .errors import DatabaseError, TrendstudieError
@@ -244,7 +243,7 @@ def facts(
             w.writerow([r["table_id"], r["measure"], r["region_code"], r["period"], _format_value(r["value"]),
                         r["status"] or "", "true" if r["harmonised"] else "false"])
     else:
-        json.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, ensure_ascii=False, indent=1)
+        jsonout.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, indent=1)
         sys.stdout.write("\n")
 
 
@@ -269,7 +268,7 @@ def profiel(
     if fmt == "json":
         data = profile.to_dict()
         data["domains"] = [d for d in data["domains"] if not domein or d["domain"] == domein]
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        jsonout.dump(data, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
         return
     out.print(styled((profile.name, "bold"), f" ({code})" + (f", provincie {profile.province}" if profile.province else "")))
@@ -355,8 +354,7 @@ def export(
         for r in rows:
             w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
     else:
-        buf.write(json.dumps([{c: r[c] for c in columns} for r in rows], ensure_ascii=False, indent=1,
-                             allow_nan=False) + "\n")
+        buf.write(jsonout.dumps([{c: r[c] for c in columns} for r in rows], indent=1) + "\n")
     _emit(buf.getvalue(), uit)
 
 
@@ -422,13 +420,13 @@ def trends(
 
     if alle:
         doc = {code: [as_json(kb, v) for v in loc.verdicts(code) if keep(v)] for code in loc.gemeenten}
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
+        sys.stdout.write(jsonout.dumps(doc) + "\n")
         return
     code = _resolve_region(reader, gemeente)
     name = reader.regions[code].name
     verdicts = [v for v in loc.verdicts(code) if keep(v)]
     if fmt == "json":
-        json.dump([as_json(kb, v) for v in verdicts], sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        jsonout.dump([as_json(kb, v) for v in verdicts], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
     out.print(f"Trends in {name} ({code})", style="bold")
@@ -539,7 +537,7 @@ def kennisbank(fmt: str = typer.Option("json", "--format", help="json (de hele k
     if fmt not in ("json", "schema"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies json of schema.")
     doc = KennisbankExport.model_json_schema() if fmt == "schema" else export(_kb()).model_dump(mode="json")
-    _emit(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n", uit)
+    _emit(jsonout.dumps(doc, indent=1) + "\n", uit)
 
 
 @app.command()
@@ -684,8 +682,7 @@ def prognose(
             w.writerow([r.indicator_id, r.region_code, r.period, _format_value(r.value), _format_value(r.lower),
                         _format_value(r.upper), r.scenario])
     else:
-        json.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout,
-                  ensure_ascii=False, indent=1)
+        jsonout.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout, indent=1)
         sys.stdout.write("\n")
 
 

@@ -10,13 +10,18 @@ Properties carry the real id (the real service has been seen to do the latter).
 
 Faults are injected with `FakeCBS.inject(Fault(...))`: HTTP 429 with Retry-After, HTTP 500,
 a response slower than the client's timeout, a body cut short (Content-Length honest, JSON
-truncated) or a connection dropped mid-body.
+truncated) or a connection dropped mid-body. Faults that must not depend on timing are raised on
+the client's side by `cbs.transport()` (give it to the ODataClient): 'timeout' (a read time-out
+mid-transfer, as httpx raises it), 'refused' (a connection refused, as after a server restart) and
+'nodns' (the name no longer resolves).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+import httpx
 
 # -- a small OData $filter evaluator ---------------------------------------------------------
 
@@ -173,7 +180,8 @@ def compile_filter(text: str) -> Predicate:
 @dataclass
 class Fault:
     """One injected misbehaviour. kind: '429', '500', 'slow', 'truncated', 'drop', 'html' (a 200
-    maintenance page), 'novalue' (200 with JSON of the wrong shape).
+    maintenance page), 'novalue' (200 with JSON of the wrong shape); on the client's side (see
+    FakeCBS.transport): 'timeout', 'refused', 'nodns'.
 
     endpoint/table limit it to matching requests; from_page (0-based Observations page) to
     later pages; times is how often it fires (-1: for ever)."""
@@ -196,6 +204,9 @@ class Fault:
         if self.from_page is not None and (page is None or page < self.from_page):
             return False
         return True
+
+
+CLIENT_KINDS = frozenset({"timeout", "refused", "nodns"})
 
 
 @dataclass
@@ -237,6 +248,37 @@ class FakeCBS:
     def clear_faults(self) -> None:
         with self._lock:
             self.faults.clear()
+
+    def transport(self) -> httpx.HTTPTransport:
+        """An httpx transport that raises the client-side faults deterministically (no clock involved)
+        and otherwise talks to this server over loopback like any other."""
+        return _FaultTransport(self)
+
+    def _client_fault(self, request: httpx.Request) -> Exception | None:
+        segments = [s for s in request.url.path.split("/") if s]
+        if len(segments) != 3:
+            return None
+        _, table_id, endpoint = segments
+        page = None
+        if endpoint == "Observations":
+            skip = int(dict(request.url.params).get("$skip", "0"))
+            page = skip // self.page_size if self.page_size else 0
+        with self._lock:
+            for f in self.faults:
+                if f.kind in CLIENT_KINDS and f.matches(table_id, endpoint, page):
+                    if f.times > 0:
+                        f.times -= 1
+                    if f.kind == "timeout":
+                        return httpx.ReadTimeout("timed out (injected)", request=request)
+                    if f.kind == "nodns":
+                        lost = httpx.ConnectError("[Errno -3] Temporary failure in name resolution (injected)",
+                                                  request=request)
+                        lost.__cause__ = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+                        return lost
+                    refused = httpx.ConnectError("[Errno 111] Connection refused (injected)", request=request)
+                    refused.__cause__ = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+                    return refused
+        return None
 
     def observation_requests(self, table: str | None = None) -> list[Request]:
         return [r for r in self.requests if r.endpoint == "Observations" and (table is None or r.table == table)]
@@ -304,7 +346,7 @@ class FakeCBS:
         fault = None
         with self._lock:
             for f in self.faults:
-                if f.matches(table_id, endpoint, page):
+                if f.kind not in CLIENT_KINDS and f.matches(table_id, endpoint, page):
                     fault = f
                     if f.times > 0:
                         f.times -= 1
@@ -405,6 +447,18 @@ class FakeCBS:
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(raw)
+
+
+class _FaultTransport(httpx.HTTPTransport):
+    def __init__(self, fake: FakeCBS):
+        super().__init__()
+        self.fake = fake
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.fake._client_fault(request)
+        if fault is not None:
+            raise fault
+        return super().handle_request(request)
 
 
 def police_table(tidy_csv: Path, base_url: str = "https://datasets.cbs.nl/odata/v1") -> dict[str, Any]:

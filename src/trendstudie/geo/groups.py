@@ -17,8 +17,6 @@ user's file.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from datetime import date
@@ -30,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, TrendstudieError
-from ..textfile import read_text
+from ..textfile import csv_rows, read_text
 from .regions import RegionRegistry
 
 GROUPS_FILE = Path(__file__).with_name("groups.yaml")
@@ -705,57 +703,52 @@ def _csv_drafts(path: Path, text: str) -> list[_Draft]:
     if first is None:
         raise InputError(path, "het bestand is leeg")
     delimiter = max((";", ",", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     drafts: dict[str, _Draft] = {}
     seen: dict[str, int] = {}
     columns: dict[str, int] | None = None
     width = 0
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if columns is None:
-                columns = {}
-                width = len(row)
-                for i, cell in enumerate(row):
-                    if not cell.strip():
-                        continue  # an empty header cell (a trailing separator from a spreadsheet)
-                    name = _CSV_COLUMNS.get(cell.strip().lower())
-                    if name is None:
-                        raise InputError(
-                            path, f"onbekende kolom {cell.strip()!r}; gebruik groep, titel en lid", line=line, column=i + 1
-                        )
-                    if name in columns:
-                        raise InputError(path, f"kolom {cell.strip()!r} staat twee keer in de kop", line=line, column=i + 1)
-                    columns[name] = i
-                missing = [label for key, label in (("id", "'groep'"), ("member", "'lid'")) if key not in columns]
-                if missing:
-                    raise InputError(path, "de kop mist de kolom " + " en ".join(missing), line=line)
-                continue
-            if len(row) != width:
-                raise InputError(path, f"verwacht {width} kolommen (zoals in de kop), vond er {len(row)}", line=line)
-            extra = [i for i, cell in enumerate(row) if cell.strip() and i not in columns.values()]
-            if extra:
-                raise InputError(path, "waarde in een kolom zonder kopnaam", line=line, column=extra[0] + 1)
-            gid_text = row[columns["id"]].strip()
-            key = gid_text.lower()
-            if key not in drafts:
-                gid = _check_id(gid_text, path, line, seen)
-                drafts[key] = _Draft(gid, line)
-            draft = drafts[key]
-            if "title" in columns:
-                title = row[columns["title"]].strip()
-                if title:
-                    if draft.title is not None and draft.title != title:
-                        raise InputError(
-                            path, f"groep {draft.id!r} heeft twee titels: {draft.title!r} en {title!r}",
-                            line=line, column=columns["title"] + 1,
-                        )
-                    draft.title = title
-            draft.members.append((row[columns["member"]], line))
-    except csv.Error as exc:
-        raise InputError(path, f"geen geldige CSV ({exc})", line=reader.line_num) from None
+    for _, line, row in csv_rows(text, path, delimiter):
+        if not any(cell.strip() for cell in row):
+            continue
+        if columns is None:
+            columns = {}
+            width = len(row)
+            for i, cell in enumerate(row):
+                if not cell.strip():
+                    continue  # an empty header cell (a trailing separator from a spreadsheet)
+                name = _CSV_COLUMNS.get(cell.strip().lower())
+                if name is None:
+                    raise InputError(
+                        path, f"onbekende kolom {cell.strip()!r}; gebruik groep, titel en lid", line=line, column=i + 1
+                    )
+                if name in columns:
+                    raise InputError(path, f"kolom {cell.strip()!r} staat twee keer in de kop", line=line, column=i + 1)
+                columns[name] = i
+            missing = [label for key, label in (("id", "'groep'"), ("member", "'lid'")) if key not in columns]
+            if missing:
+                raise InputError(path, "de kop mist de kolom " + " en ".join(missing), line=line)
+            continue
+        if len(row) != width:
+            raise InputError(path, f"verwacht {width} kolommen (zoals in de kop), vond er {len(row)}", line=line)
+        extra = [i for i, cell in enumerate(row) if cell.strip() and i not in columns.values()]
+        if extra:
+            raise InputError(path, "waarde in een kolom zonder kopnaam", line=line, column=extra[0] + 1)
+        gid_text = row[columns["id"]].strip()
+        key = gid_text.lower()
+        if key not in drafts:
+            gid = _check_id(gid_text, path, line, seen)
+            drafts[key] = _Draft(gid, line)
+        draft = drafts[key]
+        if "title" in columns:
+            title = row[columns["title"]].strip()
+            if title:
+                if draft.title is not None and draft.title != title:
+                    raise InputError(
+                        path, f"groep {draft.id!r} heeft twee titels: {draft.title!r} en {title!r}",
+                        line=line, column=columns["title"] + 1,
+                    )
+                draft.title = title
+        draft.members.append((row[columns["member"]], line))
     if columns is None:  # pragma: no cover - guarded by `first` above
         raise InputError(path, "het bestand is leeg")
     if not drafts:

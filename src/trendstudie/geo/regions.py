@@ -4,7 +4,6 @@ name becomes a code (`RegionRegistry.resolve`)."""
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
+from ..textfile import load_json
 from .herindeling import Basis, Conversion, SizeLookup, Transfer, Weights, merge_transfers, parse_description
 
 # Names people write that are not CBS's; keys are normalised (see `normalise_name`).
@@ -87,12 +87,7 @@ class RegionRegistry:
     # --- construction -------------------------------------------------------------------
     @classmethod
     def from_regioscodes(cls, path: Path) -> "RegionRegistry":
-        try:
-            payload = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
-        except OSError as exc:
-            raise InputError(path, f"kan niet gelezen worden: {exc.strerror}") from None
+        payload = load_json(path)
         rows = payload.get("value") if isinstance(payload, dict) else None
         if not isinstance(rows, list):
             raise InputError(path, "verwacht een object met een lijst 'value' (OData v4 RegioSCodes)")

@@ -22,7 +22,6 @@ simplified by dropping points closer than `tolerance` pixels to the last kept po
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..sources.misc_csv import check_code_name, csv_records, gemeente_rows, parse_number, source_name
 from ..sources.records import Imported, MeasureMeta, Observation, TableMeta, year_period
-from ..textfile import read_text
+from ..textfile import parse_json, read_text
 from .regions import RegionRegistry
 
 CODE_PROPERTIES = ("statcode", "CBSCODE")
@@ -55,12 +54,7 @@ def load_features(path: str | Path, code_property: str | None = None) -> list[Bo
     Every feature needs a GM code, a Polygon or MultiPolygon, and WGS84 coordinates (RD
     coordinates in metres are refused: reproject first)."""
     text = read_text(path)
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
-    except RecursionError:
-        raise InputError(path, "JSON te diep genest") from None
+    payload = parse_json(text, path)
     if not isinstance(payload, dict) or payload.get("type") != "FeatureCollection" \
             or not isinstance(payload.get("features"), list):
         raise InputError(path, "verwacht een GeoJSON FeatureCollection met 'features'")

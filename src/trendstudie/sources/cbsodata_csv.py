@@ -20,7 +20,6 @@ must be mapped explicitly (see `exports.yaml`); unmapped repeated stems are skip
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
@@ -28,7 +27,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..textfile import read_text
-from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, is_region, period_year
+from .records import (Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key, is_period, is_region,
+                      period_year)
 from .statline_csv import exists_in, parse_rows
 
 _TOPIC = re.compile(r"^(?P<stem>[A-Za-z][A-Za-z0-9_]*?)_(?P<pos>\d+)$")
@@ -176,8 +176,8 @@ def read_v3_csv(
             if raw == "" or (untyped and raw == "."):
                 reason = ("onmogelijk" if raw == "" else "onbekend") if untyped else "leeg"
                 cells.append((mid, None, reason))
-            elif _NUMBER.fullmatch(raw) and math.isfinite(float(raw)):
-                cells.append((mid, float(raw), None))
+            elif _NUMBER.fullmatch(raw):
+                cells.append((mid, checked_value(float(raw), row[i], path, line, header[i]), None))
             else:
                 raise InputError(path, f"geen getal: {row[i]!r}", line, header[i])
         if registry is not None:

@@ -37,7 +37,7 @@ from ..errors import TrendstudieError
 from .catalog import CatalogTable, Variable
 from .mirror import write_table
 from .odata import ODataClient, ODataError
-from .records import MeasureMeta, Observation, TableMeta, fold_title, year_period
+from .records import MeasureMeta, Observation, TableMeta, fold_title, number_problem, year_period
 
 KLIMAATMONITOR_KEY_ENV = "TRENDSTUDIE_KLIMAATMONITOR_KEY"
 KEY_HELP = "https://klimaatmonitor.databank.nl/content/handleiding-open-data-service"
@@ -148,20 +148,26 @@ def klimaatmonitor_observations(code: str, rows: list[dict[str, Any]], table_id:
     return out
 
 
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def parse_value(raw: Any, where: str) -> float | None:
     if raw is None:
         return None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return float(raw)
-    text = str(raw).strip()
-    if text.lower() in _NOT_KNOWN:
-        return None
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")  # a decimal comma
-    try:
-        return float(text)
-    except ValueError:
-        raise TrendstudieError(f"{where}: waarde {raw!r} is geen getal") from None
+        value = raw
+    else:
+        text = str(raw).strip()
+        if text.lower() in _NOT_KNOWN:
+            return None
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")  # a decimal comma
+        if not _NUMBER.fullmatch(text):  # float() would also take nan, inf and Infinity
+            raise TrendstudieError(f"{where}: waarde {raw!r} is geen getal")
+        value = float(text)
+    if problem := number_problem(value):
+        raise TrendstudieError(f"{where}: waarde {raw!r}: {problem}")
+    return float(value)
 
 
 # -- Leefbaarometer ----------------------------------------------------------------------------

@@ -33,8 +33,6 @@ Three shapes:
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,9 +40,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..geo.regions import RegionRegistry
-from ..textfile import read_text
+from ..textfile import load_json, read_text
 from .misc_csv import check_code_name, check_wijk, csv_records, gemeente_rows, parse_number, source_name
-from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
+from .records import Imported, MeasureMeta, Observation, TableMeta, number_problem, year_period
 
 KWB_TABLES: dict[int, str] = {
     2019: "84583NED",
@@ -248,13 +246,7 @@ class Topic:
 
 
 def _load_json(path: str | Path):
-    text = read_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
-    except RecursionError:
-        raise InputError(path, "JSON te diep genest") from None
+    return load_json(path)
 
 
 def _value_list(payload, path: str | Path, what: str) -> list:
@@ -395,14 +387,16 @@ def _v3_value(value, path: str | Path, code: str, key: str) -> tuple[float | Non
     if isinstance(value, bool):
         raise InputError(path, f"{code}: {key} is geen getal: {value!r}", column=key)
     if isinstance(value, (int, float)):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise InputError(path, f"{code}: {key} is geen eindig getal", column=key)
+        if problem := number_problem(value):
+            raise InputError(path, f"{code}: {key} {value!r}: {problem}", column=key)
         return float(value), None
     if isinstance(value, str):
         cell = value.strip()
         if cell in (".", ""):
             return None, "onbekend ('.')" if cell == "." else "leeg in de bron"
-        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", cell) and math.isfinite(float(cell)):
+        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", cell):
+            if problem := number_problem(float(cell)):
+                raise InputError(path, f"{code}: {key} {value!r}: {problem}", column=key)
             return float(cell), None
     raise InputError(path, f"{code}: {key} is geen getal: {value!r}", column=key)
 

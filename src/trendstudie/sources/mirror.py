@@ -7,24 +7,21 @@ The layout is the bundle's `odata-v4/<table id>/` and also what `trendstudie syn
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..textfile import parse_json, read_text
 from .odata import write_json_atomic
-from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period
+from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, number_problem
 
 # How CBS's PresentationType / unit tell whether a measure may be summed over gemeenten.
 _SUMMABLE_UNITS = {"aantal", "x 1 000", "x 1000", "aantal x 1 000", "hectare", "ha", "km2", "tj", "ton", "kton"}
 
 
 def _load(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(path, "bestand ontbreekt in de spiegel van de OData v4-API") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    if not path.exists():
+        raise InputError(path, "bestand ontbreekt in de spiegel van de OData v4-API")
+    return parse_json(read_text(path), path)
 
 
 def _values(path: Path) -> list[dict]:
@@ -107,8 +104,10 @@ def read_table(folder: Path, source: str | None = None) -> Imported:
             raise InputError(obs_path, f"observatie {i}: onbekende maatstaf {measure!r}", line=i, column="Measure")
         if not is_period(period):
             raise InputError(obs_path, f"observatie {i}: onbekende periodecode {period!r}", line=i, column=time_dim)
-        if value is not None and not isinstance(value, (int, float)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise InputError(obs_path, f"observatie {i}: waarde {value!r} is geen getal", line=i, column="Value")
+        if value is not None and (problem := number_problem(value)):
+            raise InputError(obs_path, f"observatie {i}: waarde {value!r}: {problem}", line=i, column="Value")
         attribute = row.get("ValueAttribute")
         reason = None
         if value is None:

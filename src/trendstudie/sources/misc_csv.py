@@ -28,17 +28,14 @@ Files and their traps (see the bundle's PROVENANCE.md):
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 from datetime import date
 from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
 from ..geo.regions import RegionRegistry
-from ..textfile import read_text
-from .records import Imported, MeasureMeta, Observation, TableMeta, year_period
+from ..textfile import csv_rows, read_text
+from .records import Imported, MeasureMeta, Observation, TableMeta, checked_value, year_period
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers (also used by kwb.py and geo/shapes.py)
@@ -49,18 +46,9 @@ _GM = re.compile(r"^GM\d{4}$")
 _WK = re.compile(r"^WK\d{4}[0-9A-Z]{2}$")  # CBS gives some wijken letters (WK0363AA)
 
 
-def csv_records(text: str, path: str | Path, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+def csv_records(text: str, path: str | Path, delimiter: str = ",", first_line: int = 1) -> list[tuple[int, list[str]]]:
     """Parse CSV text into (first line number, cells) pairs; CRLF and LF both work."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
-    previous = 0
-    try:
-        for cells in reader:
-            records.append((previous + 1, cells))
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise InputError(path, f"ongeldige CSV: {exc}", line=reader.line_num) from None
-    return records
+    return [(first, cells) for first, _, cells in csv_rows(text, path, delimiter, first_line)]
 
 
 def parse_number(
@@ -76,10 +64,7 @@ def parse_number(
         cell = cell.replace(",", ".")
     if not _NUMBER.match(cell):
         raise InputError(path, f"geen getal: {text!r}", line=line, column=column)
-    value = float(cell)
-    if not math.isfinite(value):
-        raise InputError(path, f"getal buiten bereik: {text!r}", line=line, column=column)
-    return value
+    return checked_value(float(cell), text, path, line, column)
 
 
 def source_name(path: str | Path, root: str | Path | None) -> str:
@@ -219,11 +204,10 @@ def read_huishoudens_samenstelling(
                             "(Huishoudens; samenstelling, grootte, regio, 1 januari)")
     titles = [c for c in _after(comments, "Kolommen:") if c]
     body = "\n".join(lines[first_data:])
-    records = csv_records(body, path)
+    records = csv_records(body, path, first_line=first_data + 1)
     if not records:
         raise InputError(path, "geen kopregel gevonden", line=first_data + 1)
     header_line, header = records[0]
-    header_line += first_data
     idx = _header_index(header, ["Gemeente", "Jaar", *HUISHOUDENS_MEASURES], path, header_line)
     extra = [h.strip() for h in header if h.strip() not in ("Gemeente", "Jaar", *HUISHOUDENS_MEASURES)]
     if extra:
@@ -243,7 +227,6 @@ def read_huishoudens_samenstelling(
     seen: dict[tuple[str, str], int] = {}
     unresolved_empty: list[str] = []
     for line, cells in records[1:]:
-        line += first_data
         if not any(c.strip() for c in cells):
             continue
         n = len(header)

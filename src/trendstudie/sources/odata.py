@@ -11,6 +11,10 @@ What it does, and why:
 - Retries, with exponential backoff, on 429 (honouring `Retry-After`), 5xx, timeouts,
   connection errors and truncated or otherwise invalid JSON; after `max_retries` retries it raises
   a `TrendstudieError` that names the table, the page and the URL.
+- Fails fast, without retries, when there is no way to reach the service at all: a host name that
+  does not resolve (or whose DNS does not answer within `dns_timeout`), or a first connection
+  that is refused, unreachable or times out (`Unreachable`). Waiting minutes for that helps
+  nobody; once the service has answered, connection errors count as transient again.
 - An optional response cache on disk (one file per full URL, keyed by its SHA-256): responses are
   written to it whenever a cache directory is given and read from it when `use_cache=True`.
 - Table ids are case sensitive on this service, and the wrong case may give an empty answer
@@ -20,16 +24,19 @@ What it does, and why:
 from __future__ import annotations
 
 import email.utils
+import errno
 import hashlib
 import json
 import os
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urljoin
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -37,6 +44,9 @@ from ..errors import TrendstudieError
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 15.0  # for setting up a connection; reading an answer may take DEFAULT_TIMEOUT
+DNS_TIMEOUT = 10.0
+_NO_ROUTE = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 class ODataError(TrendstudieError):
@@ -46,6 +56,56 @@ class ODataError(TrendstudieError):
         self.url = url
         self.status = status
         super().__init__(message)
+
+
+class Unreachable(ODataError):
+    """The service cannot be reached at all (no DNS, no network, nobody listening): not retried."""
+
+    def __init__(self, message: str, url: str, host: str):
+        self.host = host
+        super().__init__(message, url)
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of `kind` in `exc`'s chain of causes (httpx wraps httpcore wraps OSError)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def resolve(host: str, port: int, timeout: float = DNS_TIMEOUT) -> str | None:
+    """None when `host` resolves within `timeout` seconds, else why not (in Dutch). The lookup runs
+    in a daemon thread, since getaddrinfo itself has no time limit."""
+    outcome: list[BaseException | None] = []
+
+    def lookup() -> None:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=lookup, daemon=True, name=f"dns {host}")
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        return f"de DNS geeft binnen {timeout:g} seconden geen antwoord voor {host}"
+    if outcome[0] is not None:
+        return f"de naam {host} is niet te vinden (DNS: {getattr(outcome[0], 'strerror', None) or outcome[0]})"
+    return None
+
+
+def _proxied(url: str) -> bool:
+    """Whether a proxy from the environment carries this request (then the proxy resolves the name)."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    return bool(proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 @dataclass
@@ -112,6 +172,8 @@ class ODataClient:
         max_retry_after: float = 300.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        dns_timeout: float = DNS_TIMEOUT,
         user_agent: str = "trendstudie (+https://github.com/; CBS open data client)",
         headers: dict[str, str] | None = None,
         service: str = "CBS",
@@ -130,11 +192,14 @@ class ODataClient:
         self.sleep = sleep
         self.service = service  # who answers, for error messages: "CBS", "Klimaatmonitor", …
         self.stats = ClientStats()
+        self.dns_timeout = dns_timeout
+        self._answered: set[str] = set()  # hosts that gave any HTTP answer: from then on errors are transient
+        self._resolved: set[str] = set()
         self._settings = dict(timeout=timeout, max_retries=max_retries, backoff=backoff, max_backoff=max_backoff,
                               max_retry_after=max_retry_after, transport=transport, sleep=sleep,
-                              user_agent=user_agent)
+                              user_agent=user_agent, connect_timeout=connect_timeout, dns_timeout=dns_timeout)
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": user_agent, **(headers or {})},
             follow_redirects=True,
@@ -202,16 +267,35 @@ class ODataClient:
         label = f"{what} ({url})" if what else url
         last_problem = ""
         attempts = self.max_retries + 1
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host and host not in self._resolved and self._uses_network() and not _proxied(url):
+            problem = resolve(host, parts.port or (443 if parts.scheme == "https" else 80), self.dns_timeout)
+            if problem:
+                raise self._unreachable(problem, url, host)
+            self._resolved.add(host)
         for attempt in range(attempts):
             wait: float | None = None
             try:
                 self.stats.requests += 1
                 response = self._http.get(url)
             except httpx.TimeoutException as exc:
+                if isinstance(exc, httpx.ConnectTimeout) and host not in self._answered:
+                    raise self._unreachable(f"{host} neemt geen verbinding aan (time-out)", url, host) from None
                 last_problem = f"time-out ({type(exc).__name__})"
             except httpx.TransportError as exc:
+                dns = _cause(exc, socket.gaierror)
+                if dns is not None:  # never retried: a name that does not resolve will not start to
+                    raise self._unreachable(f"de naam {host} is niet te vinden (DNS: {dns.strerror or dns})",
+                                            url, host) from None
+                refused = _cause(exc, OSError)
+                if isinstance(exc, httpx.ConnectError) and host not in self._answered and (
+                        refused is not None and refused.errno in _NO_ROUTE):
+                    raise self._unreachable(f"{host} is niet bereikbaar ({refused.strerror or refused})",
+                                            url, host) from None
                 last_problem = f"verbindingsfout ({type(exc).__name__}: {exc})"
             else:
+                self._answered.add(host)
                 status = response.status_code
                 if status in RETRY_STATUSES or 500 <= status < 600:
                     last_problem = f"HTTP {status}"
@@ -249,6 +333,18 @@ class ODataClient:
             f"{self.service} gaf geen geldig antwoord op {label} na {attempts} pogingen; laatste fout: {last_problem}.",
             url,
         )
+
+    def _uses_network(self) -> bool:
+        """False when a test hands in its own transport that answers without the network (a mock);
+        an httpx.HTTPTransport (or a subclass) does use it."""
+        transport = self._settings["transport"]
+        return transport is None or isinstance(transport, httpx.HTTPTransport)
+
+    def _unreachable(self, problem: str, url: str, host: str) -> Unreachable:
+        return Unreachable(
+            f"Geen verbinding met {self.service}: {problem}. Is er internet, en klopt het adres "
+            f"{self.base_url} (--url of TRENDSTUDIE_CBS_URL)? Er is niets opnieuw geprobeerd; wat al "
+            "binnen was blijft bewaard en een volgende `trendstudie sync` gaat daar verder.", url, host)
 
     # -- cache ------------------------------------------------------------------------------
     def _cache_path(self, url: str) -> Path | None:

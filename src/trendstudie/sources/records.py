@@ -6,8 +6,12 @@ the build collects what all importers return and writes it in one transaction.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
 
 STATUSES = ("Definitief", "Voorlopig", "NaderVoorlopig")
 
@@ -28,6 +32,34 @@ class Observation:
     dims: str = ""  # canonical "Dim=code;Dim2=code" sorted by dimension name, "" when none
     reason: str | None = None
     source: str = ""
+
+
+# No published statistic comes near this (all of NL's area in m² is 4e10); a bound this far away keeps
+# every sum and weighted mean over gemeenten finite, so nothing becomes inf or nan after arithmetic.
+MAX_MAGNITUDE = 1e15
+
+
+def number_problem(value: float | int) -> str | None:
+    """Why `value` cannot be a published figure (NaN, infinite, absurdly large), or None."""
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the range of a float
+        return "getal buiten bereik (hoogstens 10^15 in absolute waarde)"
+    if not math.isfinite(value):
+        return "geen eindig getal (nan, inf en Infinity zijn niet toegestaan)"
+    if abs(value) > MAX_MAGNITUDE:
+        return "getal buiten bereik (hoogstens 10^15 in absolute waarde)"
+    return None
+
+
+def checked_value(value: float | int, raw: object, path: str | Path, line: int | None,
+                  column: int | str | None) -> float:
+    """`value` as a float, or an InputError naming file, line and column when it is no usable figure.
+    Every importer passes its numbers through here (or through number_problem)."""
+    problem = number_problem(value)
+    if problem:
+        raise InputError(path, f"waarde {raw!r}: {problem}", line=line, column=column)
+    return float(value)
 
 
 Aggregation = str  # "sum" (counts), "mean" (averages, rates, shares) or "" (not harmonisable)

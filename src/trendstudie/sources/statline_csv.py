@@ -25,9 +25,6 @@ A trailing `*` on a period (`2024*`) marks provisional figures, `**` revised pro
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -36,8 +33,8 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError, TrendstudieError
-from ..textfile import read_text
-from .records import Imported, MeasureMeta, Observation, TableMeta, is_period, period_year
+from ..textfile import csv_rows, read_text
+from .records import Imported, MeasureMeta, Observation, TableMeta, checked_value, is_period, period_year
 
 REGION_KINDS = ("NL", "LD", "PV", "CR", "GM")
 
@@ -65,14 +62,7 @@ def parse_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[st
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError(path, "bevat een NUL-teken: geen tekstbestand", line=line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise InputError(path, f"ongeldige CSV: {exc}", line=max(reader.line_num, 1)) from None
-    return rows
+    return [(last, row) for _, last, row in csv_rows(text, path, delimiter)]
 
 
 def aggregation_for_unit(unit: str, title: str = "") -> str:
@@ -157,9 +147,7 @@ class _Parser:
         other = "." if self.decimal == "," else ","
         candidate = text.replace(self.decimal, ".") if other not in text else None
         if candidate is not None and re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", candidate):
-            value = float(candidate)
-            if math.isfinite(value):
-                return value, None
+            return checked_value(float(candidate), raw, self.path, line, column), None
         sep = "komma" if self.decimal == "," else "punt"
         raise InputError(
             self.path, f"geen getal: {raw!r} (verwacht een getal met decimale {sep}, '.', 'x' of leeg)", line, column

@@ -32,11 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import TrendstudieError
 from . import external
 from .catalog import Catalog, CatalogTable, load_catalog
-from .odata import ODataClient, write_json_atomic
+from .odata import ODataClient, Unreachable, write_json_atomic
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -131,7 +132,8 @@ def sync(
     keys: dict[str, str] | None = None,
 ) -> SyncReport:
     """Fetch every (selected) catalogue table into `cache_dir`. Never raises for one table's
-    failure: the report says which tables failed and why. Unknown names in `tables` raise.
+    failure: the report says which tables failed and why. Unknown names in `tables` raise, and so
+    does `Unreachable` when the service itself cannot be reached (no network, no DNS).
     keys: API keys per source kind ({"klimaatmonitor": …}); default from the environment."""
     if not isinstance(catalog, Catalog):
         catalog = load_catalog(catalog)
@@ -222,6 +224,11 @@ def _sync_table(
         shutil.rmtree(partial, ignore_errors=True)
         result.status = SKIPPED
         result.reason = str(exc)
+        return result
+    except Unreachable as exc:
+        if exc.host == urlsplit(client.base_url).hostname:
+            raise  # the service itself cannot be reached: the sync stops with one message, not one per table
+        result.reason = str(exc)  # another source's host (a sibling client): only that table fails
         return result
     except TrendstudieError as exc:
         result.reason = str(exc)

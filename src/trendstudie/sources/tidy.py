@@ -7,25 +7,24 @@ decimals, optionally aggregation and basis), dimensions (code → title), note, 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import re
 from pathlib import Path
 
 from ..errors import InputError
+from ..textfile import csv_rows, parse_json, read_text
 from .mirror import aggregation_for
-from .records import STATUSES, Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, is_region
+from .records import (STATUSES, Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key, is_period,
+                      is_region)
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 REQUIRED = ("table_id", "measure", "region_code", "period", "value", "status")
 
 
 def read_meta(path: Path) -> TableMeta:
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(path, "het bijbehorende .meta.json-bestand ontbreekt") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"geen geldige JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    if not path.exists():
+        raise InputError(path, "het bijbehorende .meta.json-bestand ontbreekt")
+    meta = parse_json(read_text(path), path)
     if not isinstance(meta, dict) or not isinstance(meta.get("measures"), dict) or not meta.get("table_id"):
         raise InputError(path, "verwacht 'table_id' en een object 'measures'")
     table = TableMeta(
@@ -53,13 +52,9 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
     source = source or csv_path.name
     meta = read_meta(csv_path.with_name(csv_path.name[: -len(".csv")] + ".meta.json"))
     meta.source = source
+    rows = csv_rows(read_text(csv_path), csv_path)
     try:
-        text = csv_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(csv_path, f"geen geldige UTF-8 (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
+        _, _, header = next(rows)
     except StopIteration:
         raise InputError(csv_path, "leeg bestand", line=1) from None
     missing = [c for c in REQUIRED if c not in header]
@@ -70,8 +65,7 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
     for d in dim_cols:
         meta.dimensions.setdefault(d, {})
     out = Imported(tables=[meta])
-    for row in reader:
-        line = reader.line_num
+    for _, line, row in rows:
         if not row:
             continue
         if len(row) != len(header):
@@ -79,6 +73,7 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
         table_id, measure = row[pos["table_id"]], row[pos["measure"]]
         region, period = row[pos["region_code"]].strip(), row[pos["period"]].strip()
         raw, status = row[pos["value"]].strip(), row[pos["status"]].strip()
+        value_column = f"{pos['value'] + 1} (value)"
         if table_id != meta.table_id:
             raise InputError(csv_path, f"tabel {table_id!r} wijkt af van {meta.table_id!r} in de meta", line=line, column="table_id")
         if measure not in meta.measures:
@@ -89,10 +84,12 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
             raise InputError(csv_path, f"onbekende periodecode {period!r}", line=line, column="period")
         if status and status not in STATUSES:
             raise InputError(csv_path, f"onbekende status {status!r}", line=line, column="status")
-        try:
-            value = float(raw) if raw else None
-        except ValueError:
-            raise InputError(csv_path, f"waarde {raw!r} is geen getal", line=line, column="value") from None
+        if not raw:
+            value = None
+        elif _NUMBER.fullmatch(raw):  # float() would also take nan, inf, Infinity and 1_000
+            value = checked_value(float(raw), raw, csv_path, line, value_column)
+        else:
+            raise InputError(csv_path, f"waarde {raw!r} is geen getal", line=line, column=value_column)
         dims = {d: row[pos[d]].strip() for d in dim_cols}
         for d, code in dims.items():
             if meta.dimensions[d] and code not in meta.dimensions[d]:

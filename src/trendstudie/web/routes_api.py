@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from .. import jsonout
 from ..errors import TrendstudieError
 from ..knowledge.chain import place
 from ..knowledge.export import KennisbankExport
@@ -69,12 +69,12 @@ def respond(request: Request, rows: list[dict], columns: list[str], fmt: str, na
             w.writerow([_value(r.get(c)) for c in columns])
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'inline; filename="{name}.csv"'})
-    body = json.dumps([{c: r.get(c) for c in columns} for r in rows], ensure_ascii=False, separators=(",", ":"))
+    body = jsonout.dumps([{c: r.get(c) for c in columns} for r in rows], compact=True)
     return Response(body, media_type="application/json")
 
 
 def one(obj: dict) -> Response:
-    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    return Response(jsonout.dumps(obj, compact=True), media_type="application/json")
 
 
 def _data(request: Request):

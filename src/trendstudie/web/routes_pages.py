@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import threading
 from pathlib import Path as FsPath
@@ -16,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from .. import formatting
+from .. import formatting, jsonout
 from ..knowledge.model import DOMAINS, SEEDS
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
 from . import charts, prognose
@@ -326,7 +325,7 @@ def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str)
         return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"content-disposition": f'attachment; filename="{safe}.xlsx"'})
     if kind == "json":
-        body = json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, indent=1)
+        body = jsonout.dumps([dict(zip(columns, r)) for r in rows], indent=1)
         return Response(body, media_type="application/json",
                         headers={"content-disposition": f'attachment; filename="{safe}.json"'})
     buf = io.StringIO()
