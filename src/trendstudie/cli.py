@@ -788,6 +788,8 @@ def run(argv: list[str] | None = None) -> int:
         rv = app(args=argv, prog_name="trendstudie", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except exits as exc:
+        if exc.exit_code == b.EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130)
+            err.print("Afgebroken.")
         return exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
         err.print(exc.format_message())
