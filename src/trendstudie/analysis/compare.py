@@ -115,6 +115,7 @@ class Values:
         self._meta: dict[str, dict] | None = None
         self._names: dict[str, str] | None = None
         self._additive: dict[str, bool] = {}
+        self._signed: dict[str, bool] = {}
 
     def indicator(self, indicator_id: str) -> dict[str, dict[str, Value]]:
         """region_code → period → Value for one indicator."""
@@ -155,7 +156,11 @@ class Values:
     def signed(self, indicator_id: str) -> bool:
         """Whether the indicator takes negative values anywhere (a balance such as a migration
         saldo): for such indicators ratios mean nothing and phrases give differences."""
-        return any(v.value < 0 for points in self.indicator(indicator_id).values() for v in points.values())
+        found = self._signed.get(indicator_id)
+        if found is None:  # asked for every comparison of every gemeente: decided once per indicator
+            found = self._signed[indicator_id] = any(
+                v.value < 0 for points in self.indicator(indicator_id).values() for v in points.values())
+        return found
 
     def additive(self, indicator_id: str) -> bool:
         """Whether the indicator is a count: a group's value is the sum of its members' values.
