@@ -256,7 +256,8 @@ def export(
     uit: Optional[Path] = typer.Option(None, "--uit", help="Schrijf naar dit bestand (verplicht voor xlsx)."),
     home: Optional[Path] = HomeOpt,
 ) -> None:
-    """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status."""
+    """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status,harmonised
+    (harmonised: herberekend naar de gemeente van nu na een herindeling of grenswijziging)."""
     from .query import indicator_table
 
     if fmt not in ("csv", "json", "xlsx"):
@@ -267,7 +268,7 @@ def export(
     con = store.connect(s.database)
     codes = [_resolve_region(con, r) for r in regions]
     rows = indicator_table(con, codes, group, indicators)
-    columns = ["indicator_id", "region_code", "period", "value", "status"]
+    columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "xlsx":
         from openpyxl import Workbook
 
@@ -287,7 +288,8 @@ def export(
             w = csv.writer(stream, lineterminator="\n")
             w.writerow(columns)
             for r in rows:
-                w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
+                w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or "",
+                            "true" if r["harmonised"] else "false"])
         else:
             json.dump([{c: r[c] for c in columns} for r in rows], stream, ensure_ascii=False, indent=1)
             stream.write("\n")

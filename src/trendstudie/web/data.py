@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from .. import __version__, store
+from ..analysis.labels import FigureFlags
 from ..geo.regions import Region, RegionRegistry, normalise_name
 from ..knowledge.localise import Finding, localise_all
 from ..knowledge.model import DOMAINS
@@ -127,6 +128,9 @@ class WebData:
             self.periods.setdefault(ind, []).append(period)
         self.findings: dict[str, list[Finding]] = {
             code: localise_all(self.con, code, self.ctx.rules, self.data) for code in self.gemeenten}
+        self.flags = FigureFlags(self.con)  # reconstructed and provisional figures, for labels
+        for dv in self.ctx.rules.derived:
+            self.flags.add_derived(dv.id, [dv.aantal, *dv.aandelen])
         self.strength: dict[str, dict[str, str]] = {}
         for code, fs in self.findings.items():
             for f in fs:

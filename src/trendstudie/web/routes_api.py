@@ -16,6 +16,7 @@ from ..knowledge.chain import place
 from ..knowledge.export import KennisbankExport
 from ..knowledge.export import export as export_kb
 from ..knowledge.model import DOMAINS, SEEDS
+from ..knowledge.verdict import old_figures
 from . import prognose as _prognose
 
 
@@ -173,10 +174,14 @@ def indicator(request: Request, indicator_id: Annotated[str, Path(pattern=INDICA
     return one(row)
 
 
-VALUE_COLUMNS = ["indicator_id", "region_code", "period", "value", "status"]
+VALUE_COLUMNS = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
 
 
-@router.get("/indicator-values", summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status)")
+@router.get("/indicator-values", summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status, "
+                                         "harmonised) zoals `trendstudie export`",
+            description="`status` is de status bij CBS (Definitief, Voorlopig, NaderVoorlopig); `harmonised` zegt dat "
+                        "de waarde voor de gemeente van nu is herberekend uit de gemeenten waaruit zij bij een "
+                        "herindeling ontstond, of omgerekend naar de grenzen van nu.")
 def indicator_values(
     request: Request,
     indicator: Annotated[list[str] | None, Query(max_length=60, description="Indicator-id; herhaalbaar")] = None,
@@ -226,7 +231,8 @@ def indicator_values(
     if to is not None:
         where.append("CAST(substr(period, 1, 4) AS INTEGER) <= ?")
         params.append(to)
-    for r in cur.execute("SELECT v.indicator_id, v.region_code, v.period, v.value, v.status FROM indicator_values v "
+    for r in cur.execute("SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.harmonised "
+                         "FROM indicator_values v "
                          "JOIN indicators i USING (indicator_id) WHERE " + " AND ".join(where)
                          + " ORDER BY i.position, v.region_code, v.period", params).fetchall():
         rows.append(dict(zip(VALUE_COLUMNS, r)))
@@ -290,7 +296,7 @@ def _gemeente(d, code: str):
     return d.gemeenten[code]
 
 
-PROFILE_COLUMNS = ["indicator_id", "title", "domain", "unit", "period", "value", "rank", "of"]
+PROFILE_COLUMNS = ["indicator_id", "title", "domain", "unit", "period", "value", "status", "harmonised", "rank", "of"]
 
 
 @router.get("/gemeenten/{code}/profile", summary="Profiel: laatste waarde per indicator met vergelijkingsgroepen")
@@ -302,7 +308,11 @@ def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6
     for domain, items in d.profile(code).items():
         for r in items:
             row = {"indicator_id": r.indicator.id, "title": r.indicator.title, "domain": domain,
-                   "unit": r.indicator.unit, "period": r.period, "value": r.value, "rank": r.rank, "of": r.of}
+                   "unit": r.indicator.unit, "period": r.period, "value": r.value,
+                   "status": d.flags.status_of(r.indicator.id, code, r.period),
+                   "harmonised": d.flags.is_reconstructed(r.indicator.id, code, r.period), "rank": r.rank, "of": r.of}
+            if format == "json":
+                row["labels"] = d.flags.labels([r.indicator.id], code, g.name, {int(r.period[:4])})
             for gid, _, v in r.peers:
                 row[gid] = v
             rows.append(row)
@@ -313,22 +323,30 @@ def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6
                 "indicators": rows})
 
 
-FINDING_COLUMNS = ["trend", "title", "domain", "strength", "evidence"]
+FINDING_COLUMNS = ["trend", "title", "domain", "strength", "evidence", "counter", "note", "labels"]
 
 
-@router.get("/gemeenten/{code}/findings", summary="Welke trends hier spelen, hoe sterk, met onderbouwing")
+@router.get("/gemeenten/{code}/findings", summary="Welke trends hier spelen, hoe sterk, met onderbouwing",
+            description="Per trend met een regel: `evidence` (wat ervoor spreekt), `counter` (wat ertegen spreekt), "
+                        "`note` (een kanttekening, zoals een oordeel dat alleen op cijfers van meer dan vijf jaar "
+                        "voor de nieuwste rust) en `labels` (herberekende en voorlopige cijfers waarop het oordeel "
+                        "rust). In CSV staan de zinnen van een kolom achter elkaar.")
 def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
              strength: Annotated[Literal["sterk", "matig", "niet van toepassing", "onbekend"] | None, Query()] = None,
              format: Format = "json"):
     d = _data(request)
-    _gemeente(d, code)
+    g = _gemeente(d, code)
     rows = []
     for f in d.findings[code]:
         if strength and f.strength != strength:
             continue
         t = d.kb.trends[f.trend]
+        labels = d.flags.labels_for_text(f.indicators, code, f.evidence + f.counter + [f.note], g.name)
         rows.append({"trend": f.trend, "title": t.title, "domain": t.domain, "strength": f.strength,
                      "indicators": f.indicators, "evidence": f.evidence if format == "json" else " ".join(f.evidence),
+                     "counter": f.counter if format == "json" else " ".join(f.counter),
+                     "note": f.note or old_figures(f, d.data.newest_year, d.ctx.rules),
+                     "labels": labels if format == "json" else " ".join(labels),
                      "opgaven": [o.id for o in d.opgaven_for(f.trend)]})
     cols = FINDING_COLUMNS + (["indicators", "opgaven"] if format == "json" else [])
     return respond(request, rows, cols, format, f"trends-{code}")

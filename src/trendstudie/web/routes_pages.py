@@ -239,10 +239,11 @@ def gemeente_data(request: Request, code: Annotated[str, Path(pattern=GM, max_le
     d = _d(request)
     g = _gemeente_or_404(d, code)
     rows = d.cursor().execute(
-        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.provenance FROM indicator_values v "
-        "JOIN indicators i USING (indicator_id) WHERE v.region_code = ? ORDER BY i.position, v.period", [code]).fetchall()
-    return _table_download(rows, ["indicator_id", "region_code", "period", "value", "status", "provenance"], kind,
-                           f"{code}-{g.name}")
+        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.provenance, v.harmonised "
+        "FROM indicator_values v JOIN indicators i USING (indicator_id) WHERE v.region_code = ? "
+        "ORDER BY i.position, v.period", [code]).fetchall()
+    return _table_download(rows, ["indicator_id", "region_code", "period", "value", "status", "provenance",
+                                  "harmonised"], kind, f"{code}-{g.name}")
 
 
 Scenario = Annotated[Literal[prognose.SCENARIO_IDS], Query(description="basis, hoog, laag, metropolisering, "
@@ -320,7 +321,7 @@ def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str)
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow(["" if v is None else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
+        w.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
                                            else str(int(v)) if isinstance(v, float) else v) for v in r])
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{safe}.csv"'})
@@ -583,7 +584,7 @@ def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx",
             raise HTTPException(404, f"Er is geen indicator {indicator[:60]!r}.")
         inds = [indicator]
     rows = indicator_table(d.cursor(), codes, groep or None, inds)
-    columns = ["indicator_id", "region_code", "period", "value", "status"]
+    columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     name = "-".join(x for x in ["indicatoren", *codes, groep or "", indicator or ""] if x)
     return _table_download([tuple(r[c] for c in columns) for r in rows], columns, kind, name)
 
