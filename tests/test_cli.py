@@ -67,22 +67,28 @@ def test_export_csv_json_and_xlsx_carry_the_stored_values(cli, con, tmp_path):
     args = ("export", "--regions", "Zwolle", "--regions", "GM1992", "--indicators", "bevolking",
             "--indicators", "woninginbraak_per_1000")
     got = rows_of(cli(*args).output)
-    assert list(got[0]) == ["indicator_id", "region_code", "period", "value", "status"]
+    assert list(got[0]) == ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     want = con.execute(
-        "SELECT indicator_id, region_code, period, value FROM indicator_values WHERE region_code IN ('GM0193', 'GM1992') "
-        "AND indicator_id IN ('bevolking', 'woninginbraak_per_1000')").fetchall()
+        "SELECT indicator_id, region_code, period, value, status, harmonised FROM indicator_values "
+        "WHERE region_code IN ('GM0193', 'GM1992') AND indicator_id IN ('bevolking', 'woninginbraak_per_1000')").fetchall()
     assert len(got) == len(want) > 20
-    stored = {(i, r, p): v for i, r, p, v in want}
+    stored = {(i, r, p): (v, st, h) for i, r, p, v, st, h in want}
     for row in got:
-        assert float(row["value"]) == pytest.approx(stored[row["indicator_id"], row["region_code"], row["period"]],
-                                                    abs=5e-7)  # written to 6 decimals
+        value, status, harmonised = stored[row["indicator_id"], row["region_code"], row["period"]]
+        assert float(row["value"]) == pytest.approx(value, abs=5e-7)  # written to 6 decimals
+        assert (row["status"] or None, row["harmonised"]) == (status, "true" if harmonised else "false")
+    # Voorne aan Zee (2023) before the merger: reconstructed from Brielle, Hellevoetsluis and Westvoorne
+    assert {r["harmonised"] for r in got if r["region_code"] == "GM1992" and r["period"] < "2023"} == {"true"}
+    assert {r["harmonised"] for r in got if r["region_code"] == "GM0193" and r["indicator_id"] == "bevolking"
+            and r["period"] >= "2019"} == {"false"}
+    assert any(r["status"] == "Voorlopig" for r in got if r["indicator_id"] == "woninginbraak_per_1000")
     as_json = json.loads(cli(*args, "--format", "json").output)
-    assert [(r["indicator_id"], r["region_code"], r["period"]) for r in as_json] == \
-        [(r["indicator_id"], r["region_code"], r["period"]) for r in got]
+    assert [(r["indicator_id"], r["region_code"], r["period"], r["harmonised"]) for r in as_json] == \
+        [(r["indicator_id"], r["region_code"], r["period"], r["harmonised"] == "true") for r in got]
     path = tmp_path / "export.xlsx"
     cli(*args, "--format", "xlsx", "--uit", str(path))
     sheet = list(load_workbook(path).active.values)
-    assert sheet[0] == ("indicator_id", "region_code", "period", "value", "status")
+    assert sheet[0] == ("indicator_id", "region_code", "period", "value", "status", "harmonised")
     assert len(sheet) - 1 == len(got)
 
 
@@ -145,6 +151,51 @@ def test_merged_gemeente_verdicts_say_the_figures_were_reconstructed(cli):
     labelled = [f for f in found if f["basis"] == "cijfers" and any(l.startswith("Herberekend") for l in f["labels"])]
     assert labelled
     assert all("Voorne aan Zee" in l for f in labelled for l in f["labels"] if l.startswith("Herberekend"))
+
+
+def test_labels_name_only_the_years_the_evidence_cites(cli, con):
+    """A label says which cited figures are reconstructed or provisional, never a year nobody cites;
+    and the predecessors are named (Amsterdam took Weesp in on 24 March 2022)."""
+    from trendstudie.analysis.labels import cited_years
+
+    flagged = {(r, int(p[:4])): h for r, p, h in con.execute(
+        "SELECT region_code, period, bool_or(harmonised) FROM indicator_values GROUP BY ALL").fetchall()}
+    for code in ("GM1992", "GM0363"):
+        found = json.loads(cli("trends", code, "--format", "json").output)
+        for f in found:
+            if f["basis"] != "cijfers":
+                continue
+            cited = cited_years(f["onderbouwing"] + f["tegenbewijs"] + [f["kanttekening"]])
+            for label in f["labels"]:
+                assert cited_years([label]) - {2022, 2023} <= cited, (code, f["trend"], label)  # merger years aside
+            if any(flagged.get((code, y)) for y in cited if y < 2022):
+                assert any(l.startswith("Herberekend") for l in f["labels"]), (code, f["trend"])
+    amsterdam = json.loads(cli("trends", "GM0363", "--format", "json").output)
+    labels = {l for f in amsterdam for l in f["labels"] if l.startswith("Herberekend: de cijfers van 2015 ")}
+    assert labels == {"Herberekend: de cijfers van 2015 zijn voor Amsterdam van nu samengesteld uit die van "
+                      "Amsterdam en Weesp (herindeling van 2022)."}
+
+
+def test_a_verdict_that_a_trend_does_not_play_on_old_figures_says_so(cli):
+    """Not only 'speelt' verdicts: one that a trend does not play, resting only on 2015 figures, says so too."""
+    found = json.loads(cli("trends", "GM1992", "--format", "json").output)
+    f = next(f for f in found if f["trend"] == "onbenut-arbeidspotentieel")
+    assert f["sterkte"] == "niet" and all("2015" in e for e in f["onderbouwing"])
+    assert f["kanttekening"] == "Dit oordeel rust alleen op cijfers uit 2015; nieuwere zijn er voor deze indicatoren niet."
+    text = cli("trends", "GM1992").output
+    assert "   ! Dit oordeel rust alleen op cijfers uit 2015; nieuwere zijn er voor deze indicatoren niet." in text
+
+
+def test_profiel_labels_reconstructed_figures_in_text_and_json(cli):
+    text = cli("profiel", "Voorne aan Zee", "--domein", "demografie").output
+    assert ("Herberekend: de cijfers van 2021 zijn voor Voorne aan Zee van nu samengesteld uit die van Brielle, "
+            "Hellevoetsluis en Westvoorne (herindeling van 2023).") in text.replace("\n    ", " ")
+    data = json.loads(cli("profiel", "GM1992", "--format", "json").output)
+    inw = next(i for d in data["domains"] for i in d["indicators"] if i["indicator_id"] == "bevolking")
+    assert inw["latest"]["harmonised"] is False and any(l.startswith("Herberekend: de cijfers van 2021") for l in inw["labels"])
+    zwolle = json.loads(cli("profiel", "GM0193", "--format", "json").output)
+    assert not any(l.startswith("Herberekend") for d in zwolle["domains"] for i in d["indicators"]
+                   if i["indicator_id"] == "bevolking" for l in i["labels"])
 
 
 def test_trend_shows_citations_causes_and_opgaven(cli):

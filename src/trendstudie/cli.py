@@ -324,7 +324,8 @@ def export(
     uit: Optional[Path] = typer.Option(None, "--uit", help="Schrijf naar dit bestand (verplicht voor xlsx)."),
     home: Optional[Path] = HomeOpt,
 ) -> None:
-    """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status."""
+    """Indicatorwaarden met de vaste kolommen indicator_id,region_code,period,value,status,harmonised
+    (harmonised: herberekend naar de gemeente van nu na een herindeling of grenswijziging)."""
     if fmt not in ("csv", "json", "xlsx"):
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv, json of xlsx.")
     if fmt == "xlsx" and uit is None:
@@ -334,7 +335,7 @@ def export(
     reader = _reader(home)
     codes = [_resolve_region(reader, r) for r in regions]
     rows = reader.indicator_table(codes, group, indicators)
-    columns = ["indicator_id", "region_code", "period", "value", "status"]
+    columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "xlsx":
         from openpyxl import Workbook
 
@@ -352,7 +353,8 @@ def export(
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or ""])
+            w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or "",
+                        "true" if r["harmonised"] else "false"])
     else:
         buf.write(jsonout.dumps([{c: r[c] for c in columns} for r in rows], indent=1) + "\n")
     _emit(buf.getvalue(), uit)

@@ -77,7 +77,8 @@ def series(con: duckdb.DuckDBPyConnection, table: str, measure: str, regions: li
 
 def indicator_table(con: duckdb.DuckDBPyConnection, regions: list[str], group: str | None,
                     indicators: list[str]) -> list[dict]:
-    """Indicator values for gemeenten (and/or a group's members), long format."""
+    """Indicator values for gemeenten (and/or a group's members), long format; `harmonised` says
+    the value is reconstructed for today's gemeente over a herindeling or grenswijziging."""
     known = {r[0] for r in con.execute("SELECT indicator_id FROM indicators").fetchall()}
     unknown = [i for i in indicators if i not in known]
     if unknown:
@@ -99,7 +100,7 @@ def indicator_table(con: duckdb.DuckDBPyConnection, regions: list[str], group: s
         where.append("indicator_id IN (" + ", ".join("?" * len(indicators)) + ")")
         params += indicators
     cur = con.execute(
-        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status FROM indicator_values v "
+        "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.harmonised FROM indicator_values v "
         "JOIN indicators i USING (indicator_id) WHERE " + " AND ".join(where)
         + " ORDER BY i.position, v.region_code, v.period", params)
     names = [d[0] for d in cur.description]

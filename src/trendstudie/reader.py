@@ -381,15 +381,17 @@ class Reader:
         if to_year is not None:
             where.append("CAST(substr(period, 1, 4) AS INTEGER) <= ?")
             params.append(to_year)
-        return self.execute("SELECT v.indicator_id, v.region_code, v.period, v.value, v.status FROM indicator_values v "
+        return self.execute("SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.harmonised "
+                            "FROM indicator_values v "
                             "JOIN indicators i USING (indicator_id) WHERE " + " AND ".join(where)
                             + " ORDER BY i.position, v.region_code, v.period", params)
 
     def indicator_rows(self, code: str) -> list[tuple]:
         """Every indicator value of one region with status and provenance, register order."""
         return self.execute(
-            "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.provenance FROM indicator_values v "
-            "JOIN indicators i USING (indicator_id) WHERE v.region_code = ? ORDER BY i.position, v.period", [code])
+            "SELECT v.indicator_id, v.region_code, v.period, v.value, v.status, v.provenance, v.harmonised "
+            "FROM indicator_values v JOIN indicators i USING (indicator_id) WHERE v.region_code = ? "
+            "ORDER BY i.position, v.period", [code])
 
     # --- knowledge, findings, verdicts ------------------------------------------------------------
     @property

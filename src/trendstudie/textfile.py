@@ -16,6 +16,8 @@ import yaml
 
 from .errors import InputError
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_text(path: str | Path) -> str:
     """The file's text: UTF-8, a leading BOM removed. Unreadable or non-UTF-8 input is an
@@ -40,9 +42,10 @@ def read_text(path: str | Path) -> str:
 
 
 def parse_yaml(text: str, path: str | Path) -> Any:
-    """YAML text to Python data (safe loader: no tags are executed)."""
+    """YAML text to Python data (safe loader: no tags are executed). libyaml's loader when PyYAML
+    has it: the knowledge base loads several times faster (the pure-Python parser cost ~1.5 s)."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         raise InputError(path, f"geen geldige YAML: {getattr(exc, 'problem', None) or exc}",

@@ -67,8 +67,11 @@ def test_indicator_values_match_the_store(client, database):
     assert [(x["period"], x["value"]) for x in r.json()] == expected
     r = client.get("/api/v1/indicator-values", params={"indicator": "bevolking", "region": "GM0193", "format": "csv"})
     rows = rows_csv(r.text)
-    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status"]
+    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     assert len(rows) == len(expected)
+    r = client.get("/api/v1/indicator-values", params={"indicator": "bevolking", "region": "GM1992"})
+    assert {x["harmonised"] for x in r.json() if x["period"] < "2023"} == {True}  # Voorne aan Zee, 2023
+    assert {x["harmonised"] for x in r.json() if x["period"] >= "2023"} == {False}
 
 
 def test_indicator_values_for_a_group_and_period(client):
@@ -122,6 +125,20 @@ def test_findings_are_the_cli_verdicts(client, app, built_home):
         assert (f["strength"], f["basis"]) == (cli[tid]["sterkte"], cli[tid]["basis"]), tid
     share = sum(f["basis"] is not None for f in api.values()) / len(api)
     assert share >= 0.9
+    assert list(rows_csv(r.text)[0]) == ["trend", "title", "domain", "strength", "evidence", "counter", "note", "labels"]
+
+
+def test_findings_keep_counter_evidence_old_figures_and_labels(client):
+    """What the report shows beside the evidence reaches the API too (Voorne aan Zee, merged in 2023)."""
+    found = client.get("/api/v1/gemeenten/GM1992/findings").json()
+    assert any(f["counter"] for f in found)
+    assert any(f["note"] and "rust alleen op cijfers uit" in f["note"] for f in found)
+    rebuilt = [l for f in found for l in f["labels"] if l.startswith("Herberekend")]
+    assert rebuilt and all("Voorne aan Zee" in l for l in rebuilt)
+    assert any(l.startswith("Voorlopig: de cijfers van 2025") for f in found for l in f["labels"])
+    body = client.get("/api/v1/gemeenten/GM1992/profile").json()
+    pop = {x["indicator_id"]: x for x in body["indicators"]}["bevolking"]
+    assert pop["harmonised"] is False and pop["status"] == "Definitief" and pop["labels"] == []
 
 
 def test_trends(client):

@@ -65,7 +65,7 @@ def test_search_gemeente_compare_and_download(page, server):
         page.get_by_role("link", name="Download de cijfers van deze gemeenten (CSV)").click()
     download = info.value
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status"]
+    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     assert {"GM0193", "GM0150", "GM0200"} <= {r["region_code"] for r in rows}
     assert not page.console_errors, page.console_errors  # e.g. nothing blocked by the CSP
 

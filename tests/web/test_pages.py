@@ -154,14 +154,18 @@ def test_downloads(client, database):
     r = client.get("/download/indicatoren.csv", params={"gemeente": "Zwolle", "indicator": "bevolking"})
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status"]
+    assert list(rows[0]) == ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     assert {x["region_code"] for x in rows} == {"GM0193"}
     r = client.get("/download/indicatoren.xlsx", params={"groep": "G4", "indicator": "bevolking"})
     assert r.status_code == 200 and r.content[:2] == b"PK"
     r = client.get("/download/indicatoren.json", params={"groep": "G4", "indicator": "bevolking"})
     assert {x["region_code"] for x in r.json()} == {"GM0344", "GM0363", "GM0518", "GM0599"}
+    assert {x["harmonised"] for x in rows} == {"false"}  # Zwolle's population as published
     r = client.get("/gemeente/GM0193/data.csv")
-    assert r.status_code == 200 and "provenance" in r.text.splitlines()[0]
+    assert r.status_code == 200 and r.text.splitlines()[0].endswith(",status,provenance,harmonised")
+    r = client.get("/gemeente/GM1992/data.csv")  # Voorne aan Zee (2023): earlier years reconstructed
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {x["harmonised"] for x in rows if x["indicator_id"] == "bevolking" and x["period"] < "2023"} == {"true"}
     assert client.get("/download/indicatoren.csv", params={"groep": "X<"}).status_code == 404
     assert client.get("/downloads").status_code == 200
     r = client.get("/download/indicatoren", params={"gemeente": "Zwolle", "groep": "", "indicator": "bevolking",

@@ -51,6 +51,7 @@ class Value:
     value: float
     status: str | None
     provenance: str | None
+    harmonised: bool = False  # reconstructed for today's gemeente over a herindeling or grenswijziging
 
 
 @dataclass(frozen=True)
@@ -116,18 +117,20 @@ class Values:
         self._names: dict[str, str] | None = None
         self._additive: dict[str, bool] = {}
         self._signed: dict[str, bool] = {}
+        self._flags = None
 
     def indicator(self, indicator_id: str) -> dict[str, dict[str, Value]]:
         """region_code → period → Value for one indicator."""
         if indicator_id not in self._indicators:
             rows = self.con.execute(
-                "SELECT region_code, period, value, status, provenance FROM indicator_values "
+                "SELECT region_code, period, value, status, provenance, harmonised FROM indicator_values "
                 "WHERE indicator_id = ?", [indicator_id]).fetchall()
             table: dict[str, dict[str, Value]] = {}
-            for region, period, value, status, provenance in rows:
+            for region, period, value, status, provenance, harmonised in rows:
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     continue
-                table.setdefault(region, {})[period] = Value(indicator_id, region, period, float(value), status, provenance)
+                table.setdefault(region, {})[period] = Value(indicator_id, region, period, float(value), status,
+                                                             provenance, bool(harmonised))
             self._indicators[indicator_id] = table
         return self._indicators[indicator_id]
 
@@ -135,15 +138,17 @@ class Values:
         """Read every indicator value in one query (for a batch or a long-running server, so
         that later calls never touch the connection)."""
         table: dict[str, dict[str, dict[str, Value]]] = {i: {} for i in self.meta()}
-        for indicator_id, region, period, value, status, provenance in self.con.execute(
-                "SELECT indicator_id, region_code, period, value, status, provenance FROM indicator_values").fetchall():
+        for indicator_id, region, period, value, status, provenance, harmonised in self.con.execute(
+                "SELECT indicator_id, region_code, period, value, status, provenance, harmonised "
+                "FROM indicator_values").fetchall():
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
             table.setdefault(indicator_id, {}).setdefault(region, {})[period] = Value(
-                indicator_id, region, period, float(value), status, provenance)
+                indicator_id, region, period, float(value), status, provenance, bool(harmonised))
         self._indicators.update(table)
         self.groups()
         self.names()
+        self.flags()
         return self
 
     def series(self, indicator_id: str, code: str) -> list[tuple[str, float]]:
@@ -193,6 +198,14 @@ class Values:
             return None
         period = max(points, key=lambda p: period_time(p) or -math.inf)
         return points[period]
+
+    def flags(self):
+        """Which values are reconstructed or provisional, with the sentences that say so (labels.py)."""
+        if self._flags is None:
+            from .labels import FigureFlags
+
+            self._flags = FigureFlags(self.con)
+        return self._flags
 
     def groups(self) -> dict[str, PeerGroup]:
         if self._groups is None:

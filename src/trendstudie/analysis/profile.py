@@ -26,6 +26,7 @@ import duckdb
 from .. import formatting
 from ..errors import TrendstudieError
 from . import phrases
+from .labels import status_word
 from .change import Change, Trend, change, trend
 from .compare import (ChangeComparison, Comparison, PeerGroup, Value, Values, change_measure, compare,
                       compare_change, peer_groups, values_of)
@@ -86,6 +87,8 @@ class IndicatorProfile:
     trend_phrase: str | None
     comparisons: list[GroupComparison] = field(default_factory=list)
     neighbours: NeighbourComparison | None = None
+    # 'Herberekend: …' and 'Voorlopig: …' for the figures the sentences cite (labels.py)
+    labels: list[str] = field(default_factory=list)
 
     @property
     def period(self) -> str:
@@ -97,14 +100,16 @@ class IndicatorProfile:
 
     @property
     def status_text(self) -> str | None:
-        """'voorlopig' or 'definitief' when the source says so."""
-        return self.latest.status.lower() if self.latest.status else None
+        """'voorlopig', 'nader voorlopig' or 'definitief' when the source says so."""
+        return status_word(self.latest.status)
 
-    def sentences(self) -> list[str]:
+    def sentences(self, labels: bool = True) -> list[str]:
         """The indicator in a few Dutch sentences, each present only when it has data:
         'Inwoners: 134.147 inwoners (2026, definitief).', 'Tussen 2021 en 2026 gestegen van …',
-        'Ongeveer gelijk aan het G40-gemiddelde; op plaats 15 van de 40 G40-gemeenten.'"""
-        when = ", ".join(x for x in (self.period_text, self.status_text) if x)
+        'Ongeveer gelijk aan het G40-gemiddelde; op plaats 15 van de 40 G40-gemeenten.', and last
+        the labels of reconstructed or provisional figures among those cited."""
+        when = ", ".join(x for x in (self.period_text, self.status_text,
+                                     "herberekend" if self.latest.harmonised else None) if x)
         out = [f"{self.title}: {self.value_text} ({when})."]
         if self.change_phrase:
             verdict = f", {self.change_assessment}" if self.change_assessment else ""
@@ -118,7 +123,7 @@ class IndicatorProfile:
                 out.append(_sentence("; ".join(parts)))
         if self.neighbours and self.neighbours.phrase:
             out.append(_sentence(self.neighbours.phrase))
-        return out
+        return out + (self.labels if labels else [])
 
 
 def _sentence(text: str) -> str:
@@ -212,12 +217,16 @@ def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGro
                                        cc.change.absolute, cc.ties, growth=c.additive) if cc else None,
         ))
     nb = _neighbour_comparison(data, meta, code, own, near) if near else None
-    return IndicatorProfile(
+    ip = IndicatorProfile(
         indicator_id, meta["title"], meta["description"] or "", meta["domain"], unit, decimals, direction,
         meta["citation"] or "", meta["note"] or "", own, phrases.format_number(own.value, decimals, unit) or "",
         series, ch, phrases.change_phrase(ch, decimals, unit, percent=not signed),
         phrases.change_assessment(ch, direction, decimals),
         tr, phrases.trend_phrase(tr), comparisons, nb)
+    said = [int(own.period[:4])] if own.status else []  # the first sentence says '(2025, voorlopig)'
+    ip.labels = data.flags().labels_for_text([indicator_id], code, ip.sentences(labels=False), data.names().get(code),
+                                             said)
+    return ip
 
 
 def build_profile(con: "duckdb.DuckDBPyConnection | Values", code: str, k: int = DEFAULT_K) -> Profile:

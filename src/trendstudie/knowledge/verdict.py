@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..analysis.labels import FigureFlags, cited_years, years_text
 from .localise import Finding, IndicatorData, Rules, load_rules, localise
 from .model import STUDY_SHORT, KnowledgeBase, Trend
 from .scopes import ScopeMatch, match_scope
@@ -39,6 +40,7 @@ class Verdict:
     disagreement: str | None = None  # figures and typology point different ways
     scopes: list[ScopeMatch] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # how honest the figures are: reconstructed, provisional
+    old_note: str | None = None  # a verdict that the trend does not play, resting only on old figures
 
     @property
     def evidence(self) -> list[str]:
@@ -50,36 +52,9 @@ class Verdict:
 
     @property
     def note(self) -> str | None:
-        return self.finding.note if self.finding and self.basis == "cijfers" else None
-
-
-class FigureFlags:
-    """Which indicator values are reconstructed for today's gemeente from its predecessors
-    (harmonised over a herindeling) and which are provisional, to label what a verdict rests on."""
-
-    def __init__(self, con):
-        self.harmonised: dict[tuple[str, str], list[str]] = {}
-        self.provisional: dict[tuple[str, str], list[str]] = {}
-        for ind, region, period, harmonised, status in con.execute(
-                "SELECT indicator_id, region_code, period, harmonised, status FROM indicator_values "
-                "WHERE region_code LIKE 'GM%' AND (harmonised OR status = 'Voorlopig') ORDER BY 1, 2, 3").fetchall():
-            if harmonised:
-                self.harmonised.setdefault((ind, region), []).append(period)
-            if status == "Voorlopig":
-                self.provisional.setdefault((ind, region), []).append(period)
-
-    def labels(self, indicators: list[str], code: str, name: str) -> list[str]:
-        out = []
-        years = sorted({int(p[:4]) for i in indicators for p in self.harmonised.get((i, code), [])})
-        if years:
-            span = str(years[0]) if len(years) == 1 else f"{years[0]} tot en met {years[-1]}"
-            out.append(f"Herberekend: de cijfers van {span} zijn voor {name} van nu samengesteld uit de gemeenten "
-                       "waaruit het bij een herindeling ontstond.")
-        prov = sorted({int(p[:4]) for i in indicators for p in self.provisional.get((i, code), [])})
-        if prov:
-            text = ", ".join(map(str, prov[:-1])) + " en " + str(prov[-1]) if len(prov) > 1 else str(prov[0])
-            out.append(f"Voorlopig: de cijfers van {text} zijn voorlopig en kunnen nog veranderen.")
-        return out
+        if not self.finding or self.basis != "cijfers":
+            return None
+        return self.finding.note or self.old_note
 
 
 def _labels(kb: KnowledgeBase, ids: list[str]) -> str:
@@ -154,9 +129,27 @@ def judge(kb: KnowledgeBase, t: Trend, rule, data: IndicatorData, code: str, rul
     reason = {"sterk": f"De cijfers laten zien dat deze trend in {name} sterk speelt.",
               "enigszins": f"De cijfers laten zien dat deze trend in {name} enigszins speelt.",
               "niet": f"De cijfers laten deze trend in {name} niet zien."}[fig]
-    labels = flags.labels(finding.indicators, code, name) if flags else []
+    labels = []
+    if flags is not None:  # label the figures the verdict cites: reconstructed over a herindeling, provisional
+        for d in rules.derived:
+            flags.add_derived(d.id, [d.aantal, *d.aandelen])
+        labels = flags.labels_for_text(finding.indicators, code, finding.evidence + finding.counter + [finding.note],
+                                       name)
     return Verdict(t.id, fig, "cijfers", reason, finding, typ_text if typ_basis else None, disagreement, matches,
-                   labels)
+                   labels, old_figures(finding, data.newest_year, rules))
+
+
+def old_figures(finding: Finding, newest_year: int, rules: Rules) -> str | None:
+    """What localise notes for a verdict that a trend plays, said as well for one that it does not:
+    when every figure the evidence cites is from before the newest year minus `oude_cijfers_jaren`.
+    None when the finding has its own note (the CLI, JSON and API show `finding.note or this`)."""
+    if finding.note:
+        return None
+    years = cited_years(finding.evidence)
+    if not years or max(years) >= newest_year - rules.settings.oude_cijfers_jaren:
+        return None
+    return (f"Dit oordeel rust alleen op cijfers uit {years_text(years, span=False)}; nieuwere zijn er voor deze "
+            "indicatoren niet.")
 
 
 def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | None = None,

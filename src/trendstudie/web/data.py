@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..analysis.labels import FigureFlags
 from ..geo.regions import normalise_name
 from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS
@@ -106,6 +107,7 @@ class WebData:
         self.periods: dict[str, list[str]] = r.periods
         # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
         self.verdicts: dict[str, list[Verdict]] = {code: r.verdicts(code) for code in self.gemeenten}
+        self.flags = r.localiser.flags  # reconstructed and provisional figures, for labels
         self.strength: dict[str, dict[str, str]] = {}
         self.basis: dict[str, dict[str, str | None]] = {}
         for code, vs in self.verdicts.items():

@@ -176,10 +176,14 @@ def indicator(request: Request, indicator_id: Annotated[str, Path(pattern=INDICA
     return one(row)
 
 
-VALUE_COLUMNS = ["indicator_id", "region_code", "period", "value", "status"]
+VALUE_COLUMNS = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
 
 
-@router.get("/indicator-values", summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status)")
+@router.get("/indicator-values", summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status, "
+                                         "harmonised) zoals `trendstudie export`",
+            description="`status` is de status bij CBS (Definitief, Voorlopig, NaderVoorlopig); `harmonised` zegt dat "
+                        "de waarde voor de gemeente van nu is herberekend uit de gemeenten waaruit zij bij een "
+                        "herindeling ontstond, of omgerekend naar de grenzen van nu.")
 def indicator_values(
     request: Request,
     indicator: Annotated[list[str] | None, Query(max_length=60, description="Indicator-id; herhaalbaar")] = None,
@@ -275,7 +279,7 @@ def _gemeente(d, code: str):
     return d.gemeenten[code]
 
 
-PROFILE_COLUMNS = ["indicator_id", "title", "domain", "unit", "period", "value", "rank", "of"]
+PROFILE_COLUMNS = ["indicator_id", "title", "domain", "unit", "period", "value", "status", "harmonised", "rank", "of"]
 
 
 @router.get("/gemeenten/{code}/profile", summary="Profiel: laatste waarde per indicator met vergelijkingsgroepen")
@@ -287,7 +291,11 @@ def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6
     for domain, items in d.profile(code).items():
         for r in items:
             row = {"indicator_id": r.indicator.id, "title": r.indicator.title, "domain": domain,
-                   "unit": r.indicator.unit, "period": r.period, "value": r.value, "rank": r.rank, "of": r.of}
+                   "unit": r.indicator.unit, "period": r.period, "value": r.value,
+                   "status": d.flags.status_of(r.indicator.id, code, r.period),
+                   "harmonised": d.flags.is_reconstructed(r.indicator.id, code, r.period), "rank": r.rank, "of": r.of}
+            if format == "json":
+                row["labels"] = d.flags.labels([r.indicator.id], code, g.name, {int(r.period[:4])})
             for gid, _, v in r.peers:
                 row[gid] = v
             rows.append(row)
@@ -303,7 +311,13 @@ FINDING_COLUMNS = ["trend", "title", "domain", "strength", "basis", "reason", "e
 
 
 @router.get("/gemeenten/{code}/findings",
-            summary="Elke trend en drijvende kracht in deze gemeente: hoe sterk, op welke basis, met onderbouwing")
+            summary="Elke trend en drijvende kracht in deze gemeente: hoe sterk, op welke basis, met onderbouwing",
+            description="Per trend en drijvende kracht: `strength` en `basis` (cijfers, typering, landelijk), "
+                        "`reason`, `evidence` (wat ervoor spreekt), `counter` (wat ertegen spreekt), "
+                        "`note` (een kanttekening, zoals een oordeel dat alleen op cijfers van meer dan vijf jaar "
+                        "voor de nieuwste rust), `labels` (herberekende en voorlopige cijfers waarop het oordeel "
+                        "rust) en `disagreement` (cijfers en typering wijzen verschillend). In CSV staan de zinnen "
+                        "van een kolom achter elkaar.")
 def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
              strength: Annotated[Literal["sterk", "enigszins", "niet", "onbekend"] | None, Query()] = None,
              basis: Annotated[Literal["cijfers", "typering", "landelijk"] | None, Query()] = None,
@@ -312,7 +326,7 @@ def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
     onbekend) and basis (cijfers, typering, landelijk), with the evidence for and against, the
     labels of reconstructed or provisional figures and a note on old figures."""
     d = _data(request)
-    _gemeente(d, code)
+    g = _gemeente(d, code)
     rows = []
     for v in d.verdicts[code]:
         if (strength and v.strength != strength) or (basis and v.basis != basis):

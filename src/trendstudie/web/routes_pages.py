@@ -253,8 +253,8 @@ def gemeente_data(request: Request, code: Annotated[str, Path(pattern=GM, max_le
     d = _d(request)
     g = _gemeente_or_404(d, code)
     rows = d.reader.indicator_rows(code)
-    return _table_download(rows, ["indicator_id", "region_code", "period", "value", "status", "provenance"], kind,
-                           f"{code}-{g.name}")
+    return _table_download(rows, ["indicator_id", "region_code", "period", "value", "status", "provenance",
+                                  "harmonised"], kind, f"{code}-{g.name}")
 
 
 Scenario = Annotated[Literal[prognose.SCENARIO_IDS], Query(description="basis, hoog, laag, metropolisering, "
@@ -332,7 +332,7 @@ def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str)
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow(["" if v is None else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
+        w.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
                                            else str(int(v)) if isinstance(v, float) else v) for v in r])
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{safe}.csv"'})
@@ -598,7 +598,7 @@ def download_indicators(request: Request, kind: Annotated[Literal["csv", "xlsx",
             raise HTTPException(404, f"Er is geen indicator {indicator[:60]!r}.")
         inds = [indicator]
     rows = d.reader.indicator_table(codes, groep or None, inds)
-    columns = ["indicator_id", "region_code", "period", "value", "status"]
+    columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     name = "-".join(x for x in ["indicatoren", *codes, groep or "", indicator or ""] if x)
     return _table_download([tuple(r[c] for c in columns) for r in rows], columns, kind, name)
 
