@@ -401,9 +401,9 @@ def _change(indicator_unit: str, a: float, b: float) -> float | None:
 
 def _change_text(unit: str, change: float) -> str:
     """+4,8% (relative) or +1,2 procentpunt (for % units)."""
-    if "%" in unit:
-        return f"{'+' if change > 0 else ''}{formatting.number(change, 1)} procentpunt"
-    return f"{'+' if change > 0 else ''}{formatting.number(change * 100, 1)}%"
+    value, word = (change, " procentpunt") if "%" in unit else (change * 100, "%")
+    decimals = 1 if abs(value) >= 0.05 or value == 0 else 2  # -0,04%, never a change shown as 0,0%
+    return f"{'+' if change > 0 else ''}{formatting.number(value, decimals)}{word}"
 
 
 def _margin_text(unit: str, marge: float) -> str:
@@ -606,8 +606,9 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
             cap = rule.schaal.hooguit
             said = {"matig": "hooguit 'speelt enigszins'", "niet van toepassing": "'speelt niet'"}[cap]
             facts = " ".join(g.sentence for g in guard if g.holds is not True and g.sentence)
-            notes.append(f"De trend gaat over {rule.schaal.omschrijving}. {facts} Daarom staat er {said}, "
-                         "wat de andere cijfers ook laten zien.".replace("  ", " "))
+            was = {"sterk": "sterk", "matig": "enigszins"}[strength]
+            notes.append(f"De trend gaat over {rule.schaal.omschrijving}. {facts} Op de andere cijfers alleen "
+                         f"zou hij hier {was} spelen; daarom staat er {said}.".replace("  ", " "))
             if cap == "niet van toepassing":
                 evidence, counter = [g.sentence for g in guard if g.holds is False and g.sentence], _unique(holding)
                 basis = []
