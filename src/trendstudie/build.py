@@ -3,6 +3,7 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -98,8 +99,11 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
     from .indicators import registry as indicator_registry
 
     indicators = indicator_registry.load()
+    # Gemeenten from the harmonised facts; wijken as published (for indicators of the spread between
+    # a gemeente's wijken, see indicators/registry.py `Spread`).
     index = indicator_registry.FactIndex(
-        (f for f in facts if f.region_code.startswith("GM")),
+        itertools.chain((f for f in facts if f.region_code.startswith("GM")),
+                        (o for o in imported.observations if o.region_code.startswith("WK"))),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
     )

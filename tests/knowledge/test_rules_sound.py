@@ -377,6 +377,8 @@ def test_never_risen_or_fallen_between_equal_printed_numbers(judge, gemeenten, r
 LIMITED = {
     # no figures offline (live tables only): 'onbekend' everywhere
     "energietransitie": set(), "jeugdzorg-tekorten": set(), "energiearmoede": set(),
+    # wijk incomes and WOZ values are live only (the bundle's wijk figures hold neither)
+    "kwetsbare-wijken": set(), "segregatie": set(),
     # growth needs a series; the bundle has 2015 only
     "groeiend-aandeel-migratieachtergrond": set(),
     # figures from 2015 only: a verdict on old figures is at most 'enigszins'
@@ -395,3 +397,12 @@ def test_every_rule_gives_each_outcome_on_real_gemeenten(judge, gemeenten, rules
         got = {judge(code, r.trend).strength for code in gemeenten}
         wanted = LIMITED.get(r.trend, {"sterk", "matig", "niet van toepassing"})
         assert wanted <= got, (r.trend, sorted(got))
+
+
+def test_differences_within_a_gemeente_are_judged_on_the_spread_between_wijken(rules):
+    """Kwetsbare wijken and segregatie rest on the spread between the gemeente's wijken, never on its average."""
+    from trendstudie.indicators import registry as reg
+    spread = {i.id for i in reg.load().indicators if i.spread}
+    for trend in ("kwetsbare-wijken", "segregatie"):
+        rule = next(r for r in rules if r.trend == trend)
+        assert {c.indicator for c in rule.conditions()} <= spread and set(rule.indicators) <= spread
