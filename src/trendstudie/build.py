@@ -3,6 +3,7 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -142,8 +143,11 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
     from .indicators import registry as indicator_registry
 
     indicators = indicator_registry.load()
+    # Gemeenten from the harmonised facts; wijken as published (for indicators of the spread between
+    # a gemeente's wijken, see indicators/registry.py `Spread`).
     index = indicator_registry.FactIndex(
-        (f for f in facts if f.region_code.startswith("GM")),
+        itertools.chain((f for f in facts if f.region_code.startswith("GM")),
+                        (o for o in imported.observations if o.region_code.startswith("WK"))),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
     )

@@ -210,3 +210,10 @@ def test_change_phrase_without_percentage_for_balances():
     ch = change([("2018JJ00", 6.1), ("2023JJ00", 2.0)])
     assert change_phrase(ch, 1, "per 1.000 inwoners", percent=False) == \
         "tussen 2018 en 2023 gedaald van 6,1 naar 2,0 per 1.000 inwoners"
+
+
+def test_never_a_change_between_equal_printed_numbers():
+    """0,001 to 0,0012 is +20%, but even with two more decimals both read 0,00: 'gelijk gebleven', not
+    'gestegen van 0,00 naar 0,00'."""
+    tiny = Change("2020JJ00", "2025JJ00", 0.001, 0.0012, 5, 0.0002, 20.0, 3.7)
+    assert change_phrase(tiny, decimals=0).startswith("tussen 2020 en 2025 gelijk gebleven op")

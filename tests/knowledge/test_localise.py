@@ -114,7 +114,7 @@ def test_a_condition_that_fails_is_counter_evidence_not_support(tiny):
     f = localise(rule, tiny, "GM0001")
     assert f.strength == "matig"
     assert f.evidence == ["A: 12,0 per 1.000 inwoners in 2025, hoger dan Nederland (10,0)."]
-    assert f.counter == ["B: gedaald van 5,0 in 2020 naar 4,0 per 1.000 inwoners in 2025."]
+    assert f.counter == ["B: gedaald van 5,0 in 2020 naar 4,0 per 1.000 inwoners in 2025 (-20,0%)."]
     # 'a' is above Nederland but not by the 50% of 'sterk': that is no counter-evidence next to its support
     assert not any(s.startswith("A:") for s in f.counter)
     assert f.note is None
@@ -155,7 +155,8 @@ def test_the_rule_file_holds_the_old_figures_setting():
 
 def test_a_plain_list_of_rules_still_loads(tmp_path):
     p = tmp_path / "rules.yaml"
-    p.write_text("- trend: x\n  indicators: [a]\n  sterk:\n    - {indicator: a, boven: 1}\n", encoding="utf-8")
+    p.write_text("- trend: x\n  reden: waarom\n  indicators: [a]\n  sterk:\n    - {indicator: a, boven: 1, reden: grens}\n",
+                 encoding="utf-8")
     rules = load_rules(p)
     assert [r.trend for r in rules] == ["x"] and rules.settings == Settings()
 
@@ -184,8 +185,8 @@ def test_groningen_does_not_shrink(all_findings):
     # the evidence for 'niet van toepassing' is the growth; nothing speaks for a decline
     assert krimp.evidence and all("steeg" in s for s in krimp.evidence) and not krimp.counter
     verharding = all_findings["GM0014"]["verharding-criminaliteit"]
-    assert not any(s.startswith("Geweldsmisdrijven: gedaald") for s in verharding.evidence)
-    assert any(s.startswith("Geweldsmisdrijven: gedaald") for s in verharding.counter)
+    assert not any(s.startswith("Geweldsmisdrijven, drie jaar samen: gedaald") for s in verharding.evidence)
+    assert any(s.startswith("Geweldsmisdrijven, drie jaar samen: gedaald") for s in verharding.counter)
 
 
 def test_trends_about_decline_need_a_decline(con, data, all_findings):
@@ -217,8 +218,9 @@ def test_vaals_evidence_supports_the_verdict(all_findings):
     ondermijning = vaals["ondermijning"]
     assert not any("lager dan Nederland" in s for s in ondermijning.evidence)
     assert vaals["dominantie-auto"].strength == "niet van toepassing"
-    assert vaals["groeiend-aandeel-migratieachtergrond"].strength == "matig"  # 2015 only: capped
-    assert "2015" in vaals["groeiend-aandeel-migratieachtergrond"].note
+    # a growing share needs a series: 2015 only, so the figures do not judge it and say why
+    groei = vaals["groeiend-aandeel-migratieachtergrond"]
+    assert groei.strength == "onbekend" and "alleen een cijfer uit 2015" in groei.note
 
 
 def test_every_condition_can_be_judged(con, data):
@@ -229,7 +231,9 @@ def test_every_condition_can_be_judged(con, data):
         for c in rule.sterk + rule.matig:
             if not any(data.latest(c.indicator, code) for code in codes):
                 continue  # no figures at all (the trend is 'onbekend' everywhere)
-            judged = sum(evaluate(c, data, code).holds is not None for code in codes)
+            # judged, or refused with a reason (too few cases: see kleine_aantallen)
+            judged = sum(check.holds is not None or bool(check.sentence)
+                         for check in (evaluate(c, data, code) for code in codes))
             assert judged > 0.9 * len(codes), (rule.trend, c)
 
 

@@ -236,6 +236,8 @@ def change_phrase(ch: Change | None, decimals: int = 0, unit: str | None = None,
     shown = decimals
     while shown < decimals + 2 and _num(ch.start_value, shown) == _num(ch.end_value, shown):
         shown += 1  # a change that rounds away is shown with more decimals, never as 'van 0,8 naar 0,8'
+    if _num(ch.start_value, shown) == _num(ch.end_value, shown):
+        return f"{when}gelijk gebleven op {end_text}"  # never 'gestegen' between two equal printed numbers
     end_text = format_number(ch.end_value, shown, unit)
     start_text = _num(ch.start_value, shown) if _trailing_unit(unit) else format_number(ch.start_value, shown, unit)
     verb = "gestegen" if ch.absolute > 0 else "gedaald"

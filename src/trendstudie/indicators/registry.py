@@ -85,6 +85,19 @@ class Variant(Strict):
         return self
 
 
+class Spread(Strict):
+    """A gemeente's value is the spread of the formula's value between its wijken: the weighted 80th
+    percentile over the 20th ('verhouding p80/p20') or minus it ('verschil p80-p20'), each wijk
+    weighted by the input `weight` (inhabitants, dwellings, households). Wijken are taken from the
+    facts with WK codes; a wijk belongs to the gemeente of its code (WK019301 → GM0193) and wijken of
+    gemeenten that no longer exist are left out (wijken are not harmonised over a herindeling)."""
+
+    statistic: Literal["verhouding p80/p20", "verschil p80-p20"]
+    weight: str
+    minimum_wijken: int = Field(4, ge=2)
+    reason: str  # why this statistic and minimum
+
+
 class Indicator(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str
@@ -97,6 +110,13 @@ class Indicator(Strict):
     live: list[str] = []  # CBS tables that feed it on a connected machine (see sources/catalog.yaml)
     citation: str
     note: str = ""
+    spread: Spread | None = None  # the value is the spread between the gemeente's wijken
+
+    @model_validator(mode="after")
+    def _spread_weight(self) -> "Indicator":
+        if self.spread and any(self.spread.weight not in v.inputs for v in self.variants):
+            raise ValueError(f"{self.id}: 'spread.weight' moet een invoer van elke variant zijn")
+        return self
 
     @field_validator("live")
     @classmethod
@@ -227,7 +247,8 @@ class FactIndex:
         for f in facts:
             if f.value is None:
                 continue
-            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (f.value, f.status, bool(f.harmonised))
+            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
+                f.value, f.status, bool(getattr(f, "harmonised", False)))
         self.by_title: dict[tuple[str, str], list[str]] = {}
         for (table, measure), title in measure_titles.items():
             self.by_title.setdefault((table, fold_title(title)), []).append(measure)
@@ -305,10 +326,68 @@ def _provenance(used: set[tuple[str, str, str]]) -> str:
     return "; ".join(f"{t} {m}" + (f" [{d}]" if d else "") for t, m, d in sorted(used))
 
 
+def weighted_percentile(points: list[tuple[float, float]], q: float) -> float:
+    """The value below which a share q (0-1) of the total weight lies; points are (value, weight)."""
+    points = sorted(points)
+    total = sum(w for _, w in points)
+    running = 0.0
+    for value, w in points:
+        running += w
+        if running >= q * total:
+            return value
+    return points[-1][0]
+
+
+def _spread_values(indicator: Indicator, compiled: "_Compiled", index: FactIndex, gemeenten: list[str],
+                   period: str) -> list[IndicatorValue]:
+    """A spread indicator's value for every gemeente with enough wijken in one period."""
+    spread = indicator.spread
+    current = set(gemeenten)
+    keys = {k for _, _, _, inputs in compiled.variants for ks in inputs.values() for k in ks}
+    wijken = sorted({r for k in keys for (r, p) in index.series[k] if r.startswith("WK") and p == period})
+    per_gemeente: dict[str, list[tuple[float, float, str | None, set]]] = {}
+    for wk in wijken:
+        gm = "GM" + wk[2:6]
+        if gm not in current:
+            continue
+        for variant, tree, lags, inputs in compiled.variants:
+            got = _member_inputs(index, variant, lags, inputs, wk, period)
+            if got is None:
+                continue
+            value = evaluate(tree, got[0])
+            weight_cell, key = _input_cell(index, inputs.get(spread.weight, []), wk, period)
+            if value is None or weight_cell is None or weight_cell[0] <= 0:
+                continue
+            per_gemeente.setdefault(gm, []).append((value, weight_cell[0], _combine(got[1]), got[2] | {key}))
+            break
+    out = []
+    for gm in sorted(per_gemeente):
+        rows = per_gemeente[gm]
+        if len(rows) < spread.minimum_wijken:
+            continue
+        points = [(v, w) for v, w, _, _ in rows]
+        p20, p80 = weighted_percentile(points, 0.2), weighted_percentile(points, 0.8)
+        if spread.statistic == "verhouding p80/p20":
+            if p20 <= 0:
+                continue
+            value = p80 / p20
+        else:
+            value = p80 - p20
+        used = set().union(*(r[3] for r in rows))
+        out.append(IndicatorValue(indicator.id, gm, period, value, _combine(r[2] for r in rows),
+                                  f"{len(rows)} wijken, {spread.statistic} gewogen met {spread.weight}: "
+                                  f"{_provenance(used)}"))
+    return out
+
+
 def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
             groups: dict[str, list[str]]) -> list[IndicatorValue]:
-    """Values of one indicator for every gemeente and group, for every period with data."""
+    """Values of one indicator for every gemeente and group, for every period with data. A spread
+    indicator (see `Spread`) has values for gemeenten only: a group has no wijken of its own."""
     compiled = _Compiled(indicator, index)
+    if indicator.spread is not None:
+        return [v for period in sorted(compiled.periods(index))
+                for v in _spread_values(indicator, compiled, index, gemeenten, period)]
     out: list[IndicatorValue] = []
     for period in sorted(compiled.periods(index)):
         # Each gemeente's inputs per variant, looked up once and shared by all groups it is in.

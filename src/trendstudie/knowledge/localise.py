@@ -41,6 +41,16 @@ class Condition(BaseModel):
     percentiel_boven: float | None = None
     boven: float | None = None
     onder: float | None = None
+    reden: str | None = None  # why this threshold (required in localisation.yaml for every threshold)
+
+    @property
+    def is_change(self) -> bool:
+        return self.verandering is not None or self.sneller_dan is not None or self.trager_dan is not None
+
+    @property
+    def has_threshold(self) -> bool:
+        return bool(self.marge) or self.is_change or self.boven is not None or self.onder is not None \
+            or self.percentiel_boven is not None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Condition":
@@ -55,6 +65,18 @@ class Condition(BaseModel):
         return self
 
 
+class Scale(BaseModel):
+    """A size or scope guard: a rule about (large) cities gives at most `hooguit` where the
+    gemeente does not meet every condition."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    voorwaarden: list[Condition] = Field(min_length=1)
+    hooguit: Literal["matig", "niet van toepassing"] = "matig"
+    omschrijving: str  # what the trend is about, as it reads after 'De trend gaat over …'
+    reden: str
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -62,6 +84,38 @@ class Rule(BaseModel):
     indicators: list[str] = Field(min_length=1)
     sterk: list[Condition] = Field(min_length=1)
     matig: list[Condition] = []
+    # Conditions every level needs (a growth the title names, judged on a series): when one cannot
+    # be judged the verdict is 'onbekend', when one fails 'niet van toepassing'.
+    vereist: list[Condition] = []
+    schaal: Scale | None = None
+    reden: str = ""  # why these indicators and thresholds speak to the trend
+
+    def conditions(self) -> list[Condition]:
+        return self.vereist + self.sterk + self.matig + (self.schaal.voorwaarden if self.schaal else [])
+
+
+class MinimumChange(BaseModel):
+    """The smallest change of an indicator that means anything, from the precision of its figures:
+    a change no larger than `stap` (the rounding of the coarsest figure) is no change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    indicator: str
+    stap: float = Field(gt=0)
+    reden: str
+
+
+class SmallCounts(BaseModel):
+    """A rate over few cases says little: the indicator `indicator` pools `jaren` years, and a
+    condition on it is only judged when the count `aantal` over those years reaches `minimaal`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    indicator: str
+    aantal: str
+    jaren: int = Field(1, ge=1)
+    minimaal: float = Field(gt=0)
+    reden: str
 
 
 class Settings(BaseModel):
@@ -91,16 +145,39 @@ class RuleFile(BaseModel):
 
     instellingen: Settings = Settings()
     afgeleid: list[Derived] = []
+    minimale_verandering: list[MinimumChange] = []
+    kleine_aantallen: list[SmallCounts] = []
     regels: list[Rule]
+
+    @model_validator(mode="after")
+    def _sound(self) -> "RuleFile":
+        """Every rule says why; every threshold has a reason; every change needs a margin."""
+        problems = []
+        for r in self.regels:
+            if not r.reden.strip():
+                problems.append(f"regel {r.trend}: geef een 'reden' (waarom deze indicatoren en drempels)")
+            for c in r.conditions():
+                if c.is_change and not c.marge:
+                    problems.append(f"regel {r.trend}: verandering van {c.indicator} zonder 'marge' "
+                                    "(een verandering vraagt een marge, anders telt elke ruis)")
+                if c.has_threshold and not (c.reden or "").strip():
+                    problems.append(f"regel {r.trend}: drempel op {c.indicator} zonder 'reden'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Rules(list):
-    """The rules of a rule file (a list of `Rule`), with the file's settings and derived indicators."""
+    """The rules of a rule file (a list of `Rule`), with the file's settings, derived indicators and
+    what it says about the figures (minimum meaningful changes, small counts)."""
 
-    def __init__(self, rules=(), settings: Settings | None = None, derived: list[Derived] | None = None):
+    def __init__(self, rules=(), settings: Settings | None = None, derived: list[Derived] | None = None,
+                 minimum_change: list[MinimumChange] | None = None, small_counts: list[SmallCounts] | None = None):
         super().__init__(rules)
         self.settings = settings or Settings()
         self.derived = list(derived or [])
+        self.minimum_change = {m.indicator: m for m in minimum_change or []}
+        self.small_counts = {k.indicator: k for k in small_counts or []}
 
 
 def load_rules(path: Path = RULES) -> Rules:
@@ -109,7 +186,8 @@ def load_rules(path: Path = RULES) -> Rules:
         parsed = RuleFile.model_validate({"regels": raw} if isinstance(raw, list) else raw)
     except ValueError as exc:
         raise InputError(path, str(exc)) from None
-    return Rules(parsed.regels, parsed.instellingen, parsed.afgeleid)
+    return Rules(parsed.regels, parsed.instellingen, parsed.afgeleid, parsed.minimale_verandering,
+                 parsed.kleine_aantallen)
 
 
 @dataclass
@@ -158,8 +236,55 @@ class IndicatorData:
             self.groups_of.setdefault(code, set()).add(gid)
         self.names = dict(con.execute("SELECT code, name FROM regions").fetchall())
         self.derived: dict[str, Derived] = {}
-        for d in (derived if derived is not None else load_rules().derived):
+        self.minimum_change: dict[str, MinimumChange] = {}
+        self.small_counts: dict[str, SmallCounts] = {}
+        if derived is None:
+            self.use_rules(load_rules())
+        else:
+            for d in derived:
+                self.add_derived(d)
+
+    def use_rules(self, rules: "Rules") -> None:
+        """Take a rule file's derived indicators and what it says about the figures' precision."""
+        for d in getattr(rules, "derived", []):
             self.add_derived(d)
+        for m in getattr(rules, "minimum_change", {}).values():
+            if m.indicator not in self.meta:
+                raise TrendstudieError(f"Minimale verandering noemt onbekende indicator {m.indicator!r}")
+            self.minimum_change[m.indicator] = m
+        for k in getattr(rules, "small_counts", {}).values():
+            for ind in (k.indicator, k.aantal):
+                if ind not in self.meta:
+                    raise TrendstudieError(f"Kleine aantallen: onbekende indicator {ind!r}")
+            self.small_counts[k.indicator] = k
+
+    def period_text(self, indicator: str, period: str) -> str:
+        """'2025', or '2023-2025' for an indicator that pools several years."""
+        k = self.small_counts.get(indicator)
+        if k is None or k.jaren == 1 or not period.endswith("JJ00"):
+            return formatting.period(period)
+        return f"{int(period[:4]) - k.jaren + 1}-{period[:4]}"
+
+    def too_few(self, indicator: str, region: str, period: str) -> str | None:
+        """A sentence when the rate rests on fewer cases than its rule file asks (or the count is unknown)."""
+        k = self.small_counts.get(indicator)
+        if k is None:
+            return None
+        n = self.value(k.aantal, region, period)
+        if n is not None and n >= k.minimaal:
+            return None
+        when = self.period_text(indicator, period)
+        got = "onbekend" if n is None else formatting.number(n, 0)
+        return (f"{self.meta[indicator].title}: te weinig gevallen om op te oordelen ({got} in {when} samen; "
+                f"het oordeel vraagt er minstens {formatting.number(k.minimaal, 0)})")
+
+    def meaningful(self, indicator: str, v0: float, v1: float) -> bool:
+        """Whether a change from v0 to v1 is more than the figures' rounding: the printed numbers differ
+        and the difference exceeds the indicator's minimum meaningful change."""
+        if self.fmt(indicator, v0, unit=False) == self.fmt(indicator, v1, unit=False):
+            return False
+        m = self.minimum_change.get(indicator)
+        return m is None or abs(v1 - v0) > m.stap
 
     def add_derived(self, d: Derived) -> None:
         """Compute a derived indicator for every region and period with the count and all shares."""
@@ -276,13 +401,16 @@ def _change(indicator_unit: str, a: float, b: float) -> float | None:
 
 def _change_text(unit: str, change: float) -> str:
     """+4,8% (relative) or +1,2 procentpunt (for % units)."""
-    if "%" in unit:
-        return f"{'+' if change > 0 else ''}{formatting.number(change, 1)} procentpunt"
-    return f"{'+' if change > 0 else ''}{formatting.number(change * 100, 1)}%"
+    value, word = (change, " procentpunt") if "%" in unit else (change * 100, "%")
+    decimals = 1 if abs(value) >= 0.05 or value == 0 else 2  # -0,04%, never a change shown as 0,0%
+    return f"{'+' if change > 0 else ''}{formatting.number(value, decimals)}{word}"
 
 
 def _margin_text(unit: str, marge: float) -> str:
-    return f"{formatting.number(marge, 1)} procentpunt" if "%" in unit else f"{formatting.number(marge * 100, 0)}%"
+    if "%" in unit:
+        return f"{formatting.number(marge, 1)} procentpunt"
+    pct = marge * 100
+    return f"{formatting.number(pct, 0 if pct == round(pct) else 1)}%"
 
 
 def _subject(meta: Meta) -> str | None:
@@ -295,11 +423,12 @@ def _subject(meta: Meta) -> str | None:
 
 
 def _movement(data: IndicatorData, ind: str, p0: str, v0: float, p1: str, v1: float) -> str:
-    """'Het aantal inwoners steeg van 233.273 in 2021 naar 244.427 in 2026' or 'Drugshandel: gedaald van …'."""
+    """'Het aantal inwoners steeg van 233.273 in 2021 naar 244.427 in 2026' or 'Drugshandel: gedaald van …'.
+    Two values that print the same are said to stay the same, never 'gestegen van 1,20 naar 1,20'."""
     meta = data.meta[ind]
-    y0, y1 = formatting.period(p0), formatting.period(p1)
+    y0, y1 = data.period_text(ind, p0), data.period_text(ind, p1)
     subject = _subject(meta)
-    if v0 == v1:
+    if data.fmt(ind, v0, unit=False) == data.fmt(ind, v1, unit=False):
         return (f"{subject} bleef {data.fmt(ind, v1)} van {y0} tot {y1}" if subject
                 else f"{meta.title}: {data.fmt(ind, v1)} in zowel {y0} als {y1}")
     if subject:
@@ -310,6 +439,9 @@ def _movement(data: IndicatorData, ind: str, p0: str, v0: float, p1: str, v1: fl
 
 
 def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
+    """Whether one condition holds for a gemeente, with the sentence that says so. `holds` is None
+    when it cannot be judged; the sentence then says why when there is a reason worth telling
+    (too few cases, a single year where a change is asked)."""
     ind = cond.indicator
     if ind not in data.meta:
         raise TrendstudieError(f"Lokalisatieregel noemt onbekende indicator {ind!r}")
@@ -319,7 +451,10 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     if latest is None:
         return Check(None, None)
     period, value = latest
-    year = formatting.period(period)
+    year = data.period_text(ind, period)
+    few = data.too_few(ind, code, period)
+    if few:
+        return Check(None, few + ".", period, few)
     if cond.is_ is not None:
         gid = data.group_for(code, cond.dan or "")
         other = data.value(ind, gid, period) if gid else None
@@ -328,10 +463,12 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
         diff = (value - other) / abs(other) if other else 0.0
         holds = diff > cond.marge if cond.is_ == "hoger" else diff < -cond.marge
         word = "hoger dan" if value > other else "lager dan" if value < other else "gelijk aan"
+        if data.fmt(ind, value, unit=False) == data.fmt(ind, other, unit=False):
+            word, holds = "gelijk aan", False
         fact = (f"{title}: {data.fmt(ind, value)} in {year}, {word} {data.group_label(gid)} "
                 f"({data.fmt(ind, other, unit=False)})")
         asked = ""
-        if not holds and cond.marge and (diff > 0) == (cond.is_ == "hoger") and diff != 0:
+        if not holds and cond.marge and (diff > 0) == (cond.is_ == "hoger") and word != "gelijk aan":
             asked = f", maar het verschil is kleiner dan de {formatting.number(cond.marge * 100, 0)}% die de regel vraagt"
         return Check.of(holds, fact, period, asked)
     if cond.boven is not None or cond.onder is not None:
@@ -356,21 +493,34 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
         return Check.of(holds, fact, period, asked)
     window = _window(data.series(ind, code), cond.jaren)
     if window is None:
-        return Check(None, None)
+        years = sorted({data.period_text(ind, p) for p, _ in data.series(ind, code)})
+        fact = (f"{title}: alleen een cijfer uit {years[0]}; een verandering is uit één jaar niet af te lezen"
+                if len(years) == 1 else
+                f"{title}: geen cijfers over de {cond.jaren} jaar die de regel bekijkt (wel uit {_join(years)})")
+        return Check(None, fact + ".", period, fact)
     (p0, v0), (p1, v1) = window
+    few = data.too_few(ind, code, p0)
+    if few:
+        return Check(None, few + ".", p0, few)
     change = _change(meta.unit, v0, v1)
     if change is None:
         return Check(None, None)
     base = _movement(data, ind, p0, v0, p1, v1)
+    meaningful = data.meaningful(ind, v0, v1)
+    printed_equal = data.fmt(ind, v0, unit=False) == data.fmt(ind, v1, unit=False)
+    small = ""
+    if not meaningful and not printed_equal:
+        step = data.minimum_change[ind].stap
+        small = (f", binnen de afronding van de cijfers: pas een verschil van meer dan "
+                 f"{data.fmt(ind, step, unit=False)} telt")
     if cond.verandering is not None:
-        holds = change > cond.marge if cond.verandering == "stijgend" else change < -cond.marge
-        if not cond.marge:
-            return Check.of(holds, base, p1)
-        asked = ""
-        if not holds and change != 0 and (change > 0) == (cond.verandering == "stijgend"):
+        holds = meaningful and (change > cond.marge if cond.verandering == "stijgend" else change < -cond.marge)
+        asked = small
+        if not holds and not small and meaningful and (change > 0) == (cond.verandering == "stijgend"):
             asked = (f", minder dan de {'groei' if change > 0 else 'daling'} van "
                      f"{_margin_text(meta.unit, cond.marge)} die de regel vraagt")
-        return Check.of(holds, f"{base} ({_change_text(meta.unit, change)})", p1, asked)
+        fact = base if printed_equal else f"{base} ({_change_text(meta.unit, change)})"
+        return Check.of(holds, fact, p1, asked)
     gid = data.group_for(code, cond.sneller_dan or cond.trager_dan or "")
     g0, g1 = (data.value(ind, gid, p0), data.value(ind, gid, p1)) if gid else (None, None)
     if g0 is None or g1 is None:
@@ -378,9 +528,17 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     other = _change(meta.unit, g0, g1)
     if other is None:
         return Check(None, None)
-    holds = change > other if cond.sneller_dan else change < other
+    gap = change - other if cond.sneller_dan else other - change
+    holds = gap > cond.marge
     how = f"{_change_text(meta.unit, change)}, tegen {_change_text(meta.unit, other)} in {data.group_label(gid)}"
-    return Check.of(holds, f"{base} ({how})", p1)
+    asked = ""
+    if not holds and gap > 0:
+        asked = (f", een verschil kleiner dan de {_margin_text(meta.unit, cond.marge)} die de regel vraagt")
+    return Check.of(holds, f"{base} ({how})", p1, asked)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1]
 
 
 def _unique(checks: list[Check], skip: set[str] = frozenset()) -> list[str]:
@@ -400,28 +558,39 @@ def _years(periods: list[str]) -> str:
 
 
 def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | None = None) -> Finding:
-    """The verdict: 'sterk' when every sterk-condition holds, 'matig' when a matig-condition holds.
+    """The verdict: 'sterk' when every sterk-condition holds, 'matig' when a matig-condition holds,
+    both only when every `vereist` condition holds ('onbekend' when one cannot be judged, 'niet van
+    toepassing' when one fails). A rule with a `schaal` guard gives at most its `hooguit` where the
+    gemeente does not meet the guard.
 
     The evidence is what bears out the verdict (for a trend that applies: the conditions that hold),
     the counter-evidence what was checked and speaks against it (the conditions that do not hold). A
     verdict that rests only on figures from before `newest year - oude_cijfers_jaren` is at most
-    'matig' and carries a note that says how old the figures are.
+    'matig' and carries a note that says how old the figures are. Conditions that could not be judged
+    for a reason worth telling (too few cases, one year where a change is asked) are named in the note.
     """
     settings = settings or Settings()
     # The indicators of the 'sterk' conditions come first: they are what the trend is judged on.
-    indicators = list(dict.fromkeys([c.indicator for c in rule.sterk] + rule.indicators))
-    if not any(data.latest(i, code) for i in rule.indicators + [c.indicator for c in rule.sterk + rule.matig]):
+    indicators = list(dict.fromkeys([c.indicator for c in rule.vereist + rule.sterk] + rule.indicators))
+    if not any(data.latest(i, code) for i in rule.indicators + [c.indicator for c in rule.vereist + rule.sterk + rule.matig]):
         return Finding(rule.trend, "onbekend", indicators)
+    required = [evaluate(c, data, code) for c in rule.vereist]
     sterk = [evaluate(c, data, code) for c in rule.sterk]
     matig = [evaluate(c, data, code) for c in rule.matig]
-    checks = sterk + matig
-    if all(c.holds for c in sterk):
-        strength: Strength = "sterk"
-        basis = sterk
+    checks = required + sterk + matig
+    notes = _unique([c for c in checks if c.holds is None and c.sentence])
+    if any(c.holds is None for c in required):
+        return Finding(rule.trend, "onbekend", indicators, note=" ".join(notes) or None)
+    if any(c.holds is False for c in required):
+        strength: Strength = "niet van toepassing"
+        basis: list[Check] = []
+    elif all(c.holds for c in sterk):
+        strength = "sterk"
+        basis = required + sterk
     elif any(c.holds for c in matig):
         strength = "matig"
-        basis = [c for c in matig if c.holds]
-    elif all(c.holds is None for c in checks):
+        basis = required + [c for c in matig if c.holds]
+    elif all(c.holds is None for c in sterk + matig):
         strength, basis = "onbekend", []
     else:
         strength, basis = "niet van toepassing", []
@@ -429,19 +598,36 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
     # A fact that holds for one condition and is only short of a stricter margin for another speaks for the trend.
     failing = _unique([c for c in checks if c.holds is False], {c.fact for c in holding})
     evidence, counter = (failing, _unique(holding)) if strength == "niet van toepassing" else (_unique(holding), failing)
-    note = None
+    if rule.schaal and ORDER[strength] < ORDER[rule.schaal.hooguit]:
+        guard = [evaluate(c, data, code) for c in rule.schaal.voorwaarden]
+        if all(g.holds for g in guard):
+            evidence += [g.sentence for g in guard if g.sentence and g.sentence not in evidence]
+        else:
+            cap = rule.schaal.hooguit
+            said = {"matig": "hooguit 'speelt enigszins'", "niet van toepassing": "'speelt niet'"}[cap]
+            facts = " ".join(g.sentence for g in guard if g.holds is not True and g.sentence)
+            was = {"sterk": "sterk", "matig": "enigszins"}[strength]
+            notes.append(f"De trend gaat over {rule.schaal.omschrijving}. {facts} Op de andere cijfers alleen "
+                         f"zou hij hier {was} spelen; daarom staat er {said}.".replace("  ", " "))
+            if cap == "niet van toepassing":
+                evidence, counter = [g.sentence for g in guard if g.holds is False and g.sentence], _unique(holding)
+                basis = []
+            strength = cap
+    note_parts = []
     periods = [c.period for c in basis if c.period]
     old_before = data.newest_year - settings.oude_cijfers_jaren
     old = [p for p in periods if int(p[:4]) < old_before]
     if periods and len(old) == len(periods):
-        note = f"Dit oordeel rust alleen op cijfers uit {_years(old)}; nieuwere cijfers zijn er niet."
+        text = f"Dit oordeel rust alleen op cijfers uit {_years(old)}; nieuwere cijfers zijn er niet."
         if strength == "sterk":
             strength = "matig"
-            note += (f" Op die cijfers zou de trend sterk spelen, maar omdat ze van vóór {old_before} zijn, "
+            text += (f" Op die cijfers zou de trend sterk spelen, maar omdat ze van vóór {old_before} zijn, "
                      "staat er hooguit 'speelt enigszins'.")
+        note_parts.append(text)
     elif old:
-        note = f"Dit oordeel rust deels op cijfers uit {_years(old)}; nieuwere zijn er daarvoor niet."
-    return Finding(rule.trend, strength, indicators, evidence, counter, note)
+        note_parts.append(f"Dit oordeel rust deels op cijfers uit {_years(old)}; nieuwere zijn er daarvoor niet.")
+    note_parts += notes
+    return Finding(rule.trend, strength, indicators, evidence, counter, " ".join(note_parts) or None)
 
 
 def localise_all(con: duckdb.DuckDBPyConnection, code: str, rules: list[Rule] | None = None,
@@ -450,7 +636,6 @@ def localise_all(con: duckdb.DuckDBPyConnection, code: str, rules: list[Rule] | 
     rules = rules if rules is not None else load_rules()
     settings = getattr(rules, "settings", None)
     data = data or IndicatorData(con, getattr(rules, "derived", None))
-    for d in getattr(rules, "derived", []):
-        data.add_derived(d)
+    data.use_rules(rules)
     findings = [localise(r, data, code, settings) for r in rules]
     return sorted(findings, key=lambda f: (ORDER[f.strength], f.trend))

@@ -156,8 +156,7 @@ def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | 
               cache: dict | None = None, flags: FigureFlags | None = None) -> list[Verdict]:
     """A verdict for every trend and driving force, strongest first."""
     rules = rules if rules is not None else load_rules()
-    for d in rules.derived:
-        data.add_derived(d)
+    data.use_rules(rules)
     by_trend = {r.trend: r for r in rules}
     verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags) for t in kb.trends.values()]
     basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
@@ -176,6 +175,7 @@ class Localiser:
         self.kb = kb or load()
         self.rules = rules if rules is not None else load_rules()
         self.data = data or IndicatorData(con, self.rules.derived)
+        self.data.use_rules(self.rules)
         self.flags = FigureFlags(con)
         self._cache: dict = {}
         self.gemeenten = sorted(c for c in self.data.groups_of if c.startswith("GM"))
