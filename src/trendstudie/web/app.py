@@ -250,6 +250,9 @@ def _env() -> Environment:
     env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
     env.globals["version"] = __version__
     env.filters["links"] = _linkify
+    from .svg import chart_html
+
+    env.filters["grafiek"] = chart_html
     return env
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 from html import escape
 from typing import Callable
+
+from markupsafe import Markup
 
 from .. import formatting
 
@@ -365,3 +368,29 @@ def bowtie(center: str, titles: dict[str, str], cause_steps: list, effect_steps:
                f"Samenhang: {titles[center]}", alt, rankdir="LR", headings=headings, css_class="chart bowtie")
     return Chart(svg, alt)
 
+
+
+def _sized(svg: str) -> str:
+    """Give an SVG without a width its natural size (from its viewBox), so a narrow screen can
+    show it at full size in a scrolling box instead of shrinking its text."""
+    head = svg[: svg.find(">") + 1]
+    if " width=" in head:
+        return svg
+    m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', head)
+    if not m:
+        return svg
+    return svg.replace("<svg ", f'<svg width="{m.group(1)}" height="{m.group(2)}" ', 1)
+
+
+def chart_html(chart, label: str = "Grafiek") -> Markup:
+    """A chart on a page: the wide drawing, and for narrow screens the chart laid out again at
+    phone width when it has one (`chart.narrow`), else the wide drawing at full size in a box that
+    scrolls sideways (with a shadow that shows there is more). CSS picks one; no JavaScript."""
+    if chart is None:
+        return Markup("")
+    wide = _sized(chart.svg)
+    narrow = getattr(chart, "narrow", None)
+    if narrow:
+        return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{_sized(narrow)}</div>')
+    return Markup(f'<div class="chart-scroll" tabindex="0" role="region" aria-label="{escape(label)}: schuif opzij '
+                  f'om alles te zien">{wide}</div>')
