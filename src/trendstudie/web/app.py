@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__, formatting
 from ..errors import TrendstudieError
 from ..forecast import MAX_UNTIL
+from .api_schema import API_DESCRIPTION
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -401,6 +402,9 @@ def _env() -> Environment:
     env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
     env.globals["version"] = __version__
     env.filters["links"] = _linkify
+    from .svg import chart_html
+
+    env.filters["grafiek"] = chart_html
     return env
 
 
@@ -413,7 +417,8 @@ def _linkify(text: str) -> Markup:
 def _describe(err: dict) -> str:
     loc = [str(x) for x in err.get("loc", ())]
     where = LOC.get(loc[0], loc[0]) if loc else "parameter"
-    name = loc[-1] if len(loc) > 1 else "?"
+    names = [x for x in loc[1:] if not x.isdigit()]  # ('query', 'region', 0): the 1st item of a list
+    name = names[-1] if names else "?"
     given = err.get("input")
     kind = err.get("type", "")
     help_ = PARAM_HELP.get(name, "een geldige waarde")
@@ -426,6 +431,16 @@ def _describe(err: dict) -> str:
     if kind == "literal_error" and expected:  # a fixed choice: name the choices ('html' of 'pdf')
         help_ = "een van " + str(expected).replace(" or ", " of ")
     return f"Ongeldige {where} '{name}'{(' ' + shown) if shown else ''}: verwacht {help_}."
+
+
+def _allowed(exc: StarletteHTTPException) -> list[str]:
+    """The methods a route takes, from the router's own Allow header; HEAD wherever GET is (the
+    Headers middleware answers HEAD as GET without the body)."""
+    given = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow") or "GET"
+    methods = [m.strip().upper() for m in given.split(",") if m.strip()]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.append("HEAD")
+    return methods
 
 
 def _wants_json(request: Request) -> bool:
@@ -444,9 +459,7 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     app = FastAPI(
         title="trendstudie API",
         version=__version__,
-        description=("Open data van CBS per gemeente, geharmoniseerd op de 342 gemeenten van nu, met indicatoren en "
-                     "de trends uit vijf trendstudies die per gemeente spelen. Alle lijsten ook als CSV met "
-                     "`?format=csv`. Foutmeldingen zijn Nederlands en hebben de vorm {\"fout\": ..., \"details\": [...]}."),
+        description=API_DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
     )
     app.state.data = data
@@ -458,10 +471,11 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
                                     disk_bytes=disk_cache_bytes(cache_mb))
     _remove_stale_caches(data.database.parent / "cache", tag)
 
-    def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
+    def error_response(request: Request, status: int, message: str, details: list[str] | None = None,
+                       headers: dict[str, str] | None = None) -> Response:
+        headers = {"cache-control": "no-store", **(headers or {})}
         if _wants_json(request):
-            return JSONResponse({"fout": message, "details": details or []}, status_code=status,
-                                headers={"cache-control": "no-store"})
+            return JSONResponse({"fout": message, "details": details or []}, status_code=status, headers=headers)
         titles = {404: "Niet gevonden", 422: "Ongeldige invoer", 400: "Ongeldige invoer", 405: "Methode niet toegestaan",
                   500: "Er ging iets mis"}
         try:
@@ -471,7 +485,7 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
             from html import escape
 
             html = f"<!DOCTYPE html><html lang='nl'><title>Fout</title><h1>Fout {status}</h1><p>{escape(message)}</p></html>"
-        return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     app.state.error = error_response
 
@@ -486,8 +500,10 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
             msg = exc.detail if isinstance(exc.detail, str) and exc.detail != "Not Found" else \
                 f"De pagina {request.url.path} bestaat niet."
             return error_response(request, 404, msg)
-        if exc.status_code == 405:
-            return error_response(request, 405, "Deze methode wordt niet ondersteund; gebruik GET.")
+        if exc.status_code == 405:  # the Allow header names what the route does take (RFC 9110)
+            allowed = _allowed(exc)
+            return error_response(request, 405, f"De methode {request.method} wordt hier niet ondersteund; gebruik "
+                                                f"{' of '.join(allowed)}.", headers={"allow": ", ".join(allowed)})
         detail = exc.detail if isinstance(exc.detail, str) else "Fout in het verzoek."
         return error_response(request, exc.status_code, detail)
 
@@ -503,6 +519,9 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
 
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)
+    from . import api_schema
+
+    api_schema.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache, parameters=QueryParameters(app))
     return app

@@ -6,6 +6,9 @@ the chart on the page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from ..knowledge.localise import Finding
 from ..report import charts as report_charts  # the report's charts: the web looks like the study
 from ..formatting import COUNT_UNITS
@@ -15,23 +18,50 @@ from ..knowledge.verdict import STRENGTHS
 from .data import WebData
 
 SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
+WIDE, NARROW = 640, 320  # the chart's width on a wide screen, and laid out again for a phone
+
+
+@dataclass
+class Responsive:
+    """A chart drawn twice: `svg` for wide screens (and downloads), `narrow` for phones."""
+
+    svg: str
+    alt: str
+    narrow: str | None = None
+
+
+def both(make: Callable[[float], object]) -> Responsive | None:
+    """`make(width)` at the wide and at the narrow width."""
+    wide = make(WIDE)
+    if wide is None:
+        return None
+    try:
+        narrow = make(NARROW)
+    except Exception:  # a drawing problem in the phone layout must not take the page down
+        narrow = None
+    return Responsive(wide.svg, wide.alt, narrow.svg if narrow is not None else None)
 
 
 def _time_series(title: str, unit: str, lines: list[svg.Line], decimals: int):
-    if sum(ln.emphasis for ln in lines) <= 1:  # several gemeenten: colours
-        try:
-            return report_charts.time_series(title, unit, [report_charts.Series(ln.label, ln.points, ln.emphasis)
-                                                           for ln in lines], decimals)
-        except Exception:  # a drawing problem in one chart must not take the page down
-            pass
-    return svg.time_series(title, unit, lines, decimals)
+    def make(width: float):
+        if sum(ln.emphasis for ln in lines) <= 1:  # several gemeenten: colours
+            try:
+                return report_charts.time_series(title, unit, [report_charts.Series(ln.label, ln.points, ln.emphasis)
+                                                               for ln in lines], decimals, width=width,
+                                                 height=340 if width >= WIDE else 300)
+            except Exception:  # a drawing problem in one chart must not take the page down
+                pass
+        return svg.time_series(title, unit, lines, decimals, width=width)
+    return both(make)
 
 
 def _bars(title: str, unit: str, items: list[tuple[str, float, bool]], decimals: int):
-    try:
-        return report_charts.bar_compare(title, unit, items, decimals=decimals)
-    except Exception:  # a drawing problem in one chart must not take the page down
-        return svg.bars(title, unit, items, decimals)
+    def make(width: float):
+        try:
+            return report_charts.bar_compare(title, unit, items, decimals=decimals, width=width)
+        except Exception:  # a drawing problem in one chart must not take the page down
+            return svg.bars(title, unit, items, decimals, width=width)
+    return both(make)
 
 
 def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
@@ -54,7 +84,7 @@ def distribution(d: WebData, indicator: str, period: str, highlight: str | None 
         v = d.data.value(indicator, highlight, period)
         if v is not None:
             marker = (d.gemeenten[highlight].name, v)
-    return svg.histogram(m.title, m.unit, values, m.decimals, marker)
+    return both(lambda width: svg.histogram(m.title, m.unit, values, m.decimals, marker, width=width))
 
 
 def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...] = SERIES_GROUPS) -> svg.Chart | None:
@@ -102,8 +132,12 @@ def strength_map(d: WebData, trend_id: str) -> svg.Chart | None:
     if d.map is None or trend_id not in d.strength:
         return None
     names = {c: g.name for c, g in d.gemeenten.items()}
-    return svg.category_map(d.map.paths, d.map.width, d.map.height, d.strength[trend_id], svg.STRENGTH_FILL, names,
-                            f"Waar speelt '{d.kb.trends[trend_id].title}'?", list(STRENGTHS))
+    from .api_schema import strength_word  # one word for the middle verdict: 'enigszins'
+
+    category = {c: strength_word(v) for c, v in d.strength[trend_id].items()}
+    fills = {strength_word(k): v for k, v in svg.STRENGTH_FILL.items()}
+    return svg.category_map(d.map.paths, d.map.width, d.map.height, category, fills, names,
+                            f"Waar speelt '{d.kb.trends[trend_id].title}'?", [strength_word(s) for s in STRENGTHS])
 
 
 def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str, str]]) -> Figure | None:
@@ -123,8 +157,10 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
                 lines.append(svg.Line(label, pts, False))
         chart, unit = _series_chart(m, lines)
         if chart:
-            return Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
-                                                f"{own[0][0]}–{own[-1][0]} ({unit}).")
+            fig = Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
+                                               f"{own[0][0]}–{own[-1][0]} ({unit}).")
+            fig.narrow = chart.narrow  # the gemeente page shows the phone layout on a phone
+            return fig
     return None
 
 
@@ -143,8 +179,8 @@ def rank_strip(d: WebData, indicator: str, period: str, code: str) -> svg.Chart 
         if d.group_kinds.get(gid) in ("netwerk", "provincie"):
             peers |= set(d.group_members.get(gid, []))
     try:
-        return report_charts.rank_strip(f"{m.title}, {formatting.period(period)}", m.unit, values, code,
-                                        {c: g.name for c, g in d.gemeenten.items()}, peers - {code},
-                                        decimals=m.decimals)
+        return both(lambda width: report_charts.rank_strip(
+            f"{m.title}, {formatting.period(period)}", m.unit, values, code, {c: g.name for c, g in d.gemeenten.items()},
+            peers - {code}, decimals=m.decimals, width=width))
     except Exception:
         return None

@@ -163,9 +163,17 @@ def fan_chart(f: Forecasts, code: str, scenario: str, until: int):
             others[s.titel] = pts
     name = d.name(code)
     title = f"Inwoners van {name}: scenario {SCENARIOS[scenario].titel}"
-    return fan(title, "inwoners", history, [(int(r.period[:4]), r.value, r.lower, r.upper) for r in own
-                                            if r.lower is not None and r.upper is not None], others, decimals=0,
-               width=760, height=400, label=SCENARIOS[scenario].titel)
+    from .charts import Responsive
+
+    projection = [(int(r.period[:4]), r.value, r.lower, r.upper) for r in own
+                  if r.lower is not None and r.upper is not None]
+    wide = fan(title, "inwoners", history, projection, others, decimals=0, width=760, height=400,
+               label=SCENARIOS[scenario].titel)
+    if wide is None:
+        return None
+    narrow = fan(title, "inwoners", history, projection, others, decimals=0, width=320, height=360,
+                 label=SCENARIOS[scenario].titel)
+    return Responsive(wide.svg, wide.alt, narrow.svg if narrow else None)
 
 
 def comparison(f: Forecasts, code: str, until: int) -> list[dict]:

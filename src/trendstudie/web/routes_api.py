@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import StringConstraints
 
 from .. import jsonout
 from ..errors import TrendstudieError
@@ -16,6 +17,7 @@ from ..knowledge.chain import place
 from ..knowledge.export import KennisbankExport
 from ..knowledge.export import export as export_kb
 from ..knowledge.model import DOMAINS, SEEDS
+from . import api_schema as S
 from . import prognose as _prognose
 
 
@@ -47,6 +49,11 @@ KB_ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 Format = Annotated[Literal["json", "csv"], Query(description="json (standaard) of csv")]
 Year = Annotated[int | None, Query(ge=1900, le=2100)]
+Domain = Annotated[Literal[DOMAINS] | None, Query(description="Een domein als 'wonen en ruimte'")]
+IndicatorId = Annotated[str, StringConstraints(pattern=INDICATOR, max_length=60)]
+GroupCode = Annotated[str, StringConstraints(pattern=GROUP, max_length=40)]  # a region code or a group
+RegionCode = Annotated[str, StringConstraints(pattern=REGION, max_length=6)]
+DimFilter = Annotated[str, StringConstraints(pattern=DIM, max_length=101)]
 
 
 def _value(v) -> str:
@@ -97,7 +104,7 @@ def _region_row(r) -> dict:
             "current": bool(current) if kind == "GM" else None}
 
 
-@router.get("/regions", summary="Regio's (gemeenten, provincies, Nederland)")
+@router.get("/regions", responses=S.responses(list[S.Region], ",".join(REGION_COLUMNS)), summary="Regio's (gemeenten, provincies, Nederland)")
 def regions(request: Request, kind: Annotated[Literal["GM", "PV", "CR", "LD", "NL"] | None, Query()] = None,
             current: Annotated[bool | None, Query(description="Alleen huidige (true) of opgeheven (false) gemeenten")] = None,
             format: Format = "json"):
@@ -108,8 +115,8 @@ def regions(request: Request, kind: Annotated[Literal["GM", "PV", "CR", "LD", "N
     return respond(request, rows, REGION_COLUMNS, format, "regions")
 
 
-@router.get("/regions/{code}", summary="Eén regio met groepen en herindelingen")
-def region(request: Request, code: Annotated[str, Path(pattern=REGION, max_length=6)]):
+@router.get("/regions/{code}", responses=S.responses(S.RegionDetail), summary="Eén regio met groepen en herindelingen")
+def region(request: Request, code: Annotated[str, Path(pattern=REGION, max_length=6, examples=["GM0193"])]):
     d = _data(request)
     if code not in d.regions:
         raise not_found(f"Onbekende regiocode {code}.")
@@ -126,7 +133,7 @@ def region(request: Request, code: Annotated[str, Path(pattern=REGION, max_lengt
     return one(row)
 
 
-@router.get("/groups", summary="Vergelijkingsgroepen (G4, G40, M50, provincies, grootteklassen)")
+@router.get("/groups", responses=S.responses(list[S.GroupRow], "group_id,title,kind,members", (422,)), summary="Vergelijkingsgroepen (G4, G40, M50, provincies, grootteklassen)")
 def groups(request: Request, format: Format = "json"):
     d = _data(request)
     rows = [{"group_id": g, "title": d.group_titles[g], "kind": d.group_kinds[g], "members": len(d.group_members.get(g, []))}
@@ -134,8 +141,8 @@ def groups(request: Request, format: Format = "json"):
     return respond(request, rows, ["group_id", "title", "kind", "members"], format, "groups")
 
 
-@router.get("/groups/{group_id}", summary="Eén groep met haar leden")
-def group(request: Request, group_id: Annotated[str, Path(pattern=GROUP, max_length=40)]):
+@router.get("/groups/{group_id}", responses=S.responses(S.Group), summary="Eén groep met haar leden")
+def group(request: Request, group_id: Annotated[str, Path(pattern=GROUP, max_length=40, examples=["G40"])]):
     d = _data(request)
     if group_id not in d.group_titles:
         raise not_found(f"Onbekende groep {group_id}; kies uit: {', '.join(sorted(d.group_titles))}.")
@@ -157,17 +164,15 @@ def _indicator_row(d, m) -> dict:
             "available": not m.missing, "missing": m.missing or None, "tables": list(m.tables)}
 
 
-@router.get("/indicators", summary="Het register van indicatoren")
-def indicators(request: Request, domain: Annotated[str | None, Query(max_length=40)] = None, format: Format = "json"):
+@router.get("/indicators", responses=S.responses(list[S.IndicatorRow], ",".join(INDICATOR_COLUMNS), (422,)), summary="Het register van indicatoren")
+def indicators(request: Request, domain: Domain = None, format: Format = "json"):
     d = _data(request)
-    if domain is not None and domain not in DOMAINS:
-        raise HTTPException(422, f"Onbekend domein {domain!r}; kies uit: {', '.join(DOMAINS)}.")
     rows = [_indicator_row(d, m) for m in d.indicators.values() if domain is None or m.domain == domain]
     return respond(request, rows, INDICATOR_COLUMNS, format, "indicators")
 
 
-@router.get("/indicators/{indicator_id}", summary="Eén indicator met definitie en bron")
-def indicator(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)]):
+@router.get("/indicators/{indicator_id}", responses=S.responses(S.Indicator), summary="Eén indicator met definitie en bron")
+def indicator(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60, examples=["bevolking"])]):
     d = _data(request)
     if indicator_id not in d.indicators:
         raise not_found(f"Onbekende indicator {indicator_id}; zie /api/v1/indicators.")
@@ -179,15 +184,16 @@ def indicator(request: Request, indicator_id: Annotated[str, Path(pattern=INDICA
 VALUE_COLUMNS = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
 
 
-@router.get("/indicator-values", summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status, "
-                                         "harmonised) zoals `trendstudie export`",
+@router.get("/indicator-values", responses=S.responses(list[S.IndicatorValue], ",".join(VALUE_COLUMNS)),
+            summary="Indicatorwaarden (lange vorm: indicator_id, region_code, period, value, status, "
+                    "harmonised) zoals `trendstudie export`",
             description="`status` is de status bij CBS (Definitief, Voorlopig, NaderVoorlopig); `harmonised` zegt dat "
                         "de waarde voor de gemeente van nu is herberekend uit de gemeenten waaruit zij bij een "
                         "herindeling ontstond, of omgerekend naar de grenzen van nu.")
 def indicator_values(
     request: Request,
-    indicator: Annotated[list[str] | None, Query(max_length=60, description="Indicator-id; herhaalbaar")] = None,
-    region: Annotated[list[str] | None, Query(max_length=400, description="Regio- of groepscode; herhaalbaar")] = None,
+    indicator: Annotated[list[IndicatorId] | None, Query(max_length=60, description="Indicator-id; herhaalbaar")] = None,
+    region: Annotated[list[GroupCode] | None, Query(max_length=400, description="Regio- of groepscode; herhaalbaar")] = None,
     group: Annotated[str | None, Query(pattern=GROUP, max_length=40, description="Alle leden van een groep")] = None,
     period: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
     from_: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
@@ -214,10 +220,7 @@ def indicator_values(
             raise not_found(f"Onbekende groep {group}; kies uit: {', '.join(sorted(d.group_titles))}.")
         codes += d.group_members.get(group, [])
     if from_ is not None and to is not None and from_ > to:
-        raise HTTPException(422, f"'from' ({from_}) ligt na 'to' ({to}).")
-    if not indicator and not codes:
-        raise HTTPException(422, "Geef ten minste één indicator of één regio/groep (de hele tabel is te groot: "
-                                 "download die via /downloads).")
+        raise not_found(f"Geen waarden: 'from' ({from_}) ligt na 'to' ({to}).")
     inds = indicator or list(d.indicators)
     regions_ = codes or list(d.gemeenten)
     rows = [dict(zip(VALUE_COLUMNS, r)) for r in d.reader.indicator_values(inds, regions_, period, from_, to)]
@@ -227,15 +230,17 @@ def indicator_values(
 FACT_COLUMNS = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
 
 
-@router.get("/facts", summary="Een reeks uit een CBS-tabel, geharmoniseerd op de gemeenten van nu (zoals `trendstudie facts`)")
+@router.get("/facts", responses=S.responses(list[S.Fact], ",".join(FACT_COLUMNS)), summary="Een reeks uit een CBS-tabel, geharmoniseerd op de gemeenten van nu (zoals `trendstudie facts`)")
 def facts(
     request: Request,
-    table: Annotated[str, Query(pattern=TABLE, max_length=40, description="CBS-tabel, bijv. 03759ned")],
-    measure: Annotated[str, Query(pattern=MEASURE, max_length=80, description="Maatstaf, bijv. M000352")],
-    region: Annotated[list[str] | None, Query(max_length=400, description="Regiocode; herhaalbaar")] = None,
+    table: Annotated[str, Query(pattern=TABLE, max_length=40, description="CBS-tabel, bijv. 03759ned",
+                                examples=["03759ned"])],
+    measure: Annotated[str, Query(pattern=MEASURE, max_length=80, description="Maatstaf, bijv. M000352",
+                                  examples=["M000352"])],
+    region: Annotated[list[RegionCode] | None, Query(max_length=400, description="Regiocode; herhaalbaar")] = None,
     from_: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
     to: Year = None,
-    dim: Annotated[list[str] | None, Query(max_length=10, description="Dimensiefilter Dimensie=code; herhaalbaar")] = None,
+    dim: Annotated[list[DimFilter] | None, Query(max_length=10, description="Dimensiefilter Dimensie=code; herhaalbaar")] = None,
     as_published: Annotated[bool, Query(description="Zoals gepubliceerd, niet geharmoniseerd")] = False,
     format: Format = "json",
 ):
@@ -261,11 +266,11 @@ def facts(
         if not re.fullmatch(DIM, item):
             raise HTTPException(422, f"Ongeldig dimensiefilter {item[:60]!r}: verwacht Dimensie=code, bijv. SoortMisdrijf=1.1.1.")
     if from_ is not None and to is not None and from_ > to:
-        raise HTTPException(422, f"'from' ({from_}) ligt na 'to' ({to}).")
+        raise not_found(f"Geen waarden: 'from' ({from_}) ligt na 'to' ({to}).")
     try:
         rows = d.reader.series(table, measure, codes, from_, to, dim or [], as_published)
-    except TrendstudieError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except TrendstudieError as exc:  # no series for this choice (or more than one: choose a dimension)
+        raise not_found(str(exc).replace("--dim ", "dim=").replace("--from", "from").replace("--to", "to")) from None
     return respond(request, rows, FACT_COLUMNS, format, f"facts-{table}-{measure}")
 
 
@@ -282,8 +287,8 @@ def _gemeente(d, code: str):
 PROFILE_COLUMNS = ["indicator_id", "title", "domain", "unit", "period", "value", "status", "harmonised", "rank", "of"]
 
 
-@router.get("/gemeenten/{code}/profile", summary="Profiel: laatste waarde per indicator met vergelijkingsgroepen")
-def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)], format: Format = "json"):
+@router.get("/gemeenten/{code}/profile", responses=S.responses(S.Profile, ",".join(PROFILE_COLUMNS) + ",<een kolom per vergelijkingsgroep>"), summary="Profiel: laatste waarde per indicator met vergelijkingsgroepen")
+def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6, examples=["GM0193"])], format: Format = "json"):
     d = _data(request)
     g = _gemeente(d, code)
     rows = []
@@ -310,7 +315,7 @@ FINDING_COLUMNS = ["trend", "title", "domain", "strength", "basis", "reason", "e
                    "note", "disagreement"]
 
 
-@router.get("/gemeenten/{code}/findings",
+@router.get("/gemeenten/{code}/findings", responses=S.responses(list[S.Finding], ",".join(FINDING_COLUMNS)),
             summary="Elke trend en drijvende kracht in deze gemeente: hoe sterk, op welke basis, met onderbouwing",
             description="Per trend en drijvende kracht: `strength` en `basis` (cijfers, typering, landelijk), "
                         "`reason`, `evidence` (wat ervoor spreekt), `counter` (wat ertegen spreekt), "
@@ -318,7 +323,7 @@ FINDING_COLUMNS = ["trend", "title", "domain", "strength", "basis", "reason", "e
                         "voor de nieuwste rust), `labels` (herberekende en voorlopige cijfers waarop het oordeel "
                         "rust) en `disagreement` (cijfers en typering wijzen verschillend). In CSV staan de zinnen "
                         "van een kolom achter elkaar.")
-def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
+def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6, examples=["GM0193"])],
              strength: Annotated[Literal["sterk", "enigszins", "niet", "onbekend"] | None, Query()] = None,
              basis: Annotated[Literal["cijfers", "typering", "landelijk"] | None, Query()] = None,
              format: Format = "json"):
@@ -347,11 +352,9 @@ def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
 TREND_COLUMNS = ["id", "title", "kind", "domain", "certainty", "horizon", "direction", "sterk", "enigszins"]
 
 
-@router.get("/trends", summary="Trends uit de kennisbank, met het aantal gemeenten waar ze sterk of enigszins spelen")
-def trends(request: Request, domain: Annotated[str | None, Query(max_length=40)] = None, format: Format = "json"):
+@router.get("/trends", responses=S.responses(list[S.TrendRow], ",".join(TREND_COLUMNS), (422,)), summary="Trends uit de kennisbank, met het aantal gemeenten waar ze sterk of enigszins spelen")
+def trends(request: Request, domain: Domain = None, format: Format = "json"):
     d = _data(request)
-    if domain is not None and domain not in DOMAINS:
-        raise HTTPException(422, f"Onbekend domein {domain!r}; kies uit: {', '.join(DOMAINS)}.")
     rows = []
     for t in d.kb.trends.values():
         if domain and t.domain != domain:
@@ -364,8 +367,8 @@ def trends(request: Request, domain: Annotated[str | None, Query(max_length=40)]
     return respond(request, rows, TREND_COLUMNS, format, "trends")
 
 
-@router.get("/trends/{trend_id}", summary="Eén item uit de kennisbank met bronnen, oorzaken, gevolgen en opgaven")
-def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)]):
+@router.get("/trends/{trend_id}", responses=S.responses(S.Trend), summary="Eén item uit de kennisbank met bronnen, oorzaken, gevolgen en opgaven")
+def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80, examples=["vergrijzing"])]):
     d = _data(request)
     try:
         e = d.kb.entry(trend_id)
@@ -385,15 +388,15 @@ def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_len
     out["chain"] = [{"label": st.label, "items": [{"id": i.id, "title": i.title, "note": i.note} for i in st.items]}
                     for st in place(d.kb, trend_id)]
     if trend_id in d.strength:
-        out["gemeenten"] = d.trend_counts(trend_id)
+        out["gemeenten"] = {S.strength_word(k): n for k, n in d.trend_counts(trend_id).items()}
     return one(out)
 
 
 STRENGTH_COLUMNS = ["region_code", "name", "strength", "basis"]
 
 
-@router.get("/trends/{trend_id}/gemeenten", summary="Hoe sterk een trend in elke gemeente speelt")
-def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)],
+@router.get("/trends/{trend_id}/gemeenten", responses=S.responses(list[S.TrendStrength], ",".join(STRENGTH_COLUMNS)), summary="Hoe sterk een trend in elke gemeente speelt")
+def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80, examples=["vergrijzing"])],
                     format: Format = "json"):
     d = _data(request)
     if trend_id not in d.kb.trends:
@@ -405,7 +408,7 @@ def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_I
     return respond(request, rows, STRENGTH_COLUMNS, format, f"trend-{trend_id}")
 
 
-@router.get("/kennisbank", response_model=KennisbankExport,
+@router.get("/kennisbank", response_model=KennisbankExport, responses=S.responses(errors=(422,)),
             summary="De hele kennisbank met een vast schema (zoals `trendstudie kennisbank`)",
             description="Trends, drijvende krachten, opgaven met actoren, HCSS-scenario's, -uitdagingen en "
                         "-afwegingen, agendapunten, verbanden met de uitleg van elke studie, typeringen en "
@@ -426,14 +429,14 @@ def _kb_export(app) -> dict:
 PROGNOSE_CODE = r"^(GM[0-9]{4}|PV[0-9]{2}|NL01|[A-Z][A-Z0-9]{0,9})$"
 
 
-@router.get("/prognose/{gebied}",
+@router.get("/prognose/{gebied}", responses=S.responses(list[S.Projection], ",".join(_prognose.COLUMNS)),
             summary="Prognose per scenario: bevolking, leeftijd, huishoudens, woningbehoefte (zoals `trendstudie prognose`)",
             description="Voor een gemeente (GM0193) of een groep (NL01, PV23, G4, G40, M50, GK5): elke geprognosticeerde "
                         "indicator per jaar tot en met `tot` (1 januari; geboorte, sterfte en migratie per kalenderjaar) "
                         "met de grenzen van een 90%-interval (`lower`, `upper`; leeg waar geen eerlijke marge bestaat). "
                         "CSV heeft de kolommen `indicator_id,region_code,period,value,lower,upper,scenario`; JSON ook "
                         "`method` en `origin`.")
-def prognose(request: Request, gebied: Annotated[str, Path(pattern=PROGNOSE_CODE, max_length=10)],
+def prognose(request: Request, gebied: Annotated[str, Path(pattern=PROGNOSE_CODE, max_length=10, examples=["GM0193"])],
              scenario: Annotated[Literal[_prognose.SCENARIO_IDS], Query(
                  description="basis, hoog, laag, metropolisering, spreiding of de-urbanisatie")] = "basis",
              tot: Annotated[int, Query(ge=1900, le=_prognose.MAX_UNTIL, description=(
@@ -458,7 +461,7 @@ def prognose(request: Request, gebied: Annotated[str, Path(pattern=PROGNOSE_CODE
                    f"prognose-{code}-{scenario}-{tot}")
 
 
-@router.get("/info", summary="Over de database: bouwdatum en aantallen")
+@router.get("/info", responses=S.responses(S.Info, errors=(422,)), summary="Over de database: bouwdatum en aantallen")
 def info(request: Request):
     d = _data(request)
     return one({"built_at": d.built_at, "gemeenten": len(d.gemeenten), "indicators": len(d.indicators),

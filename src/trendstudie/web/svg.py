@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 from html import escape
 from typing import Callable
+
+from markupsafe import Markup
 
 from .. import formatting
 
@@ -342,48 +345,52 @@ def bowtie(center: str, titles: dict[str, str], cause_steps: list, effect_steps:
                 edges.append(s.edge)
     if len(placed) < 2:
         return None
-    box_w, box_h, col_w, row_h, top = 168, 46, 214, 54, 30
-    first, last = min(cols), max(cols)
-    width = (last - first + 1) * col_w + 20
-    tallest = max(len(v) for v in cols.values())
-    height = top + tallest * row_h + 10
-    pos: dict[str, tuple[float, float]] = {}
-    for col, ids in cols.items():
-        x = 10 + (col - first) * col_w + (col_w - box_w) / 2
-        y0 = top + (tallest - len(ids)) * row_h / 2
-        for i, n in enumerate(ids):
-            pos[n] = (x, y0 + i * row_h)
+    from ..report.graph_layout import Link, Node, draw
+
     n_c = sum(1 for n, c in placed.items() if c < 0)
     n_e = sum(1 for n, c in placed.items() if c > 0)
     alt = (f"Samenhang rond '{titles[center]}': {n_c} oorzaken en {n_e} gevolgen tot {depth} "
            f"{'stap' if depth == 1 else 'stappen'}. " + "; ".join(
                f"{titles[e.source]} {'versterkt' if e.polarity == '+' else 'remt'} {titles[e.target].lower()}"
                for e in edges[:40]) + ".")
-    head, tail = _open(width, height, f"Samenhang: {titles[center]}", alt, "chart bowtie")
-    head = head.replace("<svg ", f'<svg width="{width:.0f}" height="{height:.0f}" ', 1)
-    out = [head, '<defs><marker id="bt-pijl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-                 'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>']
-    for col in sorted(cols):
-        label = "deze trend" if col == 0 else (f"oorzaken, stap {-col}" if col < 0 else f"gevolgen, stap {col}")
-        x = 10 + (col - first) * col_w + col_w / 2
-        out.append(f'<text x="{x:.0f}" y="16" text-anchor="middle" fill="#555">{label}</text>')
-    for e in edges:
-        (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
-        sx, sy, ex, ey = x1 + box_w, y1 + box_h / 2, x2, y2 + box_h / 2
-        dash = ' stroke-dasharray="5 4"' if e.polarity == "-" else ""
-        out.append(f'<line x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex - 2:.1f}" y2="{ey:.1f}" stroke="#555" stroke-width="1.1"'
-                   f'{dash} marker-end="url(#bt-pijl)"><title>{escape(e.mechanism)}</title></line>')
-    for n, (x, y) in pos.items():
-        lines = _wrap(titles[n], 25, 3)
-        fill, stroke = ("#08519c", "#08519c") if n == center else ("#f4f6f8", "#333")
-        colour = "#ffffff" if n == center else "#1a1a1a"
-        box = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="5" fill="{fill}" stroke="{stroke}"/>'
-               + "".join(f'<text x="{x + box_w / 2:.1f}" y="{y + box_h / 2 + 4 - 6.5 * (len(lines) - 1) + 13 * j:.1f}" '
-                         f'text-anchor="middle" font-size="11" fill="{colour}">{escape(t)}</text>'
-                         for j, t in enumerate(lines)))
-        if href and n != center:
-            out.append(f'<a href="{escape(href(n))}"><title>{escape(titles[n])}</title>{box}</a>')
-        else:
-            out.append(f"<g><title>{escape(titles[n])}</title>{box}</g>")
-    out.append(tail)
-    return Chart("".join(out), alt)
+    nodes = [Node(n, titles[n], emphasis=n == center, href=href(n) if href and n != center else None, rank=col)
+             for col in sorted(cols) for n in cols[col]]
+
+    def headings(boxes) -> list[tuple[float, str]]:
+        out = []
+        for col in sorted(cols):
+            xs = [b.x + b.w / 2 for b in boxes if b.node.rank == col]
+            label = "deze trend" if col == 0 else (f"oorzaken, stap {-col}" if col < 0 else f"gevolgen, stap {col}")
+            out.append((sum(xs) / len(xs), label))
+        return out
+
+    svg = draw(nodes, [Link(e.source, e.target, e.polarity, e.mechanism) for e in edges],
+               f"Samenhang: {titles[center]}", alt, rankdir="LR", headings=headings, css_class="chart bowtie")
+    return Chart(svg, alt)
+
+
+
+def _sized(svg: str) -> str:
+    """Give an SVG without a width its natural size (from its viewBox), so a narrow screen can
+    show it at full size in a scrolling box instead of shrinking its text."""
+    head = svg[: svg.find(">") + 1]
+    if " width=" in head:
+        return svg
+    m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', head)
+    if not m:
+        return svg
+    return svg.replace("<svg ", f'<svg width="{m.group(1)}" height="{m.group(2)}" ', 1)
+
+
+def chart_html(chart, label: str = "Grafiek") -> Markup:
+    """A chart on a page: the wide drawing, and for narrow screens the chart laid out again at
+    phone width when it has one (`chart.narrow`), else the wide drawing at full size in a box that
+    scrolls sideways (with a shadow that shows there is more). CSS picks one; no JavaScript."""
+    if chart is None:
+        return Markup("")
+    wide = _sized(chart.svg)
+    narrow = getattr(chart, "narrow", None)
+    if narrow:
+        return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{_sized(narrow)}</div>')
+    return Markup(f'<div class="chart-scroll" tabindex="0" role="region" aria-label="{escape(label)}: schuif opzij '
+                  f'om alles te zien">{wide}</div>')

@@ -1,0 +1,48 @@
+"""Every page type at 360, 768 and 1366 px: no page scrolls sideways, and at 390 px no chart text
+is drawn smaller than 11 px (charts are laid out again for phones or shown full size in a box
+that scrolls). Playwright with Debian's Chromium; screenshots in /tmp/trendstudie-scherm-*.png."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
+                                reason="Chromium is not installed")
+
+PAGES = ["/", "/zoek?q=berg", "/gemeente/GM0193", "/gemeente/GM0193/prognose",
+         "/vergelijk?gemeente=GM0193&gemeente=GM0150&gemeente=GM0200", "/indicatoren",
+         "/indicator/aandeel_65_plus?gemeente=GM0193", "/trends", "/trend/vergrijzing",
+         "/samenhang/vergrijzing?diepte=2", "/downloads", "/api", "/over", "/gemeente/GM9999"]
+SMALLEST_TEXT = """() => { let m = 99;
+  for (const t of document.querySelectorAll('svg text')) { if (!t.getBoundingClientRect().width) continue;
+    const c = t.getScreenCTM(); m = Math.min(m, parseFloat(getComputedStyle(t).fontSize) * Math.hypot(c.a, c.b)); }
+  return m; }"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("width", [360, 390, 768, 1366])
+def test_no_page_scrolls_sideways_and_chart_text_stays_readable(browser, server, width):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    for url in PAGES:
+        page.goto(server + url, timeout=180_000)
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert scroll <= inner, f"{url} scrolls sideways at {width} px ({scroll} > {inner})"
+        if width == 390:
+            assert page.evaluate(SMALLEST_TEXT) >= 10.95, f"chart text below 11 px on {url} at 390 px"
+        if url == "/gemeente/GM0193":
+            page.screenshot(path=f"/tmp/trendstudie-scherm-gemeente-{width}.png", full_page=True)
+    page.close()
