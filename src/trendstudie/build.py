@@ -40,6 +40,7 @@ def _registry_source(settings: Settings, bundle: Path) -> Path:
 
 def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None) -> Imported:
     """Every importer over the bundle, then the sync cache (which outranks the bundle)."""
+    from . import eigen
     from .sources import exports, more  # raw-file importers: the shapes analysts download by hand
 
     steps: list[tuple[str, Callable[[], Imported]]] = [
@@ -47,6 +48,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         ("tidy CSV", lambda: tidy.read_tidy_dir(bundle / "tidy", prefix="tidy")),
         ("StatLine- en v3-exports", lambda: exports.read_all(bundle, registry)),
         ("KWB en overige bestanden", lambda: more.read_all(bundle, registry)),
+        ("eigen bestanden", lambda: eigen.read_imports(settings.home)),  # trendstudie importeer
     ]
     if settings.synced.is_dir():
         for catalog_dir in sorted(p for p in settings.synced.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -89,6 +91,9 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
             progress("harmoniseren naar de huidige gemeentelijke indeling", done, total)
 
     facts, harmonise_warnings = harmonise(imported.observations, imported.tables, registry, harmonise_progress)
+    from . import eigen
+
+    facts = eigen.complete_facts(facts, imported.observations, imported.tables, registry)
 
     from .geo import groups as group_data
 
@@ -97,7 +102,7 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
 
     from .indicators import registry as indicator_registry
 
-    indicators = indicator_registry.load()
+    indicators = eigen.load_indicators(settings.home, indicator_registry.load())
     index = indicator_registry.FactIndex(
         (f for f in facts if f.region_code.startswith("GM")),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
@@ -117,7 +122,8 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
         progress("database schrijven", 0, 1)
     fetched = _fetched_at(settings, bundle)
     content = store.Content(
-        info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle))},
+        info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle)),
+              eigen.INFO_KEY: eigen.store_info(settings.home)},
         source_tables=[(t.table_id, t.title, t.catalog, t.source, t.modified) for t in imported.tables],
         measures=[(t.table_id, mid, m.title, m.unit, m.decimals, m.aggregation, m.basis)
                   for t in imported.tables for mid, m in t.measures.items()],

@@ -659,6 +659,9 @@ def serve(
     run(host=host, port=port, database=s.database, workers=workers)
 
 
+from .commands import importeer as _importeer; app.command(name="importeer")(_importeer.importeer)  # noqa: E402,E702
+
+
 def main() -> None:
     try:
         app()
