@@ -44,6 +44,8 @@ def importeer(
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Databundel voor het opnieuw bouwen "
                                           "(standaard die van de vorige build)."),
     groepen: Optional[Path] = typer.Option(None, "--groepen", help="Eigen groepen voor het opnieuw bouwen."),
+    niet_bouwen: bool = typer.Option(False, "--niet-bouwen", help="Alleen bewaren; de volgende trendstudie build "
+                                     "neemt de import mee (handig bij meerdere bestanden)."),
     home: Optional[Path] = typer.Option(None, "--home", help="Map met de database (standaard $TRENDSTUDIE_HOME)."),
 ) -> None:
     """Importeer een eigen bestand (StatLine-CSV, Excel, lange tabel of prognose) als eigen bron."""
@@ -56,7 +58,8 @@ def importeer(
     if verwijder:
         meta = eigen.remove(s.home, verwijder)
         err.print(f"Import {meta.naam} ({meta.bestand}) verwijderd.")
-        _rebuild(s, groepen)
+        if not niet_bouwen:
+            _rebuild(s, groepen)
         return
     if bestand is None:
         raise TrendstudieError("Geef een bestand om te importeren, of --lijst of --verwijder NAAM.")
@@ -76,6 +79,9 @@ def importeer(
     backup = _backup(s.home, name) if name in existed else None
     path = eigen.save(s.home, parsed, meta)
     err.print(f"Bewaard als {path} ({'vervangt de vorige versie' if backup else 'nieuw'}).")
+    if niet_bouwen:
+        err.print("De volgende trendstudie build neemt de import mee.")
+        return
     try:
         _rebuild(s, groepen)
     except BaseException:

@@ -569,7 +569,8 @@ def _resolve(grid: Grid, registry, name: str, year: int, line: int, col: int, he
     except TrendstudieError as exc:
         message = str(exc)
         if message.startswith("Onbekende regionaam"):
-            message = f"onbekende gemeente {name!r}: verwacht een gemeentenaam van {year} of eerder of later, of een code als GM0193"
+            message = (f"onbekende gemeente {name!r}: verwacht de naam van een gemeente van nu of vroeger (zoals Zwolle "
+                       "of Brielle) of een code als GM0193")
             hint = suggest(registry, text)
             if hint:
                 message += f". Bedoelt u {' of '.join(repr(h) for h in hint)}?"
