@@ -141,6 +141,11 @@ indicators:
         measure: waarde
     formula: inw
   citation: Eigen bestand lang.csv
+regels:
+- trend: bevolkingsgroei-steden
+  indicators: [eigen_inwoners]
+  sterk:
+  - {indicator: eigen_inwoners, verandering: stijgend, jaren: 5}
 """
 
 
@@ -333,3 +338,66 @@ def test_lijst_and_verwijder_without_rebuilding(tmp_path):
     result = runner.invoke(app, ["importeer", "--verwijder", "niets"], env=env)
     assert isinstance(result.exception, TrendstudieError) and "geen import 'niets'" in str(result.exception)
     assert eigen.listing(tmp_path) == []
+
+
+# --- prognoses beside ours ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_con(imported_home):
+    from trendstudie import store
+
+    c = store.connect(imported_home / "trendstudie.duckdb")
+    yield c
+    c.close()
+
+
+def test_imported_prognosis_beside_ours_with_its_error_in_observed_years(own_con, published):
+    from trendstudie.forecast import project
+    from trendstudie.forecast.others import other_prognoses
+
+    ours = project(own_con, "GM1992", "basis", 2040)
+    [other] = other_prognoses(own_con, "GM1992", 2040, ours)
+    assert other.naam == "provincie-2023" and other.kind == "bevolking"
+    by = {r.year: r for r in other.rows}
+    assert set(by) == set(range(2023, 2041))
+    # the file reaches back to 2023-2026: its error against what CBS counted, computed here independently
+    for y in range(2023, 2027):
+        theirs = round(published[("GM1992", 2023)] * 1.01 ** (y - 2023))
+        assert by[y].theirs == theirs and by[y].observed == published[("GM1992", y)]
+        assert by[y].error == pytest.approx((theirs - published[("GM1992", y)]) / published[("GM1992", y)] * 100)
+    assert by[2023].error == 0
+    projected = {int(r.period[:4]): r.value for r in ours if r.indicator_id == "bevolking"}
+    assert by[2040].ours == projected[2040]
+    text = " ".join(other.sentences("Voorne aan Zee"))
+    assert "provincie-2023" in text or other.titel in text
+    assert "2023–2026" in text and "naast" in text
+
+
+def test_report_toekomst_and_web_show_the_other_prognosis(own_con, imported_home):
+    from fastapi.testclient import TestClient
+
+    from trendstudie.forecast import project
+    from trendstudie.forecast.others import toekomst_part
+    from trendstudie.web import create_app
+
+    paras, table = toekomst_part(own_con, "GM0193", "Zwolle", project(own_con, "GM0193", "basis", 2040), 2040)
+    assert paras and table["header"][0] == "Prognose"
+    assert any("(eigen bron)" in row[0] for row in table["rows"])
+    client = TestClient(create_app(imported_home / "trendstudie.duckdb"), raise_server_exceptions=False)
+    page = client.get("/gemeente/GM0193/prognose")
+    assert page.status_code == 200 and "Andere prognoses" in page.text and "prognose.csv" in page.text
+    downloads = client.get("/downloads")
+    assert downloads.status_code == 200 and "Eigen bronnen" in downloads.text
+    for file in ("lang.csv", "werkblad.xlsx", "prognose.csv"):
+        assert file in downloads.text
+    api = client.get("/api/v1/facts", params={"table": "eigen:lang", "measure": "waarde", "region": "GM1992",
+                                              "format": "csv"})
+    assert api.status_code == 200 and "GM1992,2020JJ00,72144" in api.text
+
+
+def test_own_rule_judges_a_trend_on_an_own_indicator(run):
+    verdicts = json.loads(run("trends", "Voorne aan Zee", "--format", "json").stdout)
+    [v] = [v for v in verdicts if v["trend"] == "bevolkingsgroei-steden"]
+    assert v["indicatoren"] == ["eigen_inwoners"] and v["sterkte"] == "sterk"
+    assert any("eigen bron" in e for e in v["onderbouwing"])

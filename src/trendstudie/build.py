@@ -123,7 +123,7 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
     fetched = _fetched_at(settings, bundle)
     content = store.Content(
         info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle)),
-              eigen.INFO_KEY: eigen.store_info(settings.home)},
+              eigen.INFO_KEY: eigen.store_info(settings.home), eigen.OWN_RULES_KEY: eigen.own_rules_text(settings.home, indicators)},
         source_tables=[(t.table_id, t.title, t.catalog, t.source, t.modified) for t in imported.tables],
         measures=[(t.table_id, mid, m.title, m.unit, m.decimals, m.aggregation, m.basis)
                   for t in imported.tables for mid, m in t.measures.items()],

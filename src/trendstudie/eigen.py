@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from .errors import InputError, TrendstudieError
 from .harmonise import Fact
+from .knowledge.localise import OWN_RULES_KEY  # the user's localisation rules in build_info
 from .sources.eigen import TABLE_PREFIX, Parsed, table_id
 from .sources.records import Imported, MeasureMeta, Observation, TableMeta
 
@@ -318,3 +319,38 @@ def imports_in_store(con) -> list[ImportMeta]:
     if not row or not row[0]:
         return []
     return [ImportMeta(**m) for m in json.loads(row[0])]
+
+
+def own_rules_text(home: Path, registry) -> str:
+    """The `regels` of eigen-indicatoren.yaml (localisation rules, as in knowledge/localisation.yaml),
+    checked against the indicators and the knowledge base, as JSON for the store ('' without any)."""
+    from .knowledge.localise import Rule, load_rules
+    from .textfile import load_yaml
+
+    path = Path(home) / INDICATOR_FILE
+    if not path.exists():
+        return ""
+    raw = load_yaml(path)
+    items = raw.get("regels") if isinstance(raw, dict) else None
+    if not items:
+        return ""
+    if not isinstance(items, list):
+        raise InputError(path, "'regels' moet een lijst van regels zijn, zoals in knowledge/localisation.yaml")
+    from .knowledge import model
+
+    trends = set(model.load().trends)
+    known = {i.id for i in registry.indicators} | {d.id for d in load_rules().derived}
+    rules = []
+    for n, item in enumerate(items, start=1):
+        try:
+            rule = Rule.model_validate(item)
+        except ValueError as exc:
+            raise InputError(path, f"regel {n} in 'regels': {exc}") from None
+        if rule.trend not in trends:
+            raise InputError(path, f"regel {n} in 'regels': onbekende trend {rule.trend!r} (zie trendstudie kennisbank)")
+        used = set(rule.indicators) | {c.indicator for c in [*rule.sterk, *rule.matig]}
+        unknown = sorted(used - known)
+        if unknown:
+            raise InputError(path, f"regel {n} in 'regels' ({rule.trend}): onbekende indicator(en) {', '.join(unknown)}")
+        rules.append(rule.model_dump(by_alias=True, exclude_none=True))
+    return json.dumps(rules, ensure_ascii=False)
