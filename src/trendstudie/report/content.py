@@ -16,9 +16,11 @@ from .. import formatting, store
 from ..formatting import COUNT_UNITS
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
-from ..knowledge.localise import IndicatorData, load_rules, localise_all, unit_in_title, unit_label
+from ..knowledge.localise import IndicatorData, load_rules, unit_in_title, unit_label
+from ..knowledge.verdict import Localiser, Verdict
 
-STRENGTH_LABEL = {"sterk": "speelt sterk", "matig": "speelt enigszins"}
+STRENGTH_LABEL = {"sterk": "speelt sterk", "enigszins": "speelt enigszins"}
+BASIS_LABEL = {"cijfers": "volgens de cijfers", "typering": "volgens de typering", "landelijk": "landelijke trend"}
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Opgave:
     id: str
     title: str
     summary: str
+    actors: str = ""  # who acts, the first leads: "gemeente, corporaties"
+    local: bool = True  # the gemeente (or its region) leads: something it can do itself
 
 
 @dataclass
@@ -56,6 +60,10 @@ class TrendBlock:
     rank: Figure | None = None  # where the gemeente stands among all 342 (strong trends only)
     counter: list[str] = field(default_factory=list)  # what speaks against it: conditions that do not hold
     note: str | None = None  # a caveat on the verdict, e.g. that it rests only on old figures
+    basis: str = "cijfers"  # cijfers, typering or landelijk
+    reason: str = ""  # why this verdict, in a sentence
+    labels: list[str] = field(default_factory=list)  # reconstructed or provisional figures
+    disagreement: str | None = None  # figures and the studies' typology point different ways
 
 
 @dataclass
@@ -67,14 +75,28 @@ class Chapter:
     table: Table | None = None
     figures: list[Figure] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
+    typed: list[TrendBlock] = field(default_factory=list)  # trends that play here by the studies' typology
+    national: list[str] = field(default_factory=list)  # titles of national trends that reach this gemeente too
+    less: list[tuple[str, str]] = field(default_factory=list)  # (title, why) of trends that play less here
+
+    @property
+    def typed_groups(self) -> list[tuple[str, list[TrendBlock]]]:
+        """The typed trends grouped by their reason ("Volgens HCSS (2024) speelt ... vooral in ..."),
+        so that a reason shared by ten trends is said once."""
+        groups: dict[str, list[TrendBlock]] = {}
+        for t in self.typed:
+            groups.setdefault(t.reason, []).append(t)
+        return [(reason.replace("speelt deze trend", "spelen deze trends") if len(ts) > 1 else reason, ts)
+                for reason, ts in groups.items()]
 
 
 @dataclass
 class SummaryItem:
     title: str
     domain: str
-    key_figure: str | None
+    key_figure: str | None  # why it matters here: the first evidence, or the typology
     anchor: str
+    strength: str = "sterk"
 
 
 @dataclass
@@ -136,6 +158,7 @@ class Context:
         self.member_of: dict[str, set[str]] = {}
         for gid, code in con.execute("SELECT group_id, region_code FROM group_members").fetchall():
             self.member_of.setdefault(code, set()).add(gid)
+        self.localiser = Localiser(con, self.kb, self.rules, self.data)
 
 
 def peer_groups(ctx: Context, code: str, extra: str | None = None) -> list[tuple[str, str]]:
@@ -201,17 +224,31 @@ def _label(title: str, unit: str) -> str:
     return title if unit_in_title(title, unit) else f"{title} ({unit_label(unit)})"
 
 
+LOCAL_ACTORS = ("gemeente", "regio")
+
+
 def _opgaven_for(ctx: Context, trend_id: str, limit: int = 4) -> list[Opgave]:
-    found = [o for o in ctx.kb.opgaven.values() if trend_id in o.answers]
-    found.sort(key=lambda o: (-len(o.answers), o.id))
-    return [Opgave(o.id, o.title, o.summary) for o in found[:limit]]
+    """The opgaven that answer a trend: what the gemeente (or its region) can do itself first,
+    then what others lead; never a national lever presented as a local task."""
+    found = [o for o in ctx.kb.opgaven.values() if trend_id in o.answers and not o.period]
+    found.sort(key=lambda o: (not o.actors or o.actors[0] not in LOCAL_ACTORS, -len(o.answers), o.id))
+    out = []
+    for o in found[:limit]:
+        labels = [ctx.kb.actors[a].label for a in o.actors]
+        out.append(Opgave(o.id, o.title, o.summary, ", ".join(labels),
+                          bool(o.actors) and o.actors[0] in LOCAL_ACTORS))
+    return out
 
 
 def _sources_text(ctx: Context, trend_id: str) -> list[str]:
-    out = []
+    """One entry per study, with the lines of its text file: "Platform31 (2013), r. 76–82, 184–190"."""
+    by_seed: dict[str, list[str]] = {}
     for c in sorted(ctx.kb.citations_of(trend_id), key=lambda c: (c.year or 0, c.seed, c.lines)):
-        out.append(f"{kbmodel.SEEDS[c.seed][1]}, {c.section} (r. {c.lines[0]}–{c.lines[1]})")
-    return list(dict.fromkeys(out))
+        lines = f"{c.lines[0]}–{c.lines[1]}"
+        if lines not in by_seed.setdefault(c.seed, []):
+            by_seed[c.seed].append(lines)
+    return [f"{kbmodel.STUDY_SHORT[seed][0].upper()}{kbmodel.STUDY_SHORT[seed][1:]}, r. {', '.join(lines)}"
+            for seed, lines in by_seed.items()]
 
 
 def build_report(ctx: Context, code: str, opts: Options | None = None, chart_maker=None) -> Report:
@@ -227,35 +264,55 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     from ..analysis.neighbours import neighbours
 
     near = neighbours(ctx.values, code)
-    findings = {f.trend: f for f in localise_all(ctx.con, code, ctx.rules, ctx.data)}
+    verdicts = {v.trend: v for v in ctx.localiser.verdicts(code)}
     domains = [d for d in kbmodel.DOMAINS if not opts.domains or d in opts.domains]
     chapters: list[Chapter] = []
     data_rows: list[dict] = []
-    strong: list[SummaryItem] = []
+    ranked: list[tuple[tuple, SummaryItem]] = []
     for domain in domains:
         anchor = _anchor(domain)
-        blocks = []
-        for trend_id, f in findings.items():
+        blocks, national, less = [], [], []
+        for trend_id, v in verdicts.items():
             t = ctx.kb.trends[trend_id]
-            if t.domain != domain or f.strength not in ("sterk", "matig"):
+            if t.domain != domain:
                 continue
-            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker else None
-            rank = rank_figure(ctx, code, f, peers) if chart_maker and f.strength == "sterk" else None
-            blocks.append(TrendBlock(trend_id, t.title, f.strength, t.summary, f.evidence,
-                                     _opgaven_for(ctx, trend_id), _sources_text(ctx, trend_id), figure, rank,
-                                     f.counter, f.note))
-            if f.strength == "sterk":
-                strong.append(SummaryItem(t.title, domain, f.evidence[0] if f.evidence else None, f"trend-{trend_id}"))
-        blocks.sort(key=lambda b: (b.strength != "sterk", b.title))
+            if v.basis == "landelijk":
+                national.append(t.title)
+                continue
+            if v.strength == "niet":
+                less.append((t.title, v.disagreement or v.reason))
+                continue
+            if v.strength not in ("sterk", "enigszins"):
+                continue
+            f = v.finding if v.basis == "cijfers" else None
+            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker and f else None
+            rank = rank_figure(ctx, code, f, peers) if chart_maker and f and v.strength == "sterk" else None
+            by_figures = v.basis == "cijfers"
+            blocks.append(TrendBlock(trend_id, t.title, v.strength, t.summary, v.evidence,
+                                     _opgaven_for(ctx, trend_id, 3 if by_figures else 1),
+                                     _sources_text(ctx, trend_id) if by_figures else [], figure, rank,
+                                     v.counter, v.note, v.basis or "", v.reason, v.labels, v.disagreement))
+            if not v.note:  # a verdict on old figures only is not among what matters most here
+                key = (v.strength != "sterk", v.basis != "cijfers", -len(v.evidence), t.title)
+                why = v.evidence[0] if v.evidence else v.reason
+                ranked.append((key, SummaryItem(t.title, domain, why, f"trend-{trend_id}", v.strength)))
+        blocks.sort(key=lambda b: (b.strength != "sterk", b.basis != "cijfers", b.title))
         table, rows = indicator_table(ctx, code, name, domain, peers, opts, [n.code for n in near])
         data_rows.extend(rows)
-        intro = _domain_intro(ctx, name, domain, findings, blocks)
-        if not blocks and table is None:
+        intro = _domain_intro(name, blocks, national, less)
+        if not blocks and table is None and not national:
             continue
-        chapters.append(Chapter(anchor, domain[0].upper() + domain[1:], intro, blocks, table))
-    strong_ids = {b.id for c in chapters for b in c.trends if b.strength == "sterk"}
-    applying = {b.id for c in chapters for b in c.trends}
+        chapters.append(Chapter(anchor, domain[0].upper() + domain[1:], intro,
+                                [b for b in blocks if b.basis == "cijfers"], table,
+                                typed=[b for b in blocks if b.basis != "cijfers"],
+                                national=sorted(national), less=sorted(less)))
+    strong = [item for _, item in sorted(ranked, key=lambda x: x[0])[:8]]
+    strong_ids = {b.id for c in chapters for b in c.trends + c.typed if b.strength == "sterk"}
+    applying = {b.id for c in chapters for b in c.trends + c.typed}
     chapters.append(samenhang_chapter(ctx, name, applying, strong_ids))
+    challenges = challenges_chapter(ctx, name, verdicts)
+    if challenges:
+        chapters.append(challenges)
     future = future_chapter(ctx, code, name, opts) if opts.future else None
     if future:
         chapters.append(future)
@@ -280,32 +337,73 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{'geen' if n == 0 else 'één' if n == 1 else n} {one if n == 1 else many}"
 
 
-def _domain_intro(ctx: Context, name: str, domain: str, findings: dict, blocks: list[TrendBlock]) -> list[str]:
-    """How many trends of the domain apply here, of how many that figures can test, and how many cannot be tested."""
-    trends = [t for t in ctx.kb.trends.values() if t.domain == domain]
-    tested = [t for t in trends if t.id in findings and findings[t.id].strength != "onbekend"]
-    untested = len(trends) - len(tested)
+def _domain_intro(name: str, blocks: list[TrendBlock], national: list[str], less: list) -> list[str]:
+    """What plays here in this domain, on what basis, in a sentence or two."""
+    by_figures = [b for b in blocks if b.basis == "cijfers"]
+    by_type = [b for b in blocks if b.basis == "typering"]
     n_strong = sum(1 for b in blocks if b.strength == "sterk")
     intro = []
     if blocks:
-        if len(blocks) == 1:
-            which = f"één trend van de {len(tested)}" if len(tested) > 1 else "de enige trend"
-            intro.append(f"In dit domein speelt in {name} {which} die met cijfers per gemeente te toetsen "
-                         f"{'zijn' if len(tested) > 1 else 'is'}; die speelt {'sterk' if n_strong else 'enigszins'}.")
-        else:
-            which = ((f"alle {len(blocks)}" if len(blocks) > 2 else "beide") + " trends" if len(blocks) == len(tested)
-                     else f"{len(blocks)} van de {len(tested)} trends")
-            strong = ("beide" if n_strong == 2 else "alle") if n_strong == len(blocks) else "geen" if n_strong == 0 else str(n_strong)
-            intro.append(f"In dit domein spelen in {name} {which} die met cijfers per gemeente te toetsen zijn, "
-                         f"waarvan {strong} sterk.")
-    elif tested:
-        intro.append(f"Van de {_count(len(tested), 'trend', 'trends')} in dit domein die met cijfers per gemeente te "
-                     f"toetsen {'is' if len(tested) == 1 else 'zijn'}, speelt er in {name} geen.")
-    if untested:
-        lead = "Daarnaast beschrijven de trendstudies" if intro else "De trendstudies beschrijven"
-        intro.append(f"{lead} {_count(untested, 'trend', 'trends')} in dit domein waarvoor geen cijfers per gemeente "
-                     f"zijn; {'die geldt' if untested == 1 else 'die gelden'} in algemene zin (zie de kennisbank).")
+        parts = []
+        if by_figures:
+            parts.append(f"{_count(len(by_figures), 'trend', 'trends')} volgens de cijfers van {name}")
+        if by_type:
+            parts.append(f"{_count(len(by_type), 'trend', 'trends')} omdat de trendstudies "
+                         f"{'hem' if len(by_type) == 1 else 'ze'} beschrijven voor gemeenten zoals {name}")
+        intro.append(f"In dit domein {'speelt' if len(blocks) == 1 else 'spelen'} in {name} " + " en ".join(parts)
+                     + (f"; {'die speelt' if len(blocks) == 1 else 'waarvan'} {n_strong if len(blocks) > 1 else ''}"
+                        f"{' ' if len(blocks) > 1 else ''}sterk." if n_strong else "."))
+    if national:
+        intro.append(f"{'Daarnaast raken' if intro else 'In dit domein raken'} "
+                     f"{_count(len(national), 'landelijke trend', 'landelijke trends')} ook {name}; de trendstudies "
+                     f"beschrijven {'hem' if len(national) == 1 else 'ze'} voor elke gemeente (zie het eind van dit hoofdstuk).")
+    if less:
+        intro.append(f"{_count(len(less), 'trend', 'trends')} uit de studies {'speelt' if len(less) == 1 else 'spelen'} "
+                     f"hier minder; waarom staat aan het eind van dit hoofdstuk.")
     return intro
+
+
+def challenges_chapter(ctx: Context, name: str, verdicts: dict[str, Verdict]) -> Chapter | None:
+    """The HCSS challenges and strategic considerations and the Derksen agenda points, as they
+    bear on this gemeente: those whose driving forces and trends play here."""
+    playing = {t for t, v in verdicts.items() if v.strength in ("sterk", "enigszins")}
+    strong = {t for t, v in verdicts.items() if v.strength == "sterk"}
+    paras = []
+    rows = []
+    for c in ctx.kb.challenges.values():
+        here = [d for d in c.drivers if d in playing]
+        if not here:
+            continue
+        answers = [k.title for k in ctx.kb.considerations.values() if c.id in k.answers]
+        rows.append((-sum(d in strong for d in here), -len(here), c, here, answers))
+    rows.sort(key=lambda r: r[:2])
+    if rows:
+        paras.append(f"HCSS beschrijft voor de politie (2024) tien veiligheidsuitdagingen voor steden, elk voortkomend "
+                     f"uit drijvende krachten en trends. Bij {_count(len(rows), 'uitdaging', 'uitdagingen')} spelen "
+                     f"die krachten ook in {name}:")
+    for _, _, c, here, answers in rows:
+        here = sorted(here, key=lambda d: (d not in strong, ctx.kb.trends[d].title))
+        why = "; ".join(ctx.kb.trends[d].title.lower() + (" (sterk)" if d in strong else "") for d in here[:5])
+        if len(here) > 5:
+            why += f" en {len(here) - 5} meer"
+        text = f"{c.title}. Hier spelen: {why}."
+        if answers:
+            text += " Daarop antwoordt: " + "; ".join(a for a in answers[:2]) + "."
+        paras.append(text)
+    points = []
+    for a in ctx.kb.agenda_points.values():
+        here = [x for x in a.answers if x in playing]
+        if here:
+            points.append((-len(here), a.title, [ctx.kb.trends[x].title.lower() for x in here]))
+    points.sort()
+    if points:
+        paras.append(f"De commissie-Derksen gaf de VNG in 2014 agendapunten voor de steden. Deze antwoorden op trends "
+                     f"die in {name} spelen:")
+        for _, title, hits in points[:8]:
+            paras.append(f"{title} (antwoordt op: {'; '.join(hits[:3])}).")
+    if not paras:
+        return None
+    return Chapter("uitdagingen", "Uitdagingen, afwegingen en agendapunten", [], [], None, [], paras)
 
 
 def _data_date(ctx: Context, code: str, data_rows: list[dict] | None = None) -> str:
@@ -320,13 +418,18 @@ def _data_date(ctx: Context, code: str, data_rows: list[dict] | None = None) -> 
 
 
 def _urgent_opgaven(ctx: Context, strong: set[str], limit: int = 6) -> list[tuple[str, str]]:
+    """The opgaven that answer most of the strong trends, what the gemeente leads first."""
     scored = []
     for o in ctx.kb.opgaven.values():
         hits = [a for a in o.answers if a in strong]
-        if hits:
-            scored.append((-len(hits), o.title, [ctx.kb.trends[h].title for h in hits if h in ctx.kb.trends]))
+        if hits and not o.period:
+            local = bool(o.actors) and o.actors[0] in LOCAL_ACTORS
+            who = ctx.kb.actors[o.actors[0]].label if o.actors else "onbekend"
+            scored.append((not local, -len(hits), o.title, who,
+                           [ctx.kb.trends[h].title for h in hits if h in ctx.kb.trends]))
     scored.sort()
-    return [(title, "antwoordt op: " + "; ".join(h.lower() for h in hits)) for _, title, hits in scored[:limit]]
+    return [(title, f"trekker: {who}; antwoordt op: " + "; ".join(h.lower() for h in hits))
+            for _, _, title, who, hits in scored[:limit]]
 
 
 def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[str]) -> Chapter:

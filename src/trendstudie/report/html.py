@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .content import STRENGTH_LABEL, Report
+from .content import BASIS_LABEL, STRENGTH_LABEL, Report
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -21,5 +21,5 @@ def _env() -> Environment:
 def render_html(report: Report, data_files: list[str] | None = None, logo_svg: str | None = None) -> str:
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return _env().get_template("report.html.j2").render(
-        r=report, css=css, strength=STRENGTH_LABEL, logo=logo_svg, data_files=data_files or [],
+        r=report, css=css, strength=STRENGTH_LABEL, basis=BASIS_LABEL, logo=logo_svg, data_files=data_files or [],
         built=report.built_at[:10])

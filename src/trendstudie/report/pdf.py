@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typst
 
-from .content import STRENGTH_LABEL, Report
+from .content import BASIS_LABEL, STRENGTH_LABEL, Report
 
 
 def _s(text: str) -> str:
@@ -47,21 +47,21 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
     add('#table(columns: (auto, 1fr), stroke: none, inset: 4pt, '
         + ", ".join(f"[*{_s(k)}*], [{_s(v)}]" for k, v in rows) + ')')
     add(']')
-    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 2)')
+    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 1)')
     # summary
     add('= ' + _s("Samenvatting") + ' <samenvatting>')
     if r.map:
         figures["kaart.svg"] = r.map.svg.encode("utf-8")
         add(f'#figure(image("kaart.svg", width: 55%, alt: {_s(r.map.alt)[1:]}), caption: [{_s(r.map.caption)}])')
     if r.summary_trends:
-        add(_s(f"Van de trends die met cijfers per gemeente te toetsen zijn, spelen er in {r.name} "
-               f"{len(r.summary_trends)} sterk:"))
+        add(_s(f"De trends die er in {r.name} het meest toe doen, en waarom:"))
         add("")
         for s in r.summary_trends:
             key = f". {s.key_figure}" if s.key_figure else ""
-            add(f'- #link({_label(s.anchor)})[*{_s(s.title)}*] {_s(f"({s.domain}){key}")}')
+            add(f'- #link({_label(s.anchor)})[*{_s(s.title)}*] {_s(f"({s.domain}, {STRENGTH_LABEL[s.strength]}){key}")}')
     else:
-        add(_s(f"Geen van de met cijfers te toetsen trends speelt in {r.name} sterk."))
+        add(_s(f"Volgens de cijfers en de typering van de trendstudies speelt in {r.name} geen trend sterk of "
+               "enigszins; de hoofdstukken noemen de landelijke trends."))
     if r.summary_opgaven:
         add("")
         add(_s("De opgaven die op de meeste van deze trends antwoorden:"))
@@ -77,10 +77,14 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
             add("")
         for t in c.trends:
             add(f'== {_s("➢ " + t.title)} {_label("trend-" + t.id)}')
-            add(f'#box(stroke: 0.8pt, inset: (x: 4pt, y: 2pt), radius: 6pt)[#text(8pt)[{_s(STRENGTH_LABEL[t.strength])}]]')
+            add(f'#box(stroke: 0.8pt, inset: (x: 4pt, y: 2pt), radius: 6pt)[#text(8pt)[{_s(STRENGTH_LABEL[t.strength])}]] '
+                f'#text(8pt, fill: luma(90))[{_s(BASIS_LABEL.get(t.basis, ""))}]')
             add("")
             add('#text(style: "italic", fill: luma(70))[' + _s(t.summary) + ']')
             add("")
+            if t.basis != "cijfers":
+                add(_s(t.reason))
+                add("")
             if t.evidence:
                 add('*' + _s(f"Wat in de cijfers van {r.name} ervoor spreekt") + '*')
                 add("")
@@ -93,8 +97,8 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
                 for e in t.counter:
                     add("- " + _s(e))
                 add("")
-            if t.note:
-                add('#block(fill: rgb("#fff6e0"), inset: 5pt, width: 100%)[#text(9pt)[' + _s(t.note) + ']]')
+            for caveat in ([t.note] if t.note else []) + t.labels + ([t.disagreement] if t.disagreement else []):
+                add('#block(fill: rgb("#fff6e0"), inset: 5pt, width: 100%)[#text(9pt)[' + _s(caveat) + ']]')
                 add("")
             if t.figure:
                 name = f"fig{len(figures) + 1}.svg"
@@ -108,9 +112,31 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
                 add('*' + _s("Opgaven") + '*')
                 add("")
                 for o in t.opgaven:
-                    add(f"- *{_s(o.title)}.* {_s(o.summary)}")
+                    who = (f" Wie handelt: {o.actors}." if o.local else f" Ligt vooral bij: {o.actors}.") if o.actors else ""
+                    add(f"- *{_s(o.title)}.* {_s(o.summary)} " + ('#emph[' + _s(who.strip()) + ']' if who else ""))
                 add("")
             add('#text(8pt, fill: luma(90))[' + _s("Bronnen: " + "; ".join(t.sources) + ".") + ']')
+            add("")
+        if c.typed:
+            add('== ' + _s("Speelt hier volgens de typering van de trendstudies"))
+            add("")
+            for reason, ts in c.typed_groups:
+                add(_s(reason))
+                add("")
+                for t in ts:
+                    ops = "".join(f". Opgave: {o.title} ({'wie handelt' if o.local else 'ligt vooral bij'}: {o.actors})"
+                                  for o in t.opgaven)
+                    extra = f" {t.disagreement}" if t.disagreement else ""
+                    add(f"- *{_s(t.title)}* {_label('trend-' + t.id)} {_s(f'({STRENGTH_LABEL[t.strength]}){ops}.{extra}')}")
+                add("")
+        if c.national:
+            add('*' + _s(f"Landelijke trends die ook {r.name} raken:") + '* ' + _s("; ".join(c.national) + "."))
+            add("")
+        if c.less:
+            add('*' + _s("Speelt hier minder") + '*')
+            add("")
+            for title, why in c.less:
+                add(f"- *{_s(title)}.* {_s(why)}")
             add("")
         for p in c.paragraphs:
             add(_s(p))

@@ -4,6 +4,7 @@ with an index page and a comparison overview, skipping reports whose inputs did 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -76,11 +77,25 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     return [csv_path.name, xlsx_path.name]
 
 
+@functools.lru_cache(maxsize=1)
+def program_fingerprint() -> str:
+    """A digest of the program itself (code, templates, knowledge base, rules), so that a report
+    is rewritten after an update even when the version number stayed the same."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".j2", ".css", ".typ") and path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def inputs_key(ctx: Context, code: str, opts: Options, pdf: bool) -> str:
     """Changes whenever the database, the options or the program change."""
     from .. import __version__
 
-    payload = json.dumps([ctx.built_at, code, asdict(opts), pdf, __version__], sort_keys=True, default=str)
+    payload = json.dumps([ctx.built_at, code, asdict(opts), pdf, __version__, program_fingerprint()],
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
