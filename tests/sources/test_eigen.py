@@ -109,3 +109,11 @@ def test_no_header_row_says_what_it_looks_for(registry, tmp_path):
 def test_names_of_imports_are_plain(name):
     with pytest.raises(Exception, match="Ongeldige naam"):
         eigen.check_name(name)
+
+
+def test_a_title_with_commas_does_not_fool_the_separator(registry, tmp_path):
+    text = ("Bevolking, kerncijfers; eigen selectie, 2024\n\ngemeente;periode;waarde\n"
+            "Zwolle;2023;1,5\nBergen (NH.);2023;2,25\n")
+    p = _read(registry, tmp_path, text, soort="gemiddelde")
+    assert [o.value for o in p.imported.observations] == [1.5, 2.25]
+    assert p.title == "Bevolking, kerncijfers; eigen selectie, 2024"

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 import unicodedata
@@ -140,15 +141,26 @@ def read_grid(path: Path, sheet: str | None = None) -> Grid:
     if sheet is not None:
         raise InputError(path, "--blad geldt alleen voor Excel-bestanden (.xlsx)")
     text = read_text(path)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (";", "\t", ",")}
-    delimiter = max(counts, key=lambda d: (counts[d], d == ";"))
-    if counts[delimiter] == 0:
-        # A title block can start with a line without separators: look at the whole file.
-        counts = {d: text.count(d) for d in (";", "\t", ",")}
-        delimiter = max(counts, key=lambda d: (counts[d], d == ";"))
+    delimiter = _delimiter(text)
     rows = [(n, list(r)) for n, r in parse_rows(path, text, delimiter)]
     return Grid(path, rows, delimiter=delimiter)
+
+
+def _delimiter(text: str) -> str:
+    """The separator that splits most of the first lines into the same number of fields (a title
+    block above the table may contain commas or none at all); ';' on a tie, as StatLine writes."""
+    head = "\n".join(line for line in text.splitlines()[:40] if line.strip())
+    best, score = ";", (-1, -1)
+    for d in (";", "\t", ","):
+        try:
+            widths = [len(r) for r in csv.reader(io.StringIO(head), delimiter=d) if len(r) > 1]
+        except csv.Error:
+            continue
+        common = max(set(widths), key=widths.count) if widths else 0
+        candidate = (widths.count(common) if widths else 0, common)
+        if candidate > score:
+            best, score = d, candidate
+    return best
 
 
 def _xlsx_grid(path: Path, sheet: str | None) -> Grid:
@@ -314,8 +326,10 @@ def read_file(path: Path, registry, *, naam: str, soort: str | None = None, shee
     for _, cells in above:
         texts = [_text(c) for c in cells]
         filled = [i for i, t in enumerate(texts) if t]
-        if len(filled) == 1:
-            title_lines.append(texts[filled[0]])
+        lead = texts[rcol] if rcol < len(texts) else ""
+        if len(filled) == 1 or (lead and _norm(lead) not in _TOPIC_HEADERS):
+            # a title line (an unquoted title may have been split at the separator: join it again)
+            title_lines.append((f"{grid.delimiter} " if grid.delimiter else " ").join(texts[i] for i in filled))
             continue
         for i in range(min(width, len(texts))):
             if kinds[i] is None and texts[i] and _norm(texts[i]) not in _TOPIC_HEADERS:
