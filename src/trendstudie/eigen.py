@@ -315,6 +315,8 @@ def store_info(home: Path) -> str:
 
 def imports_in_store(con) -> list[ImportMeta]:
     """The imports a built database holds (empty for a database without any)."""
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'build_info'").fetchone():
+        return []
     row = con.execute("SELECT value FROM build_info WHERE key = ?", [INFO_KEY]).fetchone()
     if not row or not row[0]:
         return []

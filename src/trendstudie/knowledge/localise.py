@@ -453,6 +453,8 @@ def own_rules(con: duckdb.DuckDBPyConnection) -> list[Rule]:
     product's rule for the same trend."""
     import json
 
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'build_info'").fetchone():
+        return []  # a bare database made by a test or a tool: no build, so no own rules
     row = con.execute("SELECT value FROM build_info WHERE key = ?", [OWN_RULES_KEY]).fetchone()
     return [Rule.model_validate(r) for r in json.loads(row[0])] if row and row[0] else []
 
