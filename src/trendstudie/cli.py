@@ -496,7 +496,7 @@ def rapport(
     van: Optional[int] = typer.Option(None, "--van", help="Eerste jaar in grafieken en tabellen."),
     tot: Optional[int] = typer.Option(None, "--tot", help="Laatste jaar in grafieken en tabellen."),
     titel: Optional[str] = typer.Option(None, "--titel", help="Eigen titel (eigen editie van een gemeente)."),
-    logo: Optional[Path] = typer.Option(None, "--logo", help="Eigen logo (SVG) op de voorkant."),
+    logo: Optional[Path] = typer.Option(None, "--logo", help="Eigen logo op de voorkant: SVG, PNG of JPEG, hoogstens 1 MB (een SVG wordt ontdaan van scripts en externe verwijzingen)."),
     opnieuw: bool = typer.Option(False, "--opnieuw", help="Ook rapporten maken waarvan de invoer niet veranderde."),
     werkers: Optional[int] = typer.Option(None, "--werkers", min=1, help="Aantal processen (standaard: aantal kernen)."),
     home: Optional[Path] = HomeOpt,
@@ -515,9 +515,12 @@ def rapport(
         raise TrendstudieError(f"--van {van} ligt na --tot {tot}.")
     logo_svg = None
     if logo:
-        if logo.suffix.lower() != ".svg" or not logo.is_file():
-            raise TrendstudieError(f"Logo {logo} moet een bestaand SVG-bestand zijn.")
-        logo_svg = logo.read_text(encoding="utf-8")
+        from .report.logo import load_logo
+
+        checked = load_logo(logo)
+        logo_svg = checked.svg
+        if checked.removed:
+            err.print(f"Uit het logo weggelaten: {', '.join(checked.removed)}.", markup=False, highlight=False)
     s = settings(home=home)
     con = store.connect(s.database)
     if gemeente:

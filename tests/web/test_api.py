@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 
 import duckdb
@@ -97,11 +98,30 @@ def test_profile_and_findings(client):
     assert body["name"] == "Zwolle"
     pop = next(x for x in body["indicators"] if x["indicator_id"] == "bevolking")
     assert pop["value"] > 100_000 and pop["period"].endswith("JJ00") and "NL01" in pop
-    r = client.get("/api/v1/gemeenten/GM0193/findings?strength=sterk")
+    r = client.get("/api/v1/gemeenten/GM0193/findings?strength=sterk&basis=cijfers")
     assert r.status_code == 200
-    assert r.json() and all(f["strength"] == "sterk" and f["evidence"] for f in r.json())
+    assert r.json() and all(f["strength"] == "sterk" and f["basis"] == "cijfers" and f["evidence"] for f in r.json())
     r = client.get("/api/v1/gemeenten/GM0193/findings?format=csv")
-    assert list(rows_csv(r.text)[0]) == ["trend", "title", "domain", "strength", "evidence"]
+    assert list(rows_csv(r.text)[0]) == ["trend", "title", "domain", "strength", "basis", "reason", "evidence",
+                                         "counter", "labels", "note", "disagreement"]
+
+
+def test_findings_are_the_cli_verdicts(client, app, built_home):
+    """The API gives every trend and force with the same strength and basis as `trendstudie trends`."""
+    from trendstudie.cli import app as cli_app
+    from typer.testing import CliRunner
+
+    api = {f["trend"]: f for f in client.get("/api/v1/gemeenten/GM0193/findings").json()}
+    assert len(api) == len(app.state.data.kb.trends)
+    res = CliRunner().invoke(cli_app, ["trends", "GM0193", "--format", "json", "--home", str(built_home)])
+    assert res.exit_code == 0, res.output
+    cli = json.loads(res.stdout)
+    cli = {v["trend"]: v for v in (cli["trends"] if isinstance(cli, dict) else cli)}
+    assert api.keys() == cli.keys()
+    for tid, f in api.items():
+        assert (f["strength"], f["basis"]) == (cli[tid]["sterkte"], cli[tid]["basis"]), tid
+    share = sum(f["basis"] is not None for f in api.values()) / len(api)
+    assert share >= 0.9
 
 
 def test_trends(client):

@@ -62,9 +62,12 @@ def test_gemeente_page_shows_store_figures(client, app):
     period, pop = d.data.latest("bevolking", "GM0193")
     assert f"{formatting.number(pop, 0)} inwoners op 1 januari {period[:4]}" in r.text
     assert "Wonen en ruimte" in r.text and "G40" in r.text
-    strong = [f for f in d.findings["GM0193"] if f.strength == "sterk"]
-    assert strong and all(f'id="trend-{f.trend}"' in r.text for f in strong)
-    assert strong[0].evidence[0].split(":")[0] in r.text
+    playing = [v for v in d.verdicts["GM0193"] if v.strength in ("sterk", "enigszins") and v.basis != "landelijk"]
+    assert playing and all(f'id="trend-{v.trend}"' in r.text for v in playing)
+    by_figures = [v for v in playing if v.basis == "cijfers"]
+    assert by_figures[0].evidence[0].split(":")[0] in r.text
+    assert "volgens de typering" in r.text.lower() and "Landelijke trends die ook Zwolle raken" in r.text
+    assert "Wie handelt:" in r.text and 'id="uitdagingen"' in r.text
     assert "/gemeente/GM0193/rapport.pdf" in r.text
     # every svg has a title (text alternative)
     svgs = re.findall(r"<svg[^>]*>(.*?)</svg>", r.text, flags=re.S)

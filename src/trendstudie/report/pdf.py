@@ -20,8 +20,9 @@ def _label(anchor: str) -> str:
     return "<" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in anchor) + ">"
 
 
-def typst_source(r: Report, figures: dict[str, bytes]) -> str:
-    """Typst markup for the report; `figures` receives the SVG files it refers to."""
+def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = None) -> str:
+    """Typst markup for the report; `figures` receives the SVG files it refers to. `logo_svg` must
+    come from report.logo (sanitised): it is drawn on the cover."""
     out: list[str] = []
     add = out.append
     add('#set document(title: ' + _s(r.title)[1:] + ', author: "trendstudie")')
@@ -34,7 +35,13 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
     add('#show link: set text(fill: rgb("#1f4e79"))')
     # cover
     add('#page(numbering: none, footer: none)[')
-    add('#v(4cm)')
+    if logo_svg:
+        figures["logo.svg"] = logo_svg.encode("utf-8")
+        add('#v(2cm)')
+        add('#box(height: 1.8cm, image("logo.svg", height: 100%, alt: "Logo"))')
+        add('#v(0.4cm)')
+    else:
+        add('#v(4cm)')
     add('#text(26pt, weight: "bold", fill: rgb("#1f4e79"))[' + _s(r.title) + ']')
     add('#v(0.5em)')
     add('#text(13pt)[' + _s(r.subtitle) + ']')
@@ -168,7 +175,7 @@ def typst_source(r: Report, figures: dict[str, bytes]) -> str:
     return "\n".join(out)
 
 
-def render_pdf(report: Report) -> bytes:
+def render_pdf(report: Report, logo_svg: str | None = None) -> bytes:
     figures: dict[str, bytes] = {}
-    source = typst_source(report, figures)
+    source = typst_source(report, figures, logo_svg)
     return typst.compile({"main": source.encode("utf-8"), **figures})

@@ -114,7 +114,7 @@ def write_one(ctx: Context, code: str, outdir: Path, opts: Options, pdf: bool = 
     _write_atomic(base.with_suffix(".html"), html.encode("utf-8"))
     files = [base.name + ".html"]
     if pdf:
-        _write_atomic(base.with_suffix(".pdf"), render_pdf(report))
+        _write_atomic(base.with_suffix(".pdf"), render_pdf(report, logo_svg=opts.logo_svg))
         files.append(base.name + ".pdf")
     if manifest is not None:
         manifest[code] = key

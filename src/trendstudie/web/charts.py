@@ -11,7 +11,8 @@ from ..report import charts as report_charts  # the report's charts: the web loo
 from ..formatting import COUNT_UNITS
 from ..report.content import Figure
 from . import svg
-from .data import STRENGTHS, WebData
+from ..knowledge.verdict import STRENGTHS
+from .data import WebData
 
 SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
 

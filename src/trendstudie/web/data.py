@@ -1,7 +1,7 @@
 """What the web app reads, loaded once per process at start-up from the read-only store.
 
 The store is immutable between builds, so everything the pages need (indicator values, the
-knowledge base, the localised findings of all 342 gemeenten, the map geometry) is held in
+knowledge base, the verdicts on every trend in all 342 gemeenten, the map geometry) is held in
 memory; queries that are not (facts, large exports) go through a per-thread DuckDB cursor,
 because one DuckDB connection must not be used by two threads at once.
 """
@@ -20,12 +20,11 @@ import duckdb
 
 from .. import __version__, store
 from ..geo.regions import Region, RegionRegistry, normalise_name
-from ..knowledge.localise import Finding, localise_all
+from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS
 from ..report.content import Context, peer_groups
 
 GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
-STRENGTHS = ("sterk", "matig", "niet van toepassing", "onbekend")
 
 
 def code_fingerprint() -> str:
@@ -125,12 +124,14 @@ class WebData:
                 "SELECT DISTINCT indicator_id, period FROM indicator_values WHERE region_code LIKE 'GM%' "
                 "ORDER BY 1, 2").fetchall():
             self.periods.setdefault(ind, []).append(period)
-        self.findings: dict[str, list[Finding]] = {
-            code: localise_all(self.con, code, self.ctx.rules, self.data) for code in self.gemeenten}
+        # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
+        self.verdicts: dict[str, list[Verdict]] = {code: self.ctx.localiser.verdicts(code) for code in self.gemeenten}
         self.strength: dict[str, dict[str, str]] = {}
-        for code, fs in self.findings.items():
-            for f in fs:
-                self.strength.setdefault(f.trend, {})[code] = f.strength
+        self.basis: dict[str, dict[str, str | None]] = {}
+        for code, vs in self.verdicts.items():
+            for v in vs:
+                self.strength.setdefault(v.trend, {})[code] = v.strength
+                self.basis.setdefault(v.trend, {})[code] = v.basis
         self.measure_keys = {(t, m) for t, m in self.con.execute("SELECT DISTINCT table_id, measure FROM measures").fetchall()}
         self.map = self._load_map()
         self.values = None
@@ -318,6 +319,11 @@ class WebData:
     def trend_counts(self, trend_id: str) -> dict[str, int]:
         s = self.strength.get(trend_id, {})
         return {k: sum(1 for v in s.values() if v == k) for k in STRENGTHS}
+
+    def basis_counts(self, trend_id: str) -> dict[str, int]:
+        """In how many gemeenten the trend is judged on figures, by typology, as a national trend."""
+        b = self.basis.get(trend_id, {})
+        return {k: sum(1 for v in b.values() if v == k) for k in ("cijfers", "typering", "landelijk")}
 
     def json_info(self) -> str:
         return json.dumps({"built_at": self.built_at, "gemeenten": len(self.gemeenten)})

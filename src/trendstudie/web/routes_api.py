@@ -313,30 +313,39 @@ def profile(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6
                 "indicators": rows})
 
 
-FINDING_COLUMNS = ["trend", "title", "domain", "strength", "evidence"]
+FINDING_COLUMNS = ["trend", "title", "domain", "strength", "basis", "reason", "evidence", "counter", "labels",
+                   "note", "disagreement"]
 
 
-@router.get("/gemeenten/{code}/findings", summary="Welke trends hier spelen, hoe sterk, met onderbouwing")
+@router.get("/gemeenten/{code}/findings",
+            summary="Elke trend en drijvende kracht in deze gemeente: hoe sterk, op welke basis, met onderbouwing")
 def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
-             strength: Annotated[Literal["sterk", "matig", "niet van toepassing", "onbekend"] | None, Query()] = None,
+             strength: Annotated[Literal["sterk", "enigszins", "niet", "onbekend"] | None, Query()] = None,
+             basis: Annotated[Literal["cijfers", "typering", "landelijk"] | None, Query()] = None,
              format: Format = "json"):
+    """The same verdicts as `trendstudie trends` and the report: strength (sterk, enigszins, niet,
+    onbekend) and basis (cijfers, typering, landelijk), with the evidence for and against, the
+    labels of reconstructed or provisional figures and a note on old figures."""
     d = _data(request)
     _gemeente(d, code)
     rows = []
-    for f in d.findings[code]:
-        if strength and f.strength != strength:
+    for v in d.verdicts[code]:
+        if (strength and v.strength != strength) or (basis and v.basis != basis):
             continue
-        t = d.kb.trends[f.trend]
-        rows.append({"trend": f.trend, "title": t.title, "domain": t.domain, "strength": f.strength,
-                     "indicators": f.indicators, "evidence": f.evidence if format == "json" else " ".join(f.evidence),
-                     "opgaven": [o.id for o in d.opgaven_for(f.trend)]})
+        t = d.kb.trends[v.trend]
+        many = (lambda xs: xs) if format == "json" else (lambda xs: " ".join(xs))
+        rows.append({"trend": v.trend, "title": t.title, "domain": t.domain, "strength": v.strength,
+                     "basis": v.basis, "reason": v.reason, "evidence": many(v.evidence), "counter": many(v.counter),
+                     "labels": many(v.labels), "note": v.note, "disagreement": v.disagreement,
+                     "indicators": v.finding.indicators if v.finding and v.basis == "cijfers" else [],
+                     "opgaven": [o.id for o in d.opgaven_for(v.trend)]})
     cols = FINDING_COLUMNS + (["indicators", "opgaven"] if format == "json" else [])
     return respond(request, rows, cols, format, f"trends-{code}")
 
 
 # --- knowledge base ---------------------------------------------------------------------------
 
-TREND_COLUMNS = ["id", "title", "kind", "domain", "certainty", "horizon", "direction", "sterk", "matig"]
+TREND_COLUMNS = ["id", "title", "kind", "domain", "certainty", "horizon", "direction", "sterk", "enigszins"]
 
 
 @router.get("/trends", summary="Trends uit de kennisbank, met het aantal gemeenten waar ze sterk of enigszins spelen")
@@ -352,7 +361,7 @@ def trends(request: Request, domain: Annotated[str | None, Query(max_length=40)]
         rows.append({"id": t.id, "title": t.title, "kind": t.kind, "domain": t.domain, "certainty": t.certainty,
                      "horizon": t.horizon, "direction": t.direction,
                      "sterk": c["sterk"] if t.id in d.strength else None,
-                     "matig": c["matig"] if t.id in d.strength else None})
+                     "enigszins": c["enigszins"] if t.id in d.strength else None})
     return respond(request, rows, TREND_COLUMNS, format, "trends")
 
 
@@ -381,7 +390,7 @@ def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_len
     return one(out)
 
 
-STRENGTH_COLUMNS = ["region_code", "name", "strength"]
+STRENGTH_COLUMNS = ["region_code", "name", "strength", "basis"]
 
 
 @router.get("/trends/{trend_id}/gemeenten", summary="Hoe sterk een trend in elke gemeente speelt")
@@ -392,7 +401,8 @@ def trend_gemeenten(request: Request, trend_id: Annotated[str, Path(pattern=KB_I
         raise not_found(f"Onbekende trend {trend_id}.")
     if trend_id not in d.strength:
         raise not_found(f"Voor de trend {trend_id} bestaan geen cijfers per gemeente; hij geldt in algemene zin.")
-    rows = [{"region_code": c, "name": d.gemeenten[c].name, "strength": s} for c, s in sorted(d.strength[trend_id].items())]
+    rows = [{"region_code": c, "name": d.gemeenten[c].name, "strength": s, "basis": d.basis[trend_id][c]}
+            for c, s in sorted(d.strength[trend_id].items())]
     return respond(request, rows, STRENGTH_COLUMNS, format, f"trend-{trend_id}")
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .. import formatting
 from ..knowledge.model import DOMAINS, SEEDS
-from ..report.content import STRENGTH_LABEL, build_report
+from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
 from . import charts, prognose
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
 
@@ -34,7 +34,7 @@ def _d(request: Request):
 def _render(request: Request, template: str, **ctx) -> str:
     nav = request.url.path.strip("/").split("/")[0] or "home"
     return request.app.state.env.get_template(template).render(request=request, nav=nav,
-                                                                strength_label=STRENGTH_LABEL, **ctx)
+                                                                strength_label=STRENGTH_LABEL, basis_label=BASIS_LABEL, **ctx)
 
 
 def cached_page(request: Request, build) -> Response:
@@ -160,7 +160,7 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
                 dom["words"] = words.get(dom["title"].lower(), [])
         return _render(request, "gemeente.html", g=g, peers=peers, report=report, domains=domains, analysis=analysis,
                        toekomst=chapters.get("toekomst"), locator=getattr(report, "map", None),
-                       samenhang=chapters.get("samenhang"), pop=pop,
+                       samenhang=chapters.get("samenhang"), uitdagingen=chapters.get("uitdagingen"), pop=pop,
                        groups=[(gid, d.group_titles[gid]) for gid in sorted(d.ctx.member_of.get(code, set()))])
     return cached_page(request, build)
 
@@ -460,7 +460,7 @@ def trend_list(request: Request):
     def build():
         by_domain = []
         for dom in DOMAINS:
-            items = [(t, d.trend_counts(t.id) if t.id in d.strength else None)
+            items = [(t, d.trend_counts(t.id) if t.id in d.strength else None, d.basis_counts(t.id))
                      for t in sorted(d.kb.trends.values(), key=lambda t: t.title) if t.domain == dom]
             if items:
                 by_domain.append((dom[:1].upper() + dom[1:], items))
@@ -497,6 +497,7 @@ def trend_page(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, ma
         return _render(request, "trend.html", e=entry, id=trend_id, citations=_citations(d, trend_id),
                        causes=d.graph.causes(trend_id), effects=d.graph.effects(trend_id), opgaven=answers,
                        answers_to=answers_to, counts=d.trend_counts(trend_id) if strengths else None,
+                       bases=d.basis_counts(trend_id) if strengths else None,
                        map=charts.strength_map(d, trend_id), strong=strong,
                        is_trend=trend_id in d.kb.trends, chain=_chain(d, trend_id))
     return cached_page(request, build)

@@ -20,7 +20,7 @@ from .. import formatting
 # Sequential palette (light to dark), readable for colour-blind readers; 5 classes.
 SEQUENTIAL = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 NO_DATA = "#d9d9d9"
-STRENGTH_FILL = {"sterk": "#08519c", "matig": "#6baed6", "niet van toepassing": "#eff3ff", "onbekend": NO_DATA}
+STRENGTH_FILL = {"sterk": "#08519c", "enigszins": "#6baed6", "niet": "#eff3ff", "onbekend": NO_DATA}
 LINE_COLOURS = ("#c0392b", "#1f4e79", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#455a64")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 4", "3 6")
 _ids = itertools.count(1)
