@@ -43,6 +43,7 @@ def _registry_source(settings: Settings, bundle: Path) -> Path:
 
 def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None) -> Imported:
     """Every importer over the bundle, then the sync cache (which outranks the bundle)."""
+    from . import eigen
     from .sources import exports, more  # raw-file importers: the shapes analysts download by hand
 
     steps: list[tuple[str, Callable[[], Imported]]] = [
@@ -50,6 +51,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         ("tidy CSV", lambda: tidy.read_tidy_dir(bundle / "tidy", prefix="tidy")),
         ("StatLine- en v3-exports", lambda: exports.read_all(bundle, registry)),
         ("KWB en overige bestanden", lambda: more.read_all(bundle, registry)),
+        ("eigen bestanden", lambda: eigen.read_imports(settings.home)),  # trendstudie importeer
     ]
     if settings.synced.is_dir():
         for catalog_dir in sorted(p for p in settings.synced.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -134,6 +136,9 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
             progress("harmoniseren naar de huidige gemeentelijke indeling", done, total)
 
     facts, harmonise_warnings = harmonise(imported.observations, imported.tables, registry, harmonise_progress)
+    from . import eigen
+
+    facts = eigen.complete_facts(facts, imported.observations, imported.tables, registry)
 
     from .geo import groups as group_data
 
@@ -142,7 +147,7 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
 
     from .indicators import registry as indicator_registry
 
-    indicators = indicator_registry.load()
+    indicators = eigen.load_indicators(settings.home, indicator_registry.load())
     # Gemeenten from the harmonised facts; wijken as published (for indicators of the spread between
     # a gemeente's wijken, see indicators/registry.py `Spread`).
     index = indicator_registry.FactIndex(
@@ -165,7 +170,8 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         progress("database schrijven", 0, 1)
     fetched = _fetched_at(settings, bundle)
     content = store.Content(
-        info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle))},
+        info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle)),
+              eigen.INFO_KEY: eigen.store_info(settings.home), eigen.OWN_RULES_KEY: eigen.own_rules_text(settings.home, indicators)},
         source_tables=[(t.table_id, t.title, t.catalog, t.source, t.modified) for t in imported.tables],
         measures=[(t.table_id, mid, m.title, m.unit, m.decimals, m.aggregation, m.basis)
                   for t in imported.tables for mid, m in t.measures.items()],

@@ -717,6 +717,11 @@ def serve(
     run(host=host, port=port, database=s.database, workers=workers)
 
 
+from .commands import importeer as _importeer  # noqa: E402
+
+app.command(name="importeer")(_importeer.importeer)
+
+
 _DUTCH_REASONS = [
     (r"Input should be a valid integer.*", "dat is geen geheel getal"),
     (r"Input should be a valid number.*", "dat is geen getal"),

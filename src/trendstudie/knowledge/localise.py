@@ -235,6 +235,7 @@ class IndicatorData:
             self.memberships.setdefault(code, {})[kind] = gid
             self.groups_of.setdefault(code, set()).add(gid)
         self.names = dict(con.execute("SELECT code, name FROM regions").fetchall())
+        self.own_rules = own_rules(con)  # the user's rules from eigen-indicatoren.yaml (see eigen.py)
         self.derived: dict[str, Derived] = {}
         self.minimum_change: dict[str, MinimumChange] = {}
         self.small_counts: dict[str, SmallCounts] = {}
@@ -630,12 +631,37 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
     return Finding(rule.trend, strength, indicators, evidence, counter, " ".join(note_parts) or None)
 
 
+OWN_RULES_KEY = "eigen_regels"  # build_info: the user's rules (JSON), checked at build time
+
+
+def own_rules(con: duckdb.DuckDBPyConnection) -> list[Rule]:
+    """Rules from the user's eigen-indicatoren.yaml as the build stored them; each replaces the
+    product's rule for the same trend."""
+    import json
+
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'build_info'").fetchone():
+        return []  # a bare database made by a test or a tool: no build, so no own rules
+    row = con.execute("SELECT value FROM build_info WHERE key = ?", [OWN_RULES_KEY]).fetchone()
+    return [Rule.model_validate(r) for r in json.loads(row[0])] if row and row[0] else []
+
+
+def with_own(rules: list[Rule], data: "IndicatorData") -> list[Rule]:
+    """The rules with the user's own in place of the product's for the same trend."""
+    mine = {r.trend: r for r in getattr(data, "own_rules", [])}
+    if not mine:
+        return rules
+    merged = [mine.pop(r.trend, r) for r in rules] + list(mine.values())
+    return Rules(merged, getattr(rules, "settings", None), getattr(rules, "derived", None),
+                 list(getattr(rules, "minimum_change", {}).values()), list(getattr(rules, "small_counts", {}).values()))
+
+
 def localise_all(con: duckdb.DuckDBPyConnection, code: str, rules: list[Rule] | None = None,
                  data: IndicatorData | None = None) -> list[Finding]:
     """Findings for every trend with a rule, strongest first."""
     rules = rules if rules is not None else load_rules()
     settings = getattr(rules, "settings", None)
     data = data or IndicatorData(con, getattr(rules, "derived", None))
+    rules = with_own(rules, data)
     data.use_rules(rules)
     findings = [localise(r, data, code, settings) for r in rules]
     return sorted(findings, key=lambda f: (ORDER[f.strength], f.trend))

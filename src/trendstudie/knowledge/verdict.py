@@ -157,7 +157,7 @@ def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | 
     """A verdict for every trend and driving force, strongest first."""
     rules = rules if rules is not None else load_rules()
     data.use_rules(rules)
-    by_trend = {r.trend: r for r in rules}
+    by_trend = {r.trend: r for r in [*rules, *getattr(data, "own_rules", [])]}  # the user's own rules win
     verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags) for t in kb.trends.values()]
     basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
     return sorted(verdicts, key=lambda v: (ORDER[v.strength], basis_order[v.basis], v.trend))

@@ -581,7 +581,10 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
     if chart:
         figures.append(Figure(chart.svg, chart.alt, f"Inwoners van {name}: waargenomen, prognose (basis) met marge, "
                                                      "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie."))
-    return Chapter("toekomst", "Toekomst", [], [], None, figures, paras)
+    from ..forecast.others import toekomst_part  # issue 19: imported prognoses beside ours
+
+    others, table = toekomst_part(ctx.con, code, name, rows, opts.until)
+    return Chapter("toekomst", "Toekomst", [], [], Table(**table) if table else None, figures, paras + others)
 
 
 def method_text(ctx: Context | None = None) -> list[str]:

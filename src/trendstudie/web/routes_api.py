@@ -42,7 +42,7 @@ REGION = r"^(GM[0-9]{4}|PV[0-9]{2}|CR[0-9]{2}|LD[0-9]{2}|NL01)$"
 PERIOD = r"^[0-9]{4}(JJ00|KW0[1-4]|MM(0[1-9]|1[0-2]))$"
 INDICATOR = r"^[a-z0-9_]{1,60}$"
 GROUP = r"^[A-Za-z0-9_-]{1,40}$"
-TABLE = r"^[0-9A-Za-z_]{1,40}$"
+TABLE = r"^([0-9A-Za-z_]{1,40}|eigen:[a-z0-9][a-z0-9_-]{0,39})$"  # a CBS table, or an own import (eigen:NAAM)
 MEASURE = r"^[0-9A-Za-z_]{1,80}$"
 DIM = r"^[A-Za-z0-9_]{1,60}=[A-Za-z0-9_.\-]{1,40}$"
 KB_ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
@@ -233,7 +233,7 @@ FACT_COLUMNS = ["table_id", "measure", "region_code", "period", "value", "status
 @router.get("/facts", responses=S.responses(list[S.Fact], ",".join(FACT_COLUMNS)), summary="Een reeks uit een CBS-tabel, geharmoniseerd op de gemeenten van nu (zoals `trendstudie facts`)")
 def facts(
     request: Request,
-    table: Annotated[str, Query(pattern=TABLE, max_length=40, description="CBS-tabel, bijv. 03759ned",
+    table: Annotated[str, Query(pattern=TABLE, max_length=46, description="CBS-tabel, bijv. 03759ned, of eigen:NAAM",
                                 examples=["03759ned"])],
     measure: Annotated[str, Query(pattern=MEASURE, max_length=80, description="Maatstaf, bijv. M000352",
                                   examples=["M000352"])],

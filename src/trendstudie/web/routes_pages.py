@@ -271,6 +271,8 @@ def prognose_page(request: Request, code: Annotated[str, Path(pattern=GM, max_le
     f = request.app.state.forecasts
     prognose.check_until(f, tot)
 
+    from ..forecast.others import other_prognoses
+
     def build():
         rows = f.rows(code, scenario, tot)
         origin = f.origin()
@@ -282,6 +284,7 @@ def prognose_page(request: Request, code: Annotated[str, Path(pattern=GM, max_le
                        housing=prognose.table(f, code, scenario, rows, prognose.HOUSING, years),
                        ages=prognose.table(f, code, scenario, rows, prognose.AGES, years),
                        comparison=prognose.comparison(f, code, tot),
+                       others=other_prognoses(d.cursor(), code, tot, f.rows(code, "basis", tot)),
                        method=prognose.method_text(f, code, scenario, rows, tot),
                        query=f"scenario={scenario}&tot={tot}")
     return cached_page(request, build)
@@ -551,10 +554,12 @@ def samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max
 
 @router.get("/downloads")
 def downloads(request: Request):
+    from ..eigen import imports_in_store
+
     d = _d(request)
 
     def build():
-        return _render(request, "downloads.html", groups=sorted(d.group_titles.items()),
+        return _render(request, "downloads.html", groups=sorted(d.group_titles.items()), imports=imports_in_store(d.cursor()),
                        indicators=[m for m in d.indicators.values() if d.periods.get(m.id)])
     return cached_page(request, build)
 
