@@ -659,6 +659,9 @@ def serve(
     run(host=host, port=port, database=s.database, workers=workers)
 
 
+from .commands import verkenning as _verkenning; app.add_typer(_verkenning.app, name="verkenning")  # noqa: E402,E702
+
+
 def main() -> None:
     try:
         app()
