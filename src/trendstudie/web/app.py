@@ -47,6 +47,8 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"geolocation=(), microphone=(), camera=()"),
 ]
 CACHE_CONTROL = b"public, max-age=300"
+# Pages and API answers that change while the app runs (the verkenning): never cached, no ETag.
+DYNAMIC = ("/verkenning/", "/deelname/", "/api/v1/deelname/", "/api/v1/verkenning/")
 COMPRESSIBLE = {b"text/html", b"application/json", b"text/csv", b"image/svg+xml", b"text/css", b"text/plain"}
 
 PARAM_HELP = {
@@ -85,6 +87,8 @@ PARAM_HELP = {
     "q": "een naam of code van hoogstens 100 tekens",
     "limit": "een getal van 1 tot en met 100000",
     "offset": "een getal van 0 of meer",
+    "impact": "een geheel getal van 1 tot en met 5", "onzekerheid": "een geheel getal van 1 tot en met 5",
+    "relevantie": "een geheel getal van 1 tot en met 5", "item": "een item-id uit GET /api/v1/deelname/{token}",
 }
 LOC = {"query": "queryparameter", "path": "padparameter", "header": "header", "cookie": "cookie", "body": "inhoud"}
 
@@ -174,6 +178,8 @@ class Headers:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path: str = scope.get("path", "")
+        if path.startswith(DYNAMIC):
+            return await self.app(scope, receive, _no_store(send))
         etag = self.etag()
         method = scope.get("method", "GET")
         if method == "HEAD":  # answered as GET without the body (monitors and link checkers use HEAD)
@@ -238,6 +244,23 @@ class Headers:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _no_store(send):
+    """Security headers and no-store for a page that must never be cached (answers, tokens)."""
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+            names = {k.lower() for k, _ in headers}
+            headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+            if b"content-security-policy" not in names:
+                headers.append((b"content-security-policy", CSP.encode()))
+            headers += [(b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer")]
+            headers = [(k, v) for k, v in headers if not (k == b"referrer-policy" and v != b"no-referrer")]
+            message = dict(message, headers=headers)
+        await send(message)
+
+    return wrapped
 
 
 def _env() -> Environment:
@@ -308,7 +331,7 @@ def create_app(database: Path) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"fout": message, "details": details or []}, status_code=status,
                                 headers={"cache-control": "no-store"})
-        titles = {404: "Niet gevonden", 422: "Ongeldige invoer", 400: "Ongeldige invoer", 405: "Methode niet toegestaan",
+        titles = {404: "Niet gevonden", 422: "Ongeldige invoer", 400: "Ongeldige invoer", 405: "Methode niet toegestaan", 401: "Inloggen nodig", 403: "Niet toegestaan", 409: "Ronde gesloten", 429: "Te veel pogingen",
                   500: "Er ging iets mis"}
         try:
             html = env.get_template("fout.html").render(status=status, titel=titles.get(status, "Fout"), bericht=message,
@@ -349,6 +372,9 @@ def create_app(database: Path) -> FastAPI:
 
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)
+    from . import routes_verkenning
+
+    routes_verkenning.register(app, data.database)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache)
     return app
