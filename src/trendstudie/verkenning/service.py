@@ -117,7 +117,7 @@ class Created:
 
 def create(db: Database, gemeente: str, gemeente_naam: str, titel: str, items: list[Prefill],
            password: str | None = None) -> Created:
-    titel = (titel or "").strip()
+    titel = _clean(titel) or ""
     if not titel:
         titel = f"Verkenning {gemeente_naam}"
     if len(titel) > 200:
@@ -237,14 +237,14 @@ def edit_items(db: Database, verkenning_id: int, edits: list[ItemEdit]) -> None:
             if e.id is None:
                 if len(have) >= MAX_ITEMS:
                     raise TrendstudieError(f"Hoogstens {MAX_ITEMS} items per verkenning.")
-                item = Item(position=len(v.items), trend=None, titel=e.titel.strip(), tekst=e.tekst.strip(),
+                item = Item(position=len(v.items), trend=None, titel=_clean(e.titel) or "", tekst=_clean(e.tekst) or "",
                             domein=e.domein, sterkte=None, basis="eigen weging", onderbouwing=[], actief=e.actief)
                 v.items.append(item)
                 continue
             item = have.get(e.id)
             if item is None:
                 raise TrendstudieError(f"Item {e.id} hoort niet bij deze verkenning.")
-            item.titel, item.tekst, item.domein, item.actief = e.titel.strip(), e.tekst.strip(), e.domein, e.actief
+            item.titel, item.tekst, item.domein, item.actief = _clean(e.titel) or "", _clean(e.tekst) or "", e.domein, e.actief
 
 
 def set_challenges(db: Database, verkenning_id: int, challenges: list[dict]) -> None:
@@ -327,7 +327,7 @@ class RoundClosed(TrendstudieError):
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
-    text = text.replace("\r\n", "\n").strip()
+    text = text.replace("\r\n", "\n").replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     return text or None
 
 
