@@ -83,6 +83,9 @@ class Database:
         except (ImportError, SQLAlchemyError) as exc:
             raise TrendstudieError(f"Kan de verkenningsdatabase {parsed.render_as_string(hide_password=True)} "
                                    f"niet openen: {exc}") from None
+        # SQLite lets one writer in at a time; waiting writers poll with growing sleeps. Queue this
+        # process's writers on a lock instead (other processes still wait through busy_timeout).
+        self._write_lock = threading.Lock() if self.sqlite else None
         self._read = sessionmaker(self.reader, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
         self.migrate()
@@ -114,7 +117,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._write() as s, s.begin():
+        if self._write_lock is None:
+            with self._write() as s, s.begin():
+                yield s
+            return
+        with self._write_lock, self._write() as s, s.begin():
             yield s
 
     def dispose(self) -> None:

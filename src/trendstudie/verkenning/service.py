@@ -7,7 +7,9 @@ shown once (at creation or invitation) and a copy of the database gives no acces
 from __future__ import annotations
 
 import hashlib
+import queue
 import secrets
+import threading
 from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete, func, select
@@ -333,36 +335,114 @@ def _clean(text: str | None) -> str | None:
 
 def submit(db: Database, token: str, sub: Submission) -> int:
     """Store one participant's answers for the open round, all or nothing. Returns the number of
-    items saved. Items of other verkenningen, a closed round or an invalid value change nothing."""
+    items saved. Items of other verkenningen, a closed round or an invalid value change nothing.
+    On SQLite, submissions arriving together are written in one transaction (group commit), each
+    in its own savepoint; the call returns only after the commit."""
+    if db.sqlite:
+        return _batcher(db).submit(token, sub)
     with db.write() as s:
-        p = s.scalar(select(Participant).where(Participant.token_hash == token_hash(token)).with_for_update())
-        if p is None:
-            raise NotFound()
-        v = s.get(Verkenning, p.verkenning_id)
-        if not v.ronde_open:
-            raise RoundClosed(f"Ronde {v.ronde} is gesloten; antwoorden kunnen niet meer worden gewijzigd.")
-        active = {i.id for i in v.items if i.actief}
-        seen = set()
-        for a in sub.antwoorden:
-            if a.item not in active:
-                raise InvalidSubmission([f"item {a.item}: hoort niet bij deze verkenning"])
-            if a.item in seen:
-                raise InvalidSubmission([f"item {a.item}: staat twee keer in de antwoorden"])
-            seen.add(a.item)
-        if sub.naam is not None:
-            p.naam = _clean(sub.naam)
-        existing = {a.item_id: a for a in s.scalars(select(Answer).where(Answer.participant_id == p.id,
-                                                                          Answer.ronde == v.ronde))}
-        for a in sub.antwoorden:
-            row = existing.get(a.item)
-            if row is None:
-                row = Answer(participant_id=p.id, item_id=a.item, ronde=v.ronde)
-                s.add(row)
-            row.impact, row.onzekerheid, row.relevantie = a.impact, a.onzekerheid, a.relevantie
-            row.horizon = HORIZON_CODES[a.horizon] if a.horizon else None
-            row.toelichting, row.reden = _clean(a.toelichting), _clean(a.reden)
-            row.updated_at = now()
-        return len(sub.antwoorden)
+        return _submit_in(s, token, sub)
+
+
+def _submit_in(s, token: str, sub: Submission) -> int:
+    p = s.scalar(select(Participant).where(Participant.token_hash == token_hash(token)).with_for_update())
+    if p is None:
+        raise NotFound()
+    ronde, is_open = s.execute(select(Verkenning.ronde, Verkenning.ronde_open)
+                               .where(Verkenning.id == p.verkenning_id)).one()
+    if not is_open:
+        raise RoundClosed(f"Ronde {ronde} is gesloten; antwoorden kunnen niet meer worden gewijzigd.")
+    active = set(s.scalars(select(Item.id).where(Item.verkenning_id == p.verkenning_id, Item.actief.is_(True))))
+    seen = set()
+    for a in sub.antwoorden:
+        if a.item not in active:
+            raise InvalidSubmission([f"item {a.item}: hoort niet bij deze verkenning"])
+        if a.item in seen:
+            raise InvalidSubmission([f"item {a.item}: staat twee keer in de antwoorden"])
+        seen.add(a.item)
+    if sub.naam is not None:
+        p.naam = _clean(sub.naam)
+    existing = {a.item_id: a for a in s.scalars(select(Answer).where(Answer.participant_id == p.id,
+                                                                      Answer.ronde == ronde))}
+    for a in sub.antwoorden:
+        row = existing.get(a.item)
+        if row is None:
+            row = Answer(participant_id=p.id, item_id=a.item, ronde=ronde)
+            s.add(row)
+        row.impact, row.onzekerheid, row.relevantie = a.impact, a.onzekerheid, a.relevantie
+        row.horizon = HORIZON_CODES[a.horizon] if a.horizon else None
+        row.toelichting, row.reden = _clean(a.toelichting), _clean(a.reden)
+        row.updated_at = now()
+    s.flush()
+    return len(sub.antwoorden)
+
+
+class _Job:
+    __slots__ = ("token", "sub", "done", "result", "error")
+
+    def __init__(self, token: str, sub: Submission):
+        self.token, self.sub = token, sub
+        self.done = threading.Event()
+        self.result: int | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """One writer thread per SQLite database and process: it takes every submission waiting,
+    writes each in a savepoint of one transaction, commits once and then answers them all."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.queue: "queue.SimpleQueue[_Job]" = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="verkenning-schrijver", daemon=True)
+        self.thread.start()
+
+    def submit(self, token: str, sub: Submission) -> int:
+        job = _Job(token, sub)
+        self.queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self) -> None:
+        while True:
+            jobs = [self.queue.get()]
+            while len(jobs) < self.MAX_BATCH:
+                try:
+                    jobs.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.db.write() as s:
+                    for job in jobs:
+                        try:
+                            with s.begin_nested():
+                                job.result = _submit_in(s, job.token, job.sub)
+                        except TrendstudieError as exc:
+                            job.error = exc
+                        except Exception as exc:  # noqa: BLE001 - reported to that one caller
+                            job.error = exc
+            except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored
+                for job in jobs:
+                    job.error = job.error or exc
+                    job.result = None
+            for job in jobs:
+                job.done.set()
+
+
+_batchers: dict[int, GroupCommit] = {}
+_batchers_lock = threading.Lock()
+
+
+def _batcher(db: Database) -> GroupCommit:
+    with _batchers_lock:
+        b = _batchers.get(id(db))
+        if b is None or b.db is not db:
+            b = _batchers[id(db)] = GroupCommit(db)
+        return b
 
 
 # --- reading ------------------------------------------------------------------------------------------
