@@ -720,6 +720,9 @@ def serve(
 from .commands import importeer as _importeer  # noqa: E402
 
 app.command(name="importeer")(_importeer.importeer)
+from .commands import verkenning as _verkenning  # noqa: E402
+
+app.add_typer(_verkenning.app, name="verkenning")
 
 
 _DUTCH_REASONS = [

@@ -1,0 +1,1 @@
+"""Command groups of the `trendstudie` CLI, each in its own module."""

@@ -317,6 +317,9 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     future = future_chapter(ctx, code, name, opts) if opts.future else None
     if future:
         chapters.append(future)
+    from .verkenning import verkenning_chapter  # the foresight workbench's results, when there are any (issue 18)
+
+    chapters += [c for c in [verkenning_chapter(ctx, code, name)] if c]
     urgent = _urgent_opgaven(ctx, strong_ids)
     title = opts.title or f"Trendstudie {name}"
     return Report(

@@ -48,6 +48,8 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"geolocation=(), microphone=(), camera=()"),
 ]
 CACHE_CONTROL = b"public, max-age=300"
+# Pages and API answers that change while the app runs (the verkenning): never cached, no ETag.
+DYNAMIC = ("/verkenning/", "/deelname/", "/api/v1/deelname/", "/api/v1/verkenning/")
 COMPRESSIBLE = {b"text/html", b"application/json", b"text/csv", b"image/svg+xml", b"text/css", b"text/plain"}
 
 PARAM_HELP = {
@@ -86,6 +88,8 @@ PARAM_HELP = {
     "q": "een naam of code van hoogstens 100 tekens",
     "limit": "een getal van 1 tot en met 100000",
     "offset": "een getal van 0 of meer",
+    "impact": "een geheel getal van 1 tot en met 5", "onzekerheid": "een geheel getal van 1 tot en met 5",
+    "relevantie": "een geheel getal van 1 tot en met 5", "item": "een item-id uit GET /api/v1/deelname/{token}",
 }
 LOC = {"query": "queryparameter", "path": "padparameter", "header": "header", "cookie": "cookie", "body": "inhoud"}
 
@@ -308,6 +312,8 @@ class Headers:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path: str = scope.get("path", "")
+        if path.startswith(DYNAMIC):
+            return await self.app(scope, receive, _no_store(send))
         etag = self.etag()
         method = scope.get("method", "GET")
         if method == "HEAD":  # answered as GET without the body (monitors and link checkers use HEAD)
@@ -393,6 +399,23 @@ def _all_keys(query: str) -> set[str]:
     return {k for k, _ in parse_qsl(query, keep_blank_values=True, encoding="latin-1")}
 
 
+def _no_store(send):
+    """Security headers and no-store for a page that must never be cached (answers, tokens)."""
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+            names = {k.lower() for k, _ in headers}
+            headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+            if b"content-security-policy" not in names:
+                headers.append((b"content-security-policy", CSP.encode()))
+            headers += [(b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer")]
+            headers = [(k, v) for k, v in headers if not (k == b"referrer-policy" and v != b"no-referrer")]
+            message = dict(message, headers=headers)
+        await send(message)
+
+    return wrapped
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2", "svg"]),
                       trim_blocks=True, lstrip_blocks=True)
@@ -475,8 +498,10 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
                        headers: dict[str, str] | None = None) -> Response:
         headers = {"cache-control": "no-store", **(headers or {})}
         if _wants_json(request):
-            return JSONResponse({"fout": message, "details": details or []}, status_code=status, headers=headers)
+            return JSONResponse({"fout": message, "details": details or []}, status_code=status,
+                                headers={**(headers or {}), "cache-control": "no-store"})
         titles = {404: "Niet gevonden", 422: "Ongeldige invoer", 400: "Ongeldige invoer", 405: "Methode niet toegestaan",
+                  401: "Inloggen nodig", 403: "Niet toegestaan", 409: "Ronde gesloten", 429: "Te veel pogingen",
                   500: "Er ging iets mis"}
         try:
             html = env.get_template("fout.html").render(status=status, titel=titles.get(status, "Fout"), bericht=message,
@@ -522,6 +547,9 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     from . import api_schema
 
     api_schema.install(app)
+    from . import routes_verkenning
+
+    routes_verkenning.register(app, data.database)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache, parameters=QueryParameters(app))
     return app

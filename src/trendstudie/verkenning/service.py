@@ -1,0 +1,480 @@
+"""Every operation on a verkenning, used by the CLI, the web pages and the API alike.
+
+Tokens: `secrets.token_urlsafe(24)` (192 bits); only their SHA-256 hash is stored, so a link is
+shown once (at creation or invitation) and a copy of the database gives no access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import secrets
+import threading
+from dataclasses import dataclass
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import delete, func, select
+
+from ..errors import TrendstudieError
+from .db import Database
+from .models import Answer, Item, Participant, Setting, Verkenning, now
+
+HORIZONS = {1: "binnen 5 jaar", 2: "5-10 jaar", 3: "na 10 jaar"}
+HORIZON_CODES = {v: k for k, v in HORIZONS.items()}
+SCORED = ("impact", "onzekerheid", "horizon", "relevantie")
+MAX_TEXT = 2000
+MAX_ITEMS = 200
+MAX_INVITES = 1000
+
+
+class NotFound(TrendstudieError):
+    """A token or id that opens nothing. Pages answer 404, the same for every such case."""
+
+    def __init__(self, what: str = "link"):
+        super().__init__(f"Deze {what} bestaat niet (meer). Controleer de link die u kreeg.")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def secret(db: Database) -> bytes:
+    """The server's signing secret, made once and kept in the database (shared by all workers)."""
+    with db.read() as s:
+        row = s.get(Setting, "secret")
+        if row is not None:
+            return bytes.fromhex(row.value)
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with db.write() as s:
+            if s.get(Setting, "secret") is None:
+                s.add(Setting(key="secret", value=secrets.token_hex(32)))
+    except IntegrityError:  # another worker made it at the same moment
+        pass
+    with db.read() as s:
+        return bytes.fromhex(s.get(Setting, "secret").value)
+
+
+# --- passwords (argon2) -----------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(password)
+
+
+def check_password(stored: str | None, given: str) -> bool:
+    if not stored:
+        return True
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return PasswordHasher().verify(stored, given)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# --- creating -----------------------------------------------------------------------------------
+
+@dataclass
+class Prefill:
+    trend: str | None
+    titel: str
+    tekst: str
+    domein: str
+    sterkte: str | None
+    basis: str | None
+    onderbouwing: list[str]
+    actief: bool = True
+
+
+def prefill_items(localiser, code: str) -> list[Prefill]:
+    """The trends and driving forces that play in the gemeente (verdict sterk or enigszins), with
+    the evidence the figures give (or the verdict's reason), strongest first."""
+    kb = localiser.kb
+    out = []
+    for v in localiser.verdicts(code):
+        if v.strength not in ("sterk", "enigszins"):
+            continue
+        t = kb.trends[v.trend]
+        evidence = list(v.evidence) or [v.reason]
+        # National trends (basis 'landelijk') reach every gemeente alike: listed, but switched off
+        # until the facilitator picks them, so the survey starts with what is particular here.
+        out.append(Prefill(t.id, t.title, t.summary, t.domain, v.strength, v.basis, evidence,
+                           actief=v.basis != "landelijk"))
+    return out
+
+
+@dataclass
+class Created:
+    id: int
+    facilitator_token: str
+    items: int
+
+
+def create(db: Database, gemeente: str, gemeente_naam: str, titel: str, items: list[Prefill],
+           password: str | None = None) -> Created:
+    titel = _clean(titel) or ""
+    if not titel:
+        titel = f"Verkenning {gemeente_naam}"
+    if len(titel) > 200:
+        raise TrendstudieError("De titel is te lang (hoogstens 200 tekens).")
+    if password is not None and password != "" and len(password) < 8:
+        raise TrendstudieError("Het wachtwoord moet minstens 8 tekens hebben.")
+    token = new_token()
+    with db.write() as s:
+        v = Verkenning(gemeente=gemeente, gemeente_naam=gemeente_naam, titel=titel, facilitator_hash=token_hash(token),
+                       password_hash=hash_password(password) if password else None, ronde=1, ronde_open=True)
+        s.add(v)
+        for i, p in enumerate(items[:MAX_ITEMS]):
+            v.items.append(Item(position=i, trend=p.trend, titel=p.titel[:300], tekst=p.tekst, domein=p.domein,
+                                sterkte=p.sterkte, basis=p.basis, onderbouwing=p.onderbouwing, actief=p.actief))
+        s.flush()
+        return Created(v.id, token, len(v.items))
+
+
+# --- finding ------------------------------------------------------------------------------------
+
+def by_facilitator(s, token: str) -> Verkenning:
+    v = s.scalar(select(Verkenning).where(Verkenning.facilitator_hash == token_hash(token)))
+    if v is None:
+        raise NotFound()
+    return v
+
+
+def by_participant(s, token: str) -> Participant:
+    p = s.scalar(select(Participant).where(Participant.token_hash == token_hash(token)))
+    if p is None:
+        raise NotFound()
+    return p
+
+
+def by_id(s, id: int) -> Verkenning:
+    v = s.get(Verkenning, id)
+    if v is None:
+        raise TrendstudieError(f"Er is geen verkenning met nummer {id}. Zie `trendstudie verkenning lijst`.")
+    return v
+
+
+def listing(db: Database) -> list[dict]:
+    with db.read() as s:
+        counts = dict(s.execute(select(Participant.verkenning_id, func.count()).group_by(Participant.verkenning_id)).all())
+        return [{"id": v.id, "gemeente": v.gemeente, "gemeente_naam": v.gemeente_naam, "titel": v.titel,
+                 "ronde": v.ronde, "open": v.ronde_open, "deelnemers": counts.get(v.id, 0),
+                 "aangemaakt": v.created_at.isoformat(timespec="seconds")}
+                for v in s.scalars(select(Verkenning).order_by(Verkenning.id))]
+
+
+# --- facilitator actions ---------------------------------------------------------------------------
+
+def invite(db: Database, verkenning_id: int, aantal: int) -> list[str]:
+    """`aantal` new personal participant tokens (shown once)."""
+    if not 1 <= aantal <= MAX_INVITES:
+        raise TrendstudieError(f"Het aantal uitnodigingen moet tussen 1 en {MAX_INVITES} liggen (gegeven: {aantal}).")
+    tokens = [new_token() for _ in range(aantal)]
+    with db.write() as s:
+        by_id(s, verkenning_id)
+        s.add_all(Participant(verkenning_id=verkenning_id, token_hash=token_hash(t)) for t in tokens)
+    return tokens
+
+
+def set_round(db: Database, verkenning_id: int, action: str) -> tuple[int, bool]:
+    """'sluiten' closes the current round; 'openen' opens the next round after a closed one (or
+    reopens nothing when the current round is still open)."""
+    with db.write() as s:
+        v = by_id(s, verkenning_id)
+        if action == "sluiten":
+            if not v.ronde_open:
+                raise TrendstudieError(f"Ronde {v.ronde} is al gesloten.")
+            v.ronde_open = False
+        elif action == "openen":
+            if v.ronde_open:
+                raise TrendstudieError(f"Ronde {v.ronde} is nog open; sluit die eerst.")
+            v.ronde += 1
+            v.ronde_open = True
+        else:
+            raise TrendstudieError(f"Onbekende actie {action!r}: kies sluiten of openen.")
+        return v.ronde, v.ronde_open
+
+
+def remove(db: Database, verkenning_id: int) -> None:
+    """Delete the verkenning with every item, participant and answer (AVG)."""
+    with db.write() as s:
+        v = by_id(s, verkenning_id)
+        pids = select(Participant.id).where(Participant.verkenning_id == v.id)
+        s.execute(delete(Answer).where(Answer.participant_id.in_(pids)))
+        s.execute(delete(Participant).where(Participant.verkenning_id == v.id))
+        s.execute(delete(Item).where(Item.verkenning_id == v.id))
+        s.execute(delete(Verkenning).where(Verkenning.id == v.id))
+
+
+class ItemEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int | None = None  # None: a new own item
+    titel: str = Field(min_length=3, max_length=300)
+    tekst: str = Field(default="", max_length=MAX_TEXT)
+    domein: str
+    actief: bool = True
+
+    @field_validator("domein")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        from ..indicators.registry import DOMAINS
+
+        if v not in DOMAINS:
+            raise ValueError(f"onbekend domein {v!r}; kies uit {', '.join(DOMAINS)}")
+        return v
+
+
+def edit_items(db: Database, verkenning_id: int, edits: list[ItemEdit]) -> None:
+    with db.write() as s:
+        v = by_id(s, verkenning_id)
+        have = {i.id: i for i in v.items}
+        for e in edits:
+            if e.id is None:
+                if len(have) >= MAX_ITEMS:
+                    raise TrendstudieError(f"Hoogstens {MAX_ITEMS} items per verkenning.")
+                item = Item(position=len(v.items), trend=None, titel=_clean(e.titel) or "", tekst=_clean(e.tekst) or "",
+                            domein=e.domein, sterkte=None, basis="eigen weging", onderbouwing=[], actief=e.actief)
+                v.items.append(item)
+                continue
+            item = have.get(e.id)
+            if item is None:
+                raise TrendstudieError(f"Item {e.id} hoort niet bij deze verkenning.")
+            item.titel, item.tekst, item.domein, item.actief = _clean(e.titel) or "", _clean(e.tekst) or "", e.domein, e.actief
+
+
+def set_challenges(db: Database, verkenning_id: int, challenges: list[dict]) -> None:
+    with db.write() as s:
+        by_id(s, verkenning_id).uitdagingen = challenges
+
+
+# --- answers ------------------------------------------------------------------------------------------
+
+class Score(BaseModel):
+    """One item's answer, as the form and the API give it (the same validation for both)."""
+
+    model_config = ConfigDict(extra="forbid")
+    item: int
+    impact: int | None = Field(default=None, ge=1, le=5)
+    onzekerheid: int | None = Field(default=None, ge=1, le=5)
+    horizon: str | None = None
+    relevantie: int | None = Field(default=None, ge=1, le=5)
+    toelichting: str | None = Field(default=None, max_length=MAX_TEXT)
+    reden: str | None = Field(default=None, max_length=MAX_TEXT)
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if v not in HORIZON_CODES:
+            raise ValueError(f"horizon moet een van {', '.join(repr(h) for h in HORIZON_CODES)} zijn")
+        return v
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    naam: str | None = Field(default=None, max_length=100)
+    antwoorden: list[Score] = Field(max_length=MAX_ITEMS)
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    out = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e.get("loc", ()))
+        msg = e.get("msg", "ongeldig")
+        ctx = e.get("ctx") or {}
+        kind = e.get("type", "")
+        if kind in ("greater_than_equal", "less_than_equal"):
+            msg = "moet een getal van 1 tot en met 5 zijn"
+        elif kind in ("int_parsing", "int_type", "int_from_float"):
+            msg = "moet een geheel getal zijn"
+        elif kind == "string_too_long":
+            msg = f"is te lang (hoogstens {ctx.get('max_length')} tekens)"
+        elif kind == "too_long":
+            msg = f"heeft te veel elementen (hoogstens {ctx.get('max_length')})"
+        elif kind == "extra_forbidden":
+            msg = "is geen bekend veld"
+        elif kind == "missing":
+            msg = "ontbreekt"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        out.append(f"{loc or 'invoer'}: {msg}")
+    return out
+
+
+def validate_submission(raw) -> Submission:
+    try:
+        return Submission.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidSubmission(describe_errors(exc)) from None
+
+
+class InvalidSubmission(TrendstudieError):
+    def __init__(self, details: list[str]):
+        self.details = details
+        super().__init__("De antwoorden zijn niet opgeslagen: " + "; ".join(details[:5]))
+
+
+class RoundClosed(TrendstudieError):
+    pass
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n").replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
+    return text or None
+
+
+def submit(db: Database, token: str, sub: Submission) -> int:
+    """Store one participant's answers for the open round, all or nothing. Returns the number of
+    items saved. Items of other verkenningen, a closed round or an invalid value change nothing.
+    On SQLite, submissions arriving together are written in one transaction (group commit), each
+    in its own savepoint; the call returns only after the commit."""
+    if db.sqlite:
+        return _batcher(db).submit(token, sub)
+    with db.write() as s:
+        return _submit_in(s, token, sub)
+
+
+def _submit_in(s, token: str, sub: Submission) -> int:
+    p = s.scalar(select(Participant).where(Participant.token_hash == token_hash(token)).with_for_update())
+    if p is None:
+        raise NotFound()
+    ronde, is_open = s.execute(select(Verkenning.ronde, Verkenning.ronde_open)
+                               .where(Verkenning.id == p.verkenning_id)).one()
+    if not is_open:
+        raise RoundClosed(f"Ronde {ronde} is gesloten; antwoorden kunnen niet meer worden gewijzigd.")
+    active = set(s.scalars(select(Item.id).where(Item.verkenning_id == p.verkenning_id, Item.actief.is_(True))))
+    seen = set()
+    for a in sub.antwoorden:
+        if a.item not in active:
+            raise InvalidSubmission([f"item {a.item}: hoort niet bij deze verkenning"])
+        if a.item in seen:
+            raise InvalidSubmission([f"item {a.item}: staat twee keer in de antwoorden"])
+        seen.add(a.item)
+    if sub.naam is not None:
+        p.naam = _clean(sub.naam)
+    existing = {a.item_id: a for a in s.scalars(select(Answer).where(Answer.participant_id == p.id,
+                                                                      Answer.ronde == ronde))}
+    for a in sub.antwoorden:
+        row = existing.get(a.item)
+        if row is None:
+            row = Answer(participant_id=p.id, item_id=a.item, ronde=ronde)
+            s.add(row)
+        row.impact, row.onzekerheid, row.relevantie = a.impact, a.onzekerheid, a.relevantie
+        row.horizon = HORIZON_CODES[a.horizon] if a.horizon else None
+        row.toelichting, row.reden = _clean(a.toelichting), _clean(a.reden)
+        row.updated_at = now()
+    s.flush()
+    return len(sub.antwoorden)
+
+
+class _Job:
+    __slots__ = ("token", "sub", "done", "result", "error")
+
+    def __init__(self, token: str, sub: Submission):
+        self.token, self.sub = token, sub
+        self.done = threading.Event()
+        self.result: int | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """One writer thread per SQLite database and process: it takes every submission waiting,
+    writes each in a savepoint of one transaction, commits once and then answers them all."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.queue: "queue.SimpleQueue[_Job]" = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="verkenning-schrijver", daemon=True)
+        self.thread.start()
+
+    def submit(self, token: str, sub: Submission) -> int:
+        job = _Job(token, sub)
+        self.queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self) -> None:
+        while True:
+            jobs = [self.queue.get()]
+            while len(jobs) < self.MAX_BATCH:
+                try:
+                    jobs.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.db.write() as s:
+                    for job in jobs:
+                        try:
+                            with s.begin_nested():
+                                job.result = _submit_in(s, job.token, job.sub)
+                        except TrendstudieError as exc:
+                            job.error = exc
+                        except Exception as exc:  # noqa: BLE001 - reported to that one caller
+                            job.error = exc
+            except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored
+                for job in jobs:
+                    job.error = job.error or exc
+                    job.result = None
+            for job in jobs:
+                job.done.set()
+
+
+_batchers: dict[int, GroupCommit] = {}
+_batchers_lock = threading.Lock()
+
+
+def _batcher(db: Database) -> GroupCommit:
+    with _batchers_lock:
+        b = _batchers.get(id(db))
+        if b is None or b.db is not db:
+            b = _batchers[id(db)] = GroupCommit(db)
+        return b
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+@dataclass
+class AnswerRow:
+    participant: int  # a number within the verkenning (1, 2, …), never the token
+    item: int
+    ronde: int
+    impact: int | None
+    onzekerheid: int | None
+    horizon: int | None
+    relevantie: int | None
+    toelichting: str | None
+    reden: str | None
+
+
+def snapshot(s, v: Verkenning) -> tuple[list[Item], list[AnswerRow], int]:
+    """The verkenning's items, all answers (participants numbered) and the number invited."""
+    parts = list(s.scalars(select(Participant.id).where(Participant.verkenning_id == v.id).order_by(Participant.id)))
+    number = {pid: i + 1 for i, pid in enumerate(parts)}
+    rows = s.execute(select(Answer).join(Participant, Participant.id == Answer.participant_id)
+                     .where(Participant.verkenning_id == v.id).order_by(Answer.ronde, Answer.participant_id,
+                                                                         Answer.item_id)).scalars()
+    answers = [AnswerRow(number[a.participant_id], a.item_id, a.ronde, a.impact, a.onzekerheid, a.horizon,
+                         a.relevantie, a.toelichting, a.reden) for a in rows]
+    return list(v.items), answers, len(parts)
+
+
+def own_answers(s, p: Participant) -> dict[int, dict[int, Answer]]:
+    """This participant's answers: {ronde: {item id: Answer}}."""
+    out: dict[int, dict[int, Answer]] = {}
+    for a in s.scalars(select(Answer).where(Answer.participant_id == p.id)):
+        out.setdefault(a.ronde, {})[a.item_id] = a
+    return out

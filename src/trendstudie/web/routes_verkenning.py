@@ -1,0 +1,656 @@
+"""Web pages and API of the verkenning (foresight workbench).
+
+Facilitator: /verkenning/nieuw, /verkenning/beheer/{token} (items, invitations, rounds, export,
+delete) and …/resultaten. Participant: /deelname/{token}, a plain HTML form that works without
+JavaScript; /static/verkenning.js only adds autosave. API: /api/v1/deelname/{token} (GET, PUT)
+and /api/v1/verkenning/{token}/resultaten.
+
+Every token that does not open this page — unknown, of another verkenning, or a participant's
+token on a facilitator's page and the reverse — gets the same 404. Failed token lookups and
+password attempts are rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+
+from ..errors import TrendstudieError
+from ..verkenning import security, service
+from ..verkenning.aggregate import ItemInfo, aggregate
+from ..verkenning.db import Database, open_database
+from ..verkenning.service import HORIZONS, NotFound
+
+router = APIRouter()
+TOKEN_FAILURES = 30  # failed token lookups per client address per window
+PASSWORD_FAILURES = 5  # wrong passwords per verkenning and address per window
+WINDOW = 15 * 60
+GROUP_MIN = 3  # the group's median is shown from this many answers on
+NOT_FOUND = "Deze link bestaat niet (meer). Controleer de link die u kreeg."
+
+
+class State:
+    def __init__(self, app: FastAPI, db: Database):
+        self.app = app
+        self.db = db
+        self.secret = service.secret(db)
+        self.tokens = security.RateLimiter(TOKEN_FAILURES, WINDOW)
+        self.passwords = security.RateLimiter(PASSWORD_FAILURES, WINDOW)
+        self._localiser = None
+        self._lock = threading.Lock()
+
+    def localiser(self):
+        d = self.app.state.data
+        with self._lock:
+            if self._localiser is None:
+                from ..knowledge.verdict import Localiser
+
+                with d.report_lock:
+                    self._localiser = Localiser(d.con, kb=d.kb, rules=d.ctx.rules, data=d.data)
+            return self._localiser
+
+
+def register(app: FastAPI, database: Path) -> None:
+    """Open the verkenning database (TRENDSTUDIE_DATABASE_URL, else beside the store) and add the routes."""
+    db = open_database(home=Path(database).parent)
+    app.state.verkenning = State(app, db)
+    app.include_router(router)
+
+
+def _st(request: Request) -> State:
+    return request.app.state.verkenning
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "onbekend"
+
+
+class TooMany(Exception):
+    pass
+
+
+def _lookup(request: Request, find):
+    """Run a token lookup under the rate limit; a miss counts as a failure for this address."""
+    st = _st(request)
+    key = _client(request)
+    if st.tokens.blocked(key):
+        raise TooMany()
+    try:
+        return find()
+    except NotFound:
+        st.tokens.fail(key)
+        raise
+
+
+def _error(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
+    return request.app.state.error(request, status, message, details)
+
+
+def _guard(fn):
+    """Turn the verkenning's errors into pages: NotFound → 404 (always the same), TooMany → 429."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(request: Request, *args, **kwargs):
+        try:
+            return fn(request, *args, **kwargs)
+        except NotFound:
+            return _error(request, 404, NOT_FOUND)
+        except TooMany:
+            r = _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+            r.headers["retry-after"] = str(WINDOW)
+            return r
+        except service.InvalidSubmission as exc:
+            return _error(request, 422, str(exc), exc.details)
+        except service.RoundClosed as exc:
+            return _error(request, 409, str(exc))
+        except TrendstudieError as exc:
+            return _error(request, 400, str(exc))
+
+    return wrapper
+
+
+# --- CSRF ---------------------------------------------------------------------------------------
+
+def _csrf(request: Request) -> tuple[str, str | None]:
+    """(hidden field value, new cookie value or None when the browser already has one)."""
+    st = _st(request)
+    cookie = request.cookies.get(security.CSRF_COOKIE)
+    new = None
+    if not cookie or len(cookie) > 100:
+        cookie = new = security.new_csrf_cookie()
+    return security.csrf_field(st.secret, cookie), new
+
+
+def _set_csrf(response: Response, new: str | None, request: Request) -> Response:
+    if new:
+        response.set_cookie(security.CSRF_COOKIE, new, httponly=True, samesite="strict", path="/",
+                            secure=request.url.scheme == "https")
+    return response
+
+
+def _check_csrf(request: Request, form) -> None:
+    st = _st(request)
+    if not security.csrf_ok(st.secret, request.cookies.get(security.CSRF_COOKIE), form.get("csrf")):
+        raise Forbidden()
+
+
+class Forbidden(TrendstudieError):
+    def __init__(self):
+        super().__init__("Het formulier is verlopen of komt niet van deze site (beveiligingscode klopt niet). "
+                         "Laad de pagina opnieuw en probeer het nog eens.")
+
+
+def _page(request: Request, template: str, status: int = 200, **ctx) -> Response:
+    field, new = _csrf(request)
+    env = request.app.state.env
+    html = env.get_template(template).render(request=request, csrf=field, nav="verkenning", horizons=HORIZONS, **ctx)
+    return _set_csrf(HTMLResponse(html, status_code=status), new, request)
+
+
+MAX_FORM = 2 * 1024 * 1024
+
+
+class Form:
+    """A URL-encoded form body (the only kind these pages send): get() and getlist()."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.pairs = pairs
+
+    def get(self, key: str, default=None):
+        for k, v in self.pairs:
+            if k == key:
+                return v
+        return default
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self.pairs if k == key]
+
+
+class TooLarge(TrendstudieError):
+    pass
+
+
+async def read_form(request: Request) -> Form:
+    from urllib.parse import parse_qsl
+
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            raise TooLarge("Het formulier is te groot (hoogstens 2 MB).")
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and ctype not in ("application/x-www-form-urlencoded", ""):
+        raise TooLarge("Verwacht een formulier (application/x-www-form-urlencoded).")
+    try:
+        return Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20_000))
+    except (UnicodeDecodeError, ValueError):
+        raise TooLarge("Het formulier kon niet worden gelezen.") from None
+
+
+async def _form(request: Request):
+    try:
+        form = await read_form(request)
+    except TooLarge as exc:
+        return None, _error(request, 413, str(exc))
+    try:
+        _check_csrf(request, form)
+    except Forbidden as exc:
+        return None, _error(request, 403, str(exc))
+    return form, None
+
+
+# --- facilitator ----------------------------------------------------------------------------------
+
+@router.get("/verkenning/nieuw", response_class=HTMLResponse, include_in_schema=False)
+def new_page(request: Request):
+    return _page(request, "verkenning_nieuw.html", fout=None, waarden={})
+
+
+@router.post("/verkenning/nieuw", include_in_schema=False)
+async def new_create(request: Request):
+    form, err = await _form(request)
+    if err:
+        return err
+    st = _st(request)
+    gemeente, titel, password = (form.get("gemeente") or "").strip(), (form.get("titel") or "").strip(), \
+        form.get("wachtwoord") or ""
+    try:
+        if not gemeente:
+            raise TrendstudieError("Geef een gemeente (naam of code) of een groep zoals G40.")
+        from ..verkenning.setup import items_for, resolve
+
+        d = request.app.state.data
+        with d.report_lock:
+            code, name = resolve(d.con, gemeente)
+        loc = st.localiser()
+        with d.report_lock:
+            items = items_for(d.con, code, name, loc)
+        made = service.create(st.db, code, name, titel, items, password or None)
+    except TrendstudieError as exc:
+        return _page(request, "verkenning_nieuw.html", status=400, fout=str(exc),
+                     waarden={"gemeente": gemeente, "titel": titel})
+    r = RedirectResponse(f"/verkenning/beheer/{made.facilitator_token}?nieuw=1", status_code=303)
+    if password:
+        r.set_cookie(security.LOGIN_COOKIE, security.login_value(st.secret, service.token_hash(made.facilitator_token)),
+                     httponly=True, samesite="strict", path="/verkenning/", secure=request.url.scheme == "https")
+    return r
+
+
+def _facilitator(request: Request, token: str, s):
+    """The verkenning of this facilitator token, or NotFound; None when a password is needed."""
+    v = _lookup(request, lambda: service.by_facilitator(s, token))
+    if v.password_hash and not security.login_ok(_st(request).secret, v.facilitator_hash,
+                                                 request.cookies.get(security.LOGIN_COOKIE)):
+        return v, False
+    return v, True
+
+
+def _login_page(request: Request, token: str, v, fout: str | None = None, status: int = 401) -> Response:
+    return _page(request, "verkenning_inloggen.html", status=status, token=token, v=v, fout=fout)
+
+
+@router.get("/verkenning/beheer/{token}", response_class=HTMLResponse, include_in_schema=False)
+@_guard
+def manage(request: Request, token: str):
+    st = _st(request)
+    with st.db.read() as s:
+        v, ok = _facilitator(request, token, s)
+        if not ok:
+            return _login_page(request, token, v)
+        items, answers, invited = service.snapshot(s, v)
+        infos = [ItemInfo(i.id, i.titel, i.domein, i.trend) for i in items if i.actief]
+        res = aggregate(infos, answers, invited, v.ronde)
+        return _page(request, "verkenning_beheer.html", v=v, token=token, items=items, rondes=res.rounds,
+                     nieuw=request.query_params.get("nieuw") == "1",
+                     melding=request.query_params.get("melding"), domeinen=_domains())
+
+
+def _domains():
+    from ..indicators.registry import DOMAINS
+
+    return DOMAINS
+
+
+async def _facilitator_post(request: Request, token: str):
+    """Common start of a facilitator's POST: CSRF, token, login. Returns (form, verkenning id) or a response."""
+    form, err = await _form(request)
+    if err:
+        return None, None, err
+    st = _st(request)
+    try:
+        with st.db.read() as s:
+            v, ok = _facilitator(request, token, s)
+            if not ok:
+                return None, None, _login_page(request, token, v, "Log eerst in.", 401)
+            return form, v.id, None
+    except NotFound:
+        return None, None, _error(request, 404, NOT_FOUND)
+    except TooMany:
+        return None, None, _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+
+
+def _back(token: str, melding: str, to: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/verkenning/beheer/{token}{to}?melding={quote(melding)}", status_code=303)
+
+
+@router.post("/verkenning/beheer/{token}/ronde", include_in_schema=False)
+async def round_action(request: Request, token: str):
+    form, vid, err = await _facilitator_post(request, token)
+    if err:
+        return err
+    try:
+        number, is_open = service.set_round(_st(request).db, vid, form.get("actie", ""))
+    except TrendstudieError as exc:
+        return _error(request, 400, str(exc))
+    return _back(token, f"Ronde {number} is nu {'open' if is_open else 'gesloten'}.")
+
+
+@router.post("/verkenning/beheer/{token}/uitnodigen", include_in_schema=False)
+async def invite(request: Request, token: str):
+    form, vid, err = await _facilitator_post(request, token)
+    if err:
+        return err
+    try:
+        aantal = int(form.get("aantal", ""))
+    except ValueError:
+        return _error(request, 422, "Het aantal uitnodigingen moet een geheel getal zijn.")
+    try:
+        tokens = service.invite(_st(request).db, vid, aantal)
+    except TrendstudieError as exc:
+        return _error(request, 422, str(exc))
+    base = str(request.base_url).rstrip("/")
+    lines = ["nummer,link"] + [f"{i + 1},{base}/deelname/{t}" for i, t in enumerate(tokens)]
+    return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="verkenning-{vid}-uitnodigingen.csv"'})
+
+
+@router.post("/verkenning/beheer/{token}/items", include_in_schema=False)
+async def edit_items(request: Request, token: str):
+    form, vid, err = await _facilitator_post(request, token)
+    if err:
+        return err
+    edits = []
+    try:
+        ids = [int(x) for x in form.getlist("item")]
+        for i in ids:
+            edits.append(service.ItemEdit(id=i, titel=form.get(f"titel_{i}", ""), tekst=form.get(f"tekst_{i}", ""),
+                                          domein=form.get(f"domein_{i}", ""), actief=form.get(f"actief_{i}") == "1"))
+        if (form.get("nieuw_titel") or "").strip():
+            edits.append(service.ItemEdit(titel=form.get("nieuw_titel", ""), tekst=form.get("nieuw_tekst", ""),
+                                          domein=form.get("nieuw_domein", "")))
+    except ValueError as exc:
+        from pydantic import ValidationError
+
+        details = service.describe_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
+        return _error(request, 422, "De items zijn niet opgeslagen: " + "; ".join(details), details)
+    try:
+        service.edit_items(_st(request).db, vid, edits)
+    except TrendstudieError as exc:
+        return _error(request, 422, str(exc))
+    return _back(token, "De items zijn opgeslagen.")
+
+
+@router.post("/verkenning/beheer/{token}/uitdagingen", include_in_schema=False)
+async def edit_challenges(request: Request, token: str):
+    form, vid, err = await _facilitator_post(request, token)
+    if err:
+        return err
+    out = []
+    for k in range(int(form.get("aantal", "0") or 0) + 1):
+        titel, tekst = (form.get(f"titel_{k}") or "").strip(), (form.get(f"tekst_{k}") or "").strip()
+        if titel:
+            if len(titel) > 300 or len(tekst) > service.MAX_TEXT:
+                return _error(request, 422, "Een uitdaging is te lang (titel hoogstens 300, tekst 2000 tekens).")
+            out.append({"titel": titel, "tekst": tekst, "opgave": form.get(f"opgave_{k}") or None, "items": []})
+    service.set_challenges(_st(request).db, vid, out)
+    return _back(token, "De uitdagingen zijn opgeslagen.", "/resultaten")
+
+
+@router.post("/verkenning/beheer/{token}/verwijderen", include_in_schema=False)
+async def delete(request: Request, token: str):
+    form, vid, err = await _facilitator_post(request, token)
+    if err:
+        return err
+    if (form.get("bevestig") or "").strip().upper() != "VERWIJDEREN":
+        return _error(request, 422, "Typ VERWIJDEREN om de verkenning met alle antwoorden te verwijderen.")
+    service.remove(_st(request).db, vid)
+    return _page(request, "verkenning_verwijderd.html")
+
+
+def _outcome(request: Request, s, v):
+    from ..verkenning.results import outcome
+
+    d = request.app.state.data
+    fc = request.app.state.forecasts
+    rows = (lambda scenario: fc.rows(v.gemeente, scenario, 2040)) if v.gemeente in d.regions or \
+        v.gemeente in d.group_titles else None
+    return outcome(s, v, d.kb, d.graph, rows)
+
+
+@router.get("/verkenning/beheer/{token}/resultaten", response_class=HTMLResponse, include_in_schema=False)
+@_guard
+def results_page(request: Request, token: str):
+    st = _st(request)
+    with st.db.read() as s:
+        v, ok = _facilitator(request, token, s)
+        if not ok:
+            return _login_page(request, token, v)
+        o = _outcome(request, s, v)
+    return _page(request, "verkenning_resultaten.html", v=v, o=o, token=token,
+                 radar=Markup(o.radar_svg()), matrix=Markup(o.matrix_svg()),
+                 kader=Markup(o.frame_svg()) if o.frame else None, melding=request.query_params.get("melding"))
+
+
+@router.get("/verkenning/beheer/{token}/export.{fmt}", include_in_schema=False)
+@_guard
+def export(request: Request, token: str, fmt: str):
+    from ..verkenning.results import answers_csv, answers_xlsx
+
+    if fmt not in ("csv", "xlsx", "json"):
+        return _error(request, 404, f"Onbekend exportformaat {fmt!r}: kies csv, xlsx of json.")
+    st = _st(request)
+    with st.db.read() as s:
+        v, ok = _facilitator(request, token, s)
+        if not ok:
+            return _login_page(request, token, v)
+        o = _outcome(request, s, v)
+    name = f"verkenning-{v.id}"
+    if fmt == "csv":
+        return Response(answers_csv(o), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{name}-antwoorden.csv"'})
+    if fmt == "xlsx":
+        return Response(answers_xlsx(o),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"content-disposition": f'attachment; filename="{name}-antwoorden.xlsx"'})
+    return JSONResponse(o.as_json(), headers={"content-disposition": f'attachment; filename="{name}-resultaten.json"'})
+
+
+# --- participant ------------------------------------------------------------------------------------
+
+def _participant_view(s, p) -> dict:
+    v = s.get(service.Verkenning, p.verkenning_id)
+    items = [i for i in v.items if i.actief]
+    mine = service.own_answers(s, p)
+    current = mine.get(v.ronde, {})
+    previous = mine.get(v.ronde - 1, {}) if v.ronde > 1 else {}
+    group = {}
+    if v.ronde > 1:
+        _, answers, invited = service.snapshot(s, v)
+        res = aggregate([ItemInfo(i.id, i.titel, i.domein, i.trend) for i in items], answers, invited, v.ronde)
+        for r in res.items:
+            st = r.rounds.get(v.ronde - 1)
+            if st and st.stats["impact"] and st.stats["impact"].n >= GROUP_MIN:
+                group[r.item.id] = st.stats
+    values = {}
+    for i in items:
+        a = current.get(i.id) or previous.get(i.id)
+        values[i.id] = {
+            "impact": a.impact if a else None, "onzekerheid": a.onzekerheid if a else None,
+            "horizon": HORIZONS.get(a.horizon) if a and a.horizon else None,
+            "relevantie": a.relevantie if a else None,
+            "toelichting": (a.toelichting or "") if a else "",
+            "reden": (current[i.id].reden or "") if i.id in current else ""}
+    return {"v": v, "items": items, "values": values, "previous": previous, "group": group, "naam": p.naam or ""}
+
+
+@router.get("/deelname/{token}", response_class=HTMLResponse, include_in_schema=False)
+@_guard
+def participate(request: Request, token: str):
+    st = _st(request)
+    with st.db.read() as s:
+        p = _lookup(request, lambda: service.by_participant(s, token))
+        view = _participant_view(s, p)
+    return _page(request, "verkenning_deelname.html", token=token, fouten=[],
+                 opgeslagen=request.query_params.get("opgeslagen") == "1", **view)
+
+
+def submission_from_form(form, item_ids: list[int]) -> dict:
+    """The form's fields as the API's JSON: items with at least one field filled in."""
+    answers = []
+    for i in item_ids:
+        fields = {k: (form.get(f"i{i}_{k}") or "").strip() for k in
+                  ("impact", "onzekerheid", "horizon", "relevantie", "toelichting", "reden")}
+        if not any(fields.values()):
+            continue
+        row: dict = {"item": i}
+        for k in ("impact", "onzekerheid", "relevantie"):
+            row[k] = fields[k] or None
+        row["horizon"] = fields["horizon"] or None
+        row["toelichting"] = fields["toelichting"] or None
+        row["reden"] = fields["reden"] or None
+        answers.append(row)
+    naam = form.get("naam")
+    return {"naam": naam if naam is not None else None, "antwoorden": answers}
+
+
+@router.post("/deelname/{token}", include_in_schema=False)
+async def participate_save(request: Request, token: str):
+    autosave = request.headers.get("x-autosave") == "1"
+    try:
+        form = await read_form(request)
+    except TooLarge as exc:
+        return _error(request, 413, str(exc))
+    st = _st(request)
+    try:
+        with st.db.read() as s:
+            p = _lookup(request, lambda: service.by_participant(s, token))
+            v = s.get(service.Verkenning, p.verkenning_id)
+            ids = [i.id for i in v.items if i.actief]
+    except NotFound:
+        return _error(request, 404, NOT_FOUND)
+    except TooMany:
+        return _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+    try:
+        _check_csrf(request, form)
+    except Forbidden as exc:
+        return _error(request, 403, str(exc)) if not autosave else JSONResponse({"fout": str(exc)}, status_code=403)
+    raw = submission_from_form(form, ids)
+    try:
+        sub = service.validate_submission(raw)
+        n = service.submit(st.db, token, sub)
+    except service.InvalidSubmission as exc:
+        if autosave:
+            return JSONResponse({"fout": str(exc), "details": exc.details}, status_code=422)
+        with st.db.read() as s:
+            view = _participant_view(s, service.by_participant(s, token))
+        for a in raw["antwoorden"]:  # show what was typed, not what is stored
+            view["values"][a["item"]].update({k: a[k] for k in ("impact", "onzekerheid", "horizon", "relevantie")
+                                              if k in a})
+            view["values"][a["item"]]["toelichting"] = a.get("toelichting") or ""
+            view["values"][a["item"]]["reden"] = a.get("reden") or ""
+        return _page(request, "verkenning_deelname.html", status=422, token=token, fouten=exc.details,
+                     opgeslagen=False, **view)
+    except service.RoundClosed as exc:
+        if autosave:
+            return JSONResponse({"fout": str(exc)}, status_code=409)
+        return _error(request, 409, str(exc))
+    if autosave:
+        return JSONResponse({"opgeslagen": n})
+    return RedirectResponse(f"/deelname/{token}?opgeslagen=1#bewaard", status_code=303)
+
+
+# --- login (async: reads the form) --------------------------------------------------------------------
+
+@router.post("/verkenning/beheer/{token}/inloggen", include_in_schema=False)
+async def login_post(request: Request, token: str):
+    form, err = await _form(request)
+    if err:
+        return err
+    st = _st(request)
+    try:
+        with st.db.read() as s:
+            v = _lookup(request, lambda: service.by_facilitator(s, token))
+    except NotFound:
+        return _error(request, 404, NOT_FOUND)
+    except TooMany:
+        return _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+    key = f"{v.id}|{_client(request)}"
+    if st.passwords.blocked(key):
+        r = _error(request, 429, "Te veel verkeerde wachtwoorden. Probeer het over een kwartier opnieuw.")
+        r.headers["retry-after"] = str(WINDOW)
+        return r
+    if not service.check_password(v.password_hash, form.get("wachtwoord") or ""):
+        st.passwords.fail(key)
+        return _login_page(request, token, v, "Het wachtwoord klopt niet.", 401)
+    r = RedirectResponse(f"/verkenning/beheer/{token}", status_code=303)
+    r.set_cookie(security.LOGIN_COOKIE, security.login_value(st.secret, v.facilitator_hash), httponly=True,
+                 samesite="strict", path="/verkenning/", secure=request.url.scheme == "https")
+    return r
+
+
+# --- API ------------------------------------------------------------------------------------------------
+
+class ScoreIn(BaseModel):
+    item: int = Field(description="Id van het item, zie GET /api/v1/deelname/{token}")
+    impact: int | None = Field(None, ge=1, le=5, description="1 (klein) tot en met 5 (groot)")
+    onzekerheid: int | None = Field(None, ge=1, le=5, description="1 (zeker) tot en met 5 (zeer onzeker)")
+    horizon: str | None = Field(None, description="'binnen 5 jaar', '5-10 jaar' of 'na 10 jaar'")
+    relevantie: int | None = Field(None, ge=1, le=5, description="1 (niet) tot en met 5 (zeer relevant)")
+    toelichting: str | None = Field(None, max_length=service.MAX_TEXT)
+    reden: str | None = Field(None, max_length=service.MAX_TEXT, description="Waarom een score in ronde 2 veranderde")
+
+
+class SubmissionIn(BaseModel):
+    naam: str | None = Field(None, max_length=100, description="Optioneel")
+    antwoorden: list[ScoreIn]
+
+
+def _api_error(status: int, message: str, details: list[str] | None = None) -> JSONResponse:
+    return JSONResponse({"fout": message, "details": details or []}, status_code=status)
+
+
+def _api(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(request: Request, *args, **kwargs):
+        try:
+            return fn(request, *args, **kwargs)
+        except NotFound:
+            return _api_error(404, NOT_FOUND)
+        except TooMany:
+            return _api_error(429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+        except service.InvalidSubmission as exc:
+            return _api_error(422, str(exc), exc.details)
+        except service.RoundClosed as exc:
+            return _api_error(409, str(exc))
+        except TrendstudieError as exc:
+            return _api_error(400, str(exc))
+
+    return wrapper
+
+
+@router.get("/api/v1/deelname/{token}", tags=["verkenning"], summary="De items van een deelnemer, met eigen antwoorden")
+@_api
+def api_items(request: Request, token: str):
+    """De verkenning, de open ronde en de items (id, titel, domein, onderbouwing) met de eigen
+    antwoorden van deze deelnemer in de lopende ronde. Nooit antwoorden van anderen."""
+    st = _st(request)
+    with st.db.read() as s:
+        p = _lookup(request, lambda: service.by_participant(s, token))
+        v = s.get(service.Verkenning, p.verkenning_id)
+        mine = service.own_answers(s, p).get(v.ronde, {})
+        items = []
+        for i in v.items:
+            if not i.actief:
+                continue
+            a = mine.get(i.id)
+            items.append({"id": i.id, "titel": i.titel, "tekst": i.tekst, "domein": i.domein,
+                          "onderbouwing": i.onderbouwing,
+                          "antwoord": None if a is None else {
+                              "impact": a.impact, "onzekerheid": a.onzekerheid,
+                              "horizon": HORIZONS.get(a.horizon) if a.horizon else None, "relevantie": a.relevantie,
+                              "toelichting": a.toelichting, "reden": a.reden}})
+        return {"verkenning": v.titel, "gemeente": v.gemeente_naam, "ronde": v.ronde, "ronde_open": v.ronde_open,
+                "horizonnen": list(HORIZONS.values()), "items": items}
+
+
+@router.put("/api/v1/deelname/{token}", tags=["verkenning"], summary="Antwoorden van één deelnemer opslaan")
+@_api
+def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
+    """Slaat de scores van één deelnemer op voor de open ronde, alles of niets: dezelfde controle
+    als het formulier. Een item dat al een antwoord had, wordt overschreven."""
+    st = _st(request)
+    sub = service.validate_submission(body.model_dump(exclude_unset=False))
+    n = _lookup(request, lambda: service.submit(st.db, token, sub))
+    return {"opgeslagen": n}
+
+
+@router.get("/api/v1/verkenning/{token}/resultaten", tags=["verkenning"], summary="De uitkomsten van een verkenning")
+@_api
+def api_results(request: Request, token: str):
+    """Respons per ronde; per item mediaan, kwartielen, IQR, consensus (IQR ≤ 1) en verschuiving;
+    het scenariokader, het basisscenario en de uitdagingen. Met het token van de facilitator."""
+    st = _st(request)
+    with st.db.read() as s:
+        v, ok = _facilitator(request, token, s)
+        if not ok:
+            return _api_error(401, "Deze verkenning heeft een wachtwoord: log in op de beheerpagina.")
+        return _outcome(request, s, v).as_json()
