@@ -284,7 +284,7 @@ def prognose_page(request: Request, code: Annotated[str, Path(pattern=GM, max_le
                        housing=prognose.table(f, code, scenario, rows, prognose.HOUSING, years),
                        ages=prognose.table(f, code, scenario, rows, prognose.AGES, years),
                        comparison=prognose.comparison(f, code, tot),
-                       others=other_prognoses(d.cursor(), code, tot, f.rows(code, "basis", tot)),
+                       others=other_prognoses(d.reader.con, code, tot, f.rows(code, "basis", tot)),
                        method=prognose.method_text(f, code, scenario, rows, tot),
                        query=f"scenario={scenario}&tot={tot}")
     return cached_page(request, build)
@@ -559,7 +559,7 @@ def downloads(request: Request):
     d = _d(request)
 
     def build():
-        return _render(request, "downloads.html", groups=sorted(d.group_titles.items()), imports=imports_in_store(d.cursor()),
+        return _render(request, "downloads.html", groups=sorted(d.group_titles.items()), imports=imports_in_store(d.reader.con),
                        indicators=[m for m in d.indicators.values() if d.periods.get(m.id)])
     return cached_page(request, build)
 
