@@ -148,10 +148,11 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
     from .indicators import registry as indicator_registry
 
     indicators = eigen.load_indicators(settings.home, indicator_registry.load())
-    # Gemeenten from the harmonised facts; wijken as published (for indicators of the spread between
-    # a gemeente's wijken, see indicators/registry.py `Spread`).
+    # Gemeenten from the harmonised facts; Nederland as CBS publishes it (NL01 facts, see
+    # indicators/registry.py); wijken as published (for indicators of the spread between a
+    # gemeente's wijken, see indicators/registry.py `Spread`).
     index = indicator_registry.FactIndex(
-        itertools.chain((f for f in facts if f.region_code.startswith("GM")),
+        itertools.chain((f for f in facts if f.region_code.startswith("GM") or f.region_code == "NL01"),
                         (o for o in imported.observations if o.region_code.startswith("WK"))),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},

@@ -14,6 +14,9 @@ is written down in docs/harmonisatie.md; in short:
 4. Counts are summed. Averages, rates and shares are weighted by inhabitants or dwellings and
    flagged `gewogen`. Measures whose nature is unknown are carried over only where nothing
    changed. A gemeente whose predecessors are not all present gets no value, with the reason.
+5. Nederland (NL01) is as CBS publishes it. For a count of a table that publishes no national
+   row (the police figures), NL01 is the sum of every published gemeente row plus the rows CBS
+   cannot assign to a gemeente (GM0000, 'niet toe te delen'), when every gemeente has a value.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ SIZE_SOURCES = {
     ],
 }
 
-REQUIRED_SHARE = 0.001  # predecessors that carry at least this share must all be present
+REQUIRED_SHARE = 0.001
+UNASSIGNED = "GM0000"  # the police's 'niet toe te delen': in the national total, in no gemeente  # predecessors that carry at least this share must all be present
 
 
 def source_rank(source: str) -> int:
@@ -213,7 +217,7 @@ class Harmoniser:
         present = {o.region_code: o for o in rows if o.value is not None}
         known = {c for c in present if c in self.registry.regions and self.registry.regions[c].kind == "GM"}
         for c in sorted(set(present) - known):
-            if c != "GM0000":  # the police's 'not attributable to a gemeente'
+            if c != UNASSIGNED:
                 warnings.append(f"{first.table_id} {first.measure} {first.period}: onbekende gemeentecode {c} overgeslagen")
         if not known:
             return [], warnings
@@ -288,6 +292,28 @@ class Harmoniser:
                               provenance=_trail(used, present, source)))
         return facts, warnings
 
+    def national(self, rows: list[Observation], facts: list[Fact]) -> Fact | None:
+        """Nederland for a count slice of a table without a national row: every published gemeente
+        row plus 'niet toe te delen' (GM0000), when every current gemeente got a value (else None).
+        `facts` is what `slice` made of `rows`; a code published twice under an old and a new name
+        (see `slice`) counts once."""
+        if sum(1 for f in facts if f.value is not None) < len(self.current):
+            return None
+        present = {o.region_code: o for o in rows if o.value is not None}
+        for new, old in self._renamed.items():
+            if new in present and old in present:
+                start = period_start(rows[0].period)
+                del present[new if self.registry.regions[old].valid_on(start) else old]
+        used = [o for c, o in present.items()
+                if c == UNASSIGNED or (c in self.registry.regions and self.registry.regions[c].kind == "GM")]
+        first = rows[0]
+        unassigned = present.get(UNASSIGNED)
+        extra = f" plus niet toe te delen {unassigned.value:g}" if unassigned is not None else ""
+        return Fact(first.table_id, first.measure, first.dims, "NL01", first.period,
+                    sum(o.value for o in used), _combine_status([o.status for o in used]),  # type: ignore[misc]
+                    False, "samengeteld",
+                    f"som van {len(used) - (unassigned is not None)} gemeenten{extra} ({first.source})")
+
 
 def _trail(parts: list[tuple[str, float, bool]], present: dict[str, Observation], source: str) -> str:
     shown = ", ".join(f"{c}×{s:.4f}".rstrip("0").rstrip(".") for c, s, _ in sorted(parts, key=lambda p: -p[1])[:12])
@@ -310,6 +336,7 @@ def harmonise(observations: list[Observation], tables: list[TableMeta], registry
         elif o.region_code[:2] in ("NL", "PV", "LD", "CR"):
             facts.append(Fact(o.table_id, o.measure, o.dims, o.region_code, o.period, o.value, o.status, False,
                               "zoals gepubliceerd" if o.value is not None else "ontbreekt", o.source, o.reason))
+    national = {f.table_id for f in facts if f.region_code == "NL01"}
     keys = sorted(slices)
     for i, key in enumerate(keys):
         meta = measures.get((key[0], key[1]))
@@ -318,6 +345,10 @@ def harmonise(observations: list[Observation], tables: list[TableMeta], registry
         f, w = h.slice(agg, basis, slices[key])
         facts.extend(f)
         warnings.extend(w)
+        if agg == "sum" and key[0] not in national and f:
+            nl = h.national(slices[key], f)
+            if nl is not None:
+                facts.append(nl)
         if progress:
             progress(i + 1, len(keys))
     return facts, warnings

@@ -170,11 +170,12 @@ class Values:
     def additive(self, indicator_id: str) -> bool:
         """Whether the indicator is a count: a group's value is the sum of its members' values.
 
-        Checked on the data: the first group and period (Nederland first, latest period first)
-        in which every member has a value decides, within ADDITIVE_TOLERANCE."""
+        Checked on the data: the first group and period (latest period first) in which every
+        member has a value decides, within ADDITIVE_TOLERANCE. Nederland comes last: it is CBS's
+        own national figure, which may include what CBS cannot assign to a gemeente."""
         if indicator_id not in self._additive:
             table = self.indicator(indicator_id)
-            groups = sorted(self.groups().values(), key=lambda g: (g.group_id != "NL01", g.group_id))
+            groups = sorted(self.groups().values(), key=lambda g: (g.group_id == "NL01", g.group_id))
             verdict = False
             for g in groups:
                 if len(g.members) < 2:

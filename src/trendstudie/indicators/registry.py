@@ -5,7 +5,10 @@ of fact references (table, measure or measure title, dimension codes), tried in 
 period. For each gemeente and period the first variant whose inputs are all present gives the
 value. A group's value is computed from the members' summed inputs (so a group's rate is its
 summed numerator over its summed denominator), or, for averages published without numerator
-and denominator, as a mean weighted by a named input.
+and denominator, as a mean weighted by a named input. Nederland (NL01) is as CBS publishes it:
+where every input of the variant the gemeenten use has an NL01 fact (published, or for the
+police figures the national total with 'niet toe te delen', see harmonise.py), the formula is
+evaluated on those; otherwise NL01 is computed from its members like any group.
 
 Formulas are arithmetic over input names: `+ - * /`, parentheses, numbers, and `lag(name)` or
 `lag(name, 5)` for the value a number of years earlier.
@@ -412,13 +415,32 @@ def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
                                           got[3]))
                 break
         for gid, members in groups.items():
-            v = _group_value(indicator.id, compiled, gid, members, period, member)
+            v = _group_value(indicator.id, compiled, gid, members, period, member, index)
             if v is not None:
                 out.append(v)
     return out
 
 
-def _group_value(indicator_id, compiled, gid, members, period, member) -> IndicatorValue | None:
+NEDERLAND = "NL01"
+
+
+def _national_value(indicator_id, index, variant, tree, lags, inputs, used, period) -> IndicatorValue | None:
+    """Nederland from the NL01 facts of the same tables and measures the gemeenten used, or None
+    when one the formula needs has no NL01 value in this period (a weight is not needed: the
+    national average is published as such)."""
+    same = {name: [k for k in keys if k in used] or keys for name, keys in inputs.items()}
+    unweighted = variant.model_copy(update={"aggregate": "herberekenen"})
+    got = _member_inputs(index, unweighted, lags, same, NEDERLAND, period)
+    if got is None:
+        return None
+    value = evaluate(tree, got[0])
+    if value is None:
+        return None
+    return IndicatorValue(indicator_id, NEDERLAND, period, value, _combine(got[1]),
+                          f"Nederland zoals CBS publiceert: {_provenance(got[2])}", got[3])
+
+
+def _group_value(indicator_id, compiled, gid, members, period, member, index) -> IndicatorValue | None:
     for vi, (variant, tree, lags, inputs) in enumerate(compiled.variants):
         rows = []
         for region in members:
@@ -451,6 +473,10 @@ def _group_value(indicator_id, compiled, gid, members, period, member) -> Indica
                     den += w
                 if complete and den:
                     value = num / den
+            if gid == NEDERLAND:
+                published = _national_value(indicator_id, index, variant, tree, lags, inputs, used, period)
+                if published is not None:
+                    return published
             if value is not None:
                 how = "som van de leden" if variant.aggregate == "herberekenen" else f"gewogen met {variant.weight}"
                 return IndicatorValue(indicator_id, gid, period, value, _combine(statuses),

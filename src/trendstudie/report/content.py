@@ -599,7 +599,9 @@ def method_text(ctx: Context | None = None) -> list[str]:
         "hieronder staan. Elk cijfer staat op de gemeentelijke indeling van nu: reeksen van gemeenten die zijn "
         "samengevoegd of van grens veranderden, zijn omgerekend met de aantallen inwoners en woningen die CBS bij "
         "elke herindeling publiceert (zie docs/harmonisatie.md). Groepswaarden (G4, G40, M50, provincie, "
-        "grootteklasse, Nederland) zijn berekend uit de opgetelde tellers en noemers van de leden.",
+        "grootteklasse) zijn berekend uit de opgetelde tellers en noemers van de leden. Nederland is het cijfer "
+        "dat CBS voor Nederland publiceert; voor de politiecijfers, die geen landelijke rij hebben, is dat de som "
+        "van alle gemeenten plus de misdrijven die niet aan een gemeente zijn toe te delen.",
         "Of een trend hier speelt, volgt uit regels die per trend vastleggen welke indicatoren ertoe doen en wanneer "
         "de trend sterk of enigszins speelt (hoger dan Nederland, stijgend over een periode, sneller dan Nederland). "
         + " ".join(s for s in (
