@@ -796,6 +796,10 @@ def run(argv: list[str] | None = None) -> int:
     aborts = tuple({Abort, getattr(click.exceptions, "Abort", Abort), KeyboardInterrupt})
     try:
         rv = app(args=argv, prog_name="trendstudie", standalone_mode=False)
+        # Without standalone mode click *returns* the code of an Exit instead of raising it, and
+        # typer turns Ctrl-C into Exit(130): so an interrupted command arrives here as 130.
+        if rv == b.EXIT_INTERRUPTED:
+            err.print("Afgebroken.")
         return rv if isinstance(rv, int) else 0
     except exits as exc:
         if exc.exit_code == b.EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130)
