@@ -25,16 +25,16 @@ def test_openapi_describes_errors_csv_and_methods(server):
     fout = spec["components"]["schemas"]["Fout"]
     assert set(fout["required"]) == {"fout", "details"}
     for path, item in spec["paths"].items():
-        op = item["get"]
-        assert set(item) == {"get"}, path
-        responses = op["responses"]
-        assert responses["200"]["content"]["application/json"]["schema"], path  # no empty 200 schemas
-        assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/Fout"), path
-        params = {p["name"] for p in op.get("parameters", [])}
-        if "format" in params:
-            assert "text/csv" in responses["200"]["content"], path
-        if "{" in path:
-            assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/Fout"), path
+        for method, op in item.items():
+            assert method in ("get", "put"), path
+            responses = op["responses"]
+            assert responses["200"]["content"]["application/json"]["schema"], path  # no empty 200 schemas
+            assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/Fout"), path
+            params = {p["name"] for p in op.get("parameters", [])}
+            if "format" in params:
+                assert "text/csv" in responses["200"]["content"], path
+            if "{" in path:
+                assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/Fout"), path
     # a 405 names what is allowed
     r = httpx.post(server + "/api/v1/info")
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .. import jsonout
 from ..config import settings
 from ..errors import TrendstudieError
 
@@ -65,7 +66,7 @@ def uitnodigen(id: int = typer.Argument(..., help="Nummer van de verkenning."),
     tokens = invite(_db(home), id, aantal)
     links = [f"{url.rstrip('/')}/deelname/{t}" for t in tokens]
     if fmt == "json":
-        json.dump([{"nummer": i + 1, "link": link} for i, link in enumerate(links)], sys.stdout, indent=1)
+        jsonout.dump([{"nummer": i + 1, "link": link} for i, link in enumerate(links)], sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -113,7 +114,7 @@ def resultaten(id: int = typer.Argument(..., help="Nummer van de verkenning."),
         rows = (lambda scen: project(con, v.gemeente, scen, 2040)) if con is not None else None
         o = outcome(sess, v, kb, Graph(kb), rows)
     if fmt == "json":
-        text = json.dumps(o.as_json(), ensure_ascii=False, indent=1) + "\n"
+        text = jsonout.dumps(o.as_json(), indent=1) + "\n"
     elif fmt == "csv":
         text = answers_csv(o)
     else:

@@ -286,11 +286,14 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             if v.strength not in ("sterk", "enigszins"):
                 continue
             f = v.finding if v.basis == "cijfers" else None
-            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker and f else None
-            rank = rank_figure(ctx, code, f, peers) if chart_maker and f and v.strength == "sterk" else None
+            # a chart for what plays strongly; 'enigszins' is said in words, to keep the study readable
+            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker and f and v.strength == "sterk" else None
+            # where the gemeente stands among all 342: once per domain, for its first strong trend
+            rank = (rank_figure(ctx, code, f, peers)
+                    if chart_maker and f and v.strength == "sterk" and not any(b.rank for b in blocks) else None)
             by_figures = v.basis == "cijfers"
             blocks.append(TrendBlock(trend_id, t.title, v.strength, t.summary, v.evidence,
-                                     _opgaven_for(ctx, trend_id, 3 if by_figures else 1),
+                                     _opgaven_for(ctx, trend_id, (3 if v.strength == "sterk" else 2) if by_figures else 1),
                                      _sources_text(ctx, trend_id) if by_figures else [], figure, rank,
                                      v.counter, v.note, v.basis or "", v.reason, v.labels, v.disagreement))
             if not v.note:  # a verdict on old figures only is not among what matters most here
@@ -362,7 +365,7 @@ def _domain_intro(name: str, blocks: list[TrendBlock], national: list[str], less
                      f"{_count(len(national), 'landelijke trend', 'landelijke trends')} ook {name}; de trendstudies "
                      f"beschrijven {'hem' if len(national) == 1 else 'ze'} voor elke gemeente (zie het eind van dit hoofdstuk).")
     if less:
-        intro.append(f"{_count(len(less), 'trend', 'trends')} uit de studies {'speelt' if len(less) == 1 else 'spelen'} "
+        intro.append(f"{_count(len(less), 'trend', 'trends').capitalize()} uit de studies {'speelt' if len(less) == 1 else 'spelen'} "
                      f"hier minder; waarom staat aan het eind van dit hoofdstuk.")
     return intro
 

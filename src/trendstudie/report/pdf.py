@@ -31,7 +31,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add('#set text(lang: "nl", size: 10pt, font: ("DejaVu Sans", "Libertinus Serif"))')
     add('#set par(justify: false, leading: 0.6em)')
     add('#set heading(numbering: "1.1")')
-    add('#show heading.where(level: 1): it => { pagebreak(weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
+    add('#show heading.where(level: 1): it => { v(1.2em, weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
     add('#show link: set text(fill: rgb("#1f4e79"))')
     # cover
     add('#page(numbering: none, footer: none)[')
@@ -56,6 +56,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add(']')
     add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 1)')
     # summary
+    add('#pagebreak(weak: true)')  # the summary on a page of its own; later chapters follow on
     add('= ' + _s("Samenvatting") + ' <samenvatting>')
     if r.map:
         figures["kaart.svg"] = r.map.svg.encode("utf-8")

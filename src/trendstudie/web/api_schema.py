@@ -212,6 +212,9 @@ ERROR_TEXT = {
     400: "Het verzoek kan niet worden uitgevoerd",
     404: "Niet gevonden (onbekende code, of geen gegevens voor deze keuze)",
     422: "Ongeldige invoer (een parameter heeft de verkeerde vorm of is onbekend)",
+    401: "Wachtwoord nodig: log in op de beheerpagina",
+    409: "De ronde is gesloten",
+    429: "Te veel pogingen; probeer het later opnieuw",
 }
 
 

@@ -456,11 +456,20 @@ def _describe(err: dict) -> str:
     return f"Ongeldige {where} '{name}'{(' ' + shown) if shown else ''}: verwacht {help_}."
 
 
-def _allowed(exc: StarletteHTTPException) -> list[str]:
-    """The methods a route takes, from the router's own Allow header; HEAD wherever GET is (the
-    Headers middleware answers HEAD as GET without the body)."""
+def _allowed(exc: StarletteHTTPException, request: Request | None = None) -> list[str]:
+    """The methods a path takes: every route on it (the router's own Allow header names only the
+    first route that matched the path); HEAD wherever GET is (the Headers middleware answers HEAD
+    as GET without the body)."""
     given = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow") or "GET"
     methods = [m.strip().upper() for m in given.split(",") if m.strip()]
+    if request is not None and request.url.path.startswith("/api/"):
+        import re
+
+        # every documented operation on this path (two routes may share a path: GET and PUT)
+        for template, ops in request.app.openapi().get("paths", {}).items():
+            pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+            if re.match(pattern, request.url.path):
+                methods.extend(m.upper() for m in ops if m.upper() not in methods and m.upper() != "HEAD")
     if "GET" in methods and "HEAD" not in methods:
         methods.append("HEAD")
     return methods
@@ -526,7 +535,7 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
                 f"De pagina {request.url.path} bestaat niet."
             return error_response(request, 404, msg)
         if exc.status_code == 405:  # the Allow header names what the route does take (RFC 9110)
-            allowed = _allowed(exc)
+            allowed = _allowed(exc, request)
             return error_response(request, 405, f"De methode {request.method} wordt hier niet ondersteund; gebruik "
                                                 f"{' of '.join(allowed)}.", headers={"allow": ", ".join(allowed)})
         detail = exc.detail if isinstance(exc.detail, str) else "Fout in het verzoek."

@@ -13,6 +13,7 @@ password attempts are rate-limited per client address.
 from __future__ import annotations
 
 import threading
+from typing import Any, Literal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,11 +22,21 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
+from .. import jsonout
 from ..errors import TrendstudieError
 from ..verkenning import security, service
 from ..verkenning.aggregate import ItemInfo, aggregate
 from ..verkenning.db import Database, open_database
 from ..verkenning.service import HORIZONS, NotFound
+
+from . import api_schema as S  # noqa: E402
+
+
+def _json_response(obj, status_code: int = 200, headers: dict | None = None) -> Response:
+    """JSON through trendstudie.jsonout: never NaN or Infinity."""
+    return Response(jsonout.dumps(obj, compact=True), status_code=status_code, headers=headers,
+                    media_type="application/json")
+
 
 router = APIRouter()
 TOKEN_FAILURES = 30  # failed token lookups per client address per window
@@ -49,10 +60,7 @@ class State:
         d = self.app.state.data
         with self._lock:
             if self._localiser is None:
-                from ..knowledge.verdict import Localiser
-
-                with d.report_lock:
-                    self._localiser = Localiser(d.con, kb=d.kb, rules=d.ctx.rules, data=d.data)
+                self._localiser = d.reader.localiser  # the Reader's, shared with the pages
             return self._localiser
 
 
@@ -227,11 +235,9 @@ async def new_create(request: Request):
         from ..verkenning.setup import items_for, resolve
 
         d = request.app.state.data
-        with d.report_lock:
-            code, name = resolve(d.con, gemeente)
+        code, name = resolve(d.reader.con, gemeente)  # the Reader gives each thread its own cursor
         loc = st.localiser()
-        with d.report_lock:
-            items = items_for(d.con, code, name, loc)
+        items = items_for(d.reader.con, code, name, loc)
         made = service.create(st.db, code, name, titel, items, password or None)
     except TrendstudieError as exc:
         return _page(request, "verkenning_nieuw.html", status=400, fout=str(exc),
@@ -429,7 +435,7 @@ def export(request: Request, token: str, fmt: str):
         return Response(answers_xlsx(o),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"content-disposition": f'attachment; filename="{name}-antwoorden.xlsx"'})
-    return JSONResponse(o.as_json(), headers={"content-disposition": f'attachment; filename="{name}-resultaten.json"'})
+    return _json_response(o.as_json(), headers={"content-disposition": f'attachment; filename="{name}-resultaten.json"'})
 
 
 # --- participant ------------------------------------------------------------------------------------
@@ -510,14 +516,14 @@ async def participate_save(request: Request, token: str):
     try:
         _check_csrf(request, form)
     except Forbidden as exc:
-        return _error(request, 403, str(exc)) if not autosave else JSONResponse({"fout": str(exc)}, status_code=403)
+        return _error(request, 403, str(exc)) if not autosave else _json_response({"fout": str(exc)}, status_code=403)
     raw = submission_from_form(form, ids)
     try:
         sub = service.validate_submission(raw)
         n = service.submit(st.db, token, sub)
     except service.InvalidSubmission as exc:
         if autosave:
-            return JSONResponse({"fout": str(exc), "details": exc.details}, status_code=422)
+            return _json_response({"fout": str(exc), "details": exc.details}, status_code=422)
         with st.db.read() as s:
             view = _participant_view(s, service.by_participant(s, token))
         for a in raw["antwoorden"]:  # show what was typed, not what is stored
@@ -529,10 +535,10 @@ async def participate_save(request: Request, token: str):
                      opgeslagen=False, **view)
     except service.RoundClosed as exc:
         if autosave:
-            return JSONResponse({"fout": str(exc)}, status_code=409)
+            return _json_response({"fout": str(exc)}, status_code=409)
         return _error(request, 409, str(exc))
     if autosave:
-        return JSONResponse({"opgeslagen": n})
+        return _json_response({"opgeslagen": n})
     return RedirectResponse(f"/deelname/{token}?opgeslagen=1#bewaard", status_code=303)
 
 
@@ -568,10 +574,10 @@ async def login_post(request: Request, token: str):
 # --- API ------------------------------------------------------------------------------------------------
 
 class ScoreIn(BaseModel):
-    item: int = Field(description="Id van het item, zie GET /api/v1/deelname/{token}")
+    item: int = Field(ge=1, description="Id van het item, zie GET /api/v1/deelname/{token}")
     impact: int | None = Field(None, ge=1, le=5, description="1 (klein) tot en met 5 (groot)")
     onzekerheid: int | None = Field(None, ge=1, le=5, description="1 (zeker) tot en met 5 (zeer onzeker)")
-    horizon: str | None = Field(None, description="'binnen 5 jaar', '5-10 jaar' of 'na 10 jaar'")
+    horizon: Literal["binnen 5 jaar", "5-10 jaar", "na 10 jaar"] | None = Field(None, description="'binnen 5 jaar', '5-10 jaar' of 'na 10 jaar'")
     relevantie: int | None = Field(None, ge=1, le=5, description="1 (niet) tot en met 5 (zeer relevant)")
     toelichting: str | None = Field(None, max_length=service.MAX_TEXT)
     reden: str | None = Field(None, max_length=service.MAX_TEXT, description="Waarom een score in ronde 2 veranderde")
@@ -579,11 +585,11 @@ class ScoreIn(BaseModel):
 
 class SubmissionIn(BaseModel):
     naam: str | None = Field(None, max_length=100, description="Optioneel")
-    antwoorden: list[ScoreIn]
+    antwoorden: list[ScoreIn] = Field(max_length=service.MAX_ITEMS)
 
 
 def _api_error(status: int, message: str, details: list[str] | None = None) -> JSONResponse:
-    return JSONResponse({"fout": message, "details": details or []}, status_code=status)
+    return _json_response({"fout": message, "details": details or []}, status_code=status)
 
 
 def _api(fn):
@@ -607,7 +613,7 @@ def _api(fn):
     return wrapper
 
 
-@router.get("/api/v1/deelname/{token}", tags=["verkenning"], summary="De items van een deelnemer, met eigen antwoorden")
+@router.get("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(404, 422, 429)), summary="De items van een deelnemer, met eigen antwoorden")
 @_api
 def api_items(request: Request, token: str):
     """De verkenning, de open ronde en de items (id, titel, domein, onderbouwing) met de eigen
@@ -632,7 +638,7 @@ def api_items(request: Request, token: str):
                 "horizonnen": list(HORIZONS.values()), "items": items}
 
 
-@router.put("/api/v1/deelname/{token}", tags=["verkenning"], summary="Antwoorden van één deelnemer opslaan")
+@router.put("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(400, 404, 409, 422, 429)), summary="Antwoorden van één deelnemer opslaan")
 @_api
 def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
     """Slaat de scores van één deelnemer op voor de open ronde, alles of niets: dezelfde controle
@@ -643,7 +649,8 @@ def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
     return {"opgeslagen": n}
 
 
-@router.get("/api/v1/verkenning/{token}/resultaten", tags=["verkenning"], summary="De uitkomsten van een verkenning")
+@router.get("/api/v1/verkenning/{token}/resultaten", tags=["verkenning"],
+            responses=S.responses(dict[str, Any], errors=(401, 404, 422, 429)), summary="De uitkomsten van een verkenning")
 @_api
 def api_results(request: Request, token: str):
     """Respons per ronde; per item mediaan, kwartielen, IQR, consensus (IQR ≤ 1) en verschuiving;
