@@ -507,8 +507,7 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
                        headers: dict[str, str] | None = None) -> Response:
         headers = {"cache-control": "no-store", **(headers or {})}
         if _wants_json(request):
-            return JSONResponse({"fout": message, "details": details or []}, status_code=status,
-                                headers={**(headers or {}), "cache-control": "no-store"})
+            return JSONResponse({"fout": message, "details": details or []}, status_code=status, headers=headers)
         titles = {404: "Niet gevonden", 422: "Ongeldige invoer", 400: "Ongeldige invoer", 405: "Methode niet toegestaan",
                   401: "Inloggen nodig", 403: "Niet toegestaan", 409: "Ronde gesloten", 429: "Te veel pogingen",
                   500: "Er ging iets mis"}

@@ -592,29 +592,10 @@ def _api_error(status: int, message: str, details: list[str] | None = None) -> J
     return _json_response({"fout": message, "details": details or []}, status_code=status)
 
 
-def _api(fn):
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(request: Request, *args, **kwargs):
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFound:
-            return _api_error(404, NOT_FOUND)
-        except TooMany:
-            return _api_error(429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
-        except service.InvalidSubmission as exc:
-            return _api_error(422, str(exc), exc.details)
-        except service.RoundClosed as exc:
-            return _api_error(409, str(exc))
-        except TrendstudieError as exc:
-            return _api_error(400, str(exc))
-
-    return wrapper
 
 
 @router.get("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(404, 422, 429)), summary="De items van een deelnemer, met eigen antwoorden")
-@_api
+@_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
 def api_items(request: Request, token: str):
     """De verkenning, de open ronde en de items (id, titel, domein, onderbouwing) met de eigen
     antwoorden van deze deelnemer in de lopende ronde. Nooit antwoorden van anderen."""
@@ -639,7 +620,7 @@ def api_items(request: Request, token: str):
 
 
 @router.put("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(400, 404, 409, 422, 429)), summary="Antwoorden van één deelnemer opslaan")
-@_api
+@_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
 def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
     """Slaat de scores van één deelnemer op voor de open ronde, alles of niets: dezelfde controle
     als het formulier. Een item dat al een antwoord had, wordt overschreven."""
@@ -651,7 +632,7 @@ def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
 
 @router.get("/api/v1/verkenning/{token}/resultaten", tags=["verkenning"],
             responses=S.responses(dict[str, Any], errors=(401, 404, 422, 429)), summary="De uitkomsten van een verkenning")
-@_api
+@_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
 def api_results(request: Request, token: str):
     """Respons per ronde; per item mediaan, kwartielen, IQR, consensus (IQR ≤ 1) en verschuiving;
     het scenariokader, het basisscenario en de uitdagingen. Met het token van de facilitator."""
