@@ -416,16 +416,6 @@ class Reader:
     def verdicts(self, code: str):
         return self.localiser.verdicts(code)
 
-    def findings(self, code: str):
-        """The localisation rules' findings for one gemeente, strongest first (cached)."""
-        from .knowledge.localise import localise_all
-
-        cache = self._once("_findings", dict)
-        found = cache.get(code)
-        if found is None:
-            found = cache[code] = localise_all(self.con, code, self.rules, self.data)
-        return found
-
     # --- geometry -------------------------------------------------------------------------------
     @cached_property
     def boundaries(self) -> dict[str, dict]:
