@@ -37,9 +37,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(database):
-    """uvicorn on a free loopback port, in its own process; yields the base URL."""
+def _serve(database):
+    """Start uvicorn on a free loopback port in its own process; yield the base URL, then stop it."""
     port = free_port()
     code = ("import sys; from trendstudie.web import serve; "
             "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
@@ -61,3 +60,16 @@ def server(database):
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(database):
+    """One server for the read-only page tests."""
+    yield from _serve(database)
+
+
+@pytest.fixture(scope="module")
+def own_server(database):
+    """A server of the module's own, for tests that must not share the token rate limit with tests
+    (schemathesis, probes) that send many wrong links from the same loopback address."""
+    yield from _serve(database)

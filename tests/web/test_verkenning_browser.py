@@ -78,7 +78,8 @@ def _answer(page, ids, k, round_no, autosave):
         page.wait_for_url("**opgeslagen=1**")
 
 
-def test_a_whole_verkenning_in_the_browser(browser, server):
+def test_a_whole_verkenning_in_the_browser(browser, own_server):
+    server = own_server
     fctx, fac = _context(browser)
     fac.goto(server + "/verkenning/nieuw")
     fac.get_by_label("Gemeente (naam of code) of groep (G40, M50)").fill("Deventer")
