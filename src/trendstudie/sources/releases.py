@@ -166,13 +166,15 @@ def date_text(text: str | None) -> str:
 _TABLE_ID = re.compile(r"(?<![0-9A-Za-z])(\d{4,5}[A-Za-z]{3})(?![0-9A-Za-z])")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|[\r\n]+")
 _TAGS = re.compile(r"<[^>]*>")
+_LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']*)["'][^>]*>""", re.I)
 
 
 def successors(release: Release) -> list[str]:
     """The table ids the description names as what replaces this table, in order of mention."""
     words = [w.lower() for w in rules().successor_words]
-    text = _TAGS.sub(" ", release.description.replace("<br>", "\n"))
     # a link's target keeps its id: 'https://…/dataset/85xxxNED/table' still names 85xxxNED
+    text = re.sub(r"<br\s*/?>", "\n", release.description, flags=re.I)
+    text = _TAGS.sub(" ", _LINK.sub(lambda m: f" {m.group(1)} ", text))
     found: list[str] = []
     for sentence in _SENTENCE.split(text):
         low = sentence.lower()
@@ -245,8 +247,9 @@ class Announcement:
                 text = f"Per {when} herindeling: {listed} naar {target}"
         else:
             people = sum(i for _, _, i in self.sources if i is not None)
+            count = f"{people:,}".replace(",", ".")
             text = f"Per {when} grenswijziging: van {listed} naar {target}" + (
-                f", {people:,} inwoners".replace(",", ".") if any(i is not None for *_, i in self.sources) else "")
+                f", {count} inwoners" if any(i is not None for *_, i in self.sources) else "")
         return text + f" (bron: CBS-tabel {self.source})."
 
     def to_json(self) -> dict[str, Any]:

@@ -109,6 +109,16 @@ class SyncReport:
     def success(self) -> bool:
         return not self.failed
 
+    def news(self, only_new: bool = False) -> list[tuple[str, str]]:
+        """What a user should read after the tables, as (label, Dutch sentence): discontinued tables
+        with their successor, announced herindelingen, and notices. only_new: leave out what an
+        earlier sync already reported (for a quiet run from cron)."""
+        stopped = self.new_discontinued if only_new else self.discontinued
+        coming = self.new_herindelingen if only_new else self.herindelingen
+        return ([("Gediscontinueerd", d.sentence()) for d in stopped]
+                + [("Aangekondigd", a.sentence()) for a in coming]
+                + [("Let op", n) for n in self.notices])
+
     def __getitem__(self, name: str) -> TableResult:
         for t in self.tables:
             if t.name == name:
@@ -199,6 +209,10 @@ def sync(
 LOCK_FILE = ".sync.lock"
 
 
+class SyncBusy(TrendstudieError):
+    """Another sync holds the cache."""
+
+
 def _acquire_lock(cache_dir: Path) -> Path:
     """One sync per cache at a time: a lock file holding the owner's process id. A lock whose
     process is gone (a sync that was killed) is taken over."""
@@ -212,7 +226,7 @@ def _acquire_lock(cache_dir: Path) -> Path:
             except (OSError, ValueError):
                 pid = 0
             if pid and pid != os.getpid() and _alive(pid):
-                raise TrendstudieError(
+                raise SyncBusy(
                     f"Er loopt al een sync in {cache_dir} (proces {pid}). Wacht tot die klaar is, "
                     f"of verwijder {lock} als dat proces niet meer bestaat."
                 ) from None
