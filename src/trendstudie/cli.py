@@ -180,6 +180,11 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
     groups = reader.groups_of(code)
     if groups:
         out.print("Groepen: " + ", ".join(t for _, t in groups) + ".")
+    from .sources.releases import read_announcements  # herindelingen CBS announced (seen by the last sync)
+
+    for a in read_announcements(settings(home=home).synced):
+        if code == a.to_code or code in (c for c, _, _ in a.sources):
+            out.print(f"Aangekondigd: {a.sentence()}")
     events = sorted(reader.events_of(code), key=lambda e: e.from_code)
     events.sort(key=lambda e: e.date, reverse=True)
 

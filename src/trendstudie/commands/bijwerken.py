@@ -162,7 +162,7 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
         say.attention("Niet opgehaald", f"{t.catalog}/{t.name}: {t.reason}", "red")
     for label, text in report.news(only_new=say.quiet):
         say.attention(label, text)
-    if fetched:
+    if fetched or _synced_since_build(s):  # also what a separate `trendstudie sync` fetched
         pending.build = True
     database_missing = not s.database.exists()
     pending.save(s.home)
@@ -221,6 +221,15 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
     else:
         say.info("Niets nieuws bij CBS; alles is bij.")
     return 0
+
+
+def _synced_since_build(s: Settings) -> bool:
+    """Whether a table was fetched after the database was built (its `_sync.json` is newer)."""
+    try:
+        built = s.database.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return any(p.stat().st_mtime > built for p in s.synced.glob("*/*/_sync.json"))
 
 
 def _table_progress(say: Say):
