@@ -274,7 +274,8 @@ def _report_codes(s: Settings, uit: Path, gemeenten: list[str], groep: str | Non
             if res.code is None:
                 notes.append(res.message or f"{text}: geen huidige gemeente; dit rapport wordt niet meer bijgewerkt.")
                 continue
-            if res.code != text and text in existing_reports(uit):
+            if res.code != text and text in existing_reports(uit) and res.code not in existing_reports(uit):
+                # said once: from the next run on, the successor's report is in the folder
                 notes.append(f"{res.message or text} Het rapport wordt voortgezet als dat van {res.code}.")
             if res.code not in codes:
                 codes.append(res.code)

@@ -32,7 +32,7 @@ from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import InputError, TrendstudieError
+from ..errors import InputError
 from ..formatting import day
 from ..geo.herindeling import History, merge_transfers, parse_description
 from ..geo.regions import display_name
