@@ -374,7 +374,8 @@ def _watch(client: ODataClient, entries: list[CatalogTable], cache_dir: Path, re
             rows, _ = query_catalogue(client, catalog, ids)
             for r in rows or []:
                 releases[(catalog, r.table_id)] = r
-    state.discontinued = {}
+    # tables not synced this time (a selection) keep what an earlier sync saw
+    state.discontinued = {k: v for k, v in state.discontinued.items() if k not in by_name}
     for entry, release, ids in stopped:
         found = [releases.get((entry.catalog, i)) for i in ids]
         d = Discontinued(entry.name, entry.id, entry.catalog, release.title or entry.title, release.status or "",
