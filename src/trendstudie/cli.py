@@ -179,6 +179,11 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
     groups = reader.groups_of(code)
     if groups:
         out.print("Groepen: " + ", ".join(t for _, t in groups) + ".")
+    from .sources.releases import read_announcements  # herindelingen CBS announced (seen by the last sync)
+
+    for a in read_announcements(settings(home=home).synced):
+        if code == a.to_code or code in (c for c, _, _ in a.sources):
+            out.print(f"Aangekondigd: {a.sentence()}")
     events = sorted(reader.events_of(code), key=lambda e: e.from_code)
     events.sort(key=lambda e: e.date, reverse=True)
 
@@ -602,6 +607,7 @@ def sync(
 ) -> None:
     """Haal alle tabellen uit de catalogus op bij CBS (OData v4). Daarna: trendstudie build."""
     from .sources.odata import ODataClient
+    from .sources.releases import date_text as _date_text
     from .sources.sync import FAILED, sync as run_sync
 
     s = settings(home=home)
@@ -625,7 +631,11 @@ def sync(
         rows = f", {t.rows:,} rijen".replace(",", ".") if t.rows is not None else ""
         extra = f" ({t.resumed_pages} pagina's hervat)" if t.resumed_pages else ""
         colour = {"ok": "green", "skipped": "blue"}.get(t.status, "red")
+        if t.changed:
+            extra += f" (nieuwe versie bij CBS: {_date_text(t.previous_modified)} → {_date_text(t.modified)})"
         err.print(styled((t.status, colour), f" {t.catalog}/{t.name}{rows}{extra}" + (f": {t.reason}" if t.reason else "")))
+    for label, text in result.news():
+        err.print(styled((label, "yellow"), f": {text}"), markup=False, highlight=False)
     if failed:
         raise TrendstudieError(f"{len(failed)} van {len(result.tables)} tabellen niet (volledig) opgehaald; "
                                "wat wel binnen is, blijft bewaard. Probeer later opnieuw: trendstudie sync hervat.")
@@ -693,6 +703,9 @@ app.command(name="importeer")(_importeer.importeer)
 from .commands import verkenning as _verkenning  # noqa: E402
 
 app.add_typer(_verkenning.app, name="verkenning")
+from .commands import bijwerken as _bijwerken  # noqa: E402
+
+app.command(name="bijwerken")(_bijwerken.bijwerken)
 
 
 _DUTCH_REASONS = [
