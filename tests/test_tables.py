@@ -39,6 +39,10 @@ def test_csv_as_every_download_wrote_it():
         "saldo,GM0363,2020JJ00,-12.5,,false\n")
 
 
+def test_appendix_keeps_every_digit():
+    assert tables.to_csv(["v"], [[0.25184963754577383], [134147.0]], digits=None) == "v\n0.25184963754577383\n134147\n"
+
+
 def test_cells():
     assert [tables.cell(v) for v in (None, True, False, 3, 3.0, 1e-7, 2.5, float("nan"), float("inf"), "x")] == \
         ["", "true", "false", "3", "3", "0.0", "2.5", "", "", "x"]

@@ -51,7 +51,7 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     rows = [[r["indicator_id"], r["region_code"], r["period"], r["value"],
              *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None, None))] for r in report.data_rows]
     csv_path, xlsx_path = base.with_name(base.name + "-data.csv"), base.with_name(base.name + "-data.xlsx")
-    _write_atomic(csv_path, tables.to_csv(columns, rows).encode("utf-8"))
+    _write_atomic(csv_path, tables.to_csv(columns, rows, digits=None).encode("utf-8"))
     _write_atomic(xlsx_path, tables.to_xlsx(columns, rows))
     return [csv_path.name, xlsx_path.name]
 
