@@ -18,7 +18,8 @@ from trendstudie.store import TABLES
 VOLATILE_INFO = {"built_at", "fingerprint", "sources"}
 
 
-def differences(old: Path, new: Path, tables: tuple[str, ...] = TABLES) -> list[str]:
+def differences(old: Path, new: Path, tables: tuple[str, ...] = TABLES, ignore: tuple[str, ...] = ()) -> list[str]:
+    """What differs, one line each; `ignore` names columns ('table.column') left out."""
     a = duckdb.connect(str(old), read_only=True)
     b = duckdb.connect(str(new), read_only=True)
     out = []
@@ -33,6 +34,8 @@ def differences(old: Path, new: Path, tables: tuple[str, ...] = TABLES) -> list[
                 continue
             ta = a.sql(f"SELECT * FROM {table} ORDER BY rowid").to_arrow_table()
             tb = b.sql(f"SELECT * FROM {table} ORDER BY rowid").to_arrow_table()
+            skip = [c.split(".", 1)[1] for c in ignore if c.startswith(table + ".")]
+            ta, tb = ta.drop_columns(skip), tb.drop_columns(skip)
             if ta.schema != tb.schema:
                 out.append(f"{table}: ander schema\n{ta.schema}\n{tb.schema}")
             elif ta.num_rows != tb.num_rows:

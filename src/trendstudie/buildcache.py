@@ -60,7 +60,7 @@ def file_states(paths: Iterable[Path], root: Path | None = None) -> list[tuple[s
         path = Path(path)
         name = lambda p: os.path.relpath(p, root) if root else str(p)  # noqa: E731
         if path.is_dir():
-            for folder, dirs, files in os.walk(path):
+            for folder, dirs, files in os.walk(path, followlinks=True):
                 dirs.sort()
                 for f in sorted(files):
                     full = os.path.join(folder, f)
