@@ -91,10 +91,11 @@ def source_fingerprints(settings: Settings, bundle: Path, steps: list[Source]) -
 
 def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None,
                  steps: list[Source] | None = None, fingerprints: dict[str, str] | None = None,
-                 use_cache: bool = True, reread: list[str] | None = None) -> Imported:
+                 use_cache: bool = True, reread: list[str] | None = None,
+                 tables: list | None = None) -> Imported:
     """What every source holds: from the build cache where its fingerprint is unchanged, else by
     its importer (and then kept in the cache). The names of the sources read from their files
-    are appended to `reread`."""
+    are appended to `reread`, each source's observations as an Arrow table to `tables`."""
     steps = steps if steps is not None else sources(settings, bundle)
     fingerprints = fingerprints or source_fingerprints(settings, bundle, steps)
     out = Imported()
@@ -102,15 +103,20 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         if progress:
             progress(f"inlezen: {step.name}", i, len(steps))
         fp = fingerprints[step.key]
-        part = buildcache.load(settings.home, step.key, fp) if use_cache else None
-        if part is None:
+        cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
+        if cached is None:
             part = step.read(registry)
+            table = buildcache.observations_table(part.observations)
             if reread is not None:
                 reread.append(step.name)
             try:
-                buildcache.save(settings.home, step.key, fp, part)
+                buildcache.save(settings.home, step.key, fp, part, table)
             except OSError:
                 pass  # a cache that cannot be written only makes the next build slower
+        else:
+            part, table = cached
+        if tables is not None:
+            tables.append(table)
         out.extend(part)
     if progress:
         progress("inlezen", len(steps), len(steps))
@@ -231,8 +237,9 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
     if len(registry.current_gemeenten()) < 300:
         raise TrendstudieError("De regio-indeling lijkt onvolledig: minder dan 300 huidige gemeenten in RegioSCodes.")
     reread: list[str] = []
+    observation_tables: list = []
     imported = read_sources(settings, bundle, registry, progress, steps, fingerprints, use_cache=not full,
-                            reread=reread)
+                            reread=reread, tables=observation_tables)
 
     def harmonise_progress(done: int, total: int) -> None:
         if progress:
@@ -283,8 +290,7 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
                   for t in imported.tables for mid, m in t.measures.items()],
         dimension_codes=[(t.table_id, d, code, title) for t in imported.tables
                          for d, codes in t.dimensions.items() for code, title in codes.items()],
-        observations=store.to_arrow(imported.observations, store.OBSERVATION_SCHEMA,
-                                    {"fetched_at": lambda o: fetched(o.source)}),
+        observations=buildcache.observations_with_fetched(observation_tables, fetched, store.OBSERVATION_SCHEMA),
         facts=store.to_arrow(facts, store.FACT_SCHEMA),
         regions=[(r.code, r.name, r.title, r.kind, r.province, r.valid_from, r.valid_to,
                   r.kind == "GM" and r.valid_to is None) for r in registry.regions.values()],

@@ -131,10 +131,11 @@ def observations_table(observations: list[Observation]) -> pa.Table:
     return pa.table(cols, schema=OBSERVATION_COLUMNS)
 
 
-def save(home: Path, key: str, fp: str, data: Imported) -> None:
-    """Keep what `key`'s importer returned under fingerprint `fp` (replacing an older entry)."""
+def save(home: Path, key: str, fp: str, data: Imported, table: pa.Table | None = None) -> None:
+    """Keep what `key`'s importer returned under fingerprint `fp` (replacing an older entry);
+    `table` is its observations as `observations_table` gives them, when already made."""
     meta = {"fingerprint": fp, "tables": [asdict(t) for t in data.tables], "warnings": data.warnings}
-    table = observations_table(data.observations).replace_schema_metadata(
+    table = (table if table is not None else observations_table(data.observations)).replace_schema_metadata(
         {"trendstudie": json.dumps(meta, ensure_ascii=False)})
     path = _entry(home, key)
     atomic.ensure_dir(path.parent)
@@ -145,9 +146,10 @@ def save(home: Path, key: str, fp: str, data: Imported) -> None:
     atomic.save_with(path, write)
 
 
-def load(home: Path, key: str, fp: str) -> Imported | None:
-    """What was kept for `key` under fingerprint `fp`, or None (none kept, another fingerprint, or
-    an entry that cannot be read: then it is removed and the source read again)."""
+def load(home: Path, key: str, fp: str) -> tuple[Imported, pa.Table] | None:
+    """What was kept for `key` under fingerprint `fp` (and its observations as a table), or None
+    (none kept, another fingerprint, or an entry that cannot be read: then it is removed and the
+    source read again)."""
     path = _entry(home, key)
     if not path.exists():
         return None
@@ -156,7 +158,8 @@ def load(home: Path, key: str, fp: str) -> Imported | None:
         meta = json.loads(table.schema.metadata[b"trendstudie"])
         if meta.get("fingerprint") != fp:
             return None
-        if table.schema.remove_metadata() != OBSERVATION_COLUMNS:
+        table = table.replace_schema_metadata(None)
+        if table.schema != OBSERVATION_COLUMNS:
             raise ValueError("ander schema")
         tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
                   for t in meta["tables"]]
@@ -166,4 +169,15 @@ def load(home: Path, key: str, fp: str) -> Imported | None:
     except Exception:  # noqa: BLE001 - a damaged cache entry is never an error: read the source again
         path.unlink(missing_ok=True)
         return None
-    return Imported(tables=tables, observations=observations, warnings=warnings)
+    return Imported(tables=tables, observations=observations, warnings=warnings), table
+
+
+def observations_with_fetched(parts: list[pa.Table], fetched_at, schema: pa.Schema) -> pa.Table:
+    """The observations of all sources (tables as `observations_table` gives them, in order) in the
+    store's `schema`, with `fetched_at(source)` as the column fetched_at."""
+    table = pa.concat_tables(parts) if parts else OBSERVATION_COLUMNS.empty_table()
+    sources = table.column("source").combine_chunks().dictionary_encode()
+    stamps = pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=schema.field("fetched_at").type)
+    columns = {name: table.column(name) for name in OBSERVATION_COLUMNS.names}
+    columns["fetched_at"] = stamps.take(sources.indices)
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
