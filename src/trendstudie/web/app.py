@@ -558,6 +558,9 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     from . import routes_verkenning
 
     routes_verkenning.register(app, data.database)
+    from . import routes_wijzigingen  # editions: "nieuw sinds de vorige editie", Atom feeds, API
+
+    routes_wijzigingen.register(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache, parameters=QueryParameters(app))
     return app
