@@ -61,7 +61,7 @@ CHANGE_SCHEMA = pa.schema([
     ("editie", pa.int32()), ("region_code", pa.string()), ("soort", pa.string()), ("onderwerp", pa.string()),
     ("dims", pa.string()), ("period", pa.string()), ("oud", pa.float64()), ("nieuw", pa.float64()),
     ("oud_tekst", pa.string()), ("nieuw_tekst", pa.string()), ("oud_status", pa.string()),
-    ("nieuw_status", pa.string()), ("label", pa.string()),
+    ("nieuw_status", pa.string()), ("afgeleid", pa.bool_()), ("label", pa.string()),
 ])
 VERDICT_SCHEMA = pa.schema([("region_code", pa.string()), ("trend", pa.string()), ("sterkte", pa.string())])
 PROJECTION_SCHEMA = pa.schema([("region_code", pa.string()), ("indicator_id", pa.string()), ("period", pa.string()),
@@ -120,6 +120,7 @@ class Change:
     nieuw_tekst: str | None
     oud_status: str | None
     nieuw_status: str | None
+    afgeleid: bool | None  # a cell trendstudie computes (a sum or weighting of gemeenten), not one a source gives
     label: str
 
     def as_json(self) -> dict:
@@ -128,11 +129,14 @@ class Change:
         return {"editie": self.editie, "region_code": self.region_code, "soort": self.soort,
                 "onderwerp": self.onderwerp, "dims": self.dims or None, "period": self.period,
                 "oud": self.oud_tekst if text else self.oud, "nieuw": self.nieuw_tekst if text else self.nieuw,
-                "oud_status": self.oud_status, "nieuw_status": self.nieuw_status, "label": self.label}
+                "oud_status": self.oud_status, "nieuw_status": self.nieuw_status, "afgeleid": self.afgeleid,
+                "label": self.label}
 
 
 COLUMNS = ["editie", "region_code", "soort", "onderwerp", "dims", "period", "oud", "nieuw", "oud_status",
-           "nieuw_status", "label"]
+           "nieuw_status", "afgeleid", "label"]
+# how the harmonisation made a cell that no source gives as such (harmonise.py): a derived figure
+DERIVED = {"samengeteld": "samengeteld", "gewogen": "gewogen", "benaderd": "benaderd"}
 
 
 # --- where and reading ------------------------------------------------------------------------------
@@ -422,10 +426,12 @@ def value_changes(old: Path, new: Path, progress: Progress | None = None) -> lis
         con.execute(f"ATTACH '{_sql_path(old)}' AS old (READ_ONLY)")
         con.execute(f"ATTACH '{_sql_path(new)}' AS new (READ_ONLY)")
         diff = con.execute(f"""
-            WITH o AS (SELECT table_id, measure, dims, region_code, period, value, status, true AS here FROM old.facts),
-                 n AS (SELECT table_id, measure, dims, region_code, period, value, status, true AS here FROM new.facts)
+            WITH o AS (SELECT table_id, measure, dims, region_code, period, value, status, method, true AS here
+                       FROM old.facts),
+                 n AS (SELECT table_id, measure, dims, region_code, period, value, status, method, true AS here
+                       FROM new.facts)
             SELECT table_id, measure, dims, region_code, period, o.value, n.value, o.status, n.status,
-                   o.here IS NOT NULL, n.here IS NOT NULL
+                   o.here IS NOT NULL, n.here IS NOT NULL, coalesce(n.method, o.method)
             FROM o FULL OUTER JOIN n USING (table_id, measure, dims, region_code, period)
             WHERE o.here IS NULL OR n.here IS NULL OR o.status IS DISTINCT FROM n.status
                OR (o.value IS NULL) <> (n.value IS NULL)
@@ -448,7 +454,7 @@ def value_changes(old: Path, new: Path, progress: Progress | None = None) -> lis
     finally:
         con.close()
     rows = []
-    for table, measure, dims, region, period, old_v, new_v, old_s, new_s, in_old, in_new in diff:
+    for table, measure, dims, region, period, old_v, new_v, old_s, new_s, in_old, in_new, method in diff:
         title, decimals = measures.get((table, measure), (measure, None))
         dims_text = "; ".join(dim_titles.get((table, *part.split("=", 1)), part.split("=", 1)[-1])
                               for part in dims.split(";") if part) if dims else ""
@@ -466,10 +472,12 @@ def value_changes(old: Path, new: Path, progress: Progress | None = None) -> lis
                 else f"{subject}, {when}: {new_text}"
             if old_s != new_s:
                 label += f" ({(old_s or 'zonder status').lower()} → {(new_s or 'zonder status').lower()})"
+        if method in DERIVED:
+            label += f" (door trendstudie {DERIVED[method]})"
         rows.append({"region_code": region, "soort": kind, "onderwerp": f"{table}/{measure}", "dims": dims or None,
                      "period": period, "oud": old_v if in_old else None, "nieuw": new_v if in_new else None,
                      "oud_tekst": old_text, "nieuw_tekst": new_text, "oud_status": old_s if in_old else None,
-                     "nieuw_status": new_s if in_new else None, "label": label})
+                     "nieuw_status": new_s if in_new else None, "afgeleid": method in DERIVED, "label": label})
     if progress:
         progress("editie: cijfers vergelijken", 1, 1)
     return rows
@@ -576,7 +584,7 @@ def diff_verdicts(before: pa.Table, after: pa.Table, database: Path) -> list[dic
         title = titles.get(trend, trend)
         rows.append({"region_code": region, "soort": "oordeel", "onderwerp": trend, "dims": None, "period": None,
                      "oud": None, "nieuw": None, "oud_tekst": a, "nieuw_tekst": b, "oud_status": None,
-                     "nieuw_status": None,
+                     "nieuw_status": None, "afgeleid": None,
                      "label": f"{title}: {a or 'niet beoordeeld'} → {b or 'niet meer beoordeeld'}"})
     return rows
 
@@ -650,7 +658,7 @@ def diff_projections(before: pa.Table, after: pa.Table, database: Path) -> list[
         fmt = lambda v: _number(v, decimals if decimals is not None else 1)  # noqa: E731
         rows.append({"region_code": r["region_code"], "soort": "prognose", "onderwerp": r["indicator_id"], "dims": None,
                      "period": r["period"], "oud": o["value"], "nieuw": r["value"], "oud_tekst": fmt(o["value"]),
-                     "nieuw_tekst": fmt(r["value"]), "oud_status": None, "nieuw_status": None,
+                     "nieuw_tekst": fmt(r["value"]), "oud_status": None, "nieuw_status": None, "afgeleid": None,
                      "label": f"Prognose {title} in {_period(r['period'])}: {fmt(o['value'])} → {fmt(r['value'])}, "
                               f"buiten de marge van de vorige prognose ({fmt(o['lower'])} tot {fmt(o['upper'])})"})
     return rows

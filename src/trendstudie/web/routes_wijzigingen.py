@@ -196,6 +196,8 @@ class Wijziging(BaseModel):
     nieuw: float | str | None = Field(description="Het nieuwe getal, of de nieuwe sterkte; leeg als vervallen")
     oud_status: str | None
     nieuw_status: str | None
+    afgeleid: bool | None = Field(description="Een cel die trendstudie berekent (som of weging van gemeenten), "
+                                              "geen cel uit een bron; leeg bij oordeel en prognose")
     label: str = Field(description="De wijziging in woorden")
 
 
