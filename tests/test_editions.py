@@ -51,7 +51,9 @@ def test_first_edition_has_no_changes(built_home, tmp_path):
     (home / "trendstudie.duckdb").symlink_to(built_home / "trendstudie.duckdb")
     bad = cli(home, "wijzigingen", ok=False)
     assert isinstance(bad.exception, TrendstudieError) and "nog geen edities" in str(bad.exception)
+    assert editions.stamp(home) == ""
     e = editions.record(home, home / "trendstudie.duckdb", None)
+    assert editions.stamp(home)  # the web's ETag and the reports' inputs change with it
     assert e.nummer == 1 and e.vorige is None and e.total == 0
     assert {s.tabel for s in e.bronnen} >= {"03759ned", "83625NED"}
     assert any(s.gewijzigd for s in e.bronnen if s.tabel == "83625NED")  # CBS's modification date
@@ -280,3 +282,43 @@ def test_report_names_only_real_changes(edited):
     st = index.stat()
     os.utime(index, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     assert inputs_key(ctx, "GM0193", opts, False) != before
+
+
+def test_api_wijzigingen_conforms_to_its_openapi(edited, tmp_path):
+    """Schemathesis (all checks) on the changes endpoint of a store that has changes."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    pytest.importorskip("schemathesis")
+    home, _ = edited
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = ("import sys; from trendstudie.web import serve; "
+            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(home / "trendstudie.duckdb")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/api/v1/info", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+            assert proc.poll() is None, "server stopped"
+        cmd = [sys.executable, "-m", "schemathesis.cli", "run", base + "/api/v1/openapi.json", "--checks", "all",
+               "--max-examples", "30", "--seed", "17", "--workers", "1", "--request-timeout", "300",
+               "--max-response-time", "300", "--generation-database", "none", "--no-color",
+               "--report-dir", str(tmp_path), "--include-path-regex", "wijzigingen"]
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        out = run.stdout + run.stderr
+        assert run.returncode == 0, out[-4000:]
+        assert "Tested: 1" in out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -30,6 +30,7 @@ likewise, when the facts they are made from differ.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -228,6 +229,14 @@ def _moment(iso: str) -> datetime:
     return m if m.tzinfo else m.replace(tzinfo=timezone.utc)
 
 
+IMPORTANCE = {"oordeel": 0, "prognose": 1, "waarde": 2, "periode": 3}
+
+
+def by_importance(changes: list[Change]) -> list[Change]:
+    """Verdicts first, then projections, revised values and new periods (for short lists)."""
+    return sorted(changes, key=lambda c: IMPORTANCE.get(c.soort, 9))
+
+
 def _changes_file(home: Path, number: int) -> Path:
     return folder(home) / f"{number:04d}-wijzigingen.parquet"
 
@@ -242,7 +251,8 @@ def _read_changes(home: Path, edition: Edition, code: str | None) -> list[Change
         table = pq.read_table(path, filters=[("region_code", "=", code)] if code else None)
     except (OSError, pa.ArrowException) as exc:
         raise TrendstudieError(f"{path} kan niet gelezen worden ({str(exc)[:200]}).") from None
-    return [Change(**row) for row in table.to_pylist()]
+    fields = [f.name for f in dataclasses.fields(Change)]  # a file of an older version may lack a column
+    return [Change(**{f: row.get(f) for f in fields}) for row in table.to_pylist()]
 
 
 # --- the build's hook ---------------------------------------------------------------------------------
@@ -269,9 +279,9 @@ def recording(settings, progress: Progress | None = None) -> Iterator[None]:
             return  # the build left the store as it was: no new edition
         try:
             record(home, database, previous, progress)
-        except duckdb.Error as exc:
-            raise TrendstudieError(f"De database is gebouwd, maar de editie kon niet worden vastgelegd: "
-                                   f"{str(exc).splitlines()[0][:200]}") from None
+        except (duckdb.Error, OSError, TrendstudieError) as exc:
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:300]
+            raise TrendstudieError(f"De database is gebouwd, maar de editie kon niet worden vastgelegd: {first}") from None
     finally:
         if previous is not None:
             previous.unlink(missing_ok=True)

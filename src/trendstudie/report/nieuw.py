@@ -27,8 +27,7 @@ def news_section(ctx, code: str) -> News | None:
     edition, changes = editions.news(database.parent, ctx.built_at, code)
     if edition is None or not changes:
         return None
-    order = {k: i for i, k in enumerate(("oordeel", "prognose", "waarde", "periode"))}
-    changes = sorted(changes, key=lambda c: order.get(c.soort, 9))
+    changes = editions.by_importance(changes)
     return News(edition.nummer, edition.vorige, edition.gebouwd[:10], [c.label for c in changes[:LIMIT]],
                 max(0, len(changes) - LIMIT))
 

@@ -48,7 +48,7 @@ class WebEditions:
             if self.current is not None:
                 for c in editions._read_changes(self.home, self.current, None):
                     by_code.setdefault(c.region_code, []).append(c)
-            self._latest = by_code
+            self._latest = {code: editions.by_importance(cs) for code, cs in by_code.items()}
         return self._latest.get(code, [])
 
     def since(self, code: str | None, since: int | None, limit: int | None = None) -> list[tuple[editions.Edition, list[editions.Change]]]:
@@ -80,6 +80,7 @@ def register(app) -> None:
     app.state.editions = WebEditions(data.database.parent, data.built_at)
     app.state.env.globals["edities"] = app.state.editions
     app.state.env.globals["nieuw_limiet"] = SECTION_LIMIT
+    app.state.env.globals["editie_datum"] = when
     app.include_router(api)
     app.include_router(pages)
 
@@ -96,7 +97,7 @@ def _gemeente(request: Request, code: str):
 
 # --- pages and feeds -----------------------------------------------------------------------------
 
-pages = APIRouter()
+pages = APIRouter(include_in_schema=False)  # pages and feeds: not part of the API
 Code = Annotated[str, Path(pattern=GM, max_length=6)]
 
 
