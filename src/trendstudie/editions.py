@@ -306,9 +306,10 @@ def record(home: Path, database: Path, previous: Path | None, progress: Progress
                       vingerafdruk=whole, vorige=last.nummer if last else None,
                       wijzigingen={k: 0 for k in KINDS})
     rows: list[dict] = []
-    if previous is None:
-        if last is not None:
-            edition.opmerking = "Er was geen vorige database om mee te vergelijken."
+    if last is None:
+        pass  # the first edition: nothing to compare with (a store from before editions is no edition)
+    elif previous is None:
+        edition.opmerking = "Er was geen vorige database om mee te vergelijken."
     else:
         old_info = _info(previous)
         if old_info is None:
@@ -378,8 +379,8 @@ FINGERPRINTS = {
                      "FROM region_events",
     "groepen": "SELECT count(*), bit_xor(hash(g.group_id, g.kind, m.region_code)) "
                "FROM groups g JOIN group_members m USING (group_id)",
-    "eigen regels": "SELECT count(*), bit_xor(hash(key, value)) FROM build_info WHERE key NOT IN "
-                    "('built_at', 'bundle', 'regions_source')",
+    # the user's own imports and rules (eigen.py); other build_info (times, paths) is no content
+    "eigen regels": "SELECT count(*), bit_xor(hash(key, value)) FROM build_info WHERE key LIKE 'eigen%'",
 }
 VERDICT_INPUTS = ("indicatoren", "register", "regio's", "herindelingen", "groepen", "eigen regels")
 
@@ -528,11 +529,14 @@ def _verdict_inputs(prints: dict[str, str]) -> str:
     return _combine(prints, VERDICT_INPUTS, extra="oordelen:" + _code("knowledge", "analysis"))
 
 
-def compute_verdicts(database: Path, progress: Progress | None = None, what: str = "") -> pa.Table:
-    """The strength of every trend in every gemeente of the store (one Localiser call per gemeente)."""
+def compute_verdicts(database: Path, progress: Progress | None = None, what: str = "", keep: bool = False) -> pa.Table:
+    """The strength of every trend in every gemeente of the store (one Localiser call per gemeente).
+    `keep`: the store is the home's own, so its loaded Localiser may go into the home's cache
+    (knowledge/cache.py) for the commands after the build; the previous store's may not."""
+    from . import store
     from .reader import Reader
 
-    reader = Reader(database)
+    reader = Reader(database) if keep else Reader(connection=store.connect(database))
     try:
         localiser = reader.localiser
         codes = localiser.gemeenten
@@ -561,7 +565,7 @@ def _verdict_changes(home: Path, last: Edition | None, old: Path, new: Path, num
     before = _snapshot(home, last.oordelen if last else None, old_in, VERDICT_SCHEMA)
     if before is None:
         before = compute_verdicts(old, progress, "(vorige editie)")
-    after = compute_verdicts(new, progress, "(nieuwe editie)")
+    after = compute_verdicts(new, progress, "(nieuwe editie)", keep=True)
     snap = Snapshot(bestand=f"{number:04d}-oordelen.parquet", invoer=new_in)
     atomic.save_with(folder(home) / snap.bestand, lambda p: pq.write_table(after, p))
     return diff_verdicts(before, after, new), snap
