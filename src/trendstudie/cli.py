@@ -716,6 +716,10 @@ app.command(name="importeer")(_importeer.importeer)
 from .commands import verkenning as _verkenning  # noqa: E402
 
 app.add_typer(_verkenning.app, name="verkenning")
+from .commands import wijzigingen as _wijzigingen  # noqa: E402
+
+app.command(name="wijzigingen")(_wijzigingen.wijzigingen)
+app.command(name="edities")(_wijzigingen.edities)
 from .commands import bijwerken as _bijwerken  # noqa: E402
 
 app.command(name="bijwerken")(_bijwerken.bijwerken)

@@ -134,19 +134,26 @@ def write_database(path: Path, content: Content) -> None:
         raise
 
 
-_ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-                "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
+@cache
+def _arrow_types() -> dict:
+    """DuckDB column type → Arrow type, for writing plain rows (pyarrow only when a build writes)."""
+    import pyarrow as pa
+
+    return {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+            "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
     """Insert plain rows in one go, as an Arrow table typed like the table's columns (row by row,
     `executemany`, takes seconds for a few thousand rows). Rows whose values do not convert exactly
     to those types go in the slow way, with DuckDB's own conversions."""
+    import pyarrow as pa
+
     columns = con.execute(f"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
                           "ORDER BY column_index", [table]).fetchall()
     try:
         arrow = pa.Table.from_arrays(
-            [pa.array([r[i] for r in rows], type=_ARROW_TYPES[kind]) for i, (_name, kind) in enumerate(columns)],
+            [pa.array([r[i] for r in rows], type=_arrow_types()[kind]) for i, (_name, kind) in enumerate(columns)],
             names=[name for name, _kind in columns])
     except (KeyError, IndexError, TypeError, pa.ArrowException):
         con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)

@@ -551,6 +551,9 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     from . import routes_api, routes_pages
 
     app.include_router(routes_api.router)
+    from . import routes_wijzigingen  # editions: "nieuw sinds de vorige editie", Atom feeds, API (before the
+
+    routes_wijzigingen.register(app)  # pages: their /gemeente/{code}/{filename} would take the feeds)
     app.include_router(routes_pages.router)
     from . import api_schema
 

@@ -85,7 +85,10 @@ class WebData:
         self.data = r.data
         self.built_at: str = r.built_at
         self.info = r.info
+        from .. import editions  # a new edition (recorded just after the swap) changes the pages too
+
         self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
+                                         f"|{editions.stamp(self.database.parent)}"
                                          .encode()).hexdigest()[:20] + '"'
         self.regions = r.regions
         self.group_titles = {gid: t for gid, (t, _) in r.groups.items()}
