@@ -9,6 +9,7 @@ need in memory (indicator values, the knowledge base, the verdicts on every tren
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_right
 import hashlib
 import json
 from dataclasses import dataclass
@@ -242,9 +243,9 @@ class WebData:
                 continue
             period, value = latest
             pv = [(gid, label, self.data.value(meta.id, gid, period)) for gid, label in peers]
-            values = self.data._by_period.get((meta.id, period), [])
-            rank = sum(1 for v in values if v > value) + 1 if values else None
-            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(values)))
+            ordered = self.data._by_period.get((meta.id, period), [])  # ascending (IndicatorData sorts them)
+            rank = len(ordered) - bisect_right(ordered, value) + 1 if ordered else None
+            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(ordered)))
         return {d: out[d] for d in DOMAINS if d in out}
 
     def analysis(self, code: str):
