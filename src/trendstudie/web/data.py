@@ -20,7 +20,7 @@ from ..analysis.labels import FigureFlags
 from ..geo.regions import normalise_name
 from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS
-from ..reader import Reader
+from ..reader import IndicatorRow, Reader
 from ..report.content import Context, peer_groups
 
 GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
@@ -39,21 +39,6 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class IndicatorMeta:
-    id: str
-    title: str
-    description: str
-    domain: str
-    unit: str
-    decimals: int
-    direction: str
-    citation: str
-    note: str
-    missing: str | None
-    tables: tuple[str, ...]
-
-
 @dataclass
 class Gemeente:
     code: str
@@ -64,7 +49,7 @@ class Gemeente:
 
 @dataclass
 class ProfileRow:
-    indicator: IndicatorMeta
+    indicator: IndicatorRow
     period: str
     value: float
     peers: list[tuple[str, str, float | None]]  # (group id, label, value in the same period)
@@ -103,11 +88,7 @@ class WebData:
         self.sorted_gemeenten = sorted(self.gemeenten.values(), key=lambda g: normalise_name(g.name))
         self._names = {normalise_name(g.name): g.code for g in self.gemeenten.values()}
         self.tables = r.source_tables
-        tables = r.indicator_tables
-        self.indicators: dict[str, IndicatorMeta] = {
-            m.id: IndicatorMeta(m.id, m.title, m.description, m.domain, m.unit, m.decimals, m.direction, m.citation,
-                                m.note, m.missing, tuple(tables.get(m.id, [])))
-            for m in r.indicators.values()}
+        self.indicators: dict[str, IndicatorRow] = r.indicators  # with their source tables
         self.periods: dict[str, list[str]] = r.periods
         # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
         self.verdicts: dict[str, list[Verdict]] = {code: r.verdicts(code) for code in self.gemeenten}
