@@ -13,11 +13,14 @@ password attempts are rate-limited per client address.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Literal
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, FastAPI, Request
+import anyio
+import anyio.to_thread
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field
@@ -55,6 +58,19 @@ class State:
         self.passwords = security.RateLimiter(PASSWORD_FAILURES, WINDOW)
         self._localiser = None
         self._lock = threading.Lock()
+        self._writers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def writers(self) -> anyio.CapacityLimiter:
+        """How many threads of this process write answers at once (per event loop): SQLite takes one
+        writer at a time, so more threads would only queue inside the database and fight for the
+        interpreter; waiting requests wait in the event loop instead, at no cost."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        limiter = self._writers.get(loop)
+        if limiter is None:
+            limiter = self._writers[loop] = anyio.CapacityLimiter(1 if self.db.sqlite else 8)
+        return limiter
 
     def localiser(self):
         d = self.app.state.data
@@ -101,27 +117,50 @@ def _error(request: Request, status: int, message: str, details: list[str] | Non
 
 
 def _guard(fn):
-    """Turn the verkenning's errors into pages: NotFound → 404 (always the same), TooMany → 429."""
+    """Turn the verkenning's errors into pages: NotFound → 404 (always the same), TooMany → 429.
+    Works on plain and on async routes."""
     import functools
+    import inspect
+
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def async_wrapper(request: Request, *args, **kwargs):
+            try:
+                return await fn(request, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - _guarded re-raises what it does not answer
+                return _guarded(request, exc)
+
+        return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(request: Request, *args, **kwargs):
         try:
             return fn(request, *args, **kwargs)
-        except NotFound:
-            return _error(request, 404, NOT_FOUND)
-        except TooMany:
-            r = _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
-            r.headers["retry-after"] = str(WINDOW)
-            return r
-        except service.InvalidSubmission as exc:
-            return _error(request, 422, str(exc), exc.details)
-        except service.RoundClosed as exc:
-            return _error(request, 409, str(exc))
-        except TrendstudieError as exc:
-            return _error(request, 400, str(exc))
+        except Exception as exc:  # noqa: BLE001 - _guarded re-raises what it does not answer
+            return _guarded(request, exc)
 
     return wrapper
+
+
+def _too_many(request: Request) -> Response:
+    r = _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+    r.headers["retry-after"] = str(WINDOW)
+    return r
+
+
+def _guarded(request: Request, exc: Exception) -> Response:
+    """The answer to a verkenning's error (re-raises any other exception)."""
+    if isinstance(exc, NotFound):
+        return _error(request, 404, NOT_FOUND)
+    if isinstance(exc, TooMany):
+        return _too_many(request)
+    if isinstance(exc, service.InvalidSubmission):
+        return _error(request, 422, str(exc), exc.details)
+    if isinstance(exc, service.RoundClosed):
+        return _error(request, 409, str(exc))
+    if isinstance(exc, TrendstudieError):
+        return _error(request, 400, str(exc))
+    raise exc
 
 
 # --- CSRF ---------------------------------------------------------------------------------------
@@ -621,13 +660,15 @@ def api_items(request: Request, token: str):
 
 @router.put("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(400, 404, 409, 422, 429)), summary="Antwoorden van één deelnemer opslaan")
 @_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
-def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
+async def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
     """Slaat de scores van één deelnemer op voor de open ronde, alles of niets: dezelfde controle
     als het formulier. Een item dat al een antwoord had, wordt overschreven."""
     st = _st(request)
     sub = service.validate_submission(body.model_dump(exclude_unset=False))
-    n = _lookup(request, lambda: service.submit(st.db, token, sub))
-    return {"opgeslagen": n}
+    # one short write transaction, off the event loop
+    n = await anyio.to_thread.run_sync(_lookup, request, lambda: service.submit(st.db, token, sub),
+                                       limiter=st.writers())
+    return _json_response({"opgeslagen": n})
 
 
 @router.get("/api/v1/verkenning/{token}/resultaten", tags=["verkenning"],
