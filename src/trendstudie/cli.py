@@ -3,18 +3,15 @@ are printed without a traceback and exit with status 2."""
 
 from __future__ import annotations
 
-import csv
 import errno
-import io
 import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import atomic, jsonout, store
+from . import atomic, jsonout, store, tables
 from .config import settings
 from .console import err, out, styled
 from .errors import DatabaseError, TrendstudieError
@@ -30,7 +27,9 @@ HomeOpt = typer.Option(None, "--home", help="Map met de database (standaard $TRE
 BundleOpt = typer.Option(None, "--bundle", help="Map met de databundel (standaard $TRENDSTUDIE_BUNDLE).")
 
 
-def _progress() -> Progress:
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, transient=False)
 
@@ -205,12 +204,6 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
         out.print(f"  {_fmt_date(d)}: {kind_} van {fn} ({fc}) naar {tn} ({tc})" + (f": {detail}" if detail else ""))
 
 
-def _format_value(v: float | None) -> str:
-    if v is None:
-        return ""
-    return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
-
-
 @app.command()
 def facts(
     table: str = typer.Option(..., "--table", help="CBS-tabel, bijvoorbeeld 03759ned."),
@@ -241,15 +234,7 @@ def facts(
             raise TrendstudieError(f"Geen cijfers in de gevraagde jaren: de reeks loopt van {years[0]} tot en met "
                                    f"{years[-1]}.")
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
-    if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r["table_id"], r["measure"], r["region_code"], r["period"], _format_value(r["value"]),
-                        r["status"] or "", "true" if r["harmonised"] else "false"])
-    else:
-        jsonout.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+    _print_table(fmt, columns, rows)
 
 
 @app.command()
@@ -342,27 +327,20 @@ def export(
     rows = reader.indicator_table(codes, group, indicators)
     columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "indicatoren"
-        ws.append(columns)
-        for r in rows:
-            ws.append([r[c] for c in columns])
-        atomic.save_with(uit, wb.save)
+        atomic.write_bytes(uit, tables.to_xlsx(columns, tables.rows_of(rows, columns), "indicatoren"))
         err.print(f"{len(rows)} rijen geschreven naar {uit}")
         return
-    buf = io.StringIO()
-    if fmt == "csv":
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or "",
-                        "true" if r["harmonised"] else "false"])
-    else:
-        buf.write(jsonout.dumps([{c: r[c] for c in columns} for r in rows], indent=1) + "\n")
-    _emit(buf.getvalue(), uit)
+    _emit(_table_text(fmt, columns, rows), uit)
+
+
+def _table_text(fmt: str, columns: list[str], rows) -> str:
+    """A table as the CLI prints it (csv, or json with a final newline); rows are dicts or objects."""
+    text = tables.write(fmt, columns, tables.rows_of(rows, columns))
+    return text if fmt == "csv" else text + "\n"
+
+
+def _print_table(fmt: str, columns: list[str], rows) -> None:
+    sys.stdout.write(_table_text(fmt, columns, rows))
 
 
 def _emit(text: str, uit: Optional[Path]) -> None:
@@ -687,15 +665,7 @@ def prognose(
     code = _resolve_region(reader, gemeente)
     rows = project(reader.con, code, scenario, tot, overrides, scenariobestand)
     columns = ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
-    if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r.indicator_id, r.region_code, r.period, _format_value(r.value), _format_value(r.lower),
-                        _format_value(r.upper), r.scenario])
-    else:
-        jsonout.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+    _print_table(fmt, columns if fmt == "csv" else columns + ["method", "origin"], rows)
 
 
 @app.command()

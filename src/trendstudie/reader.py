@@ -314,6 +314,8 @@ class Reader:
     def rules(self):
         from .knowledge.localise import load_rules
 
+        if self.database is not None:  # the localiser's, loaded with it (from its cache)
+            return self._once("_rules", lambda: self.localiser.rules)
         return self._once("_rules", load_rules)
 
     @property
@@ -322,6 +324,8 @@ class Reader:
         per period, latest values, percentiles."""
         from .knowledge.localise import IndicatorData
 
+        if self.database is not None:
+            return self._once("_data", lambda: self.localiser.data)
         return self._once("_data", lambda: IndicatorData(self.con, self.rules.derived))
 
     def latest(self, indicator: str, code: str) -> tuple[str, float] | None:
@@ -398,6 +402,8 @@ class Reader:
     def kb(self):
         from .knowledge.model import load
 
+        if self.database is not None:
+            return self._once("_kb", lambda: self.localiser.kb)
         return self._once("_kb", load)
 
     @property
@@ -408,10 +414,18 @@ class Reader:
 
     @property
     def localiser(self):
-        """Verdicts for every trend and force (knowledge/verdict.py), sharing this Reader's data."""
+        """Verdicts for every trend and force (knowledge/verdict.py), sharing this Reader's data.
+        For a store file it is loaded with the knowledge base, the rules and the indicator values
+        from its cache in TRENDSTUDIE_HOME/cache when that is of this build and this program
+        (knowledge/cache.py), and `kb`, `rules` and `data` are its parts."""
         from .knowledge.verdict import Localiser
 
-        return self._once("_localiser", lambda: Localiser(self.con, self.kb, self.rules, self.data))
+        if self.database is None:
+            return self._once("_localiser", lambda: Localiser(self.con, self.kb, self.rules, self.data))
+        from .knowledge import cache
+
+        return self._once("_localiser", lambda: cache.localiser(self.con, self.database,
+                                                                lambda: Localiser(self.con)))
 
     def verdicts(self, code: str):
         return self.localiser.verdicts(code)

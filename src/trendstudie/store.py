@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from .errors import DatabaseError, TrendstudieError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = 4
 
@@ -164,26 +168,42 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-OBSERVATION_SCHEMA = pa.schema([
-    ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
-    ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
-    ("source", pa.string()), ("fetched_at", pa.timestamp("us")),
-])
-FACT_SCHEMA = pa.schema([
-    ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
-    ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
-    ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
-])
+@cache
+def _schemas() -> dict:
+    """The Arrow schemas a build writes with; pyarrow is imported only by a build (it costs a
+    reading command such as `trends` a fifth of a second)."""
+    import pyarrow as pa
 
-INDICATOR_VALUE_SCHEMA = pa.schema([
-    ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()), ("value", pa.float64()),
-    ("status", pa.string()), ("provenance", pa.string()), ("harmonised", pa.bool_()),
-])
+    return {
+        "OBSERVATION_SCHEMA": pa.schema([
+            ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+            ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
+            ("source", pa.string()), ("fetched_at", pa.timestamp("us")),
+        ]),
+        "FACT_SCHEMA": pa.schema([
+            ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+            ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
+            ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
+        ]),
+        "INDICATOR_VALUE_SCHEMA": pa.schema([
+            ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()),
+            ("value", pa.float64()), ("status", pa.string()), ("provenance", pa.string()), ("harmonised", pa.bool_()),
+        ]),
+    }
+
+
+def __getattr__(name: str):
+    """OBSERVATION_SCHEMA, FACT_SCHEMA and INDICATOR_VALUE_SCHEMA, made on first use."""
+    if name in ("OBSERVATION_SCHEMA", "FACT_SCHEMA", "INDICATOR_VALUE_SCHEMA"):
+        return _schemas()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_arrow(rows: list, schema: pa.Schema, extra: dict | None = None) -> pa.Table:
     """Objects with attributes named like the schema's columns (plus `extra` columns given as
     functions of a row) to an Arrow table in the schema's column order."""
+    import pyarrow as pa
+
     extra = extra or {}
     data = {}
     for name in schema.names:

@@ -28,7 +28,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add('#set document(title: ' + _s(r.title)[1:] + ', author: "trendstudie")')
     add('#set page(paper: "a4", margin: (x: 2cm, top: 2cm, bottom: 2.2cm), numbering: "1", '
         'footer: context [#set text(8pt, fill: luma(90)); ' + _s(r.title) + ' #h(1fr) #counter(page).display()])')
-    add('#set text(lang: "nl", size: 10pt, font: ("DejaVu Sans", "Libertinus Serif"))')
+    add('#set text(lang: "nl", size: 9.5pt, font: ("DejaVu Sans", "Libertinus Serif"))')
     add('#set par(justify: false, leading: 0.6em)')
     add('#set heading(numbering: "1.1")')
     add('#show heading.where(level: 1): it => { v(1.2em, weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
@@ -41,7 +41,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
         add('#box(height: 1.8cm, image("logo.svg", height: 100%, alt: "Logo"))')
         add('#v(0.4cm)')
     else:
-        add('#v(4cm)')
+        add('#v(3cm)')
     add('#text(26pt, weight: "bold", fill: rgb("#1f4e79"))[' + _s(r.title) + ']')
     add('#v(0.5em)')
     add('#text(13pt)[' + _s(r.subtitle) + ']')
@@ -53,8 +53,9 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             ("Bronnen", "CBS StatLine en politie via CBS (CC BY 4.0); vijf trendstudies 2013–2024")]
     add('#table(columns: (auto, 1fr), stroke: none, inset: 4pt, '
         + ", ".join(f"[*{_s(k)}*], [{_s(v)}]" for k, v in rows) + ')')
+    add('#v(1.2cm)')
+    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 1)')  # on the cover: a page of its own was mostly empty
     add(']')
-    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 1)')
     # summary
     add('#pagebreak(weak: true)')  # the summary on a page of its own; later chapters follow on
     add('= ' + _s("Samenvatting") + ' <samenvatting>')
@@ -111,11 +112,11 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             if t.figure:
                 name = f"fig{len(figures) + 1}.svg"
                 figures[name] = t.figure.svg.encode("utf-8")
-                add(f'#figure(image("{name}", width: 100%, alt: {_s(t.figure.alt)[1:]}), caption: [{_s(t.figure.caption)}])')
+                add(f'#figure(image("{name}", width: 80%, alt: {_s(t.figure.alt)[1:]}), caption: [{_s(t.figure.caption)}])')
             if t.rank:
                 name = f"fig{len(figures) + 1}.svg"
                 figures[name] = t.rank.svg.encode("utf-8")
-                add(f'#figure(image("{name}", width: 100%, alt: {_s(t.rank.alt)[1:]}), caption: [{_s(t.rank.caption)}])')
+                add(f'#figure(image("{name}", width: 85%, alt: {_s(t.rank.alt)[1:]}), caption: [{_s(t.rank.caption)}])')
             if t.opgaven:
                 add('*' + _s("Opgaven") + '*')
                 add("")

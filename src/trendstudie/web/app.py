@@ -425,7 +425,7 @@ def _env() -> Environment:
     env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
     env.globals["version"] = __version__
     env.filters["links"] = _linkify
-    from .svg import chart_html
+    from .charts import chart_html
 
     env.filters["grafiek"] = chart_html
     return env
