@@ -86,13 +86,25 @@ class IndicatorRow:
 
 class _ThreadConnection:
     """Looks like a DuckDB connection to code that takes one (`con.execute(...)`), but every call
-    goes to the calling thread's own cursor."""
+    goes to the calling thread's own cursor. It holds the root connection, not the Reader: no
+    reference cycle, so a Reader and all it loaded are freed as soon as it is no longer used (a
+    cycle left the large Localiser to the garbage collector, which walked it again at exit)."""
 
-    def __init__(self, reader: "Reader"):
-        self._reader = reader
+    def __init__(self, root: duckdb.DuckDBPyConnection):
+        self._root = root
+        self._local = threading.local()
+        self._lock = threading.Lock()  # only around creating a thread's cursor
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._lock:
+                cur = self._root.cursor()
+            self._local.cursor = cur
+        return cur
 
     def __getattr__(self, name: str):
-        return getattr(self._reader.cursor(), name)
+        return getattr(self.cursor(), name)
 
 
 class Reader:
@@ -103,10 +115,8 @@ class Reader:
             raise ValueError("Reader needs a database path or an open connection")
         self.database = Path(database) if database is not None else None
         self._root = connection if connection is not None else store.connect(self.database)
-        self._local = threading.local()
-        self._cursor_lock = threading.Lock()  # only around creating a thread's cursor
         self._load_lock = threading.RLock()  # one load of each cached part, however many threads ask
-        self.con = _ThreadConnection(self)
+        self.con = _ThreadConnection(self._root)
 
     @classmethod
     def of(cls, source: "Reader | duckdb.DuckDBPyConnection | Path | str") -> "Reader":
@@ -119,12 +129,8 @@ class Reader:
 
     # --- the only way to query ------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            with self._cursor_lock:
-                cur = self._root.cursor()
-            self._local.cursor = cur
-        return cur
+        """This thread's cursor."""
+        return self.con.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Rows of a parameterised query, on this thread's cursor."""

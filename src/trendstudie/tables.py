@@ -4,10 +4,10 @@ appendix.
 
 A table is its column names and its rows (sequences in column order). The three formats agree:
 
-- CSV: a header row, `\\n` line ends, numbers with a decimal point (integral values without `.0`,
-  others to six decimals: `134147`, `0.25185`; the report's appendix exactly as stored), no value
-  as an empty field, true/false for yes/no, text as it is (line breaks as `\\n`), quoted by the
-  csv module where needed.
+- CSV: a header row, `\\n` line ends, numbers with a decimal point as the data have them (integral
+  values without `.0`, others to twelve significant digits, which keeps every figure as computed
+  and drops only floating-point noise: `134147`, `0.251849637546`), no value as an empty field,
+  true/false for yes/no; text as it is (line breaks as \\n), quoted by the csv module where needed.
 - JSON: a list of objects with the column names as keys, written by `jsonout` (always valid JSON,
   a missing or non-finite number is `null`).
 - XLSX: one sheet (or several) with the header row and the values as numbers, booleans and text.
@@ -43,10 +43,9 @@ def guard(value: Any) -> Any:
     return value
 
 
-def cell(value: Any, digits: int | None = 6) -> str:
+def cell(value: Any) -> str:
     """One CSV field: '' for no value (or a non-finite number), true/false, an integral number
-    without decimals, any other number rounded to `digits` decimals (None: exactly as stored, the
-    shortest text that reads back as the same number), text guarded against formulas."""
+    without decimals, any other number to twelve significant digits, text guarded against formulas."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -56,20 +55,17 @@ def cell(value: Any, digits: int | None = 6) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        if value.is_integer():
-            return str(int(value))
-        return repr(value if digits is None else round(value, digits))
+        return str(int(value)) if value.is_integer() else repr(float(f"{value:.12g}"))
     # A carriage return would end the record for a reader (the csv module does not quote it when
     # lines end in \n): line breaks inside text become \n, which is quoted.
     return guard(str(value)).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int | None = 6) -> str:
-    """`digits`: decimals of a number (None: as stored, for an appendix that must match the store)."""
+def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
-    w.writerows([cell(v, digits) for v in row] for row in rows)
+    w.writerows([cell(v) for v in row] for row in rows)
     return buf.getvalue()
 
 

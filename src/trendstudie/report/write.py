@@ -51,7 +51,7 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     rows = [[r["indicator_id"], r["region_code"], r["period"], r["value"],
              *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None, None))] for r in report.data_rows]
     csv_path, xlsx_path = base.with_name(base.name + "-data.csv"), base.with_name(base.name + "-data.xlsx")
-    _write_atomic(csv_path, tables.to_csv(columns, rows, digits=None).encode("utf-8"))
+    _write_atomic(csv_path, tables.to_csv(columns, rows).encode("utf-8"))
     _write_atomic(xlsx_path, tables.to_xlsx(columns, rows))
     return [csv_path.name, xlsx_path.name]
 
@@ -73,10 +73,11 @@ def inputs_key(ctx: Context, code: str, opts: Options, pdf: bool) -> str:
     """Changes whenever the database, the options or the program change."""
     from .. import __version__
 
+    from .nieuw import stamp as edition_stamp  # a new edition changes "nieuw sinds de vorige editie" (issue 17)
     from .verkenning import verkenning_stamp  # a verkenning's new answers change the report (issue 18)
 
     payload = json.dumps([ctx.built_at, code, asdict(opts), pdf, __version__, verkenning_stamp(ctx, code),
-                          program_fingerprint()],
+                          program_fingerprint(), edition_stamp(ctx)],
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

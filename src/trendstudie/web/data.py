@@ -9,6 +9,7 @@ need in memory (indicator values, the knowledge base, the verdicts on every tren
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_right
 import hashlib
 import json
 from dataclasses import dataclass
@@ -70,7 +71,10 @@ class WebData:
         self.data = r.data
         self.built_at: str = r.built_at
         self.info = r.info
+        from .. import editions  # a new edition (recorded just after the swap) changes the pages too
+
         self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
+                                         f"|{editions.stamp(self.database.parent)}"
                                          .encode()).hexdigest()[:20] + '"'
         self.regions = r.regions
         self.group_titles = {gid: t for gid, (t, _) in r.groups.items()}
@@ -220,9 +224,9 @@ class WebData:
                 continue
             period, value = latest
             pv = [(gid, label, self.data.value(meta.id, gid, period)) for gid, label in peers]
-            values = self.data._by_period.get((meta.id, period), [])
-            rank = sum(1 for v in values if v > value) + 1 if values else None
-            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(values)))
+            ordered = self.data._by_period.get((meta.id, period), [])  # ascending (IndicatorData sorts them)
+            rank = len(ordered) - bisect_right(ordered, value) + 1 if ordered else None
+            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(ordered)))
         return {d: out[d] for d in DOMAINS if d in out}
 
     def analysis(self, code: str):
