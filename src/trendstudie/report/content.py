@@ -117,6 +117,7 @@ class Report:
     peers: list[tuple[str, str]]  # (group id, label) the gemeente is compared with
     neighbours: list[str] = field(default_factory=list)  # names of the statistical neighbours
     map: Figure | None = None  # where the gemeente lies in its province
+    nieuw: object | None = None  # report/nieuw.py News: what the latest edition changed here
 
 
 @dataclass
@@ -321,6 +322,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     if future:
         chapters.append(future)
     from .verkenning import verkenning_chapter  # the foresight workbench's results, when there are any (issue 18)
+    from .nieuw import news_section  # "Nieuw sinds de vorige editie" (issue 17)
 
     chapters += [c for c in [verkenning_chapter(ctx, code, name)] if c]
     urgent = _urgent_opgaven(ctx, strong_ids)
@@ -337,6 +339,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
                                  "zie docs/buren.md)."] if near else []),
         data_rows=data_rows, peers=peers, neighbours=[n.name for n in near],
         map=locator_map(ctx, code, name, province, province_name),
+        nieuw=news_section(ctx, code),
     )
 
 

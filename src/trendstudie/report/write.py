@@ -73,10 +73,11 @@ def inputs_key(ctx: Context, code: str, opts: Options, pdf: bool) -> str:
     """Changes whenever the database, the options or the program change."""
     from .. import __version__
 
+    from .nieuw import stamp as edition_stamp  # a new edition changes "nieuw sinds de vorige editie" (issue 17)
     from .verkenning import verkenning_stamp  # a verkenning's new answers change the report (issue 18)
 
     payload = json.dumps([ctx.built_at, code, asdict(opts), pdf, __version__, verkenning_stamp(ctx, code),
-                          program_fingerprint()],
+                          program_fingerprint(), edition_stamp(ctx)],
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
