@@ -195,6 +195,7 @@ def test_bijwerken_picks_up_exactly_what_cbs_published(cbs: FakeCBS, bundle: Pat
     # `wijzigingen` lists exactly what CBS published (once editions are in the tree)
     if EDITIONS:
         check_changes(home, cbs, bundle, v1, v2)
+        assert "Editie 2: 360 cijfers herzien of definitief, 2 cijfers van een nieuwe periode" in err
     # the report in the folder was regenerated
     assert "Rapport Zwolle (GM0193) vernieuwd" in err and html_report.stat().st_mtime_ns > stamp
     stamp = html_report.stat().st_mtime_ns
