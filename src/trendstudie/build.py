@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import atomic, buildcache, store
+from . import atomic, buildcache, editions, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
@@ -308,7 +308,8 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         + [("harmoniseren", w) for w in harmonise_warnings]
         + [("grenzen", w) for w in shape_warnings],
     )
-    store.write_database(settings.database, content)
+    with editions.recording(settings, progress):  # a new edition, with what changed against the previous store
+        store.write_database(settings.database, content)
     if progress:
         progress("database schrijven", 1, 1)
     return BuildReport(
