@@ -322,3 +322,31 @@ def test_api_wijzigingen_conforms_to_its_openapi(edited, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_projection_and_verdict_diffs(built_home):
+    """Only a projection outside the previous 90% margin counts; only a verdict of another strength."""
+    import pyarrow as pa
+
+    db = built_home / "trendstudie.duckdb"
+    before = pa.Table.from_pylist([
+        {"region_code": "GM0193", "indicator_id": "bevolking", "period": "2040JJ00", "value": 100.0, "lower": 90.0, "upper": 110.0},
+        {"region_code": "GM0363", "indicator_id": "bevolking", "period": "2040JJ00", "value": 100.0, "lower": 90.0, "upper": 110.0},
+    ], schema=editions.PROJECTION_SCHEMA)
+    after = pa.Table.from_pylist([
+        {"region_code": "GM0193", "indicator_id": "bevolking", "period": "2040JJ00", "value": 109.0, "lower": 99.0, "upper": 119.0},
+        {"region_code": "GM0363", "indicator_id": "bevolking", "period": "2040JJ00", "value": 111.0, "lower": 101.0, "upper": 121.0},
+        {"region_code": "GM0014", "indicator_id": "bevolking", "period": "2040JJ00", "value": 500.0, "lower": 1.0, "upper": 900.0},
+    ], schema=editions.PROJECTION_SCHEMA)
+    rows = editions.diff_projections(before, after, db)
+    assert [(r["region_code"], r["oud"], r["nieuw"]) for r in rows] == [("GM0363", 100.0, 111.0)]
+    assert "buiten de marge van de vorige prognose (90 tot 110)" in rows[0]["label"]
+    old = pa.Table.from_pylist([{"region_code": "GM0193", "trend": "vergrijzing", "sterkte": "enigszins"},
+                                {"region_code": "GM0193", "trend": "ondermijning", "sterkte": "niet"}],
+                               schema=editions.VERDICT_SCHEMA)
+    new = pa.Table.from_pylist([{"region_code": "GM0193", "trend": "vergrijzing", "sterkte": "sterk"},
+                                {"region_code": "GM0193", "trend": "ondermijning", "sterkte": "niet"}],
+                               schema=editions.VERDICT_SCHEMA)
+    rows = editions.diff_verdicts(old, new, db)
+    assert [(r["onderwerp"], r["oud_tekst"], r["nieuw_tekst"]) for r in rows] == [("vergrijzing", "enigszins", "sterk")]
+    assert rows[0]["label"].endswith(": enigszins → sterk")
