@@ -30,18 +30,20 @@ def _xlsx_rows(data: bytes, sheet: str | None = None) -> list[list]:
 
 
 def test_csv_as_every_download_wrote_it():
-    # the bytes the CLI export, the web downloads and the API wrote before there was one writer
+    # one way for the CLI export, the web downloads, the API and the report appendix
     assert tables.to_csv(COLUMNS, ROWS) == (
         "indicator_id,region_code,period,value,status,harmonised\n"
         "bevolking,GM0193,2026JJ00,134147,Definitief,false\n"
-        "bevolkingsgroei,GM0193,2026JJ00,0.25185,,true\n"
+        "bevolkingsgroei,GM0193,2026JJ00,0.251849637546,,true\n"
         "aandeel_65plus,GM1992,2021JJ00,,Voorlopig,true\n"
         "saldo,GM0363,2020JJ00,-12.5,,false\n")
 
 
 def test_cells():
     assert [tables.cell(v) for v in (None, True, False, 3, 3.0, 1e-7, 2.5, float("nan"), float("inf"), "x")] == \
-        ["", "true", "false", "3", "3", "0.0", "2.5", "", "", "x"]
+        ["", "true", "false", "3", "3", "1e-07", "2.5", "", "", "x"]
+    assert tables.cell(0.25184963754577383) == "0.251849637546"  # the data appendix keeps the precision
+    assert tables.cell(0.1 + 0.2) == "0.3"  # but not floating-point noise
 
 
 def test_json_round_trip_and_null_for_non_finite():

@@ -57,6 +57,11 @@ class Event:
 
 @dataclass(frozen=True)
 class IndicatorRow:
+    """An indicator of the register, declared here once for every reader: the CLI, the report, the
+    web pages, the profile and the API (whose schema derives its models from these fields).
+    `missing` says why an indicator has no values without a sync (None: it has them); `tables`
+    are the CBS tables its values come from."""
+
     id: str
     title: str
     description: str
@@ -68,17 +73,38 @@ class IndicatorRow:
     note: str
     missing: str | None
     position: int
+    tables: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, rec: dict, tables: Sequence[str] = ()) -> "IndicatorRow":
+        """From a row of the store's `indicators` table (column → value), with its source tables."""
+        return cls(rec["indicator_id"], rec["title"], rec.get("description") or "", rec["domain"],
+                   rec.get("unit") or "", int(rec.get("decimals") or 0), rec.get("direction") or "neutraal",
+                   rec.get("citation") or "", rec.get("note") or "", rec.get("missing"), int(rec.get("position") or 0),
+                   tuple(tables))
 
 
 class _ThreadConnection:
     """Looks like a DuckDB connection to code that takes one (`con.execute(...)`), but every call
-    goes to the calling thread's own cursor."""
+    goes to the calling thread's own cursor. It holds the root connection, not the Reader: no
+    reference cycle, so a Reader and all it loaded are freed as soon as it is no longer used (a
+    cycle left the large Localiser to the garbage collector, which walked it again at exit)."""
 
-    def __init__(self, reader: "Reader"):
-        self._reader = reader
+    def __init__(self, root: duckdb.DuckDBPyConnection):
+        self._root = root
+        self._local = threading.local()
+        self._lock = threading.Lock()  # only around creating a thread's cursor
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._lock:
+                cur = self._root.cursor()
+            self._local.cursor = cur
+        return cur
 
     def __getattr__(self, name: str):
-        return getattr(self._reader.cursor(), name)
+        return getattr(self.cursor(), name)
 
 
 class Reader:
@@ -89,10 +115,8 @@ class Reader:
             raise ValueError("Reader needs a database path or an open connection")
         self.database = Path(database) if database is not None else None
         self._root = connection if connection is not None else store.connect(self.database)
-        self._local = threading.local()
-        self._cursor_lock = threading.Lock()  # only around creating a thread's cursor
         self._load_lock = threading.RLock()  # one load of each cached part, however many threads ask
-        self.con = _ThreadConnection(self)
+        self.con = _ThreadConnection(self._root)
 
     @classmethod
     def of(cls, source: "Reader | duckdb.DuckDBPyConnection | Path | str") -> "Reader":
@@ -105,12 +129,8 @@ class Reader:
 
     # --- the only way to query ------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            with self._cursor_lock:
-                cur = self._root.cursor()
-            self._local.cursor = cur
-        return cur
+        """This thread's cursor."""
+        return self.con.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Rows of a parameterised query, on this thread's cursor."""
@@ -283,12 +303,11 @@ class Reader:
     # --- indicators -----------------------------------------------------------------------------
     @cached_property
     def indicators(self) -> dict[str, IndicatorRow]:
-        """Every indicator of the register, in register order (also those without data)."""
-        return {r[0]: IndicatorRow(*[x if x is not None else ("" if i < 9 else None) for i, x in enumerate(r[:10])],
-                                   r[10])
-                for r in self.execute(
-                    "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note, "
-                    "missing, position FROM indicators ORDER BY position")}
+        """Every indicator of the register, in register order (also those without data), with the
+        CBS tables its values come from."""
+        tables = self.indicator_tables
+        return {r["indicator_id"]: IndicatorRow.from_record(r, tables.get(r["indicator_id"], ()))
+                for r in self.rows("SELECT * FROM indicators ORDER BY position")}
 
     @cached_property
     def indicator_tables(self) -> dict[str, list[str]]:

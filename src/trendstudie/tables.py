@@ -5,7 +5,8 @@ appendix.
 A table is its column names and its rows (sequences in column order). The three formats agree:
 
 - CSV: a header row, `\\n` line ends, numbers with a decimal point as the data have them (integral
-  values without `.0`, at most six decimals: `134147`, `0.25185`), no value as an empty field,
+  values without `.0`, others to twelve significant digits, which keeps every figure as computed
+  and drops only floating-point noise: `134147`, `0.251849637546`), no value as an empty field,
   true/false for yes/no; text as it is (line breaks as \\n), quoted by the csv module where needed.
 - JSON: a list of objects with the column names as keys, written by `jsonout` (always valid JSON,
   a missing or non-finite number is `null`).
@@ -44,7 +45,7 @@ def guard(value: Any) -> Any:
 
 def cell(value: Any) -> str:
     """One CSV field: '' for no value (or a non-finite number), true/false, an integral number
-    without decimals, any other number rounded to six decimals, text guarded against formulas."""
+    without decimals, any other number to twelve significant digits, text guarded against formulas."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -54,7 +55,7 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        return str(int(value)) if value.is_integer() else repr(round(value, 6))
+        return str(int(value)) if value.is_integer() else repr(float(f"{value:.12g}"))
     # A carriage return would end the record for a reader (the csv module does not quote it when
     # lines end in \n): line breaks inside text become \n, which is quoted.
     return guard(str(value)).replace("\r\n", "\n").replace("\r", "\n")

@@ -206,3 +206,36 @@ def test_bijwerken_exit_codes_for_cron(cbs: FakeCBS, bundle: Path, tmp_path: Pat
     again = run(home, cbs, bundle, "bijwerken", "--catalogus", str(catalog))
     assert again.returncode == 0, again.stderr
     assert {r.table for r in cbs.observation_requests()} == {"82235NED"}
+
+
+def test_the_reports_to_keep_current_are_those_in_the_folder(tmp_path: Path):
+    from trendstudie.commands.bijwerken import Pending, _synced_since_build, existing_reports, index_title
+    from trendstudie.config import settings
+
+    out = tmp_path / "rapporten"
+    assert existing_reports(out) == [] and index_title(out) is None
+    out.mkdir()
+    for name in ("GM0193-zwolle.html", "GM0193-zwolle.pdf", "GM1992-voorne-aan-zee.html", "GM0363-amsterdam-data.csv",
+                 "index.html", "notities.html"):
+        (out / name).write_text("<title>Trendstudies G40 &amp; M50</title>" if name == "index.html" else "x",
+                                encoding="utf-8")
+    assert existing_reports(out) == ["GM0193", "GM1992"]
+    assert index_title(out) == "Trendstudies G40 & M50"
+
+    home = tmp_path / "home"
+    home.mkdir()
+    Pending(build=True, reports=False, built_from=12.5).save(home)
+    assert Pending.load(home) == Pending(build=True, reports=False, built_from=12.5)
+    (home / "bijwerken.json").write_text("{kapot", encoding="utf-8")
+    assert Pending.load(home) == Pending()  # a damaged file costs one extra build, never an error
+
+    s = settings(home=home)
+    assert _synced_since_build(s, None)  # no database yet
+    s.database.write_bytes(b"")
+    table = s.synced / "CBS" / "83625NED"
+    table.mkdir(parents=True)
+    (table / "_sync.json").write_text("{}", encoding="utf-8")
+    os.utime(s.database, (1000, 1000))
+    os.utime(table / "_sync.json", (2000, 2000))
+    assert _synced_since_build(s, None)  # fetched after the database was written
+    assert not _synced_since_build(s, 3000.0)  # an incremental build started later left the database as it was

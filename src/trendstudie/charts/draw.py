@@ -312,6 +312,18 @@ def _x_year_axis(parts: list[str], ticks: list[int], sx, bottom: float, left: fl
         parts.append(_text(x, bottom + 17, str(year), "middle", th.FONT_SIZE - 1))
 
 
+def _year_plot(parts: list[str], years: tuple[int, int], scale: tuple[float, float, list[float], int],
+               box: tuple[float, float, float, float], unit: str):
+    """Years across and values up in `box` (left, right, top, bottom), with both axes drawn;
+    returns the scales (year → x, value → y). One year sits in the middle."""
+    (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom) = years, scale, box
+    sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
+    sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
+    _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
+    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    return sx, sy
+
+
 # --------------------------------------------------------------------------------------------
 # 1. Time series: the gemeente against its peer groups
 # --------------------------------------------------------------------------------------------
@@ -417,10 +429,7 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
     gutter = min(200.0, 36 + max(th.text_width(t) for t in labels))
     right = width - gutter
     bottom = height - 30
-    sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
-    sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
-    _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
-    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    sx, sy = _year_plot(parts, (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom), unit)
     draw_order = [s for s in clean if not s.emphasis] + [s for s in clean if s.emphasis]
     ends = []
     for s in draw_order:
@@ -685,10 +694,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     gutter = min(200.0, 36 + max(th.text_width(f"{e[0]} {e[1]}") for e in end_labels))
     right = width - gutter
     bottom = height - 52
-    sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
-    sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
-    _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
-    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    sx, sy = _year_plot(parts, (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom), unit)
     if proj:
         band = proj
         if hist and hist[-1][0] < proj[0][0]:

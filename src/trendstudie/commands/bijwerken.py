@@ -46,12 +46,14 @@ class Pending:
     reports: bool = False  # the database changed since the reports were last written
     last_run: str | None = None
     last_update: str | None = None  # the last run that built something
+    built_from: float | None = None  # when that build started (epoch): synced tables older than this are in it
 
     @classmethod
     def load(cls, home: Path) -> "Pending":
         try:
             data = json.loads((home / STATE_NAME).read_text(encoding="utf-8"))
-            return cls(**{k: data[k] for k in ("build", "reports", "last_run", "last_update") if k in data})
+            return cls(**{k: data[k] for k in ("build", "reports", "last_run", "last_update", "built_from")
+                          if k in data})
         except (OSError, ValueError, TypeError):
             return cls()
 
@@ -162,7 +164,7 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
         say.attention("Niet opgehaald", f"{t.catalog}/{t.name}: {t.reason}", "red")
     for label, text in report.news(only_new=say.quiet):
         say.attention(label, text)
-    if fetched or _synced_since_build(s):  # also what a separate `trendstudie sync` fetched
+    if fetched or _synced_since_build(s, pending.built_from):  # also what a separate `trendstudie sync` fetched
         pending.build = True
     database_missing = not s.database.exists()
     pending.save(s.home)
@@ -171,6 +173,7 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
     built = False
     if pending.build or database_missing:
         say.info("Database bouwen …")
+        started = time.time()
         try:
             result = _build(s, say)
         except BuildLocked as exc:
@@ -187,7 +190,7 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
             say.attention("Bouwen mislukt", f"{exc} De vorige database blijft in gebruik.", "red")
             return EXIT_BUILD
         built = True
-        pending.build, pending.reports, pending.last_update = False, True, _now()
+        pending.build, pending.reports, pending.last_update, pending.built_from = False, True, _now(), started
         pending.save(s.home)
         say.info(f"Database gebouwd: {result.observations:,} observaties in {result.seconds:.0f} s.".replace(",", "."))
 
@@ -223,10 +226,12 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
     return 0
 
 
-def _synced_since_build(s: Settings) -> bool:
-    """Whether a table was fetched after the database was built (its `_sync.json` is newer)."""
+def _synced_since_build(s: Settings, built_from: float | None) -> bool:
+    """Whether a table was fetched after the last build (by bijwerken, or by another `build`: the
+    database's time) started: its `_sync.json` is newer. An incremental build may leave an unchanged
+    database as it was, so the database's time alone does not tell."""
     try:
-        built = s.database.stat().st_mtime
+        built = max(s.database.stat().st_mtime, built_from or 0.0)
     except FileNotFoundError:
         return True
     return any(p.stat().st_mtime > built for p in s.synced.glob("*/*/_sync.json"))

@@ -28,11 +28,14 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add('#set document(title: ' + _s(r.title)[1:] + ', author: "trendstudie")')
     add('#set page(paper: "a4", margin: (x: 2cm, top: 2cm, bottom: 2.2cm), numbering: "1", '
         'footer: context [#set text(8pt, fill: luma(90)); ' + _s(r.title) + ' #h(1fr) #counter(page).display()])')
-    add('#set text(lang: "nl", size: 9.5pt, font: ("DejaVu Sans", "Libertinus Serif"))')
+    add('#set text(lang: "nl", size: 10pt, font: ("DejaVu Sans", "Libertinus Serif"))')
     add('#set par(justify: false, leading: 0.6em)')
     add('#set heading(numbering: "1.1")')
     add('#show heading.where(level: 1): it => { v(1.2em, weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
     add('#show link: set text(fill: rgb("#1f4e79"))')
+    # A domain's indicator table may run on to the next page (its header repeats) instead of leaving
+    # the rest of a page empty.
+    add('#show figure.where(kind: table): set block(breakable: true)')
     # cover
     add('#page(numbering: none, footer: none)[')
     if logo_svg:
@@ -41,7 +44,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
         add('#box(height: 1.8cm, image("logo.svg", height: 100%, alt: "Logo"))')
         add('#v(0.4cm)')
     else:
-        add('#v(3cm)')
+        add('#v(4cm)')
     add('#text(26pt, weight: "bold", fill: rgb("#1f4e79"))[' + _s(r.title) + ']')
     add('#v(0.5em)')
     add('#text(13pt)[' + _s(r.subtitle) + ']')
@@ -53,9 +56,8 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             ("Bronnen", "CBS StatLine en politie via CBS (CC BY 4.0); vijf trendstudies 2013–2024")]
     add('#table(columns: (auto, 1fr), stroke: none, inset: 4pt, '
         + ", ".join(f"[*{_s(k)}*], [{_s(v)}]" for k, v in rows) + ')')
-    add('#v(1.2cm)')
-    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 1)')  # on the cover: a page of its own was mostly empty
     add(']')
+    add('#outline(title: ' + _s("Inhoud")[1:] + ', depth: 1)')
     # summary
     add('#pagebreak(weak: true)')  # the summary on a page of its own; later chapters follow on
     add('= ' + _s("Samenvatting") + ' <samenvatting>')

@@ -135,8 +135,7 @@ def group(request: Request, group_id: Annotated[str, Path(pattern=GROUP, max_len
 
 # --- indicators ----------------------------------------------------------------------------
 
-INDICATOR_COLUMNS = ["indicator_id", "title", "description", "domain", "unit", "decimals", "direction", "citation",
-                     "first_period", "last_period", "available"]
+INDICATOR_COLUMNS = list(S.IndicatorRow.model_fields)  # the register's fields, then what the store knows
 
 
 def _indicator_row(d, m) -> dict:
