@@ -59,6 +59,9 @@ def test_first_edition_has_no_changes(built_home, tmp_path):
     assert any(s.gewijzigd for s in e.bronnen if s.tabel == "83625NED")  # CBS's modification date
     assert "tabel 83625NED" in e.vingerafdrukken
     assert "de eerste editie" in cli(home, "wijzigingen").output
+    from trendstudie.commands.wijzigingen import after_build
+
+    assert after_build(home, home / "trendstudie.duckdb").startswith("Editie 1 vastgelegd (de eerste")
     assert json.loads(cli(home, "wijzigingen", "--format", "json").output)["wijzigingen"] == []
     # the same store again is no new edition
     assert editions.record(home, home / "trendstudie.duckdb", home / "trendstudie.duckdb") is None
@@ -130,7 +133,10 @@ def test_projection_changes_left_the_margin(edited):
 
 
 def test_editions_list_since_and_errors(edited):
+    from trendstudie.commands.wijzigingen import after_build
+
     home, _ = edited
+    assert after_build(home, home / "trendstudie.duckdb").startswith("Editie 2 vastgelegd: ")
     text = cli(home, "wijzigingen", "--edities").output
     assert "Editie 1" in text and "Editie 2" in text
     listed = json.loads(cli(home, "edities", "--format", "json").output)["edities"]
