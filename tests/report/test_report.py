@@ -149,11 +149,12 @@ def test_pdf_is_25_to_40_pages(written, code):
     assert 25 <= pages <= 40, f"{CASES[code]}: {pages} pagina's"
 
 
-def test_the_shortest_report_is_still_25_pages(ctx):
-    """Oldebroek, where the fewest trends play, has the shortest report of all 342."""
+@pytest.mark.parametrize("code", ["GM0269", "GM0703"])
+def test_the_shortest_reports_are_still_25_pages(ctx, code):
+    """Oldebroek and Reimerswaal, where few trends play, have the shortest reports (25 pages)."""
     import io
 
     from trendstudie.report.pdf import render_pdf
 
-    pdf = render_pdf(build_report(ctx, "GM0269", Options(), make_chart))
+    pdf = render_pdf(build_report(ctx, code, Options(), make_chart))
     assert 25 <= len(PdfReader(io.BytesIO(pdf)).pages) <= 40
