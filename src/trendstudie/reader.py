@@ -57,6 +57,11 @@ class Event:
 
 @dataclass(frozen=True)
 class IndicatorRow:
+    """An indicator of the register, declared here once for every reader: the CLI, the report, the
+    web pages, the profile and the API (whose schema derives its models from these fields).
+    `missing` says why an indicator has no values without a sync (None: it has them); `tables`
+    are the CBS tables its values come from."""
+
     id: str
     title: str
     description: str
@@ -68,6 +73,15 @@ class IndicatorRow:
     note: str
     missing: str | None
     position: int
+    tables: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, rec: dict, tables: Sequence[str] = ()) -> "IndicatorRow":
+        """From a row of the store's `indicators` table (column → value), with its source tables."""
+        return cls(rec["indicator_id"], rec["title"], rec.get("description") or "", rec["domain"],
+                   rec.get("unit") or "", int(rec.get("decimals") or 0), rec.get("direction") or "neutraal",
+                   rec.get("citation") or "", rec.get("note") or "", rec.get("missing"), int(rec.get("position") or 0),
+                   tuple(tables))
 
 
 class _ThreadConnection:
@@ -289,12 +303,11 @@ class Reader:
     # --- indicators -----------------------------------------------------------------------------
     @cached_property
     def indicators(self) -> dict[str, IndicatorRow]:
-        """Every indicator of the register, in register order (also those without data)."""
-        return {r[0]: IndicatorRow(*[x if x is not None else ("" if i < 9 else None) for i, x in enumerate(r[:10])],
-                                   r[10])
-                for r in self.execute(
-                    "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note, "
-                    "missing, position FROM indicators ORDER BY position")}
+        """Every indicator of the register, in register order (also those without data), with the
+        CBS tables its values come from."""
+        tables = self.indicator_tables
+        return {r["indicator_id"]: IndicatorRow.from_record(r, tables.get(r["indicator_id"], ()))
+                for r in self.rows("SELECT * FROM indicators ORDER BY position")}
 
     @cached_property
     def indicator_tables(self) -> dict[str, list[str]]:

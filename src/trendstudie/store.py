@@ -102,7 +102,7 @@ def write_database(path: Path, content: Content) -> None:
             con.execute(SCHEMA)
             info = {"schema_version": str(SCHEMA_VERSION), "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             info.update(content.info)
-            con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+            _insert_rows(con, "build_info", list(info.items()))
             for table, rows in (
                 ("source_tables", content.source_tables),
                 ("measures", content.measures),
@@ -116,8 +116,7 @@ def write_database(path: Path, content: Content) -> None:
                 ("warnings", content.warnings),
             ):
                 if rows:
-                    marks = ", ".join("?" * len(rows[0]))
-                    con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+                    _insert_rows(con, table, rows)
             for table, arrow in (("observations", content.observations), ("facts", content.facts),
                                  ("indicator_values", content.indicator_values)):
                 if arrow is not None and arrow.num_rows:
@@ -133,6 +132,35 @@ def write_database(path: Path, content: Content) -> None:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
         raise
+
+
+@cache
+def _arrow_types() -> dict:
+    """DuckDB column type → Arrow type, for writing plain rows (pyarrow only when a build writes)."""
+    import pyarrow as pa
+
+    return {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+            "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Insert plain rows in one go, as an Arrow table typed like the table's columns (row by row,
+    `executemany`, takes seconds for a few thousand rows). Rows whose values do not convert exactly
+    to those types go in the slow way, with DuckDB's own conversions."""
+    import pyarrow as pa
+
+    columns = con.execute(f"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                          "ORDER BY column_index", [table]).fetchall()
+    try:
+        arrow = pa.Table.from_arrays(
+            [pa.array([r[i] for r in rows], type=_arrow_types()[kind]) for i, (_name, kind) in enumerate(columns)],
+            names=[name for name, _kind in columns])
+    except (KeyError, IndexError, TypeError, pa.ArrowException):
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        return
+    con.register("incoming_rows", arrow)
+    con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+    con.unregister("incoming_rows")
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:

@@ -76,6 +76,17 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
         add("")
         for title, why in r.summary_opgaven:
             add(f'- *{_s(title)}* {_s(f"({why})")}')
+    if r.nieuw:  # "Nieuw sinds de vorige editie" (report/nieuw.py)
+        add("")
+        add('== ' + _s("Nieuw sinds de vorige editie"))
+        add(_s(f"Editie {r.nieuw.editie} ({r.nieuw.gebouwd}) tegenover editie {r.nieuw.vorige}:"))
+        add("")
+        for item in r.nieuw.items:
+            add(f"- {_s(item)}")
+        if r.nieuw.meer:
+            add("")
+            add(_s(f"En nog {r.nieuw.meer} {'wijziging' if r.nieuw.meer == 1 else 'wijzigingen'} "
+                   "(zie trendstudie wijzigingen)."))
     # chapters
     for c in r.chapters:
         add("")
