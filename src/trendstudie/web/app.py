@@ -429,7 +429,7 @@ def _env() -> Environment:
     env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
     env.globals["version"] = __version__
     env.filters["links"] = _linkify
-    from .svg import chart_html
+    from .charts import chart_html
 
     env.filters["grafiek"] = chart_html
     return env
@@ -555,6 +555,9 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     from . import routes_api, routes_pages
 
     app.include_router(routes_api.router)
+    from . import routes_wijzigingen  # editions: "nieuw sinds de vorige editie", Atom feeds, API (before the
+
+    routes_wijzigingen.register(app)  # pages: their /gemeente/{code}/{filename} would take the feeds)
     app.include_router(routes_pages.router)
     from . import api_schema
 

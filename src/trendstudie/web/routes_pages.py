@@ -4,8 +4,6 @@ change while the app runs)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import threading
 from pathlib import Path as FsPath
@@ -15,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from .. import formatting, jsonout
+from .. import formatting, tables
 from ..knowledge.model import DOMAINS, SEEDS
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
 from . import charts, prognose
@@ -348,30 +346,8 @@ def svg_prognose(request: Request, code: Annotated[str, Path(pattern=GM, max_len
 
 def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str) -> Response:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
-    if kind == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)  # streaming mode: several times faster for the full table
-        ws = wb.create_sheet("cijfers")
-        ws.append(columns)
-        for r in rows:
-            ws.append(list(r))
-        buf = io.BytesIO()
-        wb.save(buf)
-        return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": f'attachment; filename="{safe}.xlsx"'})
-    if kind == "json":
-        body = jsonout.dumps([dict(zip(columns, r)) for r in rows], indent=1)
-        return Response(body, media_type="application/json",
-                        headers={"content-disposition": f'attachment; filename="{safe}.json"'})
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
-                                           else str(int(v)) if isinstance(v, float) else v) for v in r])
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{safe}.csv"'})
+    return Response(tables.write(kind, columns, rows), media_type=tables.MEDIA_TYPES[kind],
+                    headers={"content-disposition": f'attachment; filename="{safe}.{kind}"'})
 
 
 # --- vergelijken ----------------------------------------------------------------------------
@@ -557,7 +533,7 @@ def _chain(d, trend_id: str):
 
 def _samenhang(d, trend_id: str, depth: int):
     from ..knowledge.graph import Graph
-    from .svg import bowtie
+    from ..charts import bowtie
 
     causes, effects = d.graph.causes(trend_id, depth), d.graph.effects(trend_id, depth)
     nodes = {trend_id} | {s.edge.source for s in causes} | {s.edge.target for s in effects}
