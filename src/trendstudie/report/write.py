@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import atomic, formatting, store, tables
+from .. import atomic, formatting, tables
 from .content import Context, Options, build_report
 from .html import render_html
 from .pdf import render_pdf
@@ -112,7 +112,7 @@ _worker: dict = {}
 def _init(database: str) -> None:
     from .charts_for_report import make_chart
 
-    _worker["ctx"] = Context(store.connect(Path(database)))
+    _worker["ctx"] = Context(Path(database))  # through a Reader of the file: the Localiser from its cache
     _worker["chart"] = make_chart
 
 
@@ -130,7 +130,7 @@ def write_many(database: Path, codes: list[str], outdir: Path, opts: Options, pd
     outdir.mkdir(parents=True, exist_ok=True)
     manifest_path = outdir / MANIFEST
     manifest = {} if force or not manifest_path.exists() else json.loads(manifest_path.read_text())
-    ctx = Context(store.connect(database))
+    ctx = Context(Path(database))
     todo, done = [], []
     for code in codes:
         key = inputs_key(ctx, code, opts, pdf)
