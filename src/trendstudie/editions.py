@@ -31,6 +31,7 @@ likewise, when the facts they are made from differ.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -41,13 +42,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
 from . import atomic, formatting
 from .errors import TrendstudieError
+
+if TYPE_CHECKING:  # pyarrow is imported only where editions are written or read (it costs the CLI 0.2 s)
+    import pyarrow as pa
 
 FOLDER = "edities"
 INDEX = "index.json"
@@ -58,15 +62,30 @@ TOLERANCE = 1e-9
 
 Progress = Callable[[str, int, int | None], None]
 
-CHANGE_SCHEMA = pa.schema([
-    ("editie", pa.int32()), ("region_code", pa.string()), ("soort", pa.string()), ("onderwerp", pa.string()),
-    ("dims", pa.string()), ("period", pa.string()), ("oud", pa.float64()), ("nieuw", pa.float64()),
-    ("oud_tekst", pa.string()), ("nieuw_tekst", pa.string()), ("oud_status", pa.string()),
-    ("nieuw_status", pa.string()), ("afgeleid", pa.bool_()), ("label", pa.string()),
-])
-VERDICT_SCHEMA = pa.schema([("region_code", pa.string()), ("trend", pa.string()), ("sterkte", pa.string())])
-PROJECTION_SCHEMA = pa.schema([("region_code", pa.string()), ("indicator_id", pa.string()), ("period", pa.string()),
-                               ("value", pa.float64()), ("lower", pa.float64()), ("upper", pa.float64())])
+@functools.cache
+def schemas() -> dict[str, "pa.Schema"]:
+    """The Parquet schemas of the edition files: changes, saved verdicts, saved projections."""
+    import pyarrow as pa
+
+    return {
+        "CHANGE_SCHEMA": pa.schema([
+            ("editie", pa.int32()), ("region_code", pa.string()), ("soort", pa.string()), ("onderwerp", pa.string()),
+            ("dims", pa.string()), ("period", pa.string()), ("oud", pa.float64()), ("nieuw", pa.float64()),
+            ("oud_tekst", pa.string()), ("nieuw_tekst", pa.string()), ("oud_status", pa.string()),
+            ("nieuw_status", pa.string()), ("afgeleid", pa.bool_()), ("label", pa.string()),
+        ]),
+        "VERDICT_SCHEMA": pa.schema([("region_code", pa.string()), ("trend", pa.string()), ("sterkte", pa.string())]),
+        "PROJECTION_SCHEMA": pa.schema([("region_code", pa.string()), ("indicator_id", pa.string()),
+                                        ("period", pa.string()), ("value", pa.float64()), ("lower", pa.float64()),
+                                        ("upper", pa.float64())]),
+    }
+
+
+def __getattr__(name: str):
+    """editions.CHANGE_SCHEMA etc. for callers outside, built on first use."""
+    if name in ("CHANGE_SCHEMA", "VERDICT_SCHEMA", "PROJECTION_SCHEMA"):
+        return schemas()[name]
+    raise AttributeError(name)
 
 
 class Source(BaseModel):
@@ -242,6 +261,9 @@ def _changes_file(home: Path, number: int) -> Path:
 
 
 def _read_changes(home: Path, edition: Edition, code: str | None) -> list[Change]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path = _changes_file(home, edition.nummer)
     if not edition.total:
         return []
@@ -290,6 +312,9 @@ def recording(settings, progress: Progress | None = None) -> Iterator[None]:
 def record(home: Path, database: Path, previous: Path | None, progress: Progress | None = None) -> Edition | None:
     """Record the store at `database` as a new edition, with its changes against the store at
     `previous` (None for a first build). None when the content did not change at all."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     atomic.ensure_dir(folder(home))
     index = load_index(home)
     new = duckdb.connect(str(database), read_only=True)
@@ -324,7 +349,7 @@ def record(home: Path, database: Path, previous: Path | None, progress: Progress
         r["editie"] = number
         edition.wijzigingen[r["soort"]] += 1
     if rows:
-        table = pa.Table.from_pylist(rows, schema=CHANGE_SCHEMA)
+        table = pa.Table.from_pylist(rows, schema=schemas()["CHANGE_SCHEMA"])
         atomic.save_with(_changes_file(home, number), lambda p: pq.write_table(table, p))
     index.edities.append(edition)
     atomic.write_text(folder(home) / INDEX, index.model_dump_json(indent=1))
@@ -516,6 +541,9 @@ def _number(value: float | None, decimals: int | None) -> str:
 # --- verdicts -----------------------------------------------------------------------------------------
 
 def _snapshot(home: Path, snap: Snapshot | None, fingerprint: str, schema: pa.Schema) -> pa.Table | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if snap is None or snap.invoer != fingerprint:
         return None
     path = folder(home) / snap.bestand
@@ -533,6 +561,8 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
     """The strength of every trend in every gemeente of the store (one Localiser call per gemeente).
     `keep`: the store is the home's own, so its loaded Localiser may go into the home's cache
     (knowledge/cache.py) for the commands after the build; the previous store's may not."""
+    import pyarrow as pa
+
     from . import store
     from .reader import Reader
 
@@ -550,19 +580,21 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
                 strengths.append(v.strength)
         if progress:
             progress(f"editie: oordelen {what}", len(codes), len(codes))
-        return pa.table({"region_code": regions, "trend": trends, "sterkte": strengths}, schema=VERDICT_SCHEMA)
+        return pa.table({"region_code": regions, "trend": trends, "sterkte": strengths}, schema=schemas()["VERDICT_SCHEMA"])
     finally:
         reader.close()
 
 
 def _verdict_changes(home: Path, last: Edition | None, old: Path, new: Path, number: int,
                      progress: Progress | None) -> tuple[list[dict], Snapshot | None]:
+    import pyarrow.parquet as pq
+
     old_in = _verdict_inputs(_store_prints(old))
     new_in = _verdict_inputs(_store_prints(new))
     if old_in == new_in:  # the same inputs and rules: the same verdicts everywhere
         keep = last.oordelen if last and last.oordelen and last.oordelen.invoer == new_in else None
         return [], _carry(home, keep, number, "oordelen")
-    before = _snapshot(home, last.oordelen if last else None, old_in, VERDICT_SCHEMA)
+    before = _snapshot(home, last.oordelen if last else None, old_in, schemas()["VERDICT_SCHEMA"])
     if before is None:
         before = compute_verdicts(old, progress, "(vorige editie)")
     after = compute_verdicts(new, progress, "(nieuwe editie)", keep=True)
@@ -611,6 +643,8 @@ def _projection_inputs(prints: dict[str, str]) -> str:
 
 def compute_projections(database: Path, progress: Progress | None = None, what: str = "") -> pa.Table:
     """The basis projection of every gemeente for the default end year: every indicator with a margin."""
+    import pyarrow as pa
+
     from . import forecast, store
     from .forecast import components
 
@@ -618,7 +652,7 @@ def compute_projections(database: Path, progress: Progress | None = None, what: 
     try:
         codes = components.current_gemeenten(con)
         end = f"{forecast.DEFAULT_UNTIL}JJ00"
-        out = {name: [] for name in PROJECTION_SCHEMA.names}
+        out = {name: [] for name in schemas()["PROJECTION_SCHEMA"].names}
         for i, code in enumerate(codes):
             if progress and i % 20 == 0:
                 progress(f"editie: prognoses {what}", i, len(codes))
@@ -628,23 +662,25 @@ def compute_projections(database: Path, progress: Progress | None = None, what: 
                 continue  # a gemeente the model cannot project (no population series): nothing to compare
             for r in rows:
                 if r.period == end and r.lower is not None and r.upper is not None:
-                    for name in PROJECTION_SCHEMA.names:
+                    for name in schemas()["PROJECTION_SCHEMA"].names:
                         out[name].append(getattr(r, name))
         if progress:
             progress(f"editie: prognoses {what}", len(codes), len(codes))
-        return pa.table(out, schema=PROJECTION_SCHEMA)
+        return pa.table(out, schema=schemas()["PROJECTION_SCHEMA"])
     finally:
         con.close()
 
 
 def _projection_changes(home: Path, last: Edition | None, old: Path, new: Path, number: int,
                         progress: Progress | None) -> tuple[list[dict], Snapshot | None]:
+    import pyarrow.parquet as pq
+
     old_in = _projection_inputs(_store_prints(old))
     new_in = _projection_inputs(_store_prints(new))
     if old_in == new_in:
         keep = last.prognoses if last and last.prognoses and last.prognoses.invoer == new_in else None
         return [], _carry(home, keep, number, "prognoses")
-    before = _snapshot(home, last.prognoses if last else None, old_in, PROJECTION_SCHEMA)
+    before = _snapshot(home, last.prognoses if last else None, old_in, schemas()["PROJECTION_SCHEMA"])
     if before is None:
         before = compute_projections(old, progress, "(vorige editie)")
     after = compute_projections(new, progress, "(nieuwe editie)")
