@@ -483,11 +483,13 @@ def locator_map(ctx: Context, code: str, name: str, province: str | None, provin
     if code not in features:
         return None
     names = {c: ctx.regions[c][0] for c in features}
+    from ..geo.shapes import BOUNDARY_SOURCE
+
     chart = map_svg(features, code, None, f"{name} in {province_name or 'Nederland'}", names=names, width=360)
     if chart is None:
         return None
     return Figure(chart.svg, chart.alt, f"Ligging van {name}" + (f" in de provincie {province_name}" if province_name else "")
-                  + ". Grenzen: CBS/PDOK 2024.")
+                  + f". {BOUNDARY_SOURCE}.")
 
 
 def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) -> Figure | None:

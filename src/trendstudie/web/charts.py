@@ -28,6 +28,8 @@ class Responsive:
     svg: str
     alt: str
     narrow: str | None = None
+    unit: str = ""  # the unit drawn (an index for counts of several areas): exports name it
+    years: tuple[int, int] | None = None
 
 
 def both(make: Callable[[float], object]) -> Responsive | None:
@@ -101,7 +103,11 @@ def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...]
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
             lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
-    return _series_chart(m, lines)[0]
+    chart, unit = _series_chart(m, lines)
+    if chart is not None:
+        chart.unit = unit
+        chart.years = (min(y for ln in lines for y, _ in ln.points), max(y for ln in lines for y, _ in ln.points))
+    return chart
 
 
 def _series_chart(m, lines: list[svg.Line]):

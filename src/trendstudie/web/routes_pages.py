@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from .. import formatting, jsonout
 from ..knowledge.model import DOMAINS, SEEDS
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
-from . import charts, prognose, ranking
+from . import charts, export, prognose, ranking
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
 
 router = APIRouter(include_in_schema=False)
@@ -43,21 +43,6 @@ def cached_page(request: Request, build) -> Response:
 
 
 ChartFormat = Annotated[Literal["svg", "png"], Path(description="svg of png")]
-PNG_SCALE = 2.0  # twice the SVG's size: sharp on a high-density screen and in a document
-
-
-def _svg_response(chart, name: str, ext: str = "svg") -> Response:
-    """A chart as a file to download: the SVG of the page, or that SVG rendered to PNG."""
-    if chart is None:
-        raise HTTPException(404, "Voor deze grafiek zijn geen gegevens.")
-    if ext == "png":
-        import vl_convert
-
-        return Response(vl_convert.svg_to_png(chart.svg, scale=PNG_SCALE), media_type="image/png",
-                        headers={"content-disposition": f'attachment; filename="{name}.png"'})
-    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + chart.svg
-    return Response(body, media_type="image/svg+xml",
-                    headers={"content-disposition": f'attachment; filename="{name}.svg"'})
 
 
 def _gemeente_or_404(d, code: str):
@@ -325,7 +310,8 @@ def svg_prognose(request: Request, code: Annotated[str, Path(pattern=GM, max_len
     _gemeente_or_404(d, code)
     f = request.app.state.forecasts
     prognose.check_until(f, tot)
-    return _svg_response(prognose.fan_chart(f, code, scenario, tot), f"prognose-{code}-{scenario}-{tot}", ext)
+    label = export.prognose_label(d, code, prognose.SCENARIOS[scenario].titel, f.origin(), tot)
+    return export.chart_file(prognose.fan_chart(f, code, scenario, tot), label, f"prognose-{code}-{scenario}-{tot}", ext)
 
 
 def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str) -> Response:
@@ -650,8 +636,9 @@ def svg_map(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATO
     d = _d(request)
     _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
-    return _svg_response(charts.indicator_map(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
-                         f"kaart-{indicator_id}-{period}", ext)
+    highlight = gemeente if gemeente in d.gemeenten else None
+    return export.chart_file(charts.indicator_map(d, indicator_id, period, highlight),
+                             export.map_label(d, indicator_id, period, highlight), f"kaart-{indicator_id}-{period}", ext)
 
 
 @router.get("/svg/verdeling/{indicator_id}.{ext}")
@@ -662,8 +649,10 @@ def svg_distribution(request: Request, indicator_id: Annotated[str, Path(pattern
     d = _d(request)
     _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
-    return _svg_response(charts.distribution(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
-                         f"verdeling-{indicator_id}-{period}", ext)
+    highlight = gemeente if gemeente in d.gemeenten else None
+    return export.chart_file(charts.distribution(d, indicator_id, period, highlight),
+                             export.distribution_label(d, indicator_id, period, highlight),
+                             f"verdeling-{indicator_id}-{period}", ext)
 
 
 @router.get("/svg/reeks/{indicator_id}.{ext}")
@@ -681,14 +670,17 @@ def svg_series(request: Request, indicator_id: Annotated[str, Path(pattern=INDIC
     if groep and groep not in d.group_titles:
         raise HTTPException(404, f"Er is geen groep {groep!r}.")
     groups = (groep,) if groep else charts.SERIES_GROUPS
-    return _svg_response(charts.series(d, indicator_id, codes, groups), f"reeks-{indicator_id}", ext)
+    chart = charts.series(d, indicator_id, codes, groups)
+    return export.chart_file(chart, export.series_label(d, indicator_id, chart), f"reeks-{indicator_id}", ext)
 
 
 @router.get("/svg/trend/{trend_id}.{ext}")
 def svg_trend_map(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)], ext: ChartFormat):
     d = _d(request)
     _entry_or_404(d, trend_id)
-    return _svg_response(charts.strength_map(d, trend_id), f"trend-{trend_id}", ext)
+    if trend_id not in d.kb.trends:
+        raise HTTPException(404, f"'{trend_id}' is een opgave, geen trend: er is geen kaart van waar zij speelt.")
+    return export.chart_file(charts.strength_map(d, trend_id), export.strength_label(d, trend_id), f"trend-{trend_id}", ext)
 
 
 @router.get("/svg/samenhang/{trend_id}.{ext}")
@@ -697,7 +689,7 @@ def svg_samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID,
     d = _d(request)
     _entry_or_404(d, trend_id)
     _, diagram, _, _ = _samenhang(d, trend_id, diepte)
-    return _svg_response(diagram, f"samenhang-{trend_id}", ext)
+    return export.chart_file(diagram, export.samenhang_label(d, trend_id, diepte), f"samenhang-{trend_id}", ext)
 
 
 @router.get("/api")
