@@ -138,12 +138,8 @@ def strength_map(d: WebData, trend_id: str) -> svg.Chart | None:
     if d.map is None or trend_id not in d.strength:
         return None
     names = {c: g.name for c, g in d.gemeenten.items()}
-    from .api_schema import strength_word  # one word for the middle verdict: 'enigszins'
-
-    category = {c: strength_word(v) for c, v in d.strength[trend_id].items()}
-    fills = {strength_word(k): v for k, v in svg.STRENGTH_FILL.items()}
-    return svg.category_map(d.map.paths, d.map.width, d.map.height, category, fills, names,
-                            f"Waar speelt '{d.kb.trends[trend_id].title}'?", [strength_word(s) for s in STRENGTHS])
+    return svg.category_map(d.map.paths, d.map.width, d.map.height, dict(d.strength[trend_id]), svg.STRENGTH_FILL,
+                            names, f"Waar speelt '{d.kb.trends[trend_id].title}'?", list(STRENGTHS))
 
 
 def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str, str]]) -> Figure | None:
