@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trendstudie.geo.shapes import load_features
-from trendstudie.report import chart_theme as th
-from trendstudie.report.charts import (Chart, Series, bar_compare, fan, map_svg, quantile_breaks, rank_strip,
+from trendstudie.charts import theme as th
+from trendstudie.charts.draw import (Chart, Series, bar_compare, fan, map_svg, quantile_breaks, rank_strip,
                                        time_series)
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -361,7 +361,7 @@ def test_time_series_index_for_counts_of_different_size(population):
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 600, allow_nan=False), min_size=1, max_size=120))
 def test_beeswarm_dots_never_overlap(xs):
-    from trendstudie.report.charts import _beeswarm
+    from trendstudie.charts.draw import _beeswarm
 
     r = 3.0
     ys = _beeswarm(xs, r)
@@ -373,7 +373,7 @@ def test_beeswarm_dots_never_overlap(xs):
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 300, allow_nan=False), min_size=1, max_size=8))
 def test_direct_labels_keep_their_distance(desired):
-    from trendstudie.report.charts import _spread
+    from trendstudie.charts.draw import _spread
 
     ys = sorted(_spread(desired, 15.0, 0.0, 300.0))
     assert all(b - a >= 15.0 - 1e-6 for a, b in zip(ys, ys[1:]))
@@ -381,7 +381,7 @@ def test_direct_labels_keep_their_distance(desired):
 
 def test_years_without_figures_are_gaps_not_lines():
     """Age shares exist for 2014, 2015, 2019 and 2025 only: just 2014–2015 is a measured line."""
-    from trendstudie.report.charts import _segments
+    from trendstudie.charts.draw import _segments
 
     runs, gaps = _segments([(2014, 9.9), (2015, 12.8), (2019, 11.3), (2025, 11.0)])
     assert runs == [[(2014, 9.9), (2015, 12.8)], [(2019, 11.3)], [(2025, 11.0)]]

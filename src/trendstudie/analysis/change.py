@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import median
 from typing import Iterable, Literal, Sequence
 
@@ -41,7 +42,14 @@ Direction = Literal["stijgend", "dalend", "stabiel", "wisselend"]
 def period_time(code: str) -> float | None:
     """A period code as a point in time in years: 2024JJ00 → 2024.0, 2024KW03 → 2024.5,
     2024MM07 → 2024.5. Unknown codes give None."""
-    if not isinstance(code, str) or len(code) != 8 or not code[:4].isdigit() or not code[6:].isdigit():
+    if not isinstance(code, str) or len(code) != 8:
+        return None
+    return _period_time(code)
+
+
+@lru_cache(maxsize=4096)  # a few hundred distinct periods, asked for millions of times
+def _period_time(code: str) -> float | None:
+    if not code[:4].isdigit() or not code[6:].isdigit():
         return None
     year, kind, n = int(code[:4]), code[4:6], int(code[6:])
     if kind == "JJ":

@@ -29,6 +29,7 @@ A gemeente compared with a group it does not belong to is ranked among the membe
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from statistics import fmean, median
 from typing import Mapping
@@ -118,6 +119,13 @@ class Values:
         self._additive: dict[str, bool] = {}
         self._signed: dict[str, bool] = {}
         self._flags = None
+        # What is the same for every gemeente, computed once per process (the store does not
+        # change while it runs): a group's values in a period, a group's changes between two
+        # periods, each gemeente's series and latest value. Filled lazily; the GIL makes a
+        # dict assignment safe, and two threads computing the same entry compute the same thing.
+        self._spreads: dict[tuple, Spread | None] = {}
+        self._series: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
+        self._latest: dict[tuple[str, str], Value | None] = {}
 
     def indicator(self, indicator_id: str) -> dict[str, dict[str, Value]]:
         """region_code → period → Value for one indicator."""
@@ -152,8 +160,13 @@ class Values:
         return self
 
     def series(self, indicator_id: str, code: str) -> list[tuple[str, float]]:
-        points = self.indicator(indicator_id).get(code, {})
-        return sorted(((p, v.value) for p, v in points.items()), key=lambda pv: period_time(pv[0]) or 0)
+        key = (indicator_id, code)
+        found = self._series.get(key)
+        if found is None:
+            points = self.indicator(indicator_id).get(code, {})
+            found = self._series[key] = tuple(sorted(((p, v.value) for p, v in points.items()),
+                                                     key=lambda pv: period_time(pv[0]) or 0))
+        return list(found)
 
     def value(self, indicator_id: str, code: str, period: str) -> Value | None:
         return self.indicator(indicator_id).get(code, {}).get(period)
@@ -194,11 +207,30 @@ class Values:
         return self._additive[indicator_id]
 
     def latest(self, indicator_id: str, code: str) -> Value | None:
-        points = self.indicator(indicator_id).get(code)
-        if not points:
-            return None
-        period = max(points, key=lambda p: period_time(p) or -math.inf)
-        return points[period]
+        key = (indicator_id, code)
+        if key not in self._latest:
+            points = self.indicator(indicator_id).get(code)
+            self._latest[key] = points[max(points, key=lambda p: period_time(p) or -math.inf)] if points else None
+        return self._latest[key]
+
+    def spread(self, indicator_id: str, group_id: str, period: str) -> "Spread | None":
+        """The values of a group's members in one period, summarised once (see `Spread`)."""
+        key = ("waarde", indicator_id, group_id, period)
+        if key not in self._spreads:
+            group = self.groups().get(group_id)
+            table = self.indicator(indicator_id)
+            self._spreads[key] = Spread.of({m: table[m][period].value for m in group.members
+                                            if m in table and period in table[m]}) if group else None
+        return self._spreads[key]
+
+    def change_spread(self, indicator_id: str, group_id: str, start: str, end: str, measure: str) -> "Spread | None":
+        """The changes of a group's members from `start` to `end`, summarised once."""
+        key = ("verandering", indicator_id, group_id, start, end, measure)
+        if key not in self._spreads:
+            group = self.groups().get(group_id)
+            self._spreads[key] = Spread.of(_changes(self.indicator(indicator_id), group.members, start, end, measure)) \
+                if group else None
+        return self._spreads[key]
 
     def flags(self):
         """Which values are reconstructed or provisional, with the sentences that say so (labels.py)."""
@@ -272,27 +304,68 @@ class Standing:
     minimum: float
 
 
+def _clean(values: Mapping[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in values.items()
+            if v is not None and not (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))}
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A set of values (code → value) summarised for `standing`: sorted, with mean, median,
+    standard deviation, highest and lowest. The same for every member, so computed once per
+    group and period (`Values.spread`) instead of once per gemeente."""
+
+    values: Mapping[str, float] = field(repr=False)
+    ordered: tuple[float, ...] = field(repr=False)  # ascending
+    mean: float
+    median: float
+    sd: float
+    highest: tuple[str, float]
+    lowest: tuple[str, float]
+
+    @classmethod
+    def of(cls, values: Mapping[str, float]) -> "Spread | None":
+        clean = _clean(values)
+        if not clean:
+            return None
+        all_values = list(clean.values())
+        mean = fmean(all_values)
+        sd = math.sqrt(fmean([(v - mean) ** 2 for v in all_values]))
+        ranked = sorted(clean.items(), key=lambda kv: (-kv[1], kv[0]))
+        return cls(clean, tuple(sorted(all_values)), mean, median(all_values), sd, ranked[0], ranked[-1])
+
+    def standing(self, code: str) -> "Standing | None":
+        """Where `code` (one of the values) stands among them."""
+        x = self.values.get(code)
+        if x is None:
+            return None
+        n = len(self.ordered)
+        below = bisect_left(self.ordered, x)
+        above = n - bisect_right(self.ordered, x)
+        ties = n - 1 - above - below
+        percentile = (below + 0.5 * ties) / (n - 1) * 100 if n > 1 else None
+        z = (x - self.mean) / self.sd if self.sd > 1e-12 * max(1.0, abs(self.mean)) else None
+        return Standing(x, n, above + 1, ties, percentile, self.mean, self.median, self.sd, z, self.highest[0],
+                        self.lowest[0], self.highest[1], self.lowest[1])
+
+
 def standing(values: Mapping[str, float], code: str) -> Standing | None:
     """Rank, percentile, mean, median and z-score of `code` among `values` (code → value).
     None if `code` has no value."""
-    clean = {k: float(v) for k, v in values.items()
-             if v is not None and not (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))}
+    clean = _clean(values)
     if code not in clean:
         return None
-    x = clean[code]
-    others = [v for k, v in clean.items() if k != code]
-    n = len(clean)
-    above = sum(1 for v in others if v > x)
-    below = sum(1 for v in others if v < x)
-    ties = len(others) - above - below
-    percentile = (below + 0.5 * ties) / len(others) * 100 if others else None
-    all_values = list(clean.values())
-    mean = fmean(all_values)
-    sd = math.sqrt(fmean([(v - mean) ** 2 for v in all_values]))
-    z = (x - mean) / sd if sd > 1e-12 * max(1.0, abs(mean)) else None
-    ordered = sorted(clean.items(), key=lambda kv: (-kv[1], kv[0]))
-    return Standing(x, n, above + 1, ties, percentile, mean, median(all_values), sd, z, ordered[0][0], ordered[-1][0],
-                    ordered[0][1], ordered[-1][1])
+    return Spread.of(clean).standing(code)
+
+
+def _standing_in(spread: Spread | None, code: str, value: float | None) -> Standing | None:
+    """`code` with `value` among a group's summarised values: from the summary when the group
+    already holds exactly that value for `code` (a member), else among the values with it added."""
+    if value is None:
+        return None
+    if spread is not None and spread.values.get(code) == value:
+        return spread.standing(code)
+    return standing({**(spread.values if spread is not None else {}), code: value}, code)
 
 
 @dataclass(frozen=True)
@@ -339,10 +412,8 @@ def compare(source, indicator_id: str, code: str, group_id: str, period: str | N
     if own is None:
         return None
     table = data.indicator(indicator_id)
-    member_values = {m: table[m][own.period].value for m in group.members
-                     if m in table and own.period in table[m]}
-    member_values[code] = own.value
-    st = standing(member_values, code)
+    spread = data.spread(indicator_id, group_id, own.period)
+    st = _standing_in(spread, code, own.value)
     if st is None:
         return None
     gv = table.get(group_id, {}).get(own.period)
@@ -398,12 +469,24 @@ def compare_change(source, indicator_id: str, code: str, group_id: str, start: s
     group = data.groups().get(group_id)
     if group is None:
         return None
-    own = change_between(data.series(indicator_id, code), start, end)
+    table = data.indicator(indicator_id)
+    points = table.get(code, {})
+    # the same as change_between(data.series(...), start, end), without sorting the series again
+    own = change_between([(p, points[p].value) for p in (start, end) if p in points], start, end)
     if own is None:
         return None
+    spread = data.change_spread(indicator_id, group_id, start, end, measure)
+    own_change = _changes(table, (code,), start, end, measure).get(code)
+    st = _standing_in(spread, code, own_change)
+    if st is None:
+        return None
+    return ChangeComparison(indicator_id, code, group, own, measure, st.n, st.rank, st.ties, st.percentile)
+
+
+def _changes(table: dict[str, dict[str, Value]], codes, start: str, end: str, measure: str) -> dict[str, float]:
+    """code → its change from `start` to `end` (difference, or % when the start is positive)."""
     changes: dict[str, float] = {}
-    table = data.indicator(indicator_id)
-    for m in set(group.members) | {code}:
+    for m in codes:
         points = table.get(m, {})
         if start in points and end in points:
             v0, v1 = points[start].value, points[end].value
@@ -411,7 +494,4 @@ def compare_change(source, indicator_id: str, code: str, group_id: str, start: s
                 changes[m] = v1 - v0
             elif v0 > 0:
                 changes[m] = (v1 - v0) / v0 * 100
-    st = standing(changes, code)
-    if st is None:
-        return None
-    return ChangeComparison(indicator_id, code, group, own, measure, st.n, st.rank, st.ties, st.percentile)
+    return changes

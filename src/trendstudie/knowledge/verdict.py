@@ -178,10 +178,16 @@ class Localiser:
         self.data.use_rules(self.rules)
         self.flags = FigureFlags(con)
         self._cache: dict = {}
+        self._verdicts: dict[str, list[Verdict]] = {}
         self.gemeenten = sorted(c for c in self.data.groups_of if c.startswith("GM"))
 
     def verdicts(self, code: str) -> list[Verdict]:
-        return judge_all(self.kb, self.data, code, self.rules, self._cache, self.flags)
+        """The verdicts in one gemeente, judged once (the store does not change while this runs;
+        the web app asks for them at start-up and again for every page and API answer)."""
+        found = self._verdicts.get(code)
+        if found is None:
+            found = self._verdicts[code] = judge_all(self.kb, self.data, code, self.rules, self._cache, self.flags)
+        return list(found)
 
     def everywhere(self) -> dict[str, list[Verdict]]:
         return {code: self.verdicts(code) for code in self.gemeenten}

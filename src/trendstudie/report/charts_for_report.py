@@ -8,7 +8,7 @@ from .content import Context, Figure, Options
 
 
 def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], opts: Options) -> Figure | None:
-    from .charts import Series, time_series
+    from ..charts import Series, time_series
 
     name = ctx.regions[code][0]
     for ind in finding.indicators:

@@ -69,8 +69,8 @@ def population_lines(rows_of: Callable[[str], Sequence[ProjectionRow]], chosen: 
 def population_fan(title: str, history: Sequence[tuple[int, float]],
                    rows_of: Callable[[str], Sequence[ProjectionRow]], chosen: str = "basis", *,
                    width: float = 640, height: float = 340):
-    """The fan chart (report.charts.fan) of the population under every scenario; None without data."""
-    from .charts import fan
+    """The fan chart (charts.fan) of the population under every scenario; None without data."""
+    from ..charts import fan
 
     projection, others = population_lines(rows_of, chosen)
     label = load_scenarios()[chosen].titel if chosen in load_scenarios() else chosen

@@ -9,6 +9,7 @@ need in memory (indicator values, the knowledge base, the verdicts on every tren
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_right
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from ..analysis.labels import FigureFlags
 from ..geo.regions import normalise_name
 from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS
-from ..reader import Reader
+from ..reader import IndicatorRow, Reader
 from ..report.content import Context, peer_groups
 
 GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
@@ -38,21 +39,6 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class IndicatorMeta:
-    id: str
-    title: str
-    description: str
-    domain: str
-    unit: str
-    decimals: int
-    direction: str
-    citation: str
-    note: str
-    missing: str | None
-    tables: tuple[str, ...]
-
-
 @dataclass
 class Gemeente:
     code: str
@@ -63,7 +49,7 @@ class Gemeente:
 
 @dataclass
 class ProfileRow:
-    indicator: IndicatorMeta
+    indicator: IndicatorRow
     period: str
     value: float
     peers: list[tuple[str, str, float | None]]  # (group id, label, value in the same period)
@@ -85,7 +71,10 @@ class WebData:
         self.data = r.data
         self.built_at: str = r.built_at
         self.info = r.info
+        from .. import editions  # a new edition (recorded just after the swap) changes the pages too
+
         self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
+                                         f"|{editions.stamp(self.database.parent)}"
                                          .encode()).hexdigest()[:20] + '"'
         self.regions = r.regions
         self.group_titles = {gid: t for gid, (t, _) in r.groups.items()}
@@ -99,11 +88,7 @@ class WebData:
         self.sorted_gemeenten = sorted(self.gemeenten.values(), key=lambda g: normalise_name(g.name))
         self._names = {normalise_name(g.name): g.code for g in self.gemeenten.values()}
         self.tables = r.source_tables
-        tables = r.indicator_tables
-        self.indicators: dict[str, IndicatorMeta] = {
-            m.id: IndicatorMeta(m.id, m.title, m.description, m.domain, m.unit, m.decimals, m.direction, m.citation,
-                                m.note, m.missing, tuple(tables.get(m.id, [])))
-            for m in r.indicators.values()}
+        self.indicators: dict[str, IndicatorRow] = r.indicators  # with their source tables
         self.periods: dict[str, list[str]] = r.periods
         # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
         self.verdicts: dict[str, list[Verdict]] = {code: r.verdicts(code) for code in self.gemeenten}
@@ -239,9 +224,9 @@ class WebData:
                 continue
             period, value = latest
             pv = [(gid, label, self.data.value(meta.id, gid, period)) for gid, label in peers]
-            values = self.data._by_period.get((meta.id, period), [])
-            rank = sum(1 for v in values if v > value) + 1 if values else None
-            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(values)))
+            ordered = self.data._by_period.get((meta.id, period), [])  # ascending (IndicatorData sorts them)
+            rank = len(ordered) - bisect_right(ordered, value) + 1 if ordered else None
+            out.setdefault(meta.domain, []).append(ProfileRow(meta, period, value, pv, rank, len(ordered)))
         return {d: out[d] for d in DOMAINS if d in out}
 
     def analysis(self, code: str):

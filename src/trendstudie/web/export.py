@@ -15,7 +15,7 @@ from fastapi import HTTPException
 from fastapi.responses import Response
 
 from .. import formatting
-from ..report import chart_theme as th
+from ..charts import theme as th
 
 PNG_SCALE = 2.0  # twice the SVG's size: sharp on a high-density screen and in a document
 PAD = 12.0
