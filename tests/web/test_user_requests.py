@@ -219,3 +219,20 @@ def test_enigszins_not_matig_in_the_cli(built_home, args):
     assert not re.findall(r"\bmatig\b(?! stedelijk)", result.output.lower())
     if args[0] == "trends":
         assert "enigszins" in result.output
+
+
+def test_a_phone_fan_names_scenarios_short_and_a_derived_scenario_not_by_its_parent():
+    from trendstudie.forecast.scenarios import parse_scenarios
+    from trendstudie.report.scenario_fan import population_lines
+
+    class Row:
+        def __init__(self, sid):
+            self.indicator_id, self.period, self.value, self.lower, self.upper = "bevolking", "2030JJ00", 1.0, 0.9, 1.1
+
+    _, wide = population_lines(lambda sid: [Row(sid)])
+    _, narrow = population_lines(lambda sid: [Row(sid)], short=True)
+    assert "Spreiding, sturing en deconcentratie" in wide and "Spreiding" in narrow
+    assert len(wide) == len(narrow) == len(load_scenarios()) - 1
+    own = parse_scenarios("scenarios:\n  - id: mijn\n    basis: spreiding\n    titel: Mijn variant\n", "eigen.yaml",
+                          load_scenarios())
+    assert own["mijn"].kort is None and own["mijn"].aantrekking == load_scenarios()["spreiding"].aantrekking

@@ -10,6 +10,9 @@ from typing import Callable, Sequence
 from ..forecast import ProjectionRow, load_scenarios
 
 
+NARROW = 480  # below this width scenarios are named by their short name ('kort' in scenarios.yaml)
+
+
 def scenario_ids() -> tuple[str, ...]:
     """Every projection scenario, in the order of the scenario file."""
     return tuple(load_scenarios())
@@ -48,10 +51,11 @@ def scenario_sentence(chosen: str = "basis") -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def population_lines(rows_of: Callable[[str], Sequence[ProjectionRow]], chosen: str = "basis"
+def population_lines(rows_of: Callable[[str], Sequence[ProjectionRow]], chosen: str = "basis", short: bool = False
                      ) -> tuple[list[tuple[int, float, float, float]], dict[str, list[tuple[int, float]]]]:
     """The chosen scenario's population with its band, and every other scenario's population by
-    its title. `rows_of(scenario_id)` gives the projection rows of one scenario."""
+    its title (`short`: by its short name where it has one, for a phone). `rows_of(scenario_id)`
+    gives the projection rows of one scenario."""
     scenarios = load_scenarios()
     own = sorted((r for r in rows_of(chosen) if r.indicator_id == "bevolking"), key=lambda r: r.period)
     projection = [(int(r.period[:4]), r.value, r.lower, r.upper) for r in own
@@ -62,7 +66,7 @@ def population_lines(rows_of: Callable[[str], Sequence[ProjectionRow]], chosen: 
             continue
         pts = [(int(r.period[:4]), r.value) for r in rows_of(sid) if r.indicator_id == "bevolking"]
         if pts:
-            others[s.titel] = sorted(pts)
+            others[(s.kort or s.titel) if short else s.titel] = sorted(pts)
     return projection, others
 
 
@@ -72,7 +76,7 @@ def population_fan(title: str, history: Sequence[tuple[int, float]],
     """The fan chart (charts.fan) of the population under every scenario; None without data."""
     from ..charts import fan
 
-    projection, others = population_lines(rows_of, chosen)
+    projection, others = population_lines(rows_of, chosen, short=width < NARROW)
     label = load_scenarios()[chosen].titel if chosen in load_scenarios() else chosen
     return fan(title, "inwoners", history, projection, others, decimals=0, width=width, height=height, label=label)
 
