@@ -175,3 +175,14 @@ def test_cli_with_a_damaged_cache_says_nothing_of_it(home):
     second = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0 and second.stdout == first.stdout
     assert "Traceback" not in second.stderr and second.stderr == first.stderr
+
+
+def test_a_cache_file_others_can_write_is_not_read(home, made):
+    verdicts(home, SAMPLE[:1])
+    [path] = files(home)
+    path.chmod(0o666)
+    assert verdicts(home, SAMPLE[:1])
+    assert len(made) == 2, "a file anyone could have replaced was read"
+    assert not files(home)[0].stat().st_mode & 0o077  # made again, for the user only
+    verdicts(home, SAMPLE[:1])
+    assert len(made) == 2

@@ -10,7 +10,8 @@ reads them. Any change gives another key, so a stale file is never read; files o
 removed when a new one is written. A file that cannot be read back (damaged, truncated, written
 by another Python) is ignored and made again, without a message: it is only a cache. It is
 written atomically (atomic.py); when the folder cannot be written, the Localiser is simply not
-kept. The folder is the user's own, like the database; pickle files are only ever read from it.
+kept. Reading a pickle can run code, so a file is only read when the user owns it and others
+cannot write it.
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ def read(path: Path, wanted: str):
     from .verdict import Localiser
 
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o002:
+                return None  # a pickle runs code when read: only one the user wrote, that others cannot change
+            raw = f.read()
     except OSError:
         return None
     enabled = gc.isenabled()
@@ -81,7 +86,9 @@ def write(folder: Path, wanted: str, localiser) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         data = pickle.dumps({"key": wanted, "localiser": localiser}, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic.write_bytes(folder / f"{PREFIX}{wanted}{SUFFIX}", data)
+        with atomic.atomic_path(folder / f"{PREFIX}{wanted}{SUFFIX}") as tmp:
+            os.chmod(tmp, 0o600)  # the user's own (see read)
+            tmp.write_bytes(data)
     except Exception:  # noqa: BLE001 - a full disk or a read-only home: then there is no cache
         return
     for old in folder.glob(f"{PREFIX}*{SUFFIX}"):

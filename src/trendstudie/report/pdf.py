@@ -33,9 +33,6 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add('#set heading(numbering: "1.1")')
     add('#show heading.where(level: 1): it => { v(1.2em, weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
     add('#show link: set text(fill: rgb("#1f4e79"))')
-    # A domain's indicator table may run on to the next page (its header repeats) instead of leaving
-    # the rest of a page empty.
-    add('#show figure.where(kind: table): set block(breakable: true)')
     # cover
     add('#page(numbering: none, footer: none)[')
     if logo_svg:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import atomic, formatting, store, tables
+from .. import atomic, formatting, tables
 from .content import Context, Options, build_report
 from .html import render_html
 from .pdf import render_pdf
@@ -112,7 +112,7 @@ _worker: dict = {}
 def _init(database: str) -> None:
     from .charts_for_report import make_chart
 
-    _worker["ctx"] = Context(store.connect(Path(database)))
+    _worker["ctx"] = Context(Path(database))  # through a Reader of the file: the Localiser from its cache
     _worker["chart"] = make_chart
 
 
@@ -130,7 +130,7 @@ def write_many(database: Path, codes: list[str], outdir: Path, opts: Options, pd
     outdir.mkdir(parents=True, exist_ok=True)
     manifest_path = outdir / MANIFEST
     manifest = {} if force or not manifest_path.exists() else json.loads(manifest_path.read_text())
-    ctx = Context(store.connect(database))
+    ctx = Context(Path(database))
     todo, done = [], []
     for code in codes:
         key = inputs_key(ctx, code, opts, pdf)
@@ -174,15 +174,15 @@ def write_index(ctx: Context, written: list[Written], outdir: Path, title: str) 
     """An index page with a comparison overview of the group (latest values, Dutch formatting)."""
     from html import escape
 
-    meta = {r[0]: r for r in ctx.indicators}
+    meta = {m.id: m for m in ctx.indicators}
     cols = [i for i in OVERVIEW if i in meta]
-    head = "".join(f"<th scope='col'>{escape(meta[i][1])}<br><small>{escape(meta[i][4])}</small></th>" for i in cols)
+    head = "".join(f"<th scope='col'>{escape(meta[i].title)}<br><small>{escape(meta[i].unit)}</small></th>" for i in cols)
     body = []
     for w in written:
         cells = []
         for i in cols:
             latest = ctx.data.latest(i, w.code)
-            cells.append(f"<td>{formatting.number(latest[1], meta[i][5])}<br><small>{formatting.period(latest[0])}</small></td>"
+            cells.append(f"<td>{formatting.number(latest[1], meta[i].decimals)}<br><small>{formatting.period(latest[0])}</small></td>"
                          if latest else "<td>–</td>")
         links = " · ".join(f"<a href='{escape(f)}'>{escape(f.rsplit('.', 1)[-1].upper())}</a>" for f in w.files
                            if f.endswith((".html", ".pdf")))
