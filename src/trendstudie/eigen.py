@@ -350,7 +350,7 @@ def own_rules_text(home: Path, registry) -> str:
             raise InputError(path, f"regel {n} in 'regels': {exc}") from None
         if rule.trend not in trends:
             raise InputError(path, f"regel {n} in 'regels': onbekende trend {rule.trend!r} (zie trendstudie kennisbank)")
-        used = set(rule.indicators) | {c.indicator for c in [*rule.sterk, *rule.matig]}
+        used = set(rule.indicators) | {c.indicator for c in [*rule.sterk, *rule.enigszins]}
         unknown = sorted(used - known)
         if unknown:
             raise InputError(path, f"regel {n} in 'regels' ({rule.trend}): onbekende indicator(en) {', '.join(unknown)}")

@@ -32,7 +32,7 @@ def test_rules_name_known_trends_and_indicators(con):
     indicators |= {d.id for d in rules.derived}
     for rule in rules:
         assert rule.trend in kb.trends
-        for c in rule.sterk + rule.matig:
+        for c in rule.sterk + rule.enigszins:
             assert c.indicator in indicators
 
 
@@ -107,12 +107,12 @@ def tiny():
 
 
 def test_a_condition_that_fails_is_counter_evidence_not_support(tiny):
-    """'matig' because one condition holds: the one that does not hold is listed against, never for."""
+    """'enigszins' because one condition holds: the one that does not hold is listed against, never for."""
     rule = Rule(trend="t", indicators=["a", "b"],
                 sterk=[cond(indicator="a", **{"is": "hoger"}, dan="NL01", marge=0.5), cond(indicator="b", verandering="stijgend")],
-                matig=[cond(indicator="a", **{"is": "hoger"}, dan="NL01"), cond(indicator="b", verandering="stijgend")])
+                enigszins=[cond(indicator="a", **{"is": "hoger"}, dan="NL01"), cond(indicator="b", verandering="stijgend")])
     f = localise(rule, tiny, "GM0001")
-    assert f.strength == "matig"
+    assert f.strength == "enigszins"
     assert f.evidence == ["A: 12,0 per 1.000 inwoners in 2025, hoger dan Nederland (10,0)."]
     assert f.counter == ["B: gedaald van 5,0 in 2020 naar 4,0 per 1.000 inwoners in 2025 (-20,0%)."]
     # 'a' is above Nederland but not by the 50% of 'sterk': that is no counter-evidence next to its support
@@ -129,9 +129,9 @@ def test_a_margin_not_met_says_what_the_rule_asks(tiny):
 
 def test_a_verdict_on_old_figures_only_is_capped_and_says_so(tiny):
     rule = Rule(trend="t", indicators=["c"], sterk=[cond(indicator="c", **{"is": "hoger"}, dan="NL01")],
-                matig=[cond(indicator="c", **{"is": "hoger"}, dan="NL01")])
+                enigszins=[cond(indicator="c", **{"is": "hoger"}, dan="NL01")])
     f = localise(rule, tiny, "GM0001")
-    assert f.strength == "matig"
+    assert f.strength == "enigszins"
     assert "2015" in f.evidence[0]
     assert f.note and "op cijfers uit 2015" in f.note and "hooguit 'speelt enigszins'" in f.note
     # with a wider setting 2015 is recent enough, and the verdict stands
@@ -191,13 +191,13 @@ def test_groningen_does_not_shrink(all_findings):
 
 def test_trends_about_decline_need_a_decline(con, data, all_findings):
     for code, findings in all_findings.items():
-        if findings["krimp"].strength in ("sterk", "matig"):
+        if findings["krimp"].strength in ("sterk", "enigszins"):
             series = dict(data.series("bevolking", code))
             last = max(series)
             starts = [next(p for p in sorted(series) if int(p[:4]) >= int(last[:4]) - years) for years in (5, 10)]
             assert any(series[last] < series[start] for start in starts), code
             assert all("daalde" in s for s in findings["krimp"].evidence), code
-        if findings["krimp-potentiele-beroepsbevolking"].strength in ("sterk", "matig"):
+        if findings["krimp-potentiele-beroepsbevolking"].strength in ("sterk", "enigszins"):
             assert any("inwoners van 15 tot 65 jaar daalde" in s for s in findings["krimp-potentiele-beroepsbevolking"].evidence)
 
 
@@ -206,7 +206,7 @@ def test_growing_car_ownership_needs_growth(all_findings):
         f = findings["dominantie-auto"]
         if f.strength == "sterk":
             assert any("Personenauto's per huishouden: gestegen" in s for s in f.evidence), code
-        if f.strength in ("sterk", "matig"):
+        if f.strength in ("sterk", "enigszins"):
             assert not any("lager dan Nederland" in s for s in f.evidence), code
 
 
@@ -228,7 +228,7 @@ def test_every_condition_can_be_judged(con, data):
     2025 only) can never hold: every condition with data must be judged for most gemeenten."""
     codes = [c for (c,) in con.execute("SELECT code FROM regions WHERE current AND code LIKE 'GM%'").fetchall()]
     for rule in load_rules():
-        for c in rule.sterk + rule.matig:
+        for c in rule.sterk + rule.enigszins:
             if not any(data.latest(c.indicator, code) for code in codes):
                 continue  # no figures at all (the trend is 'onbekend' everywhere)
             # judged, or refused with a reason (too few cases: see kleine_aantallen)
@@ -249,3 +249,23 @@ def test_sentences_read_as_dutch(all_findings):
                 assert not re.search(r"\b(\w+) steeg van [\d.,]+ \1\b", s, re.I), s  # 'Inwoners steeg van 3 inwoners'
                 assert "))" not in s and "% gemeenten" not in s, s
                 assert not s.startswith(("Inwoners steeg", "Inwoners daalde")), s
+
+
+def test_one_word_for_the_middle_verdict_old_rule_files_still_read(tiny):
+    """'enigszins' in rule files as in pages, API, CLI and report; a rule file of before that lists
+    its conditions under 'matig' (and caps a scale at 'matig') is read as it meant."""
+    from trendstudie.knowledge.localise import ORDER, Scale
+
+    assert "matig" not in ORDER
+    old = Rule.model_validate({"trend": "t", "indicators": ["a"],
+                               "sterk": [{"indicator": "a", "is": "hoger", "dan": "NL01", "marge": 0.5, "reden": "r"}],
+                               "matig": [{"indicator": "a", "is": "hoger", "dan": "NL01"}]})
+    assert len(old.enigszins) == 1
+    assert localise(old, tiny, "GM0001").strength == "enigszins"
+    scale = Scale.model_validate({"voorwaarden": [{"indicator": "a", "boven": 1, "reden": "r"}], "hooguit": "matig",
+                                  "omschrijving": "de steden", "reden": "r"})
+    assert scale.hooguit == "enigszins"
+    from trendstudie.knowledge.localise import RULES
+
+    assert sum(len(r.enigszins) for r in load_rules()) > 20
+    assert "matig" not in RULES.read_text(encoding="utf-8")  # the built-in rules use the one word

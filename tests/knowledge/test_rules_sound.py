@@ -146,7 +146,7 @@ def test_car_ownership_rise_within_rounding_is_no_rise(bundle, con, judge):
     v23 = raw_cars_2023(bundle, "GM0059")
     assert 0 < v23 - v15 <= 0.05 and v23 > nl(con, "autos_per_huishouden", "2023JJ00")
     f = judge("GM0059", "dominantie-auto")
-    assert f.strength == "matig"
+    assert f.strength == "enigszins"
     assert any("binnen de afronding van de cijfers" in s for s in f.counter), f.counter
 
 
@@ -205,7 +205,7 @@ def test_shrinking_working_age_population_alone_is_some(bundle, con, judge, tren
     y2014, y2019 = raw_15_65_2014(bundle, "GM0037"), raw_15_65_2019(bundle, "GM0037")
     y2025 = raw_15_65_2025(bundle, "Stadskanaal")
     assert 0.99 * y2019 <= y2025 < y2019 and y2025 < 0.99 * y2014
-    assert judge("GM0037", trend).strength == "matig"
+    assert judge("GM0037", trend).strength == "enigszins"
 
 
 def test_every_change_condition_has_a_margin(rules):
@@ -256,7 +256,7 @@ def test_drug_trade_above_size_class_is_some(bundle, judge):
     """Groningen: enough cases; drug trade above Nederland but not by a quarter (no 'sterk'), weapon
     trade over 2023-2025 more than a quarter above Nederland's rate: 'enigszins'."""
     assert raw_crime(bundle, "GM0014", "3.1.1", range(2023, 2026)) >= 20
-    assert judge("GM0014", "ondermijning").strength == "matig"
+    assert judge("GM0014", "ondermijning").strength == "enigszins"
 
 
 def test_no_crime_verdict_rests_on_fewer_than_20_cases(data, judge, gemeenten):
@@ -313,7 +313,7 @@ def test_growing_share_rule_on_a_series(rules, v2015, v2025, nl2025, expected):
     rule = next(r for r in rules if r.trend == "groeiend-aandeel-migratieachtergrond")
     rule = rule.model_copy(update={"vereist": [c.model_copy(update={"indicator": "m"}) for c in rule.vereist],
                                    "sterk": [c.model_copy(update={"indicator": "m"}) for c in rule.sterk],
-                                   "matig": [c.model_copy(update={"indicator": "m"}) for c in rule.matig[:1]]})
+                                   "enigszins": [c.model_copy(update={"indicator": "m"}) for c in rule.enigszins[:1]]})
     data = _series_store({("m", "GM0001", "2015JJ00"): v2015, ("m", "GM0001", "2025JJ00"): v2025,
                           ("m", "NL01", "2025JJ00"): nl2025, ("m", "NL01", "2015JJ00"): 20.0,
                           ("bevolking", "GM0001", "2026JJ00"): 1000.0})
@@ -339,7 +339,7 @@ def test_fast_growing_village_gets_at_most_some(bundle, con, judge):
     n21, n26 = raw_population(bundle, "NL01", 2021), raw_population(bundle, "NL01", 2026)
     assert z26 < 50000 and z26 / z21 - 1 > n26 / n21 - 1 + 0.005 and z26 / z21 - 1 > 0.03
     f = judge("GM0050", "bevolkingsgroei-steden")
-    assert f.strength == "matig" and "De trend gaat over de grotere steden" in f.note
+    assert f.strength == "enigszins" and "De trend gaat over de grotere steden" in f.note
 
 
 def test_growing_city_is_strong(bundle, judge):
@@ -382,20 +382,20 @@ LIMITED = {
     # growth needs a series; the bundle has 2015 only
     "groeiend-aandeel-migratieachtergrond": set(),
     # figures from 2015 only: a verdict on old figures is at most 'enigszins'
-    "armoede-en-schulden": {"matig", "niet van toepassing"},
-    "onbenut-arbeidspotentieel": {"matig", "niet van toepassing"},
-    "tweedeling-meedoeners-afhakers": {"matig", "niet van toepassing"},
-    "ov-bereikbaarheid-verschillen": {"matig", "niet van toepassing"},
-    "superdiversiteit": {"matig", "niet van toepassing"},
+    "armoede-en-schulden": {"enigszins", "niet van toepassing"},
+    "onbenut-arbeidspotentieel": {"enigszins", "niet van toepassing"},
+    "tweedeling-meedoeners-afhakers": {"enigszins", "niet van toepassing"},
+    "ov-bereikbaarheid-verschillen": {"enigszins", "niet van toepassing"},
+    "superdiversiteit": {"enigszins", "niet van toepassing"},
     # nearly every gemeente saw prices rise by more than 20% and crime fall: 'niet' is rare or absent
-    "daling-traditionele-criminaliteit": {"sterk", "matig"},
+    "daling-traditionele-criminaliteit": {"sterk", "enigszins"},
 }
 
 
 def test_every_rule_gives_each_outcome_on_real_gemeenten(judge, gemeenten, rules):
     for r in rules:
         got = {judge(code, r.trend).strength for code in gemeenten}
-        wanted = LIMITED.get(r.trend, {"sterk", "matig", "niet van toepassing"})
+        wanted = LIMITED.get(r.trend, {"sterk", "enigszins", "niet van toepassing"})
         assert wanted <= got, (r.trend, sorted(got))
 
 

@@ -326,7 +326,8 @@ def _year_plot(parts: list[str], years: tuple[int, int], scale: tuple[float, flo
     sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
     sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
     _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
-    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    # a year label is some 26 px wide: no more ticks than fit (a phone's plot is narrow)
+    _x_year_axis(parts, _year_ticks(y0, y1, max(2, min(12, int((right - left) // 36)))), sx, bottom, left, right)
     return sx, sy
 
 

@@ -35,6 +35,7 @@ class Scenario(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     titel: str = Field(min_length=1)
+    kort: str | None = Field(None, min_length=1, max_length=20)  # the name beside a line on a phone
     beschrijving: str = ""
     soort: Literal["wlo", "hcss", "eigen"] = "eigen"
     basis: str | None = None
@@ -173,6 +174,8 @@ def parse_scenarios(text: str, path: str = "<scenario's>", known: dict[str, Scen
                 base = out[parent].model_dump()
             else:
                 raise InputError(path, f"scenario {sid!r} bouwt voort op onbekend scenario {parent!r}", line=line)
+            if "titel" in data and "kort" not in data:  # a new title: not the parent's short name
+                base.pop("kort", None)
             base.update(data)
             data = base
         try:

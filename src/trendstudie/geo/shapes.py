@@ -32,6 +32,9 @@ from ..errors import InputError
 from ..sources.misc_csv import check_code_name, csv_records, gemeente_rows, parse_number, source_name
 from ..sources.records import Imported, MeasureMeta, Observation, TableMeta, year_period
 from ..textfile import parse_json, read_text
+
+# Where the map of today's gemeenten comes from, as maps name it under their drawing.
+BOUNDARY_SOURCE = "Grenzen: CBS/PDOK 2024"
 from .regions import RegionRegistry
 
 CODE_PROPERTIES = ("statcode", "CBSCODE")

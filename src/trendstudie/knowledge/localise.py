@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import formatting
 from ..formatting import COUNT_UNITS
@@ -24,8 +24,11 @@ from ..errors import InputError, TrendstudieError
 from ..textfile import load_yaml
 
 RULES = Path(__file__).parent / "localisation.yaml"
-Strength = Literal["sterk", "matig", "niet van toepassing", "onbekend"]
-ORDER = {"sterk": 0, "matig": 1, "niet van toepassing": 2, "onbekend": 3}
+# One word for the middle verdict everywhere, in rule files as in pages, API, CLI and report.
+Strength = Literal["sterk", "enigszins", "niet van toepassing", "onbekend"]
+ORDER = {"sterk": 0, "enigszins": 1, "niet van toepassing": 2, "onbekend": 3}
+# Rule files of before may still name it by its old word; they are read as they meant it.
+OLD_WORD = "matig"
 
 
 class Condition(BaseModel):
@@ -73,9 +76,14 @@ class Scale(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     voorwaarden: list[Condition] = Field(min_length=1)
-    hooguit: Literal["matig", "niet van toepassing"] = "matig"
+    hooguit: Literal["enigszins", "niet van toepassing"] = "enigszins"
     omschrijving: str  # what the trend is about, as it reads after 'De trend gaat over …'
     reden: str
+
+    @field_validator("hooguit", mode="before")
+    @classmethod
+    def _old_word(cls, value):
+        return "enigszins" if value == OLD_WORD else value
 
 
 class Rule(BaseModel):
@@ -84,7 +92,7 @@ class Rule(BaseModel):
     trend: str
     indicators: list[str] = Field(min_length=1)
     sterk: list[Condition] = Field(min_length=1)
-    matig: list[Condition] = []
+    enigszins: list[Condition] = Field([], validation_alias=AliasChoices("enigszins", OLD_WORD))
     # Conditions every level needs (a growth the title names, judged on a series): when one cannot
     # be judged the verdict is 'onbekend', when one fails 'niet van toepassing'.
     vereist: list[Condition] = []
@@ -92,7 +100,7 @@ class Rule(BaseModel):
     reden: str = ""  # why these indicators and thresholds speak to the trend
 
     def conditions(self) -> list[Condition]:
-        return self.vereist + self.sterk + self.matig + (self.schaal.voorwaarden if self.schaal else [])
+        return self.vereist + self.sterk + self.enigszins + (self.schaal.voorwaarden if self.schaal else [])
 
 
 class MinimumChange(BaseModel):
@@ -123,7 +131,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Figures from more than this many years before the newest year in the store are old: a
-    # verdict that rests only on old figures is at most 'matig' and says so.
+    # verdict that rests only on old figures is at most 'enigszins' and says so.
     oude_cijfers_jaren: int = Field(5, ge=0)
 
 
@@ -378,7 +386,7 @@ class Finding:
     trend: str
     strength: Strength
     indicators: list[str]
-    # What bears out the verdict: for 'sterk' and 'matig' the conditions that hold, for 'niet van
+    # What bears out the verdict: for 'sterk' and 'enigszins' the conditions that hold, for 'niet van
     # toepassing' the ones that do not; `counter` is the rest of what was checked, which speaks against it.
     evidence: list[str] = field(default_factory=list)
     counter: list[str] = field(default_factory=list)
@@ -547,7 +555,7 @@ def _join(items: list[str]) -> str:
 
 
 def _unique(checks: list[Check], skip: set[str] = frozenset()) -> list[str]:
-    """One sentence per fact (the last: the 'matig' condition, after the stricter 'sterk' one),
+    """One sentence per fact (the last: the 'enigszins' condition, after the stricter 'sterk' one),
     leaving out the facts in `skip` and the sentences another one repeats and extends."""
     by_fact = {c.fact: c.sentence for c in checks if c.sentence and c.fact not in skip}
     sentences = list(dict.fromkeys(by_fact.values()))
@@ -563,7 +571,7 @@ def _years(periods: list[str]) -> str:
 
 
 def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | None = None) -> Finding:
-    """The verdict: 'sterk' when every sterk-condition holds, 'matig' when a matig-condition holds,
+    """The verdict: 'sterk' when every sterk-condition holds, 'enigszins' when an enigszins-condition holds,
     both only when every `vereist` condition holds ('onbekend' when one cannot be judged, 'niet van
     toepassing' when one fails). A rule with a `schaal` guard gives at most its `hooguit` where the
     gemeente does not meet the guard.
@@ -571,18 +579,18 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
     The evidence is what bears out the verdict (for a trend that applies: the conditions that hold),
     the counter-evidence what was checked and speaks against it (the conditions that do not hold). A
     verdict that rests only on figures from before `newest year - oude_cijfers_jaren` is at most
-    'matig' and carries a note that says how old the figures are. Conditions that could not be judged
+    'enigszins' and carries a note that says how old the figures are. Conditions that could not be judged
     for a reason worth telling (too few cases, one year where a change is asked) are named in the note.
     """
     settings = settings or Settings()
     # The indicators of the 'sterk' conditions come first: they are what the trend is judged on.
     indicators = list(dict.fromkeys([c.indicator for c in rule.vereist + rule.sterk] + rule.indicators))
-    if not any(data.latest(i, code) for i in rule.indicators + [c.indicator for c in rule.vereist + rule.sterk + rule.matig]):
+    if not any(data.latest(i, code) for i in rule.indicators + [c.indicator for c in rule.vereist + rule.sterk + rule.enigszins]):
         return Finding(rule.trend, "onbekend", indicators)
     required = [evaluate(c, data, code) for c in rule.vereist]
     sterk = [evaluate(c, data, code) for c in rule.sterk]
-    matig = [evaluate(c, data, code) for c in rule.matig]
-    checks = required + sterk + matig
+    enigszins = [evaluate(c, data, code) for c in rule.enigszins]
+    checks = required + sterk + enigszins
     notes = _unique([c for c in checks if c.holds is None and c.sentence])
     if any(c.holds is None for c in required):
         return Finding(rule.trend, "onbekend", indicators, note=" ".join(notes) or None)
@@ -592,10 +600,10 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
     elif all(c.holds for c in sterk):
         strength = "sterk"
         basis = required + sterk
-    elif any(c.holds for c in matig):
-        strength = "matig"
-        basis = required + [c for c in matig if c.holds]
-    elif all(c.holds is None for c in sterk + matig):
+    elif any(c.holds for c in enigszins):
+        strength = "enigszins"
+        basis = required + [c for c in enigszins if c.holds]
+    elif all(c.holds is None for c in sterk + enigszins):
         strength, basis = "onbekend", []
     else:
         strength, basis = "niet van toepassing", []
@@ -609,9 +617,9 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
             evidence += [g.sentence for g in guard if g.sentence and g.sentence not in evidence]
         else:
             cap = rule.schaal.hooguit
-            said = {"matig": "hooguit 'speelt enigszins'", "niet van toepassing": "'speelt niet'"}[cap]
+            said = {"enigszins": "hooguit 'speelt enigszins'", "niet van toepassing": "'speelt niet'"}[cap]
             facts = " ".join(g.sentence for g in guard if g.holds is not True and g.sentence)
-            was = {"sterk": "sterk", "matig": "enigszins"}[strength]
+            was = {"sterk": "sterk", "enigszins": "enigszins"}[strength]
             notes.append(f"De trend gaat over {rule.schaal.omschrijving}. {facts} Op de andere cijfers alleen "
                          f"zou hij hier {was} spelen; daarom staat er {said}.".replace("  ", " "))
             if cap == "niet van toepassing":
@@ -625,7 +633,7 @@ def localise(rule: Rule, data: IndicatorData, code: str, settings: Settings | No
     if periods and len(old) == len(periods):
         text = f"Dit oordeel rust alleen op cijfers uit {_years(old)}; nieuwere cijfers zijn er niet."
         if strength == "sterk":
-            strength = "matig"
+            strength = "enigszins"
             text += (f" Op die cijfers zou de trend sterk spelen, maar omdat ze van vóór {old_before} zijn, "
                      "staat er hooguit 'speelt enigszins'.")
         note_parts.append(text)

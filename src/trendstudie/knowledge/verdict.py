@@ -24,7 +24,7 @@ Strength = Literal["sterk", "enigszins", "niet", "onbekend"]
 Basis = Literal["cijfers", "typering", "landelijk", "eigen weging"]
 STRENGTHS: tuple[Strength, ...] = ("sterk", "enigszins", "niet", "onbekend")
 ORDER = {s: i for i, s in enumerate(STRENGTHS)}
-FROM_FINDING: dict[str, Strength] = {"sterk": "sterk", "matig": "enigszins", "niet van toepassing": "niet",
+FROM_FINDING: dict[str, Strength] = {"sterk": "sterk", "enigszins": "enigszins", "niet van toepassing": "niet",
                                      "onbekend": "onbekend"}
 NATIONAL = "alle-gemeenten"
 

@@ -486,11 +486,13 @@ def locator_map(ctx: Context, code: str, name: str, province: str | None, provin
     if code not in features:
         return None
     names = {c: ctx.regions[c][0] for c in features}
+    from ..geo.shapes import BOUNDARY_SOURCE
+
     chart = map_svg(features, code, None, f"{name} in {province_name or 'Nederland'}", names=names, width=360)
     if chart is None:
         return None
     return Figure(chart.svg, chart.alt, f"Ligging van {name}" + (f" in de provincie {province_name}" if province_name else "")
-                  + ". Grenzen: CBS/PDOK 2024.")
+                  + f". {BOUNDARY_SOURCE}.")
 
 
 def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) -> Figure | None:
@@ -521,13 +523,10 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
                                         f"met {ctx.regions[code][0]} gemarkeerd{label}.")
 
 
-SCENARIOS_SHOWN = ("hoog", "laag", "metropolisering", "de-urbanisatie")
-
-
 def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter | None:
     """Where the gemeente is heading: population with its band, scenarios, age and housing need."""
-    from ..forecast import project, load_scenarios
-    from ..charts import fan
+    from ..forecast import project
+    from .scenario_fan import population_fan, population_lines, scenario_sentence
 
     rows = project(ctx.con, code, "basis", opts.until)
     by = {}
@@ -535,12 +534,8 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
         by.setdefault(r.indicator_id, []).append(r)
     if "bevolking" not in by:
         return None
-    titles = {s.id: s.titel for s in load_scenarios().values()}
-    scen = {}
-    for sid in SCENARIOS_SHOWN:
-        pts = [(int(r.period[:4]), r.value) for r in project(ctx.con, code, sid, opts.until) if r.indicator_id == "bevolking"]
-        if pts:
-            scen[titles.get(sid, sid)] = pts
+    rows_of = lambda sid: rows if sid == "basis" else project(ctx.con, code, sid, opts.until)  # noqa: E731
+    _, scen = population_lines(rows_of)  # every scenario of forecast/scenarios.yaml
     history = [(int(p[:4]), v) for p, v in ctx.data.series("bevolking", code)]
     pop = sorted(by["bevolking"], key=lambda r: r.period)
     last = pop[-1]
@@ -555,11 +550,9 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
             f"De marge van {formatting.number(last.lower, 0)} tot {formatting.number(last.upper, 0)} volgt uit de fouten "
             "die hetzelfde model maakte wanneer het vanuit eerdere jaren voor alle 342 gemeenten werd doorgerekend.")
     if scen:
-        parts = [f"{k.lower()} {formatting.number(v[-1][1], 0)}" for k, v in scen.items()]
-        paras.append(f"In de scenario's loopt dat uiteen: {', '.join(parts)} inwoners in {last.period[:4]}. De hoge en "
-                     "lage varianten volgen de manier van de WLO-scenario's (andere geboorte, sterfte en migratie); "
-                     "metropolisering en de-urbanisatie volgen de stedelijke scenario's van HCSS (waar migranten en "
-                     "verhuizers heen gaan).")
+        parts = [f"'{k.lower()}' {formatting.number(v[-1][1], 0)}" for k, v in scen.items()]
+        paras.append(f"In de scenario's loopt dat uiteen: {', '.join(parts)} inwoners in {last.period[:4]}. "
+                     + scenario_sentence())
     for ind, text in (("aandeel_65_plus", "het aandeel inwoners van 65 jaar en ouder"),
                       ("aandeel_80_plus", "het aandeel inwoners van 80 jaar en ouder")):
         series = sorted(by.get(ind, []), key=lambda r: r.period)
@@ -584,9 +577,7 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                  "per gemeente en een cohort-componentenmodel in losse leeftijdsjaren met migratie naar leeftijd per gemeente, getoetst op het verleden (trendstudie backtest). "
                  "De methode staat in docs/prognose.md.")
     figures = []
-    chart = fan("Inwoners", "inwoners", history,
-                [(int(r.period[:4]), r.value, r.lower, r.upper) for r in pop if r.lower is not None], scen, decimals=0,
-                label=titles.get("basis", "basis"))
+    chart = population_fan("Inwoners", history, rows_of)
     if chart:
         figures.append(Figure(chart.svg, chart.alt, f"Inwoners van {name}: waargenomen, prognose (basis) met marge, "
                                                      "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie."))

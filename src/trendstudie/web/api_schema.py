@@ -14,14 +14,6 @@ from ..reader import IndicatorRow as _Register
 
 Strength = Literal["sterk", "enigszins", "niet", "onbekend"]
 Basis = Literal["cijfers", "typering", "landelijk", "eigen weging"]
-# The word readers see for the middle verdict, in pages and API alike ('matig' is only the name
-# of the rule's condition list inside the knowledge base).
-STRENGTH_WORDS = {"matig": "enigszins"}
-
-
-def strength_word(strength: str) -> str:
-    return STRENGTH_WORDS.get(strength, strength)
-
 Number = float | None
 
 

@@ -89,6 +89,7 @@ PARAM_HELP = {
     "diepte": "een getal van 1 tot en met 4",
     "depth": "een getal van 1 tot en met 4",
     "q": "een naam of code van hoogstens 100 tekens",
+    "sorteer": "waarde of naam", "richting": "op (oplopend) of af (aflopend)",
     "limit": "een getal van 1 tot en met 100000",
     "offset": "een getal van 0 of meer",
     "impact": "een geheel getal van 1 tot en met 5", "onzekerheid": "een geheel getal van 1 tot en met 5",

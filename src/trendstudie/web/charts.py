@@ -34,6 +34,8 @@ class Responsive:
     svg: str
     alt: str
     narrow: str | None = None
+    unit: str = ""  # the unit drawn (an index for counts of several areas): exports name it
+    years: tuple[int, int] | None = None
 
 
 def both(make: Callable[[float], object]) -> Responsive | None:
@@ -93,7 +95,11 @@ def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...]
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
             lines.append(lib.Series(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
-    return _series_chart(m, lines)[0]
+    chart, unit = _series_chart(m, lines)
+    if chart is not None:  # what the exported file names under the drawing (web/export.py)
+        chart.unit = unit
+        chart.years = (min(y for ln in lines for y, _ in ln.points), max(y for ln in lines for y, _ in ln.points))
+    return chart
 
 
 def _series_chart(m, lines: list[lib.Series]):
@@ -121,11 +127,7 @@ def strength_map(d: WebData, trend_id: str) -> lib.Chart | None:
     if d.map is None or trend_id not in d.strength:
         return None
     names = {c: g.name for c, g in d.gemeenten.items()}
-    from .api_schema import strength_word  # one word for the middle verdict: 'enigszins'
-
-    category = {c: strength_word(v) for c, v in d.strength[trend_id].items()}
-    fills = {strength_word(k): v for k, v in STRENGTH_FILLS.items()}
-    return lib.category_map(d.map, category, fills, [strength_word(s) for s in STRENGTHS], names,
+    return lib.category_map(d.map, dict(d.strength[trend_id]), STRENGTH_FILLS, list(STRENGTHS), names,
                             f"Waar speelt '{d.kb.trends[trend_id].title}'?")
 
 

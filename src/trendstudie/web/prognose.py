@@ -147,32 +147,19 @@ def table(f: Forecasts, code: str, scenario: str, rows: list[ProjectionRow], ind
 
 
 def fan_chart(f: Forecasts, code: str, scenario: str, until: int):
-    """Observed population, the chosen scenario with its 90% band, the other scenarios as lines
-    (the report's fan chart)."""
-    from ..charts import fan
+    """Observed population, the chosen scenario with its 90% band, every other scenario as a line
+    (the report's fan chart, report/scenario_fan.py), for wide screens and laid out again for phones."""
+    from ..report.scenario_fan import population_fan
+    from .charts import Responsive
 
     d = f.d
     history = [(int(p[:4]), v) for p, v in d.data.series("bevolking", code) if p.endswith("JJ00")]
-    own = sorted((r for r in f.rows(code, scenario, until) if r.indicator_id == "bevolking"), key=lambda r: r.period)
-    others = {}
-    for sid, s in SCENARIOS.items():
-        if sid == scenario:
-            continue
-        pts = [(int(r.period[:4]), r.value) for r in f.rows(code, sid, until) if r.indicator_id == "bevolking"]
-        if pts:
-            others[s.titel] = pts
-    name = d.name(code)
-    title = f"Inwoners van {name}: scenario {SCENARIOS[scenario].titel}"
-    from .charts import Responsive
-
-    projection = [(int(r.period[:4]), r.value, r.lower, r.upper) for r in own
-                  if r.lower is not None and r.upper is not None]
-    wide = fan(title, "inwoners", history, projection, others, decimals=0, width=760, height=400,
-               label=SCENARIOS[scenario].titel)
+    title = f"Inwoners van {d.name(code)}: scenario {SCENARIOS[scenario].titel}"
+    rows_of = lambda sid: f.rows(code, sid, until)  # noqa: E731
+    wide = population_fan(title, history, rows_of, scenario, width=760, height=400)
     if wide is None:
         return None
-    narrow = fan(title, "inwoners", history, projection, others, decimals=0, width=320, height=360,
-                 label=SCENARIOS[scenario].titel)
+    narrow = population_fan(title, history, rows_of, scenario, width=320, height=360)
     return Responsive(wide.svg, wide.alt, narrow.svg if narrow else None)
 
 

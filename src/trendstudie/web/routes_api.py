@@ -370,7 +370,7 @@ def trend(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_len
     out["chain"] = [{"label": st.label, "items": [{"id": i.id, "title": i.title, "note": i.note} for i in st.items]}
                     for st in place(d.kb, trend_id)]
     if trend_id in d.strength:
-        out["gemeenten"] = {S.strength_word(k): n for k, n in d.trend_counts(trend_id).items()}
+        out["gemeenten"] = dict(d.trend_counts(trend_id))
     return one(out)
 
 

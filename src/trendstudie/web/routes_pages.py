@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from .. import formatting, tables
 from ..knowledge.model import DOMAINS, SEEDS
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
-from . import charts, prognose
+from . import charts, export, prognose, ranking
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
 
 router = APIRouter(include_in_schema=False)
@@ -41,21 +41,6 @@ def cached_page(request: Request, build) -> Response:
 
 
 ChartFormat = Annotated[Literal["svg", "png"], Path(description="svg of png")]
-PNG_SCALE = 2.0  # twice the SVG's size: sharp on a high-density screen and in a document
-
-
-def _svg_response(chart, name: str, ext: str = "svg") -> Response:
-    """A chart as a file to download: the SVG of the page, or that SVG rendered to PNG."""
-    if chart is None:
-        raise HTTPException(404, "Voor deze grafiek zijn geen gegevens.")
-    if ext == "png":
-        import vl_convert
-
-        return Response(vl_convert.svg_to_png(chart.svg, scale=PNG_SCALE), media_type="image/png",
-                        headers={"content-disposition": f'attachment; filename="{name}.png"'})
-    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + chart.svg
-    return Response(body, media_type="image/svg+xml",
-                    headers={"content-disposition": f'attachment; filename="{name}.svg"'})
 
 
 def _gemeente_or_404(d, code: str):
@@ -142,6 +127,7 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
         peers = d.peers(code)
         report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
         chapters = {c.anchor: c for c in report.chapters}
+        _toekomst_fan(request, code, chapters.get("toekomst"))
         profile = d.profile(code)
         domains = []
         for domain in DOMAINS:
@@ -166,6 +152,20 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
                        samenhang=chapters.get("samenhang"), uitdagingen=chapters.get("uitdagingen"), pop=pop,
                        groups=[(gid, d.group_titles[gid]) for gid in sorted(d.ctx.member_of.get(code, set()))])
     return cached_page(request, build)
+
+
+def _toekomst_fan(request: Request, code: str, chapter) -> None:
+    """The Toekomst chapter's fan on the page: the prognose page's chart (every scenario, the basis
+    with its band) in place of the report's drawing, laid out again for phones."""
+    if chapter is None or not chapter.figures:
+        return
+    from ..report.content import Options
+
+    chart = prognose.fan_chart(request.app.state.forecasts, code, "basis", Options().until)
+    if chart is not None:
+        fig = chapter.figures[0]
+        fig.svg, fig.alt = chart.svg, chart.alt
+        fig.narrow = chart.narrow
 
 
 def _rank_in(d, indicator: str, code: str, latest: tuple[str, float], members: set[str]) -> tuple[int, int] | None:
@@ -341,7 +341,8 @@ def svg_prognose(request: Request, code: Annotated[str, Path(pattern=GM, max_len
     _gemeente_or_404(d, code)
     f = request.app.state.forecasts
     prognose.check_until(f, tot)
-    return _svg_response(prognose.fan_chart(f, code, scenario, tot), f"prognose-{code}-{scenario}-{tot}", ext)
+    label = export.prognose_label(d, code, prognose.SCENARIOS[scenario].titel, f.origin(), tot)
+    return export.chart_file(prognose.fan_chart(f, code, scenario, tot), label, f"prognose-{code}-{scenario}-{tot}", ext)
 
 
 def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str) -> Response:
@@ -356,8 +357,10 @@ def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str)
 def compare(request: Request,
             gemeente: Annotated[list[str] | None, Query(max_length=12)] = None,
             groep: Annotated[str | None, Query(max_length=40)] = None,
-            indicator: Annotated[str | None, Query(max_length=60)] = None):
+            indicator: Annotated[str | None, Query(max_length=60)] = None,
+            sorteer: ranking.Sorteer = None, richting: ranking.Richting = None):
     d = _d(request)
+    sort = ranking.parse_sort(sorteer, richting)  # the order of the group's members
     errors: list[str] = []
     codes: list[str] = []
     for text in [t for t in (gemeente or []) if t.strip()]:
@@ -412,13 +415,21 @@ def compare(request: Request,
                     rows_by_domain.append((domain[:1].upper() + domain[1:], rows))
         chosen = indicator or "bevolkingsgroei"
         bar = ts = members = None
+        member_sorts = []
         if columns and chosen in d.indicators and d.periods.get(chosen):
             period = d.data.latest(chosen, codes[0])[0] if codes and d.data.latest(chosen, codes[0]) else d.periods[chosen][-1]
             bar = charts.compare_bars(d, chosen, period, columns, set(codes))
             ts = charts.series(d, chosen, codes, (groep,) if groep else ("NL01",))
             if groep and codes:
-                members = charts.compare_bars(d, chosen, period, sorted(
-                    d.group_members.get(groep, []), key=lambda c: -(d.data.value(chosen, c, period) or 0)), set(codes))
+                ranked = sorted(((c, v) for c in d.group_members.get(groep, [])
+                                 if (v := d.data.value(chosen, c, period)) is not None),
+                                key=lambda cv: (-cv[1], d.name(cv[0])))
+                order = [c for _, c, _ in ranking.ordered(ranked, {c: d.name(c) for c, _ in ranked}, sort)]
+                members = charts.compare_bars(d, chosen, period, order, set(codes))
+                keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("sorteer", "richting")]
+                member_sorts = [(s_, s_.describe(), ranking.sort_link(request.url.path, keep, s_, "leden"))
+                                for s_ in (ranking.Sort("waarde", "af"), ranking.Sort("waarde", "op"),
+                                           ranking.Sort("naam", "op"), ranking.Sort("naam", "af"))]
         own_groups = []
         if len(codes) == 1:  # one gemeente: offer the groups it belongs to (and Nederland)
             mine = d.ctx.member_of.get(codes[0], set())
@@ -430,6 +441,7 @@ def compare(request: Request,
         return _render(request, "vergelijk.html", codes=codes, groep=groep, columns=columns, errors=errors,
                        own_groups=own_groups,
                        rows_by_domain=rows_by_domain, chosen=chosen, bar=bar, ts=ts, members=members,
+                       sort=sort, member_sorts=member_sorts,
                        inputs=[d.gemeenten[c].name for c in codes] + [""] * (MAX_COMPARE - len(codes)))
     if errors:  # names that found nothing: not kept in the page cache (any text would be a new entry)
         return Response(build(), media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
@@ -451,22 +463,31 @@ def indicator_list(request: Request):
 @router.get("/indicator/{indicator_id}")
 def indicator_page(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATOR, max_length=60)],
                    periode: Annotated[str | None, Query(pattern=PERIOD, max_length=8)] = None,
-                   gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None):
+                   gemeente: Annotated[str | None, Query(pattern=GM, max_length=6)] = None,
+                   sorteer: ranking.Sorteer = None, richting: ranking.Richting = None):
     d = _d(request)
     m = _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
     if gemeente:
         _gemeente_or_404(d, gemeente)
+    sort = ranking.parse_sort(sorteer, richting)
+    keep = [("periode", periode), ("gemeente", gemeente)]
+    if sort.is_default and (sorteer or richting):  # the default order has one URL: the page without them
+        return RedirectResponse(ranking.sort_link(request.url.path, keep, sort), status_code=301)
 
     def build():
-        ranking = d.ranking(indicator_id, period)
+        ranked = d.ranking(indicator_id, period)
         groups = [(gid, d.group_label(gid), d.data.value(indicator_id, gid, period)) for gid in charts.SERIES_GROUPS]
+        names = {c: g.name for c, g in d.gemeenten.items()}
+        sort_links = {col: ranking.sort_link(request.url.path, keep, sort.next_for(col), "h-rang")
+                      for col in ranking.SORT_KEYS}
         return _render(request, "indicator.html", m=m, period=period, periods=d.periods[indicator_id], gemeente=gemeente,
-                       ranking=ranking, groups=groups,
+                       ranking=ranked, rows=ranking.ordered(ranked, names, sort), sort=sort, sort_links=sort_links,
+                       groups=groups,
                        map=charts.indicator_map(d, indicator_id, period, gemeente),
                        dist=charts.distribution(d, indicator_id, period, gemeente),
                        strip=charts.rank_strip(d, indicator_id, period, gemeente) if gemeente else None,
-                       position=next((i + 1 for i, (c, _) in enumerate(ranking) if c == gemeente), None),
+                       position=next((i + 1 for i, (c, _) in enumerate(ranked) if c == gemeente), None),
                        ts=charts.series(d, indicator_id, [gemeente] if gemeente else []),
                        tables=[(t, d.tables.get(t)) for t in m.tables])
     return cached_page(request, build)
@@ -624,8 +645,9 @@ def svg_map(request: Request, indicator_id: Annotated[str, Path(pattern=INDICATO
     d = _d(request)
     _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
-    return _svg_response(charts.indicator_map(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
-                         f"kaart-{indicator_id}-{period}", ext)
+    highlight = gemeente if gemeente in d.gemeenten else None
+    return export.chart_file(charts.indicator_map(d, indicator_id, period, highlight),
+                             export.map_label(d, indicator_id, period, highlight), f"kaart-{indicator_id}-{period}", ext)
 
 
 @router.get("/svg/verdeling/{indicator_id}.{ext}")
@@ -636,8 +658,10 @@ def svg_distribution(request: Request, indicator_id: Annotated[str, Path(pattern
     d = _d(request)
     _indicator_or_404(d, indicator_id)
     period = _period_for(d, indicator_id, periode)
-    return _svg_response(charts.distribution(d, indicator_id, period, gemeente if gemeente in d.gemeenten else None),
-                         f"verdeling-{indicator_id}-{period}", ext)
+    highlight = gemeente if gemeente in d.gemeenten else None
+    return export.chart_file(charts.distribution(d, indicator_id, period, highlight),
+                             export.distribution_label(d, indicator_id, period, highlight),
+                             f"verdeling-{indicator_id}-{period}", ext)
 
 
 @router.get("/svg/reeks/{indicator_id}.{ext}")
@@ -655,14 +679,17 @@ def svg_series(request: Request, indicator_id: Annotated[str, Path(pattern=INDIC
     if groep and groep not in d.group_titles:
         raise HTTPException(404, f"Er is geen groep {groep!r}.")
     groups = (groep,) if groep else charts.SERIES_GROUPS
-    return _svg_response(charts.series(d, indicator_id, codes, groups), f"reeks-{indicator_id}", ext)
+    chart = charts.series(d, indicator_id, codes, groups)
+    return export.chart_file(chart, export.series_label(d, indicator_id, chart), f"reeks-{indicator_id}", ext)
 
 
 @router.get("/svg/trend/{trend_id}.{ext}")
 def svg_trend_map(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, max_length=80)], ext: ChartFormat):
     d = _d(request)
     _entry_or_404(d, trend_id)
-    return _svg_response(charts.strength_map(d, trend_id), f"trend-{trend_id}", ext)
+    if trend_id not in d.kb.trends:
+        raise HTTPException(404, f"'{trend_id}' is een opgave, geen trend: er is geen kaart van waar zij speelt.")
+    return export.chart_file(charts.strength_map(d, trend_id), export.strength_label(d, trend_id), f"trend-{trend_id}", ext)
 
 
 @router.get("/svg/samenhang/{trend_id}.{ext}")
@@ -671,7 +698,7 @@ def svg_samenhang(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID,
     d = _d(request)
     _entry_or_404(d, trend_id)
     _, diagram, _, _ = _samenhang(d, trend_id, diepte)
-    return _svg_response(diagram, f"samenhang-{trend_id}", ext)
+    return export.chart_file(diagram, export.samenhang_label(d, trend_id, diepte), f"samenhang-{trend_id}", ext)
 
 
 @router.get("/api")
