@@ -8,14 +8,17 @@ import csv
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 
-from .. import editions, formatting, jsonout
+from .. import formatting, jsonout
 from ..config import settings
 from ..errors import TrendstudieError
+
+if TYPE_CHECKING:
+    from .. import editions
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
 
@@ -52,6 +55,8 @@ def wijzigingen(
     home: Optional[Path] = typer.Option(None, "--home", help="Map met de database (standaard $TRENDSTUDIE_HOME)."),
 ) -> None:
     """Wat er veranderde sinds de vorige editie: cijfers, nieuwe perioden, oordelen en prognoses."""
+    from .. import editions  # with pyarrow: only for this command, not for every other
+
     fmt = _format(fmt)
     s = settings(home=home)
     if lijst:
@@ -113,6 +118,8 @@ def _count(n: int) -> str:
 
 
 def _editions(home: Path, fmt: str) -> None:
+    from .. import editions
+
     history = editions.history(home)
     if fmt == "json":
         sys.stdout.write(jsonout.dumps({"edities": [edition_json(e) for e in history]}, indent=1) + "\n")
