@@ -59,6 +59,9 @@ def test_first_edition_has_no_changes(built_home, tmp_path):
     assert any(s.gewijzigd for s in e.bronnen if s.tabel == "83625NED")  # CBS's modification date
     assert "tabel 83625NED" in e.vingerafdrukken
     assert "de eerste editie" in cli(home, "wijzigingen").output
+    from trendstudie.commands.wijzigingen import after_build
+
+    assert after_build(home, home / "trendstudie.duckdb").startswith("Editie 1 vastgelegd (de eerste")
     assert json.loads(cli(home, "wijzigingen", "--format", "json").output)["wijzigingen"] == []
     # the same store again is no new edition
     assert editions.record(home, home / "trendstudie.duckdb", home / "trendstudie.duckdb") is None
@@ -130,7 +133,10 @@ def test_projection_changes_left_the_margin(edited):
 
 
 def test_editions_list_since_and_errors(edited):
+    from trendstudie.commands.wijzigingen import after_build
+
     home, _ = edited
+    assert after_build(home, home / "trendstudie.duckdb").startswith("Editie 2 vastgelegd: ")
     text = cli(home, "wijzigingen", "--edities").output
     assert "Editie 1" in text and "Editie 2" in text
     listed = json.loads(cli(home, "edities", "--format", "json").output)["edities"]
@@ -322,3 +328,31 @@ def test_api_wijzigingen_conforms_to_its_openapi(edited, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_projection_and_verdict_diffs(built_home):
+    """Only a projection outside the previous 90% margin counts; only a verdict of another strength."""
+    import pyarrow as pa
+
+    db = built_home / "trendstudie.duckdb"
+    before = pa.Table.from_pylist([
+        {"region_code": "GM0193", "indicator_id": "bevolking", "period": "2040JJ00", "value": 100.0, "lower": 90.0, "upper": 110.0},
+        {"region_code": "GM0363", "indicator_id": "bevolking", "period": "2040JJ00", "value": 100.0, "lower": 90.0, "upper": 110.0},
+    ], schema=editions.PROJECTION_SCHEMA)
+    after = pa.Table.from_pylist([
+        {"region_code": "GM0193", "indicator_id": "bevolking", "period": "2040JJ00", "value": 109.0, "lower": 99.0, "upper": 119.0},
+        {"region_code": "GM0363", "indicator_id": "bevolking", "period": "2040JJ00", "value": 111.0, "lower": 101.0, "upper": 121.0},
+        {"region_code": "GM0014", "indicator_id": "bevolking", "period": "2040JJ00", "value": 500.0, "lower": 1.0, "upper": 900.0},
+    ], schema=editions.PROJECTION_SCHEMA)
+    rows = editions.diff_projections(before, after, db)
+    assert [(r["region_code"], r["oud"], r["nieuw"]) for r in rows] == [("GM0363", 100.0, 111.0)]
+    assert "buiten de marge van de vorige prognose (90 tot 110)" in rows[0]["label"]
+    old = pa.Table.from_pylist([{"region_code": "GM0193", "trend": "vergrijzing", "sterkte": "enigszins"},
+                                {"region_code": "GM0193", "trend": "ondermijning", "sterkte": "niet"}],
+                               schema=editions.VERDICT_SCHEMA)
+    new = pa.Table.from_pylist([{"region_code": "GM0193", "trend": "vergrijzing", "sterkte": "sterk"},
+                                {"region_code": "GM0193", "trend": "ondermijning", "sterkte": "niet"}],
+                               schema=editions.VERDICT_SCHEMA)
+    rows = editions.diff_verdicts(old, new, db)
+    assert [(r["onderwerp"], r["oud_tekst"], r["nieuw_tekst"]) for r in rows] == [("vergrijzing", "enigszins", "sterk")]
+    assert rows[0]["label"].endswith(": enigszins → sterk")

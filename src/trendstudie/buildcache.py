@@ -154,22 +154,28 @@ def load(home: Path, key: str, fp: str) -> tuple[Imported, pa.Table] | None:
     if not path.exists():
         return None
     try:
-        table = pq.read_table(str(path))
-        meta = json.loads(table.schema.metadata[b"trendstudie"])
+        strings = [n for n in OBSERVATION_COLUMNS.names if OBSERVATION_COLUMNS.field(n).type == pa.string()]
+        encoded = pq.read_table(str(path), read_dictionary=strings)  # few distinct texts: one object each
+        meta = json.loads(encoded.schema.metadata[b"trendstudie"])
         if meta.get("fingerprint") != fp:
             return None
-        table = table.replace_schema_metadata(None)
-        if table.schema != OBSERVATION_COLUMNS:
-            raise ValueError("ander schema")
+        table = encoded.cast(OBSERVATION_COLUMNS.with_metadata(encoded.schema.metadata)).replace_schema_metadata(None)
         tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
                   for t in meta["tables"]]
         warnings = [str(w) for w in meta["warnings"]]
-        columns = [table.column(n).to_pylist() for n in OBSERVATION_COLUMNS.names]
+        columns = [_values(encoded.column(n).combine_chunks()) for n in OBSERVATION_COLUMNS.names]
         observations = list(map(Observation, *columns))
     except Exception:  # noqa: BLE001 - a damaged cache entry is never an error: read the source again
         path.unlink(missing_ok=True)
         return None
     return Imported(tables=tables, observations=observations, warnings=warnings), table
+
+
+def _values(column: pa.Array) -> list:
+    if not pa.types.is_dictionary(column.type):
+        return column.to_pylist()
+    texts = column.dictionary.to_pylist() + [None]
+    return [texts[i] for i in column.indices.fill_null(len(texts) - 1).to_numpy(zero_copy_only=False).tolist()]
 
 
 def observations_with_fetched(parts: list[pa.Table], fetched_at, schema: pa.Schema) -> pa.Table:

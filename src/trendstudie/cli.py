@@ -67,6 +67,10 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
               f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen, "
               f"{result.indicators - result.missing_indicators} van {result.indicators} indicatoren berekend "
               f"in {result.seconds:.1f} s.".replace(",", ".")))
+    from .commands.wijzigingen import after_build  # the edition this build recorded (issue 17)
+
+    if edition_line := after_build(s.home, result.database):
+        err.print(edition_line)
     if result.cached:
         err.print(f"Opnieuw ingelezen: {', '.join(result.reread) or 'geen bron'}; uit de bouwcache: "
                   f"{', '.join(result.cached)}.")

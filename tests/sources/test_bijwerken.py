@@ -10,6 +10,7 @@ publish); every other value is the bundle's."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -22,6 +23,7 @@ import pytest
 
 from fake_cbs import FakeCBS, Fault
 
+EDITIONS = importlib.util.find_spec("trendstudie.editions") is not None  # `wijzigingen` (issue 17, point 3)
 NEXT = date.today().year + 1  # "next year", as the command sees it
 V1 = "2026-02-17T00:00:00+01:00"
 V2 = "2026-11-20T00:00:00+01:00"
@@ -91,11 +93,39 @@ def run(home: Path, cbs: FakeCBS, bundle: Path, *args: str) -> subprocess.Comple
                           timeout=900)
 
 
+def published_changes(v1: dict, v2: dict) -> dict[tuple[str, str], tuple]:
+    """What CBS changed in 83625NED between two versions, cell by cell: (region, period) →
+    ((old value, old status) or None, (new value, new status) or None)."""
+    def cells(t: dict) -> dict:
+        status = {p["Identifier"]: p.get("Status") for p in t["PeriodenCodes"]["value"]}
+        return {(r["RegioS"].strip(), r["Perioden"]): (r["Value"], status.get(r["Perioden"]))
+                for r in t["Observations"]["value"] if r["Measure"] == "M001534"}
+    a, b = cells(v1), cells(v2)
+    # a cell without a figure on both sides (a former gemeente's code) is no change
+    return {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys()
+            if a.get(k) != b.get(k) and (a.get(k, (None,))[0], b.get(k, (None,))[0]) != (None, None)}
+
+
 def zwolle_prices(home: Path, cbs: FakeCBS, bundle: Path) -> dict[str, tuple[str, str]]:
     r = run(home, cbs, bundle, "facts", "--table", "83625NED", "--measure", "M001534", "--region", "GM0193",
             "--from", "2023", "--as-published")
     assert r.returncode == 0, r.stderr
     return {row["period"]: (row["value"], row["status"]) for row in csv.DictReader(io.StringIO(r.stdout))}
+
+
+def check_changes(home: Path, cbs: FakeCBS, bundle: Path, v1: dict, v2: dict) -> None:
+    """`wijzigingen` lists exactly the cells CBS changed (values, statuses, the new period), nothing of
+    the tables it did not change, and no verdict or projection outside the one gemeente whose figures moved."""
+    r = run(home, cbs, bundle, "wijzigingen", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    changes = json.loads(r.stdout)["wijzigingen"]
+    cells = {(c["region_code"], c["period"]): ((c["oud"], c["oud_status"]) if c["oud_status"] else None,
+                                               (c["nieuw"], c["nieuw_status"])) for c in changes
+             if c["soort"] in ("waarde", "periode") and c["onderwerp"] == "83625NED/M001534"}
+    assert cells == published_changes(v1, v2) and len(cells) == 362  # 359 regions' 2025 made definitive, 1 + 2
+    assert {c["soort"] for c in changes if c["period"] == "2026JJ00"} == {"periode"}
+    assert {c["region_code"] for c in changes if c["soort"] not in ("waarde", "periode")} <= {"GM0193"}
+    assert len(changes) == len(cells) + len([c for c in changes if c["soort"] not in ("waarde", "periode")])
 
 
 @pytest.fixture
@@ -126,7 +156,9 @@ def test_bijwerken_picks_up_exactly_what_cbs_published(cbs: FakeCBS, bundle: Pat
     stamp = html_report.stat().st_mtime_ns
 
     # CBS publishes: a new version of 83625NED, 82235NED discontinued, next year's classification
-    cbs.publish("CBS", "83625NED", **prices_v2(cbs.tables[("CBS", "83625NED")]))
+    v1 = cbs.tables[("CBS", "83625NED")]
+    v2 = {**v1, **prices_v2(v1)}
+    cbs.publish("CBS", "83625NED", **prices_v2(v1))
     stock = cbs.tables[("CBS", "82235NED")]["Properties"]
     cbs.publish("CBS", "82235NED", Properties={**stock, "Status": "Gediscontinueerd", "Description": STOPPED})
     cbs.list_dataset("CBS", {"Identifier": "86110NED", "Title": "Voorraad woningen; standen en mutaties vanaf 2012",
@@ -160,6 +192,10 @@ def test_bijwerken_picks_up_exactly_what_cbs_published(cbs: FakeCBS, bundle: Pat
     assert after["2026JJ00"][1] == "Voorlopig" and int(after["2026JJ00"][0]) == int(before["2025JJ00"][0]) + 5000
     assert {k: v for k, v in after.items() if k not in ("2024JJ00", "2025JJ00", "2026JJ00")} == \
            {k: v for k, v in before.items() if k not in ("2024JJ00", "2025JJ00")}
+    # `wijzigingen` lists exactly what CBS published (once editions are in the tree)
+    if EDITIONS:
+        check_changes(home, cbs, bundle, v1, v2)
+        assert "Editie 2: 360 cijfers herzien of definitief, 2 cijfers van een nieuwe periode" in err
     # the report in the folder was regenerated
     assert "Rapport Zwolle (GM0193) vernieuwd" in err and html_report.stat().st_mtime_ns > stamp
     stamp = html_report.stat().st_mtime_ns

@@ -138,3 +138,103 @@ def test_pages_render_in_parallel_threads(app):
         assert text.rstrip().endswith("</html>")
     with TestClient(app) as c:
         assert c.get(f"/gemeente/{codes[0]}").text == results[0][1]
+
+
+def test_a_server_with_workers_keeps_its_disk_cache_under_the_cap(database, tmp_path):
+    """The server as `trendstudie serve --workers 2` runs it, with a cap of 1 MB: thousands of
+    distinct URLs from 16 clients at once, so that both worker processes write and evict at the
+    same time. The files of both together never pass the cap (measured all along, not only at the
+    end), and the cache still answers afterwards."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import socket
+
+    import httpx
+
+    db = tmp_path / "trendstudie.duckdb"  # a copy: its own cache directory, beside it
+    shutil.copy(database, db)
+    cap = 1024 * 1024
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = ("import sys; from trendstudie.web import serve; "
+            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 2, prepare=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(db)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "TRENDSTUDIE_WEB_CACHE_MB": "1"})
+    base = f"http://127.0.0.1:{port}"
+    pages = tmp_path / "cache" / "web-pages"
+    sizes: list[int] = []
+    done = threading.Event()
+
+    def measure() -> None:
+        while not done.is_set():
+            total = 0
+            for f in pages.rglob("*.resp"):
+                try:
+                    total += f.stat().st_size
+                except FileNotFoundError:  # evicted meanwhile
+                    pass
+            sizes.append(total)
+            time.sleep(0.01)
+
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode(errors="replace"))
+            try:
+                if httpx.get(base + "/api/v1/info", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        codes = [r["code"] for r in httpx.get(base + "/api/v1/regions?kind=GM&current=true", timeout=60).json()]
+        regions = [r["code"] for r in httpx.get(base + "/api/v1/regions", timeout=60).json()
+                   if re.fullmatch(REGION, r["code"])]
+        urls = [f"/api/v1/regions/{c}" for c in regions[:800]]
+        for ind in ("bevolking", "huishoudens", "woningvoorraad", "bevolkingsdichtheid"):
+            urls += [f"/api/v1/indicator-values?indicator={ind}&region={c}" for c in codes]
+        urls += [f"/svg/reeks/bevolking.svg?gemeente={c}&utm_source=x{i}" for i, c in enumerate(codes[:200])]
+        assert len(urls) >= 2000
+        queue = list(urls)
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+
+        def client() -> None:
+            with httpx.Client(base_url=base, timeout=120, follow_redirects=True) as c:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        url = queue.pop()
+                    status = c.get(url).status_code
+                    with lock:
+                        statuses[status] = statuses.get(status, 0) + 1
+
+        sampler = threading.Thread(target=measure)
+        sampler.start()
+        clients = [threading.Thread(target=client) for _ in range(16)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        done.set()
+        sampler.join()
+        assert statuses.get(200, 0) >= 2000 and not any(s >= 500 for s in statuses), statuses
+        assert len(sizes) > 10
+        assert max(sizes) <= cap, f"{max(sizes)} bytes on disk at one moment, cap {cap}"
+        assert max(sizes) > cap // 2  # the cap was reached: files were evicted, not merely few
+        files = list(pages.rglob("*.resp"))
+        assert 0 < len(files) < len(urls) * 0.6
+        assert httpx.get(base + urls[0], timeout=60).status_code == 200
+    finally:
+        done.set()
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a crowded machine
+            proc.kill()
+            proc.wait()

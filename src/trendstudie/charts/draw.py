@@ -304,12 +304,18 @@ def _y_axis(parts: list[str], ticks: list[float], ydec: int, sy, left: float, ri
         parts.append(_text(8, top - 10, unit, size=th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
 
 
-def _x_year_axis(parts: list[str], ticks: list[int], sx, bottom: float, left: float, right: float) -> None:
+def _x_axis(parts: list[str], ticks: Sequence[float], label, sx, bottom: float, left: float, right: float,
+            gap: float = 17) -> None:
+    """A horizontal axis at `bottom` with a tick and `label(tick)` under it at each tick."""
     parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(bottom)}" y2="{_f(bottom)}" stroke="{th.AXIS}"/>')
-    for year in ticks:
-        x = sx(year)
+    for t in ticks:
+        x = sx(t)
         parts.append(f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(bottom)}" y2="{_f(bottom + 4)}" stroke="{th.AXIS}"/>')
-        parts.append(_text(x, bottom + 17, str(year), "middle", th.FONT_SIZE - 1))
+        parts.append(_text(x, bottom + gap, label(t), "middle", th.FONT_SIZE - 1))
+
+
+def _x_year_axis(parts: list[str], ticks: list[int], sx, bottom: float, left: float, right: float) -> None:
+    _x_axis(parts, ticks, str, sx, bottom, left, right)
 
 
 def _year_plot(parts: list[str], years: tuple[int, int], scale: tuple[float, float, list[float], int],
@@ -574,11 +580,7 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
     mid = (top + bottom) / 2
     med = _median(list(vals.values()))
     mx = sx(med)
-    parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(bottom)}" y2="{_f(bottom)}" stroke="{th.AXIS}"/>')
-    for t in ticks:
-        x = sx(t)
-        parts.append(f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(bottom)}" y2="{_f(bottom + 4)}" stroke="{th.AXIS}"/>')
-        parts.append(_text(x, bottom + 16, _num(t, tick_dec), "middle", th.FONT_SIZE - 1))
+    _x_axis(parts, ticks, lambda t: _num(t, tick_dec), sx, bottom, left, right, gap=16)
     if unit:
         parts.append(_text(right, bottom + 31, unit, "end", th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
     others, peer_marks = [], []
@@ -862,13 +864,8 @@ def histogram(title: str, unit: str, values: Sequence[float], decimals: int | No
         parts.append(f'<rect x="{_f(left + i * bw + 1)}" y="{_f(bottom - h)}" width="{_f(bw - 2)}" height="{_f(h)}" '
                      f'fill="{th.BAR_OTHER}"><title>{_num(lo + i * size, dec)} tot {_num(lo + (i + 1) * size, dec)}: '
                      f'{c} gemeenten</title></rect>')
-    parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(bottom)}" y2="{_f(bottom)}" stroke="{th.AXIS}"/>')
     _, _, ticks, tick_dec = _nice_ticks(lo, hi, 6)
-    for t in ticks:
-        if lo <= t <= hi:
-            parts.append(f'<line x1="{_f(sx(t))}" x2="{_f(sx(t))}" y1="{_f(bottom)}" y2="{_f(bottom + 4)}" '
-                         f'stroke="{th.AXIS}"/>')
-            parts.append(_text(sx(t), bottom + 17, _num(t, tick_dec), "middle", th.FONT_SIZE - 1))
+    _x_axis(parts, [t for t in ticks if lo <= t <= hi], lambda t: _num(t, tick_dec), sx, bottom, left, right)
     parts.append(_text(left - 6, top + 10, str(top_count), "end", th.FONT_SIZE - 1))
     parts.append(_text(left - 6, bottom, "0", "end", th.FONT_SIZE - 1))
     parts.append(_text(8, height - 6, "aantal gemeenten per klasse" + (f"; {unit}" if unit else ""),

@@ -8,6 +8,7 @@ Needs the `dot` program (Debian: `apt-get install graphviz`) and the `graphviz` 
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 from dataclasses import dataclass, field
@@ -71,15 +72,19 @@ def box_size(lines: list[str]) -> tuple[float, float]:
 
 
 def _dot_json(source: str) -> dict:
+    return json.loads(_dot_output(source))
+
+
+@functools.lru_cache(maxsize=1024)  # many gemeenten share a diagram: dot runs once per distinct graph
+def _dot_output(source: str) -> bytes:
     try:
         import graphviz
     except ImportError as exc:  # pragma: no cover - a missing install, said plainly
         raise TrendstudieError("Het Python-pakket 'graphviz' ontbreekt: pip install graphviz") from exc
     try:
-        out = graphviz.Source(source).pipe(format="json", engine="dot")
+        return graphviz.Source(source).pipe(format="json", engine="dot")
     except graphviz.ExecutableNotFound as exc:
         raise TrendstudieError("Graphviz ('dot') is niet geïnstalleerd; installeer het met: apt-get install graphviz") from exc
-    return json.loads(out)
 
 
 def _q(text: str) -> str:

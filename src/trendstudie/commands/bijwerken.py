@@ -193,6 +193,9 @@ def run(s: Settings, say: Say, *, uit: Path, gemeenten: list[str] = (), groep: s
         pending.build, pending.reports, pending.last_update, pending.built_from = False, True, _now(), started
         pending.save(s.home)
         say.info(f"Database gebouwd: {result.observations:,} observaties in {result.seconds:.0f} s.".replace(",", "."))
+        edition = _edition_summary(s, started)
+        if edition:
+            say.info(edition)
 
     # 3. reports whose inputs changed
     written, report_problem = 0, None
@@ -235,6 +238,34 @@ def _synced_since_build(s: Settings, built_from: float | None) -> bool:
     except FileNotFoundError:
         return True
     return any(p.stat().st_mtime > built for p in s.synced.glob("*/*/_sync.json"))
+
+
+def _edition_summary(s: Settings, started: float) -> str | None:
+    """What the edition this build recorded changed, counted per kind (editions.py); None when the
+    build recorded none (a first build, or one that left the store as it was)."""
+    from datetime import datetime
+
+    from .. import editions
+
+    history = editions.history(s.home)
+    if not history or history[-1].vorige is None:
+        return None
+    latest = history[-1]
+    try:
+        recorded = datetime.fromisoformat(latest.vastgelegd.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+    if recorded < started - 1:
+        return None
+    words = {"waarde": ("cijfer herzien of definitief", "cijfers herzien of definitief"),
+             "periode": ("cijfer van een nieuwe periode", "cijfers van een nieuwe periode"),
+             "oordeel": ("oordeel veranderd", "oordelen veranderd"),
+             "prognose": ("prognose verschoven", "prognoses verschoven")}
+    parts = [f"{n:,}".replace(",", ".") + f" {words[k][n != 1]}" for k, n in latest.wijzigingen.items()
+             if n and k in words]
+    if not parts:
+        return f"Editie {latest.nummer}: geen veranderde cijfers."
+    return f"Editie {latest.nummer}: {', '.join(parts)}; zie `trendstudie wijzigingen`."
 
 
 def _table_progress(say: Say):

@@ -150,3 +150,27 @@ def edities(
 ) -> None:
     """De edities: elke build met zijn datum, bronnen en het aantal wijzigingen."""
     _editions(settings(home=home).home, _format(fmt))
+
+
+def after_build(home: Path, database: Path) -> str:
+    """The line `trendstudie build` ends with: the edition it recorded, or why there is none."""
+    import duckdb
+
+    history = editions.history(home)
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+        try:
+            built_at = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0]
+        finally:
+            con.close()
+    except (duckdb.Error, TypeError):
+        return ""
+    if not history:
+        return ""
+    last = history[-1]
+    if last.gebouwd != built_at:
+        return f"Geen nieuwe editie: de inhoud is gelijk aan die van editie {last.nummer}."
+    if last.vorige is None:
+        return f"Editie {last.nummer} vastgelegd (de eerste; `trendstudie edities`)."
+    return (f"Editie {last.nummer} vastgelegd: {_count(last.total)} sinds editie {last.vorige}"
+            + (" (zie `trendstudie wijzigingen`)." if last.total else "."))

@@ -116,9 +116,15 @@ def disk_cache_bytes(value: int | None = None) -> int:
 
 class ResponseCache:
     """Whole GET responses (status 200) per URL, in memory bounded by total size, and on disk
-    (shared by the worker processes) bounded by `disk_bytes`: when the files pass that cap the
-    least recently used are deleted until three quarters of it are left. The store does not
-    change while the app runs, so an entry never goes stale; a new build means a new process."""
+    (shared by the worker processes and the edition helper) bounded by `disk_bytes`: before a
+    file is written that would take the files past the cap, the least recently used are deleted
+    until three quarters of it are left. The processes keep the bytes in use in one counter file
+    (`USAGE`), read and written under an exclusive lock (`LOCK`) together with each write, so the
+    cap holds for all of them together, at every moment. The store does not change while the app
+    runs, so an entry never goes stale; a new build means a new directory."""
+
+    LOCK = ".plafond.lock"
+    USAGE = ".plafond"
 
     def __init__(self, max_bytes: int = 256 * 1024 * 1024, max_entry: int = 64 * 1024 * 1024,
                  directory: Path | None = None, disk_bytes: int | None = None):
@@ -129,8 +135,7 @@ class ResponseCache:
         self.bytes = 0
         self._d: OrderedDict[str, tuple[list, bytes, list | None, bytes | None]] = OrderedDict()
         self._lock = threading.Lock()
-        self._disk_lock = threading.Lock()
-        self._disk_used = self._scan_size() if directory is not None else 0
+        self._disk_lock = threading.Lock()  # the threads of this process; the file lock for the others
 
     def get(self, key: str) -> tuple[list, bytes, list | None, bytes | None] | None:
         with self._lock:
@@ -182,12 +187,11 @@ class ResponseCache:
         """Bytes of the cached responses on disk now (all worker processes together)."""
         return self._scan_size() if self.directory is not None else 0
 
-    def _evict(self) -> None:
-        """Delete the least recently used files until a quarter of the cap is free (the files
-        of every worker are counted, so the cap holds for all of them together)."""
+    def _evict(self, target: int) -> int:
+        """Delete the least recently used files until at most `target` bytes are left (every
+        process's files are counted); return the bytes left. Called under the file lock."""
         files = sorted(self._scan())
         used = sum(size for _, size, _ in files)
-        target = self.disk_bytes * 3 // 4
         for _, size, path in files:
             if used <= target:
                 break
@@ -198,9 +202,18 @@ class ResponseCache:
                 used -= size
             except OSError:
                 pass
-        self._disk_used = used
+        return used
+
+    def _usage(self) -> int:
+        """The bytes in use according to the counter file (a scan when there is none yet)."""
+        try:
+            return int((self.directory / self.USAGE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return self._scan_size()
 
     def _write(self, key: str, headers: list, body: bytes, gzipped: bool) -> None:
+        import fcntl
+
         head = json.dumps({"headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
                            "gzip": gzipped}).encode()
         size = len(head) + 1 + len(body)
@@ -209,15 +222,21 @@ class ResponseCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             path = self._file(key)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(head + b"\n" + body)
-            os.replace(tmp, path)
+            with self._disk_lock, open(self.directory / self.LOCK, "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                used = self._usage()
+                if used + size > self.disk_bytes:  # (the old file of the same URL, if any, counted until replaced)
+                    used = self._evict(self.disk_bytes * 3 // 4 - size)
+                try:
+                    old = path.stat().st_size  # the same URL written by another worker: replaced
+                except FileNotFoundError:
+                    old = 0
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp.write_bytes(head + b"\n" + body)
+                os.replace(tmp, path)
+                (self.directory / self.USAGE).write_text(str(used - old + size), encoding="ascii")
         except OSError:  # a read-only or full disk only costs the other workers a render
             return
-        with self._disk_lock:
-            self._disk_used += size
-            if self._disk_used > self.disk_bytes:
-                self._evict()
 
     def put(self, key: str, headers: list, body: bytes, write: bool = True, gz: bytes | None = None) -> None:
         """Keep the response, and a gzip-compressed copy of text bodies (compressed once here;

@@ -130,27 +130,27 @@ def strength_map(d: WebData, trend_id: str) -> lib.Chart | None:
 
 
 def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str, str]]) -> Figure | None:
-    """The chart under a trend on a gemeente page: its first indicator with three or more years."""
+    """The chart under a trend on a gemeente page: the report's (its first indicator with three or
+    more years), with the phone layout beside it."""
+    from ..report.charts_for_report import trend_chart
+
     name = d.gemeenten[code].name
-    for ind in finding.indicators:
-        if ind not in d.indicators:
-            continue
-        own = [(int(p[:4]), v) for p, v in d.data.series(ind, code) if p.endswith("JJ00")]
-        if len(own) < 3:
-            continue
-        m = d.indicators[ind]
-        lines = [lib.Series(name, own, True)]
-        for gid, label in peers:
-            pts = [(int(p[:4]), v) for p, v in d.data.series(ind, gid) if p.endswith("JJ00")]
-            if len(pts) >= 2:
-                lines.append(lib.Series(label, pts, False))
-        chart, unit = _series_chart(m, lines)
-        if chart:
-            fig = Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
-                                               f"{own[0][0]}–{own[-1][0]} ({unit}).")
-            fig.narrow = chart.narrow  # the gemeente page shows the phone layout on a phone
-            return fig
-    return None
+    found = {}
+
+    def make(width: float):
+        hit = trend_chart(d.data, d.indicators, code, name, finding, peers, width=width,
+                          height=340 if width >= WIDE else 300)
+        if hit is None:
+            return None
+        found.setdefault("caption", hit[1])
+        return hit[0]
+
+    chart = both(make)
+    if chart is None:
+        return None
+    fig = Figure(chart.svg, chart.alt, found["caption"])
+    fig.narrow = chart.narrow  # the gemeente page shows the phone layout on a phone
+    return fig
 
 
 def rank_strip(d: WebData, indicator: str, period: str, code: str) -> Responsive | None:

@@ -140,6 +140,8 @@ def _guarded(request: Request, exc: Exception) -> Response:
         return _error(request, 403, str(exc))
     if isinstance(exc, TooLarge):
         return _error(request, 413, str(exc))
+    if isinstance(exc, Unprocessable):
+        return _error(request, 422, str(exc))
     if isinstance(exc, service.InvalidSubmission):
         return _error(request, 422, str(exc), exc.details)
     if isinstance(exc, service.RoundClosed):
@@ -331,103 +333,102 @@ def _domains():
     return DOMAINS
 
 
-async def _facilitator_post(request: Request, token: str, act) -> Response:
-    """A facilitator's POST: form, CSRF, token and login, then `act(request, token, form,
-    verkenning id)` in a worker thread."""
-    def work(request: Request, form: Form) -> Response:
-        with _st(request).db.read() as s:
-            vid = _facilitator(request, token, s, "Log eerst in.").id
-        return act(request, token, form, vid)
+def _facilitator_action(path: str):
+    """Register `act(request, token, form, verkenning id)` as the facilitator's POST to
+    /verkenning/beheer/{token}{path}: form and CSRF field read in the event loop, then token,
+    login and `act` in a worker thread, with the verkenning's errors as pages."""
+    def register(act):
+        async def route(request: Request, token: str) -> Response:
+            def work(request: Request, form: Form) -> Response:
+                with _st(request).db.read() as s:
+                    vid = _facilitator(request, token, s, "Log eerst in.").id
+                return act(request, token, form, vid)
 
-    return await _posted(request, work)
+            return await _posted(request, work)
+
+        route.__name__ = route.__qualname__ = act.__name__
+        router.post("/verkenning/beheer/{token}" + path, include_in_schema=False)(route)
+        return act
+
+    return register
+
+
+def _whole_number(form: Form, key: str, what: str) -> int:
+    try:
+        return int(form.get(key, "") or 0)
+    except ValueError:
+        raise Unprocessable(f"{what} moet een geheel getal zijn.") from None
+
+
+class Unprocessable(TrendstudieError):
+    """A form value that cannot be used (422)."""
 
 
 def _back(token: str, melding: str, to: str = "") -> RedirectResponse:
     return RedirectResponse(f"/verkenning/beheer/{token}{to}?melding={quote(melding)}", status_code=303)
 
 
-@router.post("/verkenning/beheer/{token}/ronde", include_in_schema=False)
-async def round_action(request: Request, token: str):
-    def act(request: Request, token: str, form: Form, vid: int) -> Response:
-        number, is_open = service.set_round(_st(request).db, vid, form.get("actie", ""))
-        return _back(token, f"Ronde {number} is nu {'open' if is_open else 'gesloten'}.")
-
-    return await _facilitator_post(request, token, act)
+@_facilitator_action("/ronde")
+def round_action(request: Request, token: str, form: Form, vid: int) -> Response:
+    number, is_open = service.set_round(_st(request).db, vid, form.get("actie", ""))
+    return _back(token, f"Ronde {number} is nu {'open' if is_open else 'gesloten'}.")
 
 
-@router.post("/verkenning/beheer/{token}/uitnodigen", include_in_schema=False)
-async def invite(request: Request, token: str):
-    def act(request: Request, token: str, form: Form, vid: int) -> Response:
-        try:
-            aantal = int(form.get("aantal", ""))
-        except ValueError:
-            return _error(request, 422, "Het aantal uitnodigingen moet een geheel getal zijn.")
-        try:
-            tokens = service.invite(_st(request).db, vid, aantal)
-        except TrendstudieError as exc:
-            return _error(request, 422, str(exc))
-        base = str(request.base_url).rstrip("/")
-        lines = ["nummer,link"] + [f"{i + 1},{base}/deelname/{t}" for i, t in enumerate(tokens)]
-        return _download("\n".join(lines) + "\n", "text/csv; charset=utf-8", f"verkenning-{vid}-uitnodigingen.csv")
-
-    return await _facilitator_post(request, token, act)
+@_facilitator_action("/uitnodigen")
+def invite(request: Request, token: str, form: Form, vid: int) -> Response:
+    aantal = _whole_number(form, "aantal", "Het aantal uitnodigingen")
+    try:
+        tokens = service.invite(_st(request).db, vid, aantal)
+    except TrendstudieError as exc:
+        raise Unprocessable(str(exc)) from None
+    base = str(request.base_url).rstrip("/")
+    lines = ["nummer,link"] + [f"{i + 1},{base}/deelname/{t}" for i, t in enumerate(tokens)]
+    return _download("\n".join(lines) + "\n", "text/csv; charset=utf-8", f"verkenning-{vid}-uitnodigingen.csv")
 
 
-@router.post("/verkenning/beheer/{token}/items", include_in_schema=False)
-async def edit_items(request: Request, token: str):
-    def act(request: Request, token: str, form: Form, vid: int) -> Response:
-        edits = []
-        try:
-            ids = [int(x) for x in form.getlist("item")]
-            for i in ids:
-                edits.append(service.ItemEdit(id=i, titel=form.get(f"titel_{i}", ""), tekst=form.get(f"tekst_{i}", ""),
-                                              domein=form.get(f"domein_{i}", ""), actief=form.get(f"actief_{i}") == "1"))
-            if (form.get("nieuw_titel") or "").strip():
-                edits.append(service.ItemEdit(titel=form.get("nieuw_titel", ""), tekst=form.get("nieuw_tekst", ""),
-                                              domein=form.get("nieuw_domein", "")))
-        except ValueError as exc:
-            from pydantic import ValidationError
+@_facilitator_action("/items")
+def edit_items(request: Request, token: str, form: Form, vid: int) -> Response:
+    edits = []
+    try:
+        ids = [int(x) for x in form.getlist("item")]
+        for i in ids:
+            edits.append(service.ItemEdit(id=i, titel=form.get(f"titel_{i}", ""), tekst=form.get(f"tekst_{i}", ""),
+                                          domein=form.get(f"domein_{i}", ""), actief=form.get(f"actief_{i}") == "1"))
+        if (form.get("nieuw_titel") or "").strip():
+            edits.append(service.ItemEdit(titel=form.get("nieuw_titel", ""), tekst=form.get("nieuw_tekst", ""),
+                                          domein=form.get("nieuw_domein", "")))
+    except ValueError as exc:
+        from pydantic import ValidationError
 
-            details = service.describe_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
-            return _error(request, 422, "De items zijn niet opgeslagen: " + "; ".join(details), details)
-        try:
-            service.edit_items(_st(request).db, vid, edits)
-        except TrendstudieError as exc:
-            return _error(request, 422, str(exc))
-        return _back(token, "De items zijn opgeslagen.")
-
-    return await _facilitator_post(request, token, act)
+        details = service.describe_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
+        return _error(request, 422, "De items zijn niet opgeslagen: " + "; ".join(details), details)
+    try:
+        service.edit_items(_st(request).db, vid, edits)
+    except TrendstudieError as exc:
+        raise Unprocessable(str(exc)) from None
+    return _back(token, "De items zijn opgeslagen.")
 
 
-@router.post("/verkenning/beheer/{token}/uitdagingen", include_in_schema=False)
-async def edit_challenges(request: Request, token: str):
-    def act(request: Request, token: str, form: Form, vid: int) -> Response:
-        out = []
-        try:
-            aantal = int(form.get("aantal", "0") or 0)
-        except ValueError:
-            return _error(request, 422, "Het aantal uitdagingen moet een geheel getal zijn.")
-        for k in range(min(aantal, service.MAX_ITEMS) + 1):  # bounded: the number comes from the form
-            titel, tekst = (form.get(f"titel_{k}") or "").strip(), (form.get(f"tekst_{k}") or "").strip()
-            if titel:
-                if len(titel) > 300 or len(tekst) > service.MAX_TEXT:
-                    return _error(request, 422, "Een uitdaging is te lang (titel hoogstens 300, tekst 2000 tekens).")
-                out.append({"titel": titel, "tekst": tekst, "opgave": form.get(f"opgave_{k}") or None, "items": []})
-        service.set_challenges(_st(request).db, vid, out)
-        return _back(token, "De uitdagingen zijn opgeslagen.", "/resultaten")
-
-    return await _facilitator_post(request, token, act)
+@_facilitator_action("/uitdagingen")
+def edit_challenges(request: Request, token: str, form: Form, vid: int) -> Response:
+    out = []
+    aantal = _whole_number(form, "aantal", "Het aantal uitdagingen")
+    for k in range(min(aantal, service.MAX_ITEMS) + 1):  # bounded: the number comes from the form
+        titel, tekst = (form.get(f"titel_{k}") or "").strip(), (form.get(f"tekst_{k}") or "").strip()
+        if titel:
+            if len(titel) > 300 or len(tekst) > service.MAX_TEXT:
+                raise Unprocessable("Een uitdaging is te lang (titel hoogstens 300, tekst 2000 tekens).")
+            out.append({"titel": titel, "tekst": tekst, "opgave": form.get(f"opgave_{k}") or None, "items": []})
+    service.set_challenges(_st(request).db, vid, out)
+    return _back(token, "De uitdagingen zijn opgeslagen.", "/resultaten")
 
 
-@router.post("/verkenning/beheer/{token}/verwijderen", include_in_schema=False)
-async def delete(request: Request, token: str):
-    def act(request: Request, token: str, form: Form, vid: int) -> Response:
-        if (form.get("bevestig") or "").strip().upper() != "VERWIJDEREN":
-            return _error(request, 422, "Typ VERWIJDEREN om de verkenning met alle antwoorden te verwijderen.")
-        service.remove(_st(request).db, vid)
-        return _page(request, "verkenning_verwijderd.html")
-
-    return await _facilitator_post(request, token, act)
+@_facilitator_action("/verwijderen")
+def delete(request: Request, token: str, form: Form, vid: int) -> Response:
+    if (form.get("bevestig") or "").strip().upper() != "VERWIJDEREN":
+        raise Unprocessable("Typ VERWIJDEREN om de verkenning met alle antwoorden te verwijderen.")
+    service.remove(_st(request).db, vid)
+    return _page(request, "verkenning_verwijderd.html")
 
 
 def _outcome(request: Request, token: str):
