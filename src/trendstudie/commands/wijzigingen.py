@@ -7,14 +7,17 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 
-from .. import editions, formatting, jsonout, tables
+from .. import formatting, jsonout, tables
 from ..config import settings
 from ..errors import TrendstudieError
+
+if TYPE_CHECKING:
+    from .. import editions
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
 
@@ -51,6 +54,8 @@ def wijzigingen(
     home: Optional[Path] = typer.Option(None, "--home", help="Map met de database (standaard $TRENDSTUDIE_HOME)."),
 ) -> None:
     """Wat er veranderde sinds de vorige editie: cijfers, nieuwe perioden, oordelen en prognoses."""
+    from .. import editions  # with pyarrow: only for this command, not for every other
+
     fmt = _format(fmt)
     s = settings(home=home)
     if lijst:
@@ -108,6 +113,8 @@ def _count(n: int) -> str:
 
 
 def _editions(home: Path, fmt: str) -> None:
+    from .. import editions
+
     history = editions.history(home)
     if fmt == "json":
         sys.stdout.write(jsonout.dumps({"edities": [edition_json(e) for e in history]}, indent=1) + "\n")
@@ -142,6 +149,8 @@ def edities(
 def after_build(home: Path, database: Path) -> str:
     """The line `trendstudie build` ends with: the edition it recorded, or why there is none."""
     import duckdb
+
+    from .. import editions
 
     history = editions.history(home)
     try:

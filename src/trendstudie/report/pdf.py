@@ -33,6 +33,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add('#set heading(numbering: "1.1")')
     add('#show heading.where(level: 1): it => { v(1.2em, weak: true); set text(16pt, fill: rgb("#1f4e79")); it; v(0.3em) }')
     add('#show link: set text(fill: rgb("#1f4e79"))')
+    add('#show figure.caption: set text(9pt)')  # captions a size below the text, as in print
     # cover
     add('#page(numbering: none, footer: none)[')
     if logo_svg:
@@ -88,6 +89,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             add(_s(f"En nog {r.nieuw.meer} {'wijziging' if r.nieuw.meer == 1 else 'wijzigingen'} "
                    "(zie trendstudie wijzigingen)."))
     # chapters
+    opgave_at: dict = {}  # opgave title -> the trend under which it was described in full
     for c in r.chapters:
         add("")
         add('= ' + _s(c.title) + ' ' + _label(c.anchor))
@@ -131,6 +133,11 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
                 add('*' + _s("Opgaven") + '*')
                 add("")
                 for o in t.opgaven:
+                    if o.title in opgave_at:  # said in full once; here its title and where (a shorter PDF)
+                        first = opgave_at[o.title]
+                        add(f"- *{_s(o.title)}.* #link({_label('trend-' + first.id)})[{_s(f'Zie bij {first.title}.')}]")
+                        continue
+                    opgave_at[o.title] = t
                     who = (f" Wie handelt: {o.actors}." if o.local else f" Ligt vooral bij: {o.actors}.") if o.actors else ""
                     add(f"- *{_s(o.title)}.* {_s(o.summary)} " + ('#emph[' + _s(who.strip()) + ']' if who else ""))
                 add("")
@@ -179,8 +186,8 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     for p in r.method:
         add(_s(p))
         add("")
-    add('#table(columns: (auto, 1fr), stroke: (bottom: 0.3pt + luma(200)), [*Tabel*], [*Titel*], '
-        + ", ".join(f"[{_s(t)}], [{_s(title)}]" for t, title in r.sources) + ')')
+    add('#text(9pt)[#table(columns: (auto, 1fr), inset: 4pt, stroke: (bottom: 0.3pt + luma(200)), [*Tabel*], [*Titel*], '
+        + ", ".join(f"[{_s(t)}], [{_s(title)}]" for t, title in r.sources) + ')]')  # a reference list: 9pt
     add('= ' + _s("Bijlage: de cijfers") + ' <bijlage>')
     add(_s("Alle cijfers in dit rapport staan ook in de databijlage (CSV en XLSX naast dit bestand), met per cijfer "
            "de indicator, het gebied, de periode, de status en de herkomst (CBS-tabel en maatstaf)."))
