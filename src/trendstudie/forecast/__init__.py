@@ -90,10 +90,18 @@ def _build_key(con: duckdb.DuckDBPyConnection) -> str:
 def _cached(con, name: str, make):
     key = (_build_key(con), name)
     if key not in _cache:
-        if len(_cache) > 32:
-            _cache.clear()
+        # The site keeps every scenario to 2070 and the report's to 2040: some 40 entries (±60 MB).
+        # Past the limit the oldest go (clearing all made a server compute its models again).
+        while len(_cache) >= CACHE_ENTRIES:
+            try:
+                _cache.pop(next(iter(_cache)), None)
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                break
         _cache[key] = make()
     return _cache[key]
+
+
+CACHE_ENTRIES = 96
 
 
 def _age_errors(con, history: components.History) -> dict[str, float]:

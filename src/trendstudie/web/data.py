@@ -39,6 +39,13 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def etag_of(database: Path, built_at: str) -> str:
+    """The ETag of every page: the build, the program version and code, the database's place.
+    Also the name of the page cache's directory (without the quotes)."""
+    return '"' + hashlib.sha256(f"{built_at}|{__version__}|{database}|{code_fingerprint()}"
+                                .encode()).hexdigest()[:20] + '"'
+
+
 @dataclass(frozen=True)
 class IndicatorMeta:
     id: str
@@ -86,8 +93,7 @@ class WebData:
         self.data = r.data
         self.built_at: str = r.built_at
         self.info = r.info
-        self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
-                                         .encode()).hexdigest()[:20] + '"'
+        self.etag = etag_of(self.database, self.built_at)
         self.regions = r.regions
         self.group_titles = {gid: t for gid, (t, _) in r.groups.items()}
         self.group_kinds = {gid: k for gid, (_, k) in r.groups.items()}
