@@ -1,10 +1,14 @@
-"""Time a full build from the bundle, and the time DuckDB alone needs to read the same raw files.
+"""Time a full build from the bundle against the time DuckDB alone needs to read the same raw files
+(goal: at most 10×), then a rebuild with nothing changed (goal: at most 1 s, the build() call and
+the whole `trendstudie build` command).
 
-Prints both and their ratio. Usage: python benchmarks/build.py [BUNDLE_DIR]
+Prints each figure against its goal. Usage: python benchmarks/build.py [BUNDLE_DIR]
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -15,12 +19,26 @@ import duckdb
 from trendstudie.build import build
 from trendstudie.config import settings
 
+RATIO_GOAL = 10
+UNCHANGED_GOAL = 1.0
+
 bundle = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1].parent / "shared/data/bundle")
 
 with tempfile.TemporaryDirectory() as home:
     t0 = time.perf_counter()
-    report = build(settings(home=home, bundle=bundle))
+    report = build(settings(home=home, bundle=bundle), full=True)
     full = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    again = build(settings(home=home, bundle=bundle))
+    unchanged = time.perf_counter() - t0
+    assert again.unchanged, "de tweede bouw zonder verandering bouwde toch"
+
+    t0 = time.perf_counter()
+    cli = subprocess.run([sys.executable, "-m", "trendstudie", "build", "--bundle", str(bundle)],
+                         env={**os.environ, "TRENDSTUDIE_HOME": home}, capture_output=True, text=True)
+    command = time.perf_counter() - t0
+    assert cli.returncode == 0 and "Niets veranderd" in cli.stderr, cli.stderr
 
 files = sorted(p for p in bundle.rglob("*") if p.suffix.lower() in (".json", ".csv", ".geojson") and p.is_file())
 con = duckdb.connect()
@@ -37,6 +55,12 @@ for p in files:
     read += 1
 raw = time.perf_counter() - t0
 
+ratio = full / raw
 print(f"volledige bouw: {full:.2f} s ({report.observations} observaties, {report.facts} feiten)")
 print(f"DuckDB leest dezelfde {read} ruwe bestanden: {raw:.2f} s")
-print(f"verhouding bouw / lezen: {full / raw:.1f}")
+print(f"verhouding bouw / lezen: {ratio:.1f} (doel: hoogstens {RATIO_GOAL}) "
+      f"{'gehaald' if ratio <= RATIO_GOAL else 'NIET gehaald'}")
+print(f"bouw zonder verandering, build(): {unchanged:.2f} s (doel: hoogstens {UNCHANGED_GOAL:.0f} s) "
+      f"{'gehaald' if unchanged <= UNCHANGED_GOAL else 'NIET gehaald'}")
+print(f"bouw zonder verandering, hele opdracht `trendstudie build`: {command:.2f} s (doel: hoogstens "
+      f"{UNCHANGED_GOAL:.0f} s) {'gehaald' if command <= UNCHANGED_GOAL else 'NIET gehaald'}")

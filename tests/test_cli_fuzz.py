@@ -182,3 +182,47 @@ def test_no_argument_list_ends_in_a_traceback(fuzz_home, tmp_path, monkeypatch):
 
     case()
     assert sha(database) == before
+
+
+LOGOS = st.sampled_from([
+    "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><script>alert(1)</script><rect width='5' height='5'/></svg>",
+    "<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'><foreignObject>[/x]</foreignObject></svg>",
+    "<svg xmlns='http://www.w3.org/2000/svg'><image href='http://example.org/x.png'/></svg>",
+    "geen svg [/x]",
+])
+
+
+def test_reports_written_from_hostile_options_are_safe(fuzz_home, tmp_path, monkeypatch):
+    """The general fuzz test rarely gets a report all the way to disk; this one always aims there:
+    a real gemeente, a fresh output folder, and hostile titles, logos, domains and years. Whatever
+    it gives: no traceback, exit 0 or a usage/file error, and a written report never carries a
+    script, event handler or external reference from the logo."""
+    monkeypatch.setenv("TRENDSTUDIE_HOME", str(fuzz_home))
+    monkeypatch.delenv("TRENDSTUDIE_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    written = []
+
+    @settings(max_examples=8, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(title=st.one_of(hostile, free_text), logo=LOGOS,
+           domain=st.sampled_from(["demografie", "veiligheid", "[/x]", "wonen en ruimte"]),
+           years=st.sampled_from([[], ["--van", "2015"], ["--tot", "2020"], ["--van", "1800"], ["--van", "2020", "--tot", "2015"]]))
+    def case(title, logo, domain, years):
+        out = tmp_path / uuid.uuid4().hex
+        logo_file = tmp_path / f"{uuid.uuid4().hex}.svg"
+        logo_file.write_text(logo, encoding="utf-8")
+        argv = ["rapport", "Zwolle", "--geen-pdf", "--uit", str(out), "--titel", title, "--logo", str(logo_file),
+                "--domein", domain, *years]
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            code = cli.run(argv)
+        said = stdout.getvalue() + stderr.getvalue()
+        assert "Traceback" not in said, (argv, said)
+        assert code in (0, 2, 3), (argv, code, said)
+        for html in out.glob("*.html") if code == 0 else []:
+            text = html.read_text(encoding="utf-8").lower()
+            written.append(html)
+            assert "alert(1)" not in text and "onload=" not in text and "example.org" not in text, argv
+
+    case()
+    assert written, "no hostile case reached the writing of a report"

@@ -272,6 +272,72 @@ def test_second_build_is_refused_naming_lock_and_pid(home, bundle, capsys, monke
     assert f"proces {os.getpid()}" in err and ".build.lock" in err
 
 
+HOLDER = """
+import sys
+from pathlib import Path
+from trendstudie.lock import build_lock
+with build_lock(Path(sys.argv[1])):
+    print("vast", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_build_in_another_process_is_refused_then_waited_for(home, bundle, capsys, monkeypatch):
+    """Two processes: one holds the lock (as a running build does), the CLI in this process
+    refuses, naming the other process; `build --wacht` waits until the other is done and only then
+    starts. No timing: the holder says when it holds, and the waiter says when it waits."""
+    import subprocess
+    import sys
+    import threading
+
+    from trendstudie import build
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(home)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "vast"
+        started = threading.Event()
+
+        def read_sources(*a, **k):
+            started.set()
+            raise build.TrendstudieError("gestopt door de test")
+
+        monkeypatch.setattr(build, "read_sources", read_sources)
+        code, out, err = invoke(capsys, monkeypatch, home, ["build", "--bundle", str(bundle)])
+        check(code, out, err, 2, "Er loopt al een build")
+        assert f"proces {holder.pid}" in err
+        assert not started.is_set()
+
+        waiting = threading.Event()
+        real_lock = build.build_lock
+
+        def observed_lock(home_dir, wait=False, waiting_cb=None, **kw):
+            def said(message):
+                waiting.set()
+                if waiting_cb:
+                    waiting_cb(message)
+            return real_lock(home_dir, wait=wait, waiting=said if wait else waiting_cb)
+
+        monkeypatch.setattr(build, "build_lock", lambda h, wait=False, waiting=None: observed_lock(h, wait, waiting))
+        result: dict = {}
+        waiter = threading.Thread(target=lambda: result.setdefault(
+            "code", run(["build", "--bundle", str(bundle), "--wacht"])))
+        monkeypatch.setenv("TRENDSTUDIE_HOME", str(home))
+        waiter.start()
+        assert waiting.wait(120), "build --wacht did not say it waits"
+        assert not started.is_set(), "the waiting build started while the other held the lock"
+        holder.stdin.write("klaar\n")
+        holder.stdin.flush()
+        waiter.join(300)
+        assert started.is_set(), "the waiting build never started after the lock was released"
+        assert result["code"] != 0  # stopped by the test's read_sources, with a message
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait()
+    capsys.readouterr()
+
+
 def test_ctrl_c_ends_with_a_word(home, capsys, monkeypatch):
     from trendstudie import store
 

@@ -4,6 +4,9 @@ exit code, never a traceback.
 Exit codes: 0 done; 2 wrong input or usage (TrendstudieError, a bad option); 3 the file system
 refused (OSError: rights, full disk, missing folder); 4 the database is damaged (rebuild it);
 70 an internal error (a bug: the message says so and how to report it); 130 interrupted (Ctrl-C).
+`trendstudie bijwerken` (for cron) adds, after the BSD sysexits: 69 CBS cannot be reached (nothing
+changed); 65 the build failed (the previous database stays); 75 partly done (a table or report
+failed, or another sync or build was running; the next run goes on).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ EXIT_INPUT = 2
 EXIT_OS = 3
 EXIT_DATABASE = 4
 EXIT_INTERNAL = 70
+EXIT_UNREACHABLE = 69  # bijwerken: no network, no DNS, nobody listening (EX_UNAVAILABLE)
+EXIT_BUILD = 65  # bijwerken: the build failed (EX_DATAERR)
+EXIT_PARTIAL = 75  # bijwerken: partly done, try again later (EX_TEMPFAIL)
 EXIT_INTERRUPTED = 130
 
 _ADVICE = {

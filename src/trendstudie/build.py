@@ -4,6 +4,7 @@ harmonise, and write the database atomically."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import atomic, store
+from . import atomic, buildcache, editions, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
@@ -34,6 +35,10 @@ class BuildReport:
     tables: list[str] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    unchanged: bool = False  # nothing changed since the store was built: it was left as it was
+    built_at: str | None = None  # when the store that is there now was built (for an unchanged one)
+    reread: list[str] = field(default_factory=list)  # sources read from their files (the rest from the cache)
+    cached: list[str] = field(default_factory=list)  # sources taken from the build cache
 
 
 def _registry_source(settings: Settings, bundle: Path) -> Path:
@@ -41,27 +46,78 @@ def _registry_source(settings: Settings, bundle: Path) -> Path:
     return synced if synced.exists() else bundle / "odata-v4" / "03759ned" / "RegioSCodes.json"
 
 
-def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None) -> Imported:
+@dataclass(frozen=True)
+class Source:
+    """One importer step: what it reads (for its fingerprint) and how."""
+
+    key: str  # stable name of its cache entry
+    name: str  # as progress and the report say it
+    inputs: tuple[Path, ...]  # files and folders it reads
+    root: Path  # `inputs` are fingerprinted relative to this, so a moved bundle is the same bundle
+    read: Callable[[RegionRegistry], Imported]
+    uses_registry: bool = False  # gemeenten matched by name or code of their year
+
+
+def sources(settings: Settings, bundle: Path) -> list[Source]:
     """Every importer over the bundle, then the sync cache (which outranks the bundle)."""
     from . import eigen
     from .sources import exports, more  # raw-file importers: the shapes analysts download by hand
 
-    steps: list[tuple[str, Callable[[], Imported]]] = [
-        ("OData v4-spiegel", lambda: mirror.read_mirror(bundle / "odata-v4", prefix="odata-v4")),
-        ("tidy CSV", lambda: tidy.read_tidy_dir(bundle / "tidy", prefix="tidy")),
-        ("StatLine- en v3-exports", lambda: exports.read_all(bundle, registry)),
-        ("KWB en overige bestanden", lambda: more.read_all(bundle, registry)),
-        ("eigen bestanden", lambda: eigen.read_imports(settings.home)),  # trendstudie importeer
+    steps = [
+        Source("odata-v4", "OData v4-spiegel", (bundle / "odata-v4",), bundle,
+               lambda r: mirror.read_mirror(bundle / "odata-v4", prefix="odata-v4")),
+        Source("tidy", "tidy CSV", (bundle / "tidy",), bundle, lambda r: tidy.read_tidy_dir(bundle / "tidy", prefix="tidy")),
+        Source("exports", "StatLine- en v3-exports", tuple(exports.inputs(bundle)), bundle,
+               lambda r: exports.read_all(bundle, r), uses_registry=True),
+        Source("more", "KWB en overige bestanden", tuple(more.inputs(bundle)), bundle,
+               lambda r: more.read_all(bundle, r), uses_registry=True),
+        Source("eigen", "eigen bestanden", (eigen.imports_dir(settings.home),), settings.home,
+               lambda r: eigen.read_imports(settings.home)),  # trendstudie importeer
     ]
     if settings.synced.is_dir():
         for catalog_dir in sorted(p for p in settings.synced.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            steps.append((f"gesynchroniseerd ({catalog_dir.name})",
-                          lambda d=catalog_dir: mirror.read_mirror(d, prefix=f"cache/odata/{d.name}")))
+            steps.append(Source(f"sync-{catalog_dir.name}", f"gesynchroniseerd ({catalog_dir.name})", (catalog_dir,),
+                                settings.home,
+                                lambda r, d=catalog_dir: mirror.read_mirror(d, prefix=f"cache/odata/{d.name}")))
+    return steps
+
+
+def source_fingerprints(settings: Settings, bundle: Path, steps: list[Source]) -> dict[str, str]:
+    regions = _registry_source(settings, bundle)
+    registry_file = buildcache.file_states([regions], settings.home if regions.is_relative_to(settings.home) else bundle)
+    return {s.key: buildcache.fingerprint(s.key, s.inputs, s.root, registry_file if s.uses_registry else ())
+            for s in steps}
+
+
+def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None,
+                 steps: list[Source] | None = None, fingerprints: dict[str, str] | None = None,
+                 use_cache: bool = True, reread: list[str] | None = None,
+                 tables: list | None = None) -> Imported:
+    """What every source holds: from the build cache where its fingerprint is unchanged, else by
+    its importer (and then kept in the cache). The names of the sources read from their files
+    are appended to `reread`, each source's observations as an Arrow table to `tables`."""
+    steps = steps if steps is not None else sources(settings, bundle)
+    fingerprints = fingerprints or source_fingerprints(settings, bundle, steps)
     out = Imported()
-    for i, (name, step) in enumerate(steps):
+    for i, step in enumerate(steps):
         if progress:
-            progress(f"inlezen: {name}", i, len(steps))
-        out.extend(step())
+            progress(f"inlezen: {step.name}", i, len(steps))
+        fp = fingerprints[step.key]
+        cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
+        if cached is None:
+            part = step.read(registry)
+            table = buildcache.observations_table(part.observations)
+            if reread is not None:
+                reread.append(step.name)
+            try:
+                buildcache.save(settings.home, step.key, fp, part, table)
+            except OSError:
+                pass  # a cache that cannot be written only makes the next build slower
+        else:
+            part, table = cached
+        if tables is not None:
+            tables.append(table)
+        out.extend(part)
     if progress:
         progress("inlezen", len(steps), len(steps))
     return out
@@ -115,21 +171,75 @@ def remove_stale_temporaries(settings: Settings) -> list[Path]:
 
 
 def build(settings: Settings, progress: Progress | None = None, user_groups: Path | None = None,
-          wait: bool = False, waiting: Callable[[str], None] | None = None) -> BuildReport:
-    """Build the store: one build at a time per home (the lock), checked for room before it starts."""
+          wait: bool = False, waiting: Callable[[str], None] | None = None, full: bool = False) -> BuildReport:
+    """Build the store: one build at a time per home (the lock), checked for room before it starts.
+    Only sources that changed since the last build are read again (the others come from the build
+    cache); when nothing changed at all the store is left as it is (`unchanged`). `full` reads
+    and builds everything anew."""
     bundle = require_bundle(settings)
     preflight(settings, bundle)
     with build_lock(settings.home, wait=wait, waiting=waiting):
         remove_stale_temporaries(settings)
-        return _build(settings, bundle, progress, user_groups)
+        started = time.perf_counter()
+        steps = sources(settings, bundle)
+        fingerprints = source_fingerprints(settings, bundle, steps)
+        fingerprint = store_fingerprint(settings, bundle, fingerprints, user_groups)
+        if not full:
+            built_at = unchanged_since(settings.database, fingerprint)
+            if built_at is not None:
+                return BuildReport(database=settings.database, unchanged=True, built_at=built_at,
+                                   seconds=time.perf_counter() - started)
+        return _build(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint, full, started)
 
 
-def _build(settings: Settings, bundle: Path, progress: Progress | None, user_groups: Path | None) -> BuildReport:
-    started = time.perf_counter()
+FINGERPRINT_KEY = "fingerprint"  # build_info: the fingerprint of everything the build took in
+SOURCES_KEY = "sources"  # build_info: JSON {source name: fingerprint}
+
+
+def store_fingerprint(settings: Settings, bundle: Path, fingerprints: dict[str, str],
+                      user_groups: Path | None) -> str:
+    """Everything a build takes in: its sources, all program code and YAML (indicators, knowledge,
+    groups), the bundle's place, the region registry, the boundaries, own groups and indicators."""
+    from . import eigen
+
+    files = [_registry_source(settings, bundle), bundle / BOUNDARIES, settings.home / eigen.INDICATOR_FILE]
+    return buildcache.combine(fingerprints, extra=[
+        store.SCHEMA_VERSION, buildcache.code_version(), bundle.resolve(), _registry_source(settings, bundle),
+        user_groups.resolve() if user_groups else "", *buildcache.file_states(files + ([user_groups] if user_groups else []))])
+
+
+def unchanged_since(database: Path, fingerprint: str) -> str | None:
+    """When the store was built, if it was built from exactly `fingerprint` and can be read; else None."""
+    import duckdb
+
+    if not database.exists():
+        return None
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        info = dict(con.execute("SELECT key, value FROM build_info WHERE key IN (?, ?, ?)",
+                                [FINGERPRINT_KEY, "built_at", "schema_version"]).fetchall())
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    if info.get(FINGERPRINT_KEY) != fingerprint or info.get("schema_version") != str(store.SCHEMA_VERSION):
+        return None
+    return info.get("built_at") or "onbekend"
+
+
+def _build(settings: Settings, bundle: Path, progress: Progress | None, user_groups: Path | None,
+           steps: list[Source], fingerprints: dict[str, str], fingerprint: str, full: bool,
+           started: float) -> BuildReport:
     registry = RegionRegistry.from_regioscodes(_registry_source(settings, bundle))
     if len(registry.current_gemeenten()) < 300:
         raise TrendstudieError("De regio-indeling lijkt onvolledig: minder dan 300 huidige gemeenten in RegioSCodes.")
-    imported = read_sources(settings, bundle, registry, progress)
+    reread: list[str] = []
+    observation_tables: list = []
+    imported = read_sources(settings, bundle, registry, progress, steps, fingerprints, use_cache=not full,
+                            reread=reread, tables=observation_tables)
 
     def harmonise_progress(done: int, total: int) -> None:
         if progress:
@@ -171,15 +281,16 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         progress("database schrijven", 0, 1)
     fetched = _fetched_at(settings, bundle)
     content = store.Content(
-        info={"bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle)),
+        info={FINGERPRINT_KEY: fingerprint,
+              SOURCES_KEY: json.dumps({s.name: fingerprints[s.key] for s in steps}, ensure_ascii=False),
+              "bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle)),
               eigen.INFO_KEY: eigen.store_info(settings.home), eigen.OWN_RULES_KEY: eigen.own_rules_text(settings.home, indicators)},
         source_tables=[(t.table_id, t.title, t.catalog, t.source, t.modified) for t in imported.tables],
         measures=[(t.table_id, mid, m.title, m.unit, m.decimals, m.aggregation, m.basis)
                   for t in imported.tables for mid, m in t.measures.items()],
         dimension_codes=[(t.table_id, d, code, title) for t in imported.tables
                          for d, codes in t.dimensions.items() for code, title in codes.items()],
-        observations=store.to_arrow(imported.observations, store.OBSERVATION_SCHEMA,
-                                    {"fetched_at": lambda o: fetched(o.source)}),
+        observations=buildcache.observations_with_fetched(observation_tables, fetched, store.OBSERVATION_SCHEMA),
         facts=store.to_arrow(facts, store.FACT_SCHEMA),
         regions=[(r.code, r.name, r.title, r.kind, r.province, r.valid_from, r.valid_to,
                   r.kind == "GM" and r.valid_to is None) for r in registry.regions.values()],
@@ -197,7 +308,8 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         + [("harmoniseren", w) for w in harmonise_warnings]
         + [("grenzen", w) for w in shape_warnings],
     )
-    store.write_database(settings.database, content)
+    with editions.recording(settings, progress):  # a new edition, with what changed against the previous store
+        store.write_database(settings.database, content)
     if progress:
         progress("database schrijven", 1, 1)
     return BuildReport(
@@ -209,6 +321,8 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         tables=sorted({t.table_id for t in imported.tables}),
         warnings=content.warnings,
         seconds=time.perf_counter() - started,
+        reread=reread,
+        cached=[s.name for s in steps if s.name not in reread],
     )
 
 

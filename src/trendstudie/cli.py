@@ -3,18 +3,15 @@ are printed without a traceback and exit with status 2."""
 
 from __future__ import annotations
 
-import csv
 import errno
-import io
 import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import atomic, jsonout, store
+from . import atomic, jsonout, store, tables
 from .config import settings
 from .console import err, out, styled
 from .errors import DatabaseError, TrendstudieError
@@ -30,7 +27,9 @@ HomeOpt = typer.Option(None, "--home", help="Map met de database (standaard $TRE
 BundleOpt = typer.Option(None, "--bundle", help="Map met de databundel (standaard $TRENDSTUDIE_BUNDLE).")
 
 
-def _progress() -> Progress:
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, transient=False)
 
@@ -39,8 +38,14 @@ def _progress() -> Progress:
 def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
           groepen: Optional[Path] = typer.Option(None, "--groepen", help="Eigen groepen (YAML of CSV), zie docs/groepen.md."),
           waarschuwingen: bool = typer.Option(False, "--waarschuwingen", help="Toon alle waarschuwingen."),
-          wacht: bool = typer.Option(False, "--wacht", help="Wacht op een build die al loopt in plaats van te weigeren.")) -> None:
-    """Bouw de database uit de databundel (zonder netwerk) en wat `sync` ophaalde."""
+          wacht: bool = typer.Option(False, "--wacht", help="Wacht op een build die al loopt in plaats van te weigeren."),
+          opnieuw: bool = typer.Option(False, "--opnieuw", "--volledig",
+                                       help="Lees alle bronnen opnieuw en bouw alles, ook als er niets veranderde.")) -> None:
+    """Bouw de database uit de databundel (zonder netwerk) en wat `sync` ophaalde.
+
+    Alleen bronnen die sinds de vorige bouw veranderden (bestanden, programma, indicatoren) worden
+    opnieuw ingelezen; de rest komt uit de bouwcache in $TRENDSTUDIE_HOME/cache/build. Veranderde er
+    niets, dan blijft de database staan. --opnieuw (of --volledig) bouwt alles opnieuw."""
     from .build import build as run_build
 
     s = settings(home=home, bundle=bundle)
@@ -53,11 +58,22 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
                 tasks[key] = progress.add_task(stage, total=total)
             progress.update(tasks[key], description=stage, completed=done, total=total)
 
-        result = run_build(s, report, user_groups=groepen, wait=wacht, waiting=lambda text: err.print(text))
+        result = run_build(s, report, user_groups=groepen, wait=wacht, waiting=lambda text: err.print(text), full=opnieuw)
+    if result.unchanged:
+        err.print(f"Niets veranderd sinds de vorige bouw ({result.built_at}; bronnen, programma en instellingen "
+                  f"gelijk); de database blijft staan. Toch alles opnieuw: trendstudie build --opnieuw")
+        return
     err.print(styled(("Database gebouwd", "green"), f": {result.database} — {result.observations:,} observaties, "
               f"{result.facts:,} geharmoniseerde feiten uit {len(result.tables)} tabellen, "
               f"{result.indicators - result.missing_indicators} van {result.indicators} indicatoren berekend "
               f"in {result.seconds:.1f} s.".replace(",", ".")))
+    from .commands.wijzigingen import after_build  # the edition this build recorded (issue 17)
+
+    if edition_line := after_build(s.home, result.database):
+        err.print(edition_line)
+    if result.cached:
+        err.print(f"Opnieuw ingelezen: {', '.join(result.reread) or 'geen bron'}; uit de bouwcache: "
+                  f"{', '.join(result.cached)}.")
     if result.missing_indicators:
         err.print(f"{result.missing_indicators} indicatoren hebben gegevens nodig die niet in de bundel staan: "
                   "zie `trendstudie indicatoren --ontbrekend`.")
@@ -180,6 +196,11 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
     groups = reader.groups_of(code)
     if groups:
         out.print("Groepen: " + ", ".join(t for _, t in groups) + ".")
+    from .sources.releases import read_announcements  # herindelingen CBS announced (seen by the last sync)
+
+    for a in read_announcements(settings(home=home).synced):
+        if code == a.to_code or code in (c for c, _, _ in a.sources):
+            out.print(f"Aangekondigd: {a.sentence()}")
     events = sorted(reader.events_of(code), key=lambda e: e.from_code)
     events.sort(key=lambda e: e.date, reverse=True)
 
@@ -198,12 +219,6 @@ def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of
                    f"{_fmt_int(ha)} ha" if ha is not None else None]
         detail = ", ".join(a for a in amounts if a)
         out.print(f"  {_fmt_date(d)}: {kind_} van {fn} ({fc}) naar {tn} ({tc})" + (f": {detail}" if detail else ""))
-
-
-def _format_value(v: float | None) -> str:
-    if v is None:
-        return ""
-    return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
 
 
 @app.command()
@@ -236,15 +251,7 @@ def facts(
             raise TrendstudieError(f"Geen cijfers in de gevraagde jaren: de reeks loopt van {years[0]} tot en met "
                                    f"{years[-1]}.")
     columns = ["table_id", "measure", "region_code", "period", "value", "status", "harmonised"]
-    if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r["table_id"], r["measure"], r["region_code"], r["period"], _format_value(r["value"]),
-                        r["status"] or "", "true" if r["harmonised"] else "false"])
-    else:
-        jsonout.dump([{c: r[c] for c in columns} for r in rows], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+    _print_table(fmt, columns, rows)
 
 
 @app.command()
@@ -337,27 +344,20 @@ def export(
     rows = reader.indicator_table(codes, group, indicators)
     columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised"]
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "indicatoren"
-        ws.append(columns)
-        for r in rows:
-            ws.append([r[c] for c in columns])
-        atomic.save_with(uit, wb.save)
+        atomic.write_bytes(uit, tables.to_xlsx(columns, tables.rows_of(rows, columns), "indicatoren"))
         err.print(f"{len(rows)} rijen geschreven naar {uit}")
         return
-    buf = io.StringIO()
-    if fmt == "csv":
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r["indicator_id"], r["region_code"], r["period"], _format_value(r["value"]), r["status"] or "",
-                        "true" if r["harmonised"] else "false"])
-    else:
-        buf.write(jsonout.dumps([{c: r[c] for c in columns} for r in rows], indent=1) + "\n")
-    _emit(buf.getvalue(), uit)
+    _emit(_table_text(fmt, columns, rows), uit)
+
+
+def _table_text(fmt: str, columns: list[str], rows) -> str:
+    """A table as the CLI prints it (csv, or json with a final newline); rows are dicts or objects."""
+    text = tables.write(fmt, columns, tables.rows_of(rows, columns))
+    return text if fmt == "csv" else text + "\n"
+
+
+def _print_table(fmt: str, columns: list[str], rows) -> None:
+    sys.stdout.write(_table_text(fmt, columns, rows))
 
 
 def _emit(text: str, uit: Optional[Path]) -> None:
@@ -432,25 +432,28 @@ def trends(
         sys.stdout.write("\n")
         return
     out.print(f"Trends in {name} ({code})", style="bold")
+    lines: list[str] = []  # printed at once: a rich print per line cost a tenth of a second
     words = {"sterk": "speelt sterk", "enigszins": "speelt enigszins", "niet": "speelt hier niet of nauwelijks",
              "onbekend": "onbekend"}
     for v in verdicts:
         t = kb.trends[v.trend]
         basis = f" — op grond van {v.basis}" if v.basis else ""
-        out.print(f"\n➢ {t.title} ({t.domain}): {words[v.strength]}{basis}")
-        out.print(f"   {v.reason}")
+        lines.append(f"\n➢ {t.title} ({t.domain}): {words[v.strength]}{basis}")
+        lines.append(f"   {v.reason}")
         for e in v.evidence:
-            out.print(f"   + {e}")
+            lines.append(f"   + {e}")
         for e in v.counter:
-            out.print(f"   − {e}")
+            lines.append(f"   − {e}")
         for line in ([v.note] if v.note else []) + v.labels + ([v.disagreement] if v.disagreement else []):
-            out.print(f"   ! {line}")
+            lines.append(f"   ! {line}")
         if v.basis == "cijfers" and v.typology:
-            out.print(f"   Typering: {v.typology}")
+            lines.append(f"   Typering: {v.typology}")
         if v.strength in ("sterk", "enigszins"):
             for o in [o for o in kb.opgaven.values() if v.trend in o.answers][:3]:
                 who = kb.actors[o.actors[0]].label if o.actors else None
-                out.print(f"   • {o.title}" + (f" (trekker: {who})" if who else ""))
+                lines.append(f"   • {o.title}" + (f" (trekker: {who})" if who else ""))
+    if lines:
+        out.print("\n".join(lines))
 
 
 @app.command()
@@ -624,6 +627,7 @@ def sync(
 ) -> None:
     """Haal alle tabellen uit de catalogus op bij CBS (OData v4). Daarna: trendstudie build."""
     from .sources.odata import ODataClient
+    from .sources.releases import date_text as _date_text
     from .sources.sync import FAILED, sync as run_sync
 
     s = settings(home=home)
@@ -647,7 +651,11 @@ def sync(
         rows = f", {t.rows:,} rijen".replace(",", ".") if t.rows is not None else ""
         extra = f" ({t.resumed_pages} pagina's hervat)" if t.resumed_pages else ""
         colour = {"ok": "green", "skipped": "blue"}.get(t.status, "red")
+        if t.changed:
+            extra += f" (nieuwe versie bij CBS: {_date_text(t.previous_modified)} → {_date_text(t.modified)})"
         err.print(styled((t.status, colour), f" {t.catalog}/{t.name}{rows}{extra}" + (f": {t.reason}" if t.reason else "")))
+    for label, text in result.news():
+        err.print(styled((label, "yellow"), f": {text}"), markup=False, highlight=False)
     if failed:
         raise TrendstudieError(f"{len(failed)} van {len(result.tables)} tabellen niet (volledig) opgehaald; "
                                "wat wel binnen is, blijft bewaard. Probeer later opnieuw: trendstudie sync hervat.")
@@ -677,15 +685,7 @@ def prognose(
     code = _resolve_region(reader, gemeente)
     rows = project(reader.con, code, scenario, tot, overrides, scenariobestand)
     columns = ["indicator_id", "region_code", "period", "value", "lower", "upper", "scenario"]
-    if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r.indicator_id, r.region_code, r.period, _format_value(r.value), _format_value(r.lower),
-                        _format_value(r.upper), r.scenario])
-    else:
-        jsonout.dump([{c: getattr(r, c) for c in columns + ["method", "origin"]} for r in rows], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+    _print_table(fmt, columns if fmt == "csv" else columns + ["method", "origin"], rows)
 
 
 @app.command()
@@ -723,6 +723,13 @@ app.command(name="importeer")(_importeer.importeer)
 from .commands import verkenning as _verkenning  # noqa: E402
 
 app.add_typer(_verkenning.app, name="verkenning")
+from .commands import wijzigingen as _wijzigingen  # noqa: E402
+
+app.command(name="wijzigingen")(_wijzigingen.wijzigingen)
+app.command(name="edities")(_wijzigingen.edities)
+from .commands import bijwerken as _bijwerken  # noqa: E402
+
+app.command(name="bijwerken")(_bijwerken.bijwerken)
 
 
 _DUTCH_REASONS = [

@@ -176,6 +176,13 @@ class Harmoniser:
         self._matrix: dict[tuple[date, str], dict[str, list[tuple[str, float, bool]]]] = {}
         self._dates = sorted({t.date for t in registry.transfers})
         self._renamed = {t.to_code: t.from_code for t in registry.transfers if t.kind == "naamswijziging"}
+        self._gemeenten_on: dict[date, frozenset[str]] = {}
+
+    def gemeenten_on(self, day: date) -> frozenset[str]:
+        """The registry's gemeenten on `day` (asked for the same few days in every slice)."""
+        if day not in self._gemeenten_on:
+            self._gemeenten_on[day] = frozenset(self.registry.gemeenten_on(day))
+        return self._gemeenten_on[day]
 
     def matrix(self, day: date, basis: str) -> dict[str, list[tuple[str, float, bool]]]:
         """For the classification of `day`: today's code → [(old code, share, approximate)]."""
@@ -200,7 +207,7 @@ class Harmoniser:
         best, best_missing = None, None
         for d in candidates:
             if all(regions[c].valid_on(d) for c in codes):
-                missing = len(set(self.registry.gemeenten_on(d)) - codes)
+                missing = len(self.gemeenten_on(d) - codes)
                 if best_missing is None or missing < best_missing:
                     best, best_missing = d, missing
         if best is not None:

@@ -57,6 +57,11 @@ class Event:
 
 @dataclass(frozen=True)
 class IndicatorRow:
+    """An indicator of the register, declared here once for every reader: the CLI, the report, the
+    web pages, the profile and the API (whose schema derives its models from these fields).
+    `missing` says why an indicator has no values without a sync (None: it has them); `tables`
+    are the CBS tables its values come from."""
+
     id: str
     title: str
     description: str
@@ -68,17 +73,38 @@ class IndicatorRow:
     note: str
     missing: str | None
     position: int
+    tables: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, rec: dict, tables: Sequence[str] = ()) -> "IndicatorRow":
+        """From a row of the store's `indicators` table (column → value), with its source tables."""
+        return cls(rec["indicator_id"], rec["title"], rec.get("description") or "", rec["domain"],
+                   rec.get("unit") or "", int(rec.get("decimals") or 0), rec.get("direction") or "neutraal",
+                   rec.get("citation") or "", rec.get("note") or "", rec.get("missing"), int(rec.get("position") or 0),
+                   tuple(tables))
 
 
 class _ThreadConnection:
     """Looks like a DuckDB connection to code that takes one (`con.execute(...)`), but every call
-    goes to the calling thread's own cursor."""
+    goes to the calling thread's own cursor. It holds the root connection, not the Reader: no
+    reference cycle, so a Reader and all it loaded are freed as soon as it is no longer used (a
+    cycle left the large Localiser to the garbage collector, which walked it again at exit)."""
 
-    def __init__(self, reader: "Reader"):
-        self._reader = reader
+    def __init__(self, root: duckdb.DuckDBPyConnection):
+        self._root = root
+        self._local = threading.local()
+        self._lock = threading.Lock()  # only around creating a thread's cursor
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._lock:
+                cur = self._root.cursor()
+            self._local.cursor = cur
+        return cur
 
     def __getattr__(self, name: str):
-        return getattr(self._reader.cursor(), name)
+        return getattr(self.cursor(), name)
 
 
 class Reader:
@@ -89,10 +115,8 @@ class Reader:
             raise ValueError("Reader needs a database path or an open connection")
         self.database = Path(database) if database is not None else None
         self._root = connection if connection is not None else store.connect(self.database)
-        self._local = threading.local()
-        self._cursor_lock = threading.Lock()  # only around creating a thread's cursor
         self._load_lock = threading.RLock()  # one load of each cached part, however many threads ask
-        self.con = _ThreadConnection(self)
+        self.con = _ThreadConnection(self._root)
 
     @classmethod
     def of(cls, source: "Reader | duckdb.DuckDBPyConnection | Path | str") -> "Reader":
@@ -105,12 +129,8 @@ class Reader:
 
     # --- the only way to query ------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            with self._cursor_lock:
-                cur = self._root.cursor()
-            self._local.cursor = cur
-        return cur
+        """This thread's cursor."""
+        return self.con.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Rows of a parameterised query, on this thread's cursor."""
@@ -283,12 +303,11 @@ class Reader:
     # --- indicators -----------------------------------------------------------------------------
     @cached_property
     def indicators(self) -> dict[str, IndicatorRow]:
-        """Every indicator of the register, in register order (also those without data)."""
-        return {r[0]: IndicatorRow(*[x if x is not None else ("" if i < 9 else None) for i, x in enumerate(r[:10])],
-                                   r[10])
-                for r in self.execute(
-                    "SELECT indicator_id, title, description, domain, unit, decimals, direction, citation, note, "
-                    "missing, position FROM indicators ORDER BY position")}
+        """Every indicator of the register, in register order (also those without data), with the
+        CBS tables its values come from."""
+        tables = self.indicator_tables
+        return {r["indicator_id"]: IndicatorRow.from_record(r, tables.get(r["indicator_id"], ()))
+                for r in self.rows("SELECT * FROM indicators ORDER BY position")}
 
     @cached_property
     def indicator_tables(self) -> dict[str, list[str]]:
@@ -314,6 +333,8 @@ class Reader:
     def rules(self):
         from .knowledge.localise import load_rules
 
+        if self.database is not None:  # the localiser's, loaded with it (from its cache)
+            return self._once("_rules", lambda: self.localiser.rules)
         return self._once("_rules", load_rules)
 
     @property
@@ -322,6 +343,8 @@ class Reader:
         per period, latest values, percentiles."""
         from .knowledge.localise import IndicatorData
 
+        if self.database is not None:
+            return self._once("_data", lambda: self.localiser.data)
         return self._once("_data", lambda: IndicatorData(self.con, self.rules.derived))
 
     def latest(self, indicator: str, code: str) -> tuple[str, float] | None:
@@ -398,6 +421,8 @@ class Reader:
     def kb(self):
         from .knowledge.model import load
 
+        if self.database is not None:
+            return self._once("_kb", lambda: self.localiser.kb)
         return self._once("_kb", load)
 
     @property
@@ -408,10 +433,18 @@ class Reader:
 
     @property
     def localiser(self):
-        """Verdicts for every trend and force (knowledge/verdict.py), sharing this Reader's data."""
+        """Verdicts for every trend and force (knowledge/verdict.py), sharing this Reader's data.
+        For a store file it is loaded with the knowledge base, the rules and the indicator values
+        from its cache in TRENDSTUDIE_HOME/cache when that is of this build and this program
+        (knowledge/cache.py), and `kb`, `rules` and `data` are its parts."""
         from .knowledge.verdict import Localiser
 
-        return self._once("_localiser", lambda: Localiser(self.con, self.kb, self.rules, self.data))
+        if self.database is None:
+            return self._once("_localiser", lambda: Localiser(self.con, self.kb, self.rules, self.data))
+        from .knowledge import cache
+
+        return self._once("_localiser", lambda: cache.localiser(self.con, self.database,
+                                                                lambda: Localiser(self.con)))
 
     def verdicts(self, code: str):
         return self.localiser.verdicts(code)

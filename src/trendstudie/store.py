@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from .errors import DatabaseError, TrendstudieError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = 4
 
@@ -98,7 +102,7 @@ def write_database(path: Path, content: Content) -> None:
             con.execute(SCHEMA)
             info = {"schema_version": str(SCHEMA_VERSION), "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             info.update(content.info)
-            con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+            _insert_rows(con, "build_info", list(info.items()))
             for table, rows in (
                 ("source_tables", content.source_tables),
                 ("measures", content.measures),
@@ -112,8 +116,7 @@ def write_database(path: Path, content: Content) -> None:
                 ("warnings", content.warnings),
             ):
                 if rows:
-                    marks = ", ".join("?" * len(rows[0]))
-                    con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+                    _insert_rows(con, table, rows)
             for table, arrow in (("observations", content.observations), ("facts", content.facts),
                                  ("indicator_values", content.indicator_values)):
                 if arrow is not None and arrow.num_rows:
@@ -129,6 +132,35 @@ def write_database(path: Path, content: Content) -> None:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
         raise
+
+
+@cache
+def _arrow_types() -> dict:
+    """DuckDB column type → Arrow type, for writing plain rows (pyarrow only when a build writes)."""
+    import pyarrow as pa
+
+    return {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+            "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Insert plain rows in one go, as an Arrow table typed like the table's columns (row by row,
+    `executemany`, takes seconds for a few thousand rows). Rows whose values do not convert exactly
+    to those types go in the slow way, with DuckDB's own conversions."""
+    import pyarrow as pa
+
+    columns = con.execute(f"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                          "ORDER BY column_index", [table]).fetchall()
+    try:
+        arrow = pa.Table.from_arrays(
+            [pa.array([r[i] for r in rows], type=_arrow_types()[kind]) for i, (_name, kind) in enumerate(columns)],
+            names=[name for name, _kind in columns])
+    except (KeyError, IndexError, TypeError, pa.ArrowException):
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        return
+    con.register("incoming_rows", arrow)
+    con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+    con.unregister("incoming_rows")
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -164,26 +196,42 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-OBSERVATION_SCHEMA = pa.schema([
-    ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
-    ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
-    ("source", pa.string()), ("fetched_at", pa.timestamp("us")),
-])
-FACT_SCHEMA = pa.schema([
-    ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
-    ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
-    ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
-])
+@cache
+def _schemas() -> dict:
+    """The Arrow schemas a build writes with; pyarrow is imported only by a build (it costs a
+    reading command such as `trends` a fifth of a second)."""
+    import pyarrow as pa
 
-INDICATOR_VALUE_SCHEMA = pa.schema([
-    ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()), ("value", pa.float64()),
-    ("status", pa.string()), ("provenance", pa.string()), ("harmonised", pa.bool_()),
-])
+    return {
+        "OBSERVATION_SCHEMA": pa.schema([
+            ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+            ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
+            ("source", pa.string()), ("fetched_at", pa.timestamp("us")),
+        ]),
+        "FACT_SCHEMA": pa.schema([
+            ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+            ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
+            ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
+        ]),
+        "INDICATOR_VALUE_SCHEMA": pa.schema([
+            ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()),
+            ("value", pa.float64()), ("status", pa.string()), ("provenance", pa.string()), ("harmonised", pa.bool_()),
+        ]),
+    }
+
+
+def __getattr__(name: str):
+    """OBSERVATION_SCHEMA, FACT_SCHEMA and INDICATOR_VALUE_SCHEMA, made on first use."""
+    if name in ("OBSERVATION_SCHEMA", "FACT_SCHEMA", "INDICATOR_VALUE_SCHEMA"):
+        return _schemas()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_arrow(rows: list, schema: pa.Schema, extra: dict | None = None) -> pa.Table:
     """Objects with attributes named like the schema's columns (plus `extra` columns given as
     functions of a row) to an Arrow table in the schema's column order."""
+    import pyarrow as pa
+
     extra = extra or {}
     data = {}
     for name in schema.names:

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trendstudie.geo.shapes import load_features
-from trendstudie.report import chart_theme as th
-from trendstudie.report.charts import (Chart, Series, bar_compare, fan, map_svg, quantile_breaks, rank_strip,
-                                       time_series)
+from trendstudie.charts import theme as th
+from trendstudie.charts.draw import (Chart, Series, bar_compare, category_map, fan, histogram, map_svg, quantile_breaks,
+                                     rank_strip, time_series)
 
 NS = "{http://www.w3.org/2000/svg}"
 GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
@@ -361,7 +361,7 @@ def test_time_series_index_for_counts_of_different_size(population):
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 600, allow_nan=False), min_size=1, max_size=120))
 def test_beeswarm_dots_never_overlap(xs):
-    from trendstudie.report.charts import _beeswarm
+    from trendstudie.charts.draw import _beeswarm
 
     r = 3.0
     ys = _beeswarm(xs, r)
@@ -373,7 +373,7 @@ def test_beeswarm_dots_never_overlap(xs):
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 300, allow_nan=False), min_size=1, max_size=8))
 def test_direct_labels_keep_their_distance(desired):
-    from trendstudie.report.charts import _spread
+    from trendstudie.charts.draw import _spread
 
     ys = sorted(_spread(desired, 15.0, 0.0, 300.0))
     assert all(b - a >= 15.0 - 1e-6 for a, b in zip(ys, ys[1:]))
@@ -381,7 +381,7 @@ def test_direct_labels_keep_their_distance(desired):
 
 def test_years_without_figures_are_gaps_not_lines():
     """Age shares exist for 2014, 2015, 2019 and 2025 only: just 2014–2015 is a measured line."""
-    from trendstudie.report.charts import _segments
+    from trendstudie.charts.draw import _segments
 
     runs, gaps = _segments([(2014, 9.9), (2015, 12.8), (2019, 11.3), (2025, 11.0)])
     assert runs == [[(2014, 9.9), (2015, 12.8)], [(2019, 11.3)], [(2025, 11.0)]]
@@ -389,3 +389,57 @@ def test_years_without_figures_are_gaps_not_lines():
     assert _segments([(2018, 1.0), (2020, 2.0), (2022, 3.0)])[1] == []  # published every two years
     assert len(_segments([(2015, 1.0), (2025, 2.0)])[1]) == 1  # two points ten years apart
     assert _segments([(y, float(y)) for y in range(2012, 2026)])[1] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the web's charts, drawn by the same library
+# ---------------------------------------------------------------------------------------------
+
+
+def test_several_gemeenten_each_their_own_colour_and_dash():
+    series = [Series("Zwolle", [(2020, 1.0), (2021, 2.0)], True), Series("Deventer", [(2020, 1.5), (2021, 1.0)], True),
+              Series("Apeldoorn", [(2020, 2.0), (2021, 2.5)], True), Series("G40", [(2020, 1.2), (2021, 1.4)], False)]
+    root = parse(time_series("Aandeel", "%", series, 1))
+    styles = {}
+    for g in root.iter(NS + "g"):
+        if "emphasis" in (g.get("class") or ""):
+            path = g.find(NS + "path")
+            styles[g.get("data-label")] = (path.get("stroke"), path.get("stroke-dasharray"))
+    assert styles["Zwolle"] == (th.INK, None)  # one gemeente looks as it does alone
+    assert len(set(styles.values())) == 3 and all(dash for name, (_, dash) in styles.items() if name != "Zwolle")
+
+
+def test_histogram_counts_marker_and_alt():
+    values = [1.0, 2.0, 2.5, 3.0, 10.0]
+    chart = histogram("Aandeel 65+, 2025", "%", values, 1, ("Zwolle", 2.5), bins=5)
+    root = parse(chart)
+    bars = [r for r in root.iter(NS + "rect") if r.find(NS + "title") is not None]
+    assert sum(int(r.find(NS + "title").text.split(": ")[1].split()[0]) for r in bars) == len(values)
+    assert "Zwolle 2,5%" in texts(root) and "Verdeling van 5 gemeenten naar aandeel 65+, 2025 (%)" in chart.alt
+    assert histogram("x", "", [1.0], 0) is None
+
+
+def test_category_map_counts_every_gemeente(boundaries):
+    from trendstudie.geo.shapes import svg_paths
+
+    geo, names = boundaries
+    smap = svg_paths(geo, width=420.0, tolerance=0.6)
+    codes = sorted(smap.paths)
+    category = {c: "sterk" for c in codes[:100]} | {c: "niet" for c in codes[100:150]}
+    chart = category_map(smap, category, th.STRENGTH_FILLS, ["sterk", "enigszins", "niet", "onbekend"], names,
+                         "Waar speelt 'Vergrijzing'?")
+    root = parse(chart)
+    assert len([p for p in root.iter(NS + "path") if p.get("data-code")]) == len(codes)
+    assert f"onbekend ({len(codes) - 150})" in texts(root) and "sterk (100)" in texts(root)
+    assert category_map(None, {}, {}, ["x"], {}, "t") is None
+
+
+def test_choropleth_from_projected_paths_equals_from_features(boundaries, population):
+    from trendstudie.geo.shapes import svg_paths
+
+    geo, names = boundaries
+    values = {c: s[2025] for c, s in population.items() if c in geo}
+    a = map_svg(geo, "GM0193", values, "Inwoners, 2025", "inwoners", names=names, width=420)
+    b = map_svg(None, "GM0193", values, "Inwoners, 2025", "inwoners", names=names,
+                projected=svg_paths(geo, width=420, tolerance=0.5, decimals=1))
+    assert a.svg == b.svg

@@ -137,3 +137,24 @@ def test_batch_writes_an_index_and_skips_unchanged(built_home, tmp_path):
     (tmp_path / first[0].files[0]).unlink()
     third = write_many(db, codes, tmp_path, Options(), pdf=False, workers=1)
     assert sum(not w.skipped for w in third) == 1
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_pdf_is_25_to_40_pages(written, code):
+    """Issue 15, point 6: a good study is 25-40 pages. Amsterdam has the most trends that play and
+    the longest report (41 pages before the layout was tightened)."""
+    out, ws = written
+    pdf = next(f for f in ws[code].files if f.endswith(".pdf"))
+    pages = len(PdfReader(out / pdf).pages)
+    assert 25 <= pages <= 40, f"{CASES[code]}: {pages} pagina's"
+
+
+@pytest.mark.parametrize("code", ["GM0269", "GM0703"])
+def test_the_shortest_reports_are_still_25_pages(ctx, code):
+    """Oldebroek and Reimerswaal, where few trends play, have the shortest reports (25 pages)."""
+    import io
+
+    from trendstudie.report.pdf import render_pdf
+
+    pdf = render_pdf(build_report(ctx, code, Options(), make_chart))
+    assert 25 <= len(PdfReader(io.BytesIO(pdf)).pages) <= 40

@@ -8,6 +8,13 @@ Observations, and pages Observations with `@odata.nextLink` (`$skip`). Table ids
 sensitive: a wrong case gives 404, or with `wrong_case="empty"` an empty answer whose
 Properties carry the real id (the real service has been seen to do the latter).
 
+The catalogue `/<catalog>/Datasets` lists every registered table of that catalogue as the real
+service does (Identifier, Title, Status, Modified, ObservationsModified, Description, … taken from
+its Properties), plus rows added with `FakeCBS.list_dataset` (tables known only to the catalogue,
+such as a successor or next year's "Gebieden in Nederland"), with `$filter`; `catalogue=False`
+answers 404 there, like a service without a catalogue. `FakeCBS.publish` replaces endpoints of
+a table (a new version) and forgets cached query results.
+
 Faults are injected with `FakeCBS.inject(Fault(...))`: HTTP 429 with Retry-After, HTTP 500,
 a response slower than the client's timeout, a body cut short (Content-Length honest, JSON
 truncated) or a connection dropped mid-body. Faults that must not depend on timing are raised on
@@ -221,8 +228,10 @@ class Request:
 class FakeCBS:
     """Start with `with FakeCBS() as cbs:`; `cbs.base_url` is the service root."""
 
-    def __init__(self, page_size: int | None = None, wrong_case: str = "404"):
+    def __init__(self, page_size: int | None = None, wrong_case: str = "404", catalogue: bool = True):
         self.tables: dict[tuple[str, str], dict[str, Any]] = {}
+        self.catalogue = catalogue
+        self.datasets: dict[tuple[str, str], dict[str, Any]] = {}  # catalogue rows without a served table
         self.page_size = page_size
         self.wrong_case = wrong_case
         self.faults: list[Fault] = []
@@ -236,6 +245,30 @@ class FakeCBS:
     def add_table(self, catalog: str, table_id: str, endpoints: dict[str, Any]) -> None:
         """endpoints: name → JSON document (Properties an object, the others {'value': [...]})."""
         self.tables[(catalog, table_id)] = endpoints
+
+    def list_dataset(self, catalog: str, row: dict[str, Any]) -> None:
+        """A catalogue row for a table the catalogue lists (its endpoints may be added separately)."""
+        self.datasets[(catalog, row["Identifier"])] = {"Catalog": catalog, **row}
+
+    def publish(self, catalog: str, table_id: str, **endpoints: Any) -> None:
+        """A new version of a table: the given endpoints replace the old ones."""
+        with self._lock:
+            self.tables[(catalog, table_id)] = {**self.tables[(catalog, table_id)], **endpoints}
+            self._results = {k: v for k, v in self._results.items() if k[:2] != (catalog, table_id)}
+
+    def catalogue_rows(self, catalog: str) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for (cat, tid), endpoints in self.tables.items():
+            props = endpoints.get("Properties")
+            if cat == catalog and isinstance(props, dict):
+                rows[tid] = {k: props.get(k) for k in ("Identifier", "Title", "Description", "Language", "Catalog",
+                                                        "Modified", "ObservationsModified", "Status", "Frequency",
+                                                        "ObservationCount", "DatasetType")}
+                rows[tid]["Identifier"] = props.get("Identifier", tid)
+        for (cat, tid), row in self.datasets.items():
+            if cat == catalog:
+                rows[tid] = {**rows.get(tid, {}), **row}
+        return [rows[k] for k in sorted(rows)]
 
     def add_mirror(self, table_dir: Path, catalog: str = "CBS") -> None:
         endpoints = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(table_dir.glob("*.json"))}
@@ -256,6 +289,8 @@ class FakeCBS:
 
     def _client_fault(self, request: httpx.Request) -> Exception | None:
         segments = [s for s in request.url.path.split("/") if s]
+        if len(segments) == 2 and segments[1] == "Datasets":  # the catalogue: table "", endpoint "Datasets"
+            segments = [segments[0], "", "Datasets"]
         if len(segments) != 3:
             return None
         _, table_id, endpoint = segments
@@ -328,6 +363,16 @@ class FakeCBS:
         parts = urlsplit(h.path)
         segments = [s for s in parts.path.split("/") if s]
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if len(segments) == 2 and segments[1] == "Datasets" and self.catalogue:
+            rows = self.catalogue_rows(segments[0])
+            try:
+                if query.get("$filter"):
+                    pred = compile_filter(query["$filter"])
+                    rows = [r for r in rows if pred(r)]
+            except FilterError as exc:
+                return self._send(h, 400, {"error": {"code": "400", "message": f"Invalid $filter: {exc}"}}, segments, query)
+            body = {"@odata.context": f"{self.base_url}/{segments[0]}/$metadata#Datasets", "value": rows}
+            return self._send(h, 200, body, [segments[0], "", "Datasets"], query)
         if len(segments) != 3:
             return self._send(h, 404, {"error": {"code": "404", "message": "Resource not found"}}, segments, query)
         catalog, table_id, endpoint = segments
@@ -498,6 +543,9 @@ def police_table(tidy_csv: Path, base_url: str = "https://datasets.cbs.nl/odata/
             "Identifier": "47018NED",
             "Title": "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers",
             "Catalog": "Politie",
+            "Modified": "2026-06-30T00:00:00+02:00",
+            "ObservationsModified": "2026-06-30T00:00:00+02:00",
+            "Status": "Regulier",
             "ObservationCount": len(rows),
         },
         "Dimensions": codes(

@@ -69,7 +69,7 @@ def test_nobody_listening_stops_the_sync_at_once(tmp_path: Path):
 
 
 def test_a_refused_first_connection_is_not_retried_but_a_later_one_is(cbs: FakeCBS, tmp_path: Path):
-    cbs.inject(Fault("refused", endpoint="Properties", table="82235NED"))
+    cbs.inject(Fault("refused", endpoint="Datasets"))  # the very first request: the catalogue
     sleeps = Sleeps()
     with client(cbs.base_url, sleeps, transport=cbs.transport()) as c:
         with pytest.raises(Unreachable):

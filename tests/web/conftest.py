@@ -1,7 +1,9 @@
-"""One app (and one uvicorn server for the browser tests) over the store built once per session."""
+"""One app (and one uvicorn server for the browser tests) over the store built once per session, and
+the browser the browser tests drive (Debian's Chromium through Playwright)."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,3 +75,22 @@ def own_server(database):
     """A server of the module's own, for tests that must not share the token rate limit with tests
     (schemathesis, probes) that send many wrong links from the same loopback address."""
     yield from _serve(database)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (which never downloads a browser of its own here), one
+    per test module; the test skips where Playwright or Chromium is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    if not executable:
+        pytest.skip("Chromium is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -11,8 +11,8 @@ import pytest
 
 from types import SimpleNamespace
 
-from trendstudie.report import graph_layout
-from trendstudie.report.diagram import causal_diagram
+from trendstudie.charts import graph_layout
+from trendstudie.charts import causal_diagram
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
 NS = "{http://www.w3.org/2000/svg}"

@@ -4,17 +4,9 @@ that scrolls). Playwright with Debian's Chromium; screenshots in /tmp/trendstudi
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
-                                reason="Chromium is not installed")
 
 PAGES = ["/", "/zoek?q=berg", "/gemeente/GM0193", "/gemeente/GM0193/prognose",
          "/vergelijk?gemeente=GM0193&gemeente=GM0150&gemeente=GM0200", "/indicatoren",
@@ -24,14 +16,6 @@ SMALLEST_TEXT = """() => { let m = 99;
   for (const t of document.querySelectorAll('svg text')) { if (!t.getBoundingClientRect().width) continue;
     const c = t.getScreenCTM(); m = Math.min(m, parseFloat(getComputedStyle(t).fontSize) * Math.hypot(c.a, c.b)); }
   return m; }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("width", [360, 390, 768, 1366])

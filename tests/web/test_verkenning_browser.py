@@ -8,34 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 from statistics import median
 
 import pytest
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = Path("/tmp")
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
-                                reason="Chromium is not installed")
 
 # Final (round 2) scores per item, one per participant; round 1 differs only in item 3's impact.
 IMPACT = [[5, 5, 4, 5, 4, 5], [4, 4, 4, 3, 4, 4], [5, 4, 5, 5, 5, 4], [2, 2, 3, 2, 1, 2]]
 UNCERTAINTY = [[4, 5, 4, 4, 5, 4], [4, 4, 3, 4, 4, 4], [1, 2, 1, 2, 1, 1], [3, 3, 3, 2, 3, 3]]
 HORIZON = ["5-10 jaar", "na 10 jaar", "binnen 5 jaar", "5-10 jaar"]
 ROUND1_ITEM3 = 4
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def _context(browser, phone=False, js=True):

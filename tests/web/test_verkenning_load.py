@@ -41,8 +41,8 @@ class Server:
         self.proc = None
 
     def start(self):
-        code = ("import sys; from trendstudie.web import serve; "
-                "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1)")
+        code = ("import sys; from trendstudie.web import serve; "  # answers only: no edition helper
+                "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
         env = dict(os.environ, TRENDSTUDIE_DATABASE_URL=self.url)
         self.proc = subprocess.Popen([sys.executable, "-c", code, str(self.port), str(self.database)], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

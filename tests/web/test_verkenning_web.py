@@ -230,3 +230,57 @@ def test_api_in_openapi_and_pages_not_cached(client):
     r = client.get("/verkenning/nieuw")
     assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
     assert "etag" not in r.headers
+
+
+def test_report_on_the_web_follows_new_answers(fresh):
+    """The gemeente's report (with the chapter Verkenning) is rendered again on the next request
+    after answers change: not served from the page cache, and its ETag is the report's fingerprint."""
+    c, _ = fresh
+    token, ptokens, items = make(fresh, titel="Zwolle weegt")
+
+    def answer(k: int, impact: int) -> None:
+        r = c.put(f"/api/v1/deelname/{ptokens[k]}", json={"antwoorden": [
+            {"item": i, "impact": impact, "onzekerheid": 2, "horizon": "5-10 jaar"} for i in items[:3]]})
+        assert r.status_code == 200
+
+    answer(0, 4)
+    first = c.get("/gemeente/GM0193/rapport.html")
+    assert first.status_code == 200 and "Zwolle weegt" in first.text and "wogen 1 van de 3" in first.text
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    assert c.get("/gemeente/GM0193/rapport.html", headers={"if-none-match": etag}).status_code == 304
+    answer(1, 2)
+    second = c.get("/gemeente/GM0193/rapport.html")
+    assert second.status_code == 200 and "wogen 2 van de 3" in second.text
+    assert second.headers["etag"] != etag and second.text != first.text
+    assert c.get("/gemeente/GM0193/rapport.html", headers={"if-none-match": etag}).status_code == 200
+    answer(1, 5)  # a changed score, no new participant
+    assert c.get("/gemeente/GM0193/rapport.html").headers["etag"] != second.headers["etag"]
+
+
+def test_report_fingerprint_changes_with_answers(database, tmp_path, monkeypatch):
+    """`trendstudie rapport` and the web re-render a report when its verkenning changes: the
+    fingerprint (report.write.inputs_key) follows the answers."""
+    from trendstudie import store
+    from trendstudie.report.content import Context, Options
+    from trendstudie.report.write import inputs_key
+    from trendstudie.verkenning import service
+    from trendstudie.verkenning.db import open_database
+    from trendstudie.verkenning.models import Verkenning
+    from trendstudie.verkenning.service import validate_submission
+
+    url = f"sqlite:///{tmp_path / 'eigen.sqlite'}"
+    monkeypatch.setenv("TRENDSTUDIE_DATABASE_URL", url)
+    ctx = Context(store.connect(database))
+    db = open_database(url)
+    made = service.create(db, "GM0193", "Zwolle", "Vingerafdruk",
+                          [service.Prefill(None, "Eigen item", "", "demografie", None, "eigen weging", [])])
+    token = service.invite(db, made.id, 1)[0]
+    with db.read() as s:
+        item = s.get(Verkenning, made.id).items[0].id
+    before = inputs_key(ctx, "GM0193", Options(), pdf=False)
+    service.submit(db, token, validate_submission({"antwoorden": [{"item": item, "impact": 3}]}))
+    after = inputs_key(ctx, "GM0193", Options(), pdf=False)
+    service.submit(db, token, validate_submission({"antwoorden": [{"item": item, "impact": 4}]}))
+    changed = inputs_key(ctx, "GM0193", Options(), pdf=False)
+    assert len({before, after, changed}) == 3

@@ -15,6 +15,7 @@ and writes the Dutch label sentences. A label only names the years a text actual
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date
 from typing import Iterable
 
@@ -67,6 +68,8 @@ class FigureFlags:
         for ind, region, period, harmonised, status in con.execute(
                 "SELECT indicator_id, region_code, period, harmonised, status FROM indicator_values "
                 f"WHERE {where} AND (harmonised OR status IS NOT NULL)", params).fetchall():
+            ind, region, period = sys.intern(ind), sys.intern(region), sys.intern(period)  # shared strings
+            status = sys.intern(status) if status else status
             if harmonised:
                 self.harmonised.setdefault((ind, region), set()).add(period)
             if status:

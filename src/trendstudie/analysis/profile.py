@@ -25,6 +25,7 @@ import duckdb
 
 from .. import formatting
 from ..errors import TrendstudieError
+from ..reader import IndicatorRow
 from . import phrases
 from .labels import status_word
 from .change import Change, Trend, change, trend
@@ -66,17 +67,13 @@ class NeighbourComparison:
     assessment: str | None
 
 
+# The register's fields a profile shows of its indicator, in the order of its JSON.
+PROFILE_META = ("title", "description", "domain", "unit", "decimals", "direction", "citation", "note")
+
+
 @dataclass
 class IndicatorProfile:
-    indicator_id: str
-    title: str
-    description: str
-    domain: str
-    unit: str
-    decimals: int
-    direction: str
-    citation: str
-    note: str
+    indicator: IndicatorRow  # the register's row (declared once, in the reader)
     latest: Value
     value_text: str
     series: list[tuple[str, float]]
@@ -89,6 +86,16 @@ class IndicatorProfile:
     neighbours: NeighbourComparison | None = None
     # 'Herberekend: …' and 'Voorlopig: …' for the figures the sentences cite (labels.py)
     labels: list[str] = field(default_factory=list)
+
+    indicator_id = property(lambda self: self.indicator.id)
+    title = property(lambda self: self.indicator.title)
+    description = property(lambda self: self.indicator.description)
+    domain = property(lambda self: self.indicator.domain)
+    unit = property(lambda self: self.indicator.unit)
+    decimals = property(lambda self: self.indicator.decimals)
+    direction = property(lambda self: self.indicator.direction)
+    citation = property(lambda self: self.indicator.citation)
+    note = property(lambda self: self.indicator.note)
 
     @property
     def period(self) -> str:
@@ -154,8 +161,17 @@ class Profile:
         return None
 
     def to_dict(self) -> dict:
-        """Plain data for JSON (group member lists left out)."""
-        return _strip_members(asdict(self))
+        """Plain data for JSON (group member lists left out); each indicator flat, its id and
+        register fields first."""
+        out = _strip_members(asdict(self))
+        for d in out["domains"]:
+            d["indicators"] = [_flat(ip) for ip in d["indicators"]]
+        return out
+
+
+def _flat(ip: dict) -> dict:
+    meta = ip.pop("indicator")
+    return {"indicator_id": meta["id"], **{k: meta[k] for k in PROFILE_META}, **ip}
 
 
 def _strip_members(obj):
@@ -193,7 +209,8 @@ def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGro
     own = data.latest(indicator_id, code)
     if meta is None or own is None:
         return None
-    decimals, unit, direction = int(meta["decimals"] or 0), meta["unit"] or "", meta["direction"] or "neutraal"
+    row = IndicatorRow.from_record(meta)
+    decimals, unit, direction = row.decimals, row.unit, row.direction
     series = data.series(indicator_id, code)
     ch = change(series, CHANGE_YEARS)
     tr = trend(series, TREND_POINTS)
@@ -218,8 +235,7 @@ def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGro
         ))
     nb = _neighbour_comparison(data, meta, code, own, near) if near else None
     ip = IndicatorProfile(
-        indicator_id, meta["title"], meta["description"] or "", meta["domain"], unit, decimals, direction,
-        meta["citation"] or "", meta["note"] or "", own, phrases.format_number(own.value, decimals, unit) or "",
+        row, own, phrases.format_number(own.value, decimals, unit) or "",
         series, ch, phrases.change_phrase(ch, decimals, unit, percent=not signed),
         phrases.change_assessment(ch, direction, decimals),
         tr, phrases.trend_phrase(tr), comparisons, nb)

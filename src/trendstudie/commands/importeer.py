@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .. import eigen, formatting, store
+from .. import formatting, store
 from ..config import Settings, settings
 from ..errors import TrendstudieError
 
@@ -49,6 +49,7 @@ def importeer(
     home: Optional[Path] = typer.Option(None, "--home", help="Map met de database (standaard $TRENDSTUDIE_HOME)."),
 ) -> None:
     """Importeer een eigen bestand (StatLine-CSV, Excel, lange tabel of prognose) als eigen bron."""
+    from .. import eigen  # with pyarrow: only when an import is made or listed
     from ..sources import eigen as reader
 
     s = settings(home=home, bundle=bundle)
@@ -121,6 +122,7 @@ def _stored_bundle(con) -> Path | None:
 def _harmonised(parsed, registry, con):
     """The import harmonised as the next build would: with the database's inhabitants and
     dwellings for boundary changes (without a database, only what the file itself gives)."""
+    from .. import eigen
     from ..harmonise import SIZE_SOURCES, harmonise
     from ..sources.records import Observation
 
@@ -184,6 +186,8 @@ def _report(parsed, meta, facts, warnings, registry) -> None:
 
 
 def _list(s: Settings) -> None:
+    from .. import eigen
+
     metas = eigen.listing(s.home)
     if not metas:
         err.print(f"Geen imports in {eigen.imports_dir(s.home)}.")
@@ -215,12 +219,16 @@ def _rebuild(s: Settings, groepen: Path | None) -> None:
 
 
 def _backup(home: Path, name: str) -> dict[str, bytes]:
+    from .. import eigen
+
     folder = eigen.imports_dir(home)
     return {suffix: (folder / f"{name}{suffix}").read_bytes() for suffix in (".parquet", ".json")
             if (folder / f"{name}{suffix}").exists()}
 
 
 def _restore(home: Path, name: str, backup: dict[str, bytes] | None) -> None:
+    from .. import eigen
+
     folder = eigen.imports_dir(home)
     for suffix in (".json", ".parquet"):
         path = folder / f"{name}{suffix}"

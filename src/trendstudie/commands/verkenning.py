@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .. import jsonout
+from .. import jsonout, tables
 from ..config import settings
 from ..errors import TrendstudieError
 
@@ -65,13 +64,8 @@ def uitnodigen(id: int = typer.Argument(..., help="Nummer van de verkenning."),
         raise TrendstudieError(f"Onbekend formaat {fmt!r}: kies csv of json.")
     tokens = invite(_db(home), id, aantal)
     links = [f"{url.rstrip('/')}/deelname/{t}" for t in tokens]
-    if fmt == "json":
-        jsonout.dump([{"nummer": i + 1, "link": link} for i, link in enumerate(links)], sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    else:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["nummer", "link"])
-        w.writerows((i + 1, link) for i, link in enumerate(links))
+    text = tables.write(fmt, ["nummer", "link"], [(i + 1, link) for i, link in enumerate(links)])
+    sys.stdout.write(text if fmt == "csv" else text + "\n")
 
 
 @app.command()

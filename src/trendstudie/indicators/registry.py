@@ -27,19 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..errors import InputError
 from ..sources.records import dims_key, fold_title
 from ..textfile import load_yaml
+from .domains import DOMAINS  # noqa: F401 - used below and imported from here by others
 
 REGISTRY = Path(__file__).parent / "registry.yaml"
-
-DOMAINS = (
-    "bestuur",
-    "demografie",
-    "economie en arbeidsmarkt",
-    "sociaal domein",
-    "veiligheid",
-    "wonen en ruimte",
-    "mobiliteit",
-    "duurzaamheid en klimaat",
-)
 
 
 class Strict(BaseModel):

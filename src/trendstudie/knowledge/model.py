@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
-from ..indicators.registry import DOMAINS
+from ..indicators.domains import DOMAINS
 from ..textfile import load_yaml
 
 DATA = Path(__file__).parent / "data"

@@ -1,43 +1,63 @@
-"""Chooses and draws the chart for a trend in a report: the first of the trend's indicators with
-a series of at least three years for this gemeente, against its peer groups."""
+"""Chooses and draws the chart for a trend, in the report and on the gemeente page alike: the
+first of the trend's indicators with a series of at least three years for this gemeente, against
+its peer groups."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
+from ..charts import Chart, Series, time_series
 from ..formatting import COUNT_UNITS
 from .content import Context, Figure, Options
 
 
-def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], opts: Options) -> Figure | None:
-    from .charts import Series, time_series
+def trend_chart(data, meta: Mapping, code: str, name: str, finding, peers: list[tuple[str, str]], *,
+                years: tuple[int | None, int | None] = (None, None), width: float = 640,
+                height: float = 340) -> tuple[Chart, str] | None:
+    """The chart and its caption, or None. `data` gives the yearly series (`series(indicator,
+    region)`), `meta` each indicator's title, unit and decimals; `years` (first, last) limits the
+    years shown. Peer groups need two years. Counts of a gemeente and of Nederland differ a
+    thousandfold, so counts compare their growth: an index, 100 in the first year all lines have."""
+    first_year, last_year = years
 
-    name = ctx.regions[code][0]
+    def points(ind: str, region: str) -> list[tuple[int, float]]:
+        out = []
+        for period, value in data.series(ind, region):
+            year = int(period[:4])
+            if period.endswith("JJ00") and (first_year is None or year >= first_year) and \
+                    (last_year is None or year <= last_year):
+                out.append((year, value))
+        return out
+
     for ind in finding.indicators:
-        meta = ctx.data.meta.get(ind)
-        if meta is None:
+        m = meta.get(ind)
+        if m is None:
             continue
-        own = [(int(p[:4]), v) for p, v in ctx.data.series(ind, code) if _in(p, opts)]
+        own = points(ind, code)
         if len(own) < 3:
             continue
         series = [Series(name, own, True)]
         for gid, label in peers:
-            pts = [(int(p[:4]), v) for p, v in ctx.data.series(ind, gid) if _in(p, opts)]
+            pts = points(ind, gid)
             if len(pts) >= 2:
                 series.append(Series(label, pts, False))
-        first, last = own[0][0], own[-1][0]
-        # Counts of a gemeente and of Nederland differ a thousandfold: compare their growth instead.
-        counts = meta.unit in COUNT_UNITS
-        chart = time_series(meta.title, meta.unit, series, meta.decimals, index_base=first if counts else None)
+        base = max(s.points[0][0] for s in series) if m.unit in COUNT_UNITS and len(series) > 1 else None
+        chart = time_series(m.title, m.unit, series, m.decimals, index_base=base, width=width, height=height)
         if chart is None:
             continue
-        scale = f"index, {first} = 100" if counts else meta.unit
-        return Figure(chart.svg, chart.alt, f"{meta.title} in {name} en vergelijkbare gemeenten, {first}–{last} "
-                                           f"({scale}). Bron: zie de bijlage.")
+        scale = f"index, {base} = 100" if base is not None else m.unit
+        return chart, f"{m.title} in {name} en vergelijkbare gemeenten, {own[0][0]}–{own[-1][0]} ({scale})."
     return None
 
 
-def _in(period: str, opts: Options) -> bool:
-    y = int(period[:4])
-    return (opts.from_year is None or y >= opts.from_year) and (opts.to_year is None or y <= opts.to_year)
+def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], opts: Options) -> Figure | None:
+    """The report's chart for a trend, within the report's years."""
+    found = trend_chart(ctx.data, ctx.data.meta, code, ctx.regions[code][0], finding, peers,
+                        years=(opts.from_year, opts.to_year))
+    if found is None:
+        return None
+    chart, caption = found
+    return Figure(chart.svg, chart.alt, f"{caption} Bron: zie de bijlage.")
 
 
-__all__ = ["make_chart"]
+__all__ = ["make_chart", "trend_chart"]

@@ -117,6 +117,7 @@ class Report:
     peers: list[tuple[str, str]]  # (group id, label) the gemeente is compared with
     neighbours: list[str] = field(default_factory=list)  # names of the statistical neighbours
     map: Figure | None = None  # where the gemeente lies in its province
+    nieuw: object | None = None  # report/nieuw.py News: what the latest edition changed here
 
 
 @dataclass
@@ -321,6 +322,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     if future:
         chapters.append(future)
     from .verkenning import verkenning_chapter  # the foresight workbench's results, when there are any (issue 18)
+    from .nieuw import news_section  # "Nieuw sinds de vorige editie" (issue 17)
 
     chapters += [c for c in [verkenning_chapter(ctx, code, name)] if c]
     urgent = _urgent_opgaven(ctx, strong_ids)
@@ -337,6 +339,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
                                  "zie docs/buren.md)."] if near else []),
         data_rows=data_rows, peers=peers, neighbours=[n.name for n in near],
         map=locator_map(ctx, code, name, province, province_name),
+        nieuw=news_section(ctx, code),
     )
 
 
@@ -441,7 +444,7 @@ def _urgent_opgaven(ctx: Context, strong: set[str], limit: int = 6) -> list[tupl
 
 def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[str]) -> Chapter:
     """How the trends that apply here drive each other: the causal subgraph, its loops, a diagram."""
-    from .diagram import causal_diagram
+    from ..charts import causal_diagram
 
     by_pair: dict[tuple[str, str], list] = {}
     for e in ctx.kb.edges:
@@ -476,7 +479,7 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
 
 def locator_map(ctx: Context, code: str, name: str, province: str | None, province_name: str | None) -> Figure | None:
     """The province's gemeenten with this one outlined (the whole country when the province is unknown)."""
-    from .charts import map_svg
+    from ..charts import map_svg
 
     # one features mapping per province, kept, so that its projection is made once (charts._projected)
     by_province = ctx.__dict__.setdefault("_locator_features", {})
@@ -496,7 +499,7 @@ def locator_map(ctx: Context, code: str, name: str, province: str | None, provin
 
 def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) -> Figure | None:
     """Where the gemeente stands among all gemeenten on the indicator the trend is judged on."""
-    from .charts import rank_strip
+    from ..charts import rank_strip
 
     # The first indicator the trend is judged on that compares between gemeenten: not a count of inwoners.
     ind = next((i for i in finding.indicators if i in ctx.data.meta
@@ -532,7 +535,7 @@ SCENARIOS_SHOWN = ("hoog", "laag", "metropolisering", "de-urbanisatie")
 def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter | None:
     """Where the gemeente is heading: population with its band, scenarios, age and housing need."""
     from ..forecast import project, load_scenarios
-    from .charts import fan
+    from ..charts import fan
 
     rows = project(ctx.con, code, "basis", opts.until)
     by = {}

@@ -76,6 +76,17 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
         add("")
         for title, why in r.summary_opgaven:
             add(f'- *{_s(title)}* {_s(f"({why})")}')
+    if r.nieuw:  # "Nieuw sinds de vorige editie" (report/nieuw.py)
+        add("")
+        add('== ' + _s("Nieuw sinds de vorige editie"))
+        add(_s(f"Editie {r.nieuw.editie} ({r.nieuw.gebouwd}) tegenover editie {r.nieuw.vorige}:"))
+        add("")
+        for item in r.nieuw.items:
+            add(f"- {_s(item)}")
+        if r.nieuw.meer:
+            add("")
+            add(_s(f"En nog {r.nieuw.meer} {'wijziging' if r.nieuw.meer == 1 else 'wijzigingen'} "
+                   "(zie trendstudie wijzigingen)."))
     # chapters
     for c in r.chapters:
         add("")
@@ -111,11 +122,11 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             if t.figure:
                 name = f"fig{len(figures) + 1}.svg"
                 figures[name] = t.figure.svg.encode("utf-8")
-                add(f'#figure(image("{name}", width: 100%, alt: {_s(t.figure.alt)[1:]}), caption: [{_s(t.figure.caption)}])')
+                add(f'#figure(image("{name}", width: 80%, alt: {_s(t.figure.alt)[1:]}), caption: [{_s(t.figure.caption)}])')
             if t.rank:
                 name = f"fig{len(figures) + 1}.svg"
                 figures[name] = t.rank.svg.encode("utf-8")
-                add(f'#figure(image("{name}", width: 100%, alt: {_s(t.rank.alt)[1:]}), caption: [{_s(t.rank.caption)}])')
+                add(f'#figure(image("{name}", width: 85%, alt: {_s(t.rank.alt)[1:]}), caption: [{_s(t.rank.caption)}])')
             if t.opgaven:
                 add('*' + _s("Opgaven") + '*')
                 add("")

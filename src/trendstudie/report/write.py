@@ -3,7 +3,6 @@ with an index page and a comparison overview, skipping reports whose inputs did 
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import json
@@ -14,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import atomic, formatting, store
+from .. import atomic, formatting, tables
 from .content import Context, Options, build_report
 from .html import render_html
 from .pdf import render_pdf
@@ -40,8 +39,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     """CSV and XLSX with every figure of the report and where it came from."""
-    from openpyxl import Workbook
-
     prov = {}
     keys = {(r["indicator_id"], r["region_code"], r["period"]) for r in report.data_rows}
     if keys:
@@ -54,22 +51,8 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
     rows = [[r["indicator_id"], r["region_code"], r["period"], r["value"],
              *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None, None))] for r in report.data_rows]
     csv_path, xlsx_path = base.with_name(base.name + "-data.csv"), base.with_name(base.name + "-data.xlsx")
-    lines = []
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    w.writerows([[c if c is not None else "" for c in row] for row in rows])
-    lines.append(buf.getvalue())
-    _write_atomic(csv_path, "".join(lines).encode("utf-8"))
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "cijfers"
-    ws.append(columns)
-    for row in rows:
-        ws.append(row)
-    atomic.save_with(xlsx_path, wb.save)
+    _write_atomic(csv_path, tables.to_csv(columns, rows).encode("utf-8"))
+    _write_atomic(xlsx_path, tables.to_xlsx(columns, rows))
     return [csv_path.name, xlsx_path.name]
 
 
@@ -90,10 +73,11 @@ def inputs_key(ctx: Context, code: str, opts: Options, pdf: bool) -> str:
     """Changes whenever the database, the options or the program change."""
     from .. import __version__
 
+    from .nieuw import stamp as edition_stamp  # a new edition changes "nieuw sinds de vorige editie" (issue 17)
     from .verkenning import verkenning_stamp  # a verkenning's new answers change the report (issue 18)
 
     payload = json.dumps([ctx.built_at, code, asdict(opts), pdf, __version__, verkenning_stamp(ctx, code),
-                          program_fingerprint()],
+                          program_fingerprint(), edition_stamp(ctx)],
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -128,7 +112,7 @@ _worker: dict = {}
 def _init(database: str) -> None:
     from .charts_for_report import make_chart
 
-    _worker["ctx"] = Context(store.connect(Path(database)))
+    _worker["ctx"] = Context(Path(database))  # through a Reader of the file: the Localiser from its cache
     _worker["chart"] = make_chart
 
 
@@ -146,7 +130,7 @@ def write_many(database: Path, codes: list[str], outdir: Path, opts: Options, pd
     outdir.mkdir(parents=True, exist_ok=True)
     manifest_path = outdir / MANIFEST
     manifest = {} if force or not manifest_path.exists() else json.loads(manifest_path.read_text())
-    ctx = Context(store.connect(database))
+    ctx = Context(Path(database))
     todo, done = [], []
     for code in codes:
         key = inputs_key(ctx, code, opts, pdf)

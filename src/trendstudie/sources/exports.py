@@ -127,6 +127,12 @@ def balance_warnings(data: Imported, rule: Balance, source: str) -> list[str]:
             f"{rule.start} + {' + '.join(rule.add)}: " + "; ".join(found)]
 
 
+def inputs(bundle: Path, spec: ExportsSpec | None = None) -> list[Path]:
+    """The files `read_all` reads (for the build's fingerprint of this source)."""
+    spec = spec or load_spec()
+    return [Path(bundle) / entry.path for entry in spec.files]
+
+
 def read_all(bundle: Path, registry, spec: ExportsSpec | None = None) -> Imported:
     """Every export listed in `exports.yaml`, read from `bundle`; one TableMeta per table."""
     spec = spec or load_spec()

@@ -32,6 +32,16 @@ ATTRIBUTES_2014 = "raw/rubennaatje__R-datascience-project-/maps/NL_Gemeenten2014
 BOUNDARIES_2024 = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"
 
 
+V3_FILES = tuple(f"{KWB_V3_DIR}/{name}" for name in ("stripped_filtered_data_2024.json", "DataProperties.json",
+                                                     "TableInfos.json"))
+
+
+def inputs(bundle: Path) -> list[Path]:
+    """The files `read_all` reads (for the build's fingerprint of this source)."""
+    return [Path(bundle) / r for r in (KWB_2019, KWB_HOUSING, *V3_FILES, HUISHOUDENS, AUTOBEZIT, LEEFBAAROMETER,
+                                       ATTRIBUTES_2014, *INDELINGEN, BOUNDARIES_2024)]
+
+
 def read_all(bundle: Path, registry: RegionRegistry) -> Imported:
     bundle = Path(bundle)
     out = Imported()
@@ -46,8 +56,7 @@ def read_all(bundle: Path, registry: RegionRegistry) -> Imported:
         out.extend(kwb.read_kwb_2019(bundle / KWB_2019, registry, bundle))
     if present(KWB_HOUSING):
         out.extend(kwb.read_kwb_housing(bundle / KWB_HOUSING, registry, bundle))
-    v3 = [f"{KWB_V3_DIR}/{name}" for name in ("stripped_filtered_data_2024.json", "DataProperties.json",
-                                               "TableInfos.json")]
+    v3 = list(V3_FILES)
     if present(*v3):
         out.extend(kwb.read_kwb_v3(*(bundle / p for p in v3), registry=registry, root=bundle))
     if present(HUISHOUDENS):

@@ -56,6 +56,8 @@ def checked_value(value: float | int, raw: object, path: str | Path, line: int |
                   column: int | str | None) -> float:
     """`value` as a float, or an InputError naming file, line and column when it is no usable figure.
     Every importer passes its numbers through here (or through number_problem)."""
+    if type(value) is float and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # the usual case, quickly (nan fails)
+        return value
     problem = number_problem(value)
     if problem:
         raise InputError(path, f"waarde {raw!r}: {problem}", line=line, column=column)

@@ -13,7 +13,14 @@ Every table lands in `<cache_dir>/<catalog>/<name>/` in exactly the layout of th
     <Dimension>Codes.json  one per dimension (RegioSCodes.json, PeriodenCodes.json, …)
     Observations.json      {"@odata.context": …, "value": [all rows of all pages]}
 
-plus `_sync.json` (when, from where, with which filter, how many rows), which the mirror lacks.
+plus `_sync.json` (when, from where, with which filter, how many rows, and the table's `Modified`
+as CBS gave it), which the mirror lacks.
+
+Release watch (`releases.py`): before fetching, `sync` asks the CBS catalogue for the `Modified`
+date of every catalogue table and fetches only the tables that changed since they were fetched
+(and the ones never fetched); a complete, unchanged table is skipped as "ongewijzigd bij CBS".
+It reports tables CBS discontinued, with the successor CBS names, and the herindelingen CBS
+announced for a coming year; what it saw is kept in `<cache_dir>/_releases.json`.
 
 A table is built in `<cache_dir>/<catalog>/.partial/<name>/` and renamed into place only when
 complete, so a sync that fails part-way never leaves half a table visible and loses nothing already
@@ -30,6 +37,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +46,8 @@ from ..errors import TrendstudieError
 from . import external
 from .catalog import Catalog, CatalogTable, load_catalog
 from .odata import ODataClient, Unreachable, write_json_atomic
+from .releases import (Announcement, Discontinued, Release, ReleaseState, coming_classifications, query_catalogue,
+                       release_from, rules, same_version, successors, announced_herindelingen)
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -59,11 +69,26 @@ class TableResult:
     rows: int | None = None
     reason: str | None = None
     resumed_pages: int = 0  # pages reused from an earlier, interrupted sync
+    kind: str = "cbs"
+    modified: str | None = None  # the table's Modified as CBS lists it now
+    previous_modified: str | None = None  # as it was when last fetched (set when CBS changed the table)
+    release: Release | None = None  # what the catalogue (or the table's Properties) said
+
+    @property
+    def changed(self) -> bool:
+        """Fetched because CBS published a new version of a table fetched before."""
+        return self.status == OK and self.previous_modified is not None
 
 
 @dataclass
 class SyncReport:
     tables: list[TableResult] = field(default_factory=list)
+    discontinued: list[Discontinued] = field(default_factory=list)
+    herindelingen: list[Announcement] = field(default_factory=list)  # announced, still to come
+    new_discontinued: list[Discontinued] = field(default_factory=list)  # not reported by an earlier sync
+    new_herindelingen: list[Announcement] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # things the user should know (catalogue not asked, …)
+    catalogue: bool = False  # the CBS catalogue answered
 
     def by_status(self, status: str) -> list[TableResult]:
         return [t for t in self.tables if t.status == status]
@@ -83,6 +108,16 @@ class SyncReport:
     @property
     def success(self) -> bool:
         return not self.failed
+
+    def news(self, only_new: bool = False) -> list[tuple[str, str]]:
+        """What a user should read after the tables, as (label, Dutch sentence): discontinued tables
+        with their successor, announced herindelingen, and notices. only_new: leave out what an
+        earlier sync already reported (for a quiet run from cron)."""
+        stopped = self.new_discontinued if only_new else self.discontinued
+        coming = self.new_herindelingen if only_new else self.herindelingen
+        return ([("Gediscontinueerd", d.sentence()) for d in stopped]
+                + [("Aangekondigd", a.sentence()) for a in coming]
+                + [("Let op", n) for n in self.notices])
 
     def __getitem__(self, name: str) -> TableResult:
         for t in self.tables:
@@ -104,6 +139,9 @@ class SyncReport:
         lines.append(
             f"{len(self.ok)} opgehaald, {len(self.skipped)} overgeslagen, {len(self.failed)} mislukt."
         )
+        lines.extend(d.sentence() for d in self.discontinued)
+        lines.extend(a.sentence() for a in self.herindelingen)
+        lines.extend(self.notices)
         return "\n".join(lines)
 
 
@@ -130,11 +168,15 @@ def sync(
     progress: Progress | None = None,
     client: ODataClient | None = None,
     keys: dict[str, str] | None = None,
+    watch: bool = True,
+    today: date | None = None,
 ) -> SyncReport:
     """Fetch every (selected) catalogue table into `cache_dir`. Never raises for one table's
     failure: the report says which tables failed and why. Unknown names in `tables` raise, and so
     does `Unreachable` when the service itself cannot be reached (no network, no DNS).
-    keys: API keys per source kind ({"klimaatmonitor": …}); default from the environment."""
+    keys: API keys per source kind ({"klimaatmonitor": …}); default from the environment.
+    watch: ask CBS which tables changed and fetch only those (else: a complete table is kept
+    until `refresh`); also report discontinued tables and herindelingen announced after `today`."""
     if not isinstance(catalog, Catalog):
         catalog = load_catalog(catalog)
     entries = catalog.select(tables)
@@ -146,8 +188,17 @@ def sync(
         if client is None:
             client = ODataClient(base_url)
         report = SyncReport()
+        today = today or date.today()
+        state = ReleaseState.load(cache_dir) if watch else None
+        releases: dict[tuple[str, str], Release] = {}
+        coming: list[Release] = []
+        if state is not None:
+            releases, coming = _ask_catalogue(client, entries, today, report)
         for entry in entries:
-            report.tables.append(_sync_table(client, entry, cache_dir, refresh, progress, keys))
+            report.tables.append(_sync_table(client, entry, cache_dir, refresh, progress, keys,
+                                             releases.get((entry.catalog, entry.id)), watch))
+        if state is not None:
+            _watch(client, entries, cache_dir, report, state, releases, coming, today)
     finally:
         if own_client and client is not None:
             client.close()
@@ -156,6 +207,10 @@ def sync(
 
 
 LOCK_FILE = ".sync.lock"
+
+
+class SyncBusy(TrendstudieError):
+    """Another sync holds the cache."""
 
 
 def _acquire_lock(cache_dir: Path) -> Path:
@@ -171,7 +226,7 @@ def _acquire_lock(cache_dir: Path) -> Path:
             except (OSError, ValueError):
                 pid = 0
             if pid and pid != os.getpid() and _alive(pid):
-                raise TrendstudieError(
+                raise SyncBusy(
                     f"Er loopt al een sync in {cache_dir} (proces {pid}). Wacht tot die klaar is, "
                     f"of verwijder {lock} als dat proces niet meer bestaat."
                 ) from None
@@ -193,35 +248,68 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _ask_catalogue(client: ODataClient, entries: list[CatalogTable], today: date,
+                   report: SyncReport) -> tuple[dict[tuple[str, str], Release], list[Release]]:
+    """One catalogue request per catalogue: the listed version of every CBS table to sync, and the
+    region classification tables of a coming year."""
+    releases: dict[tuple[str, str], Release] = {}
+    coming: list[Release] = []
+    cbs = [e for e in entries if e.kind == "cbs"]
+    for catalog in sorted({e.catalog for e in cbs}):
+        titles = rules().classification_titles if catalog == "CBS" else []
+        rows, problem = query_catalogue(client, catalog, [e.id for e in cbs if e.catalog == catalog], titles)
+        if rows is None:
+            report.notices.append(f"De catalogus {catalog} van CBS gaf geen antwoord ({problem}); per tabel is de "
+                                  "wijzigingsdatum in Properties vergeleken.")
+            continue
+        report.catalogue = True
+        for r in rows:
+            releases[(catalog, r.table_id)] = r
+        coming.extend(coming_classifications(rows, today))
+    return releases, coming
+
+
 def _sync_table(
     client: ODataClient, entry: CatalogTable, cache_dir: Path, refresh: bool, progress: Progress | None,
-    keys: dict[str, str] | None = None,
+    keys: dict[str, str] | None = None, release: Release | None = None, watch: bool = False,
 ) -> TableResult:
     final = table_dir(cache_dir, entry)
-    result = TableResult(entry.name, entry.id, entry.catalog, FAILED, final)
-    if is_complete(final) and not refresh:
-        done = _read_json(final / SYNC_FILE)
-        wanted = _state_for(client, entry)
-        # the same selection is skipped; a changed filter or $select (or source) in the catalogue refetches
-        same = ("table_id", "filter", "select") if entry.kind == "cbs" else ("table_id", "url", "variables", "member")
-        if isinstance(done, dict) and all(done.get(k) == wanted[k] for k in same):
-            result.status = SKIPPED
-            result.reason = "al aanwezig; gebruik refresh om opnieuw op te halen"
-            result.rows = done.get("rows")
-            return result
-    partial = partial_dir(cache_dir, entry)
+    result = TableResult(entry.name, entry.id, entry.catalog, FAILED, final, kind=entry.kind, release=release)
+    watching = watch and entry.kind == "cbs"
     try:
+        if is_complete(final) and not refresh:
+            done = _read_json(final / SYNC_FILE)
+            wanted = _state_for(client, entry)
+            # the same selection is skipped; a changed filter or $select (or source) in the catalogue refetches
+            same = ("table_id", "filter", "select") if entry.kind == "cbs" else ("table_id", "url", "variables", "member")
+            if isinstance(done, dict) and all(done.get(k) == wanted[k] for k in same):
+                if watching and release is None:  # not in the catalogue's answer: ask the table itself
+                    release = result.release = release_from(client.properties(entry.catalog, entry.id), entry.catalog)
+                if not watching or same_version(done, release):
+                    result.status = SKIPPED
+                    result.reason = (f"ongewijzigd bij CBS (laatst gewijzigd {_date_text(release.modified)})"
+                                     if watching else "al aanwezig; gebruik refresh om opnieuw op te halen")
+                    result.rows = done.get("rows")
+                    result.modified = release.modified if release else done.get("modified")
+                    return result
+                if watching:
+                    result.previous_modified = str(done.get("modified") or "onbekend")
+        if release is not None:
+            result.modified = release.modified
+        version = release.modified if watching and release is not None else None
+        partial = partial_dir(cache_dir, entry)
         if entry.kind != "cbs":
             rows, resumed = _fetch_external(client, entry, partial, keys), 0
         else:
+            wanted = _state_for(client, entry, version)
             done = _read_json(partial / SYNC_FILE) if is_complete(partial) and not refresh else None
-            if isinstance(done, dict) and all(done.get(k) == v for k, v in _state_for(client, entry).items()):
+            if isinstance(done, dict) and all(done.get(k) == v for k, v in wanted.items()):
                 rows, resumed = int(done.get("rows") or 0), int(done.get("pages") or 0)  # fetched, not yet renamed
             else:
-                rows, resumed = _fetch_into(client, entry, partial, refresh, progress)
+                rows, resumed = _fetch_into(client, entry, partial, refresh, progress, version)
         _publish(partial, final)
     except external.MissingKey as exc:  # a source that needs a key nobody gave: skipped, not failed
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(partial_dir(cache_dir, entry), ignore_errors=True)
         result.status = SKIPPED
         result.reason = str(exc)
         return result
@@ -234,12 +322,100 @@ def _sync_table(
         result.reason = str(exc)
         return result
     except OSError as exc:
-        result.reason = f"schrijven in {partial} mislukt: {exc}"
+        result.reason = f"schrijven in {partial_dir(cache_dir, entry)} mislukt: {exc}"
         return result
     result.status = OK
     result.rows = rows
     result.resumed_pages = resumed
     return result
+
+
+def _date_text(text: str | None) -> str:
+    from .releases import date_text
+
+    return date_text(text)
+
+
+def _release_on_disk(cache_dir: Path, entry: CatalogTable) -> Release | None:
+    props = _read_json(table_dir(cache_dir, entry) / "Properties.json")
+    return release_from(props, entry.catalog) if isinstance(props, dict) else None
+
+
+def _watch(client: ODataClient, entries: list[CatalogTable], cache_dir: Path, report: SyncReport,
+           state: ReleaseState, releases: dict[tuple[str, str], Release], coming: list[Release], today: date) -> None:
+    """After the tables: which are discontinued (with successors), which herindelingen are
+    announced; what is new since the last sync; the state saved for the next one."""
+    before_announced = {a.key for a in state.announcements(today)}
+    before_discontinued = set(state.discontinued)
+    by_name = {t.name: t for t in report.tables}
+
+    stopped: list[tuple[CatalogTable, Release, list[str]]] = []
+    lookup: dict[str, list[str]] = {}
+    for entry in entries:
+        result = by_name.get(entry.name)
+        if entry.kind != "cbs" or result is None:
+            continue
+        on_disk = _release_on_disk(cache_dir, entry)
+        release = result.release or releases.get((entry.catalog, entry.id)) or on_disk
+        if release is None:
+            continue
+        state.tables[f"{entry.catalog}/{entry.name}"] = {
+            "table_id": entry.id, "title": release.title, "status": release.status, "modified": release.modified,
+            "observations_modified": release.observations_modified}
+        if not release.discontinued:
+            continue
+        if not release.description and on_disk is not None:
+            release = Release(**{**release.__dict__, "description": on_disk.description})
+        ids = successors(release)
+        stopped.append((entry, release, ids))
+        lookup.setdefault(entry.catalog, []).extend(i for i in ids if (entry.catalog, i) not in releases)
+    for catalog, ids in lookup.items():
+        if ids:
+            rows, _ = query_catalogue(client, catalog, ids)
+            for r in rows or []:
+                releases[(catalog, r.table_id)] = r
+    # tables not synced this time (a selection) keep what an earlier sync saw
+    state.discontinued = {k: v for k, v in state.discontinued.items() if k not in by_name}
+    for entry, release, ids in stopped:
+        found = [releases.get((entry.catalog, i)) for i in ids]
+        d = Discontinued(entry.name, entry.id, entry.catalog, release.title or entry.title, release.status or "",
+                         release.modified,
+                         [{"id": i, "title": r.title if r else None, "status": r.status if r else None}
+                          for i, r in zip(ids, found)])
+        report.discontinued.append(d)
+        state.discontinued[entry.name] = d.__dict__
+    report.new_discontinued = [d for d in report.discontinued if d.name not in before_discontinued]
+
+    def remember(source: str, rows: list[dict[str, Any]]) -> None:
+        announced, warnings = announced_herindelingen(rows, today, source)
+        state.herindelingen[source] = [a.to_json() for a in announced]
+        if warnings:
+            more = f" (en {len(warnings) - 1} meer)" if len(warnings) > 1 else ""
+            report.notices.append(f"Herindelingsgeschiedenis niet helemaal gelezen: {warnings[0]}{more}")
+
+    for cls in coming:  # the region classification of a coming year, fetched again only when CBS changed it
+        if cls.table_id in state.herindelingen and same_version(state.classifications.get(cls.table_id), cls):
+            continue
+        try:
+            doc = client.list_endpoint(cls.catalog, cls.table_id, "RegioSCodes")
+        except Unreachable:
+            raise
+        except TrendstudieError as exc:
+            report.notices.append(f"De gemeentelijke indeling '{cls.title}' ({cls.table_id}) kon niet worden "
+                                  f"opgehaald: {exc}")
+            continue
+        remember(cls.table_id, doc["value"])
+        state.classifications[cls.table_id] = {"title": cls.title, "modified": cls.modified,
+                                               "observations_modified": cls.observations_modified}
+    for result in report.tables:  # a table just fetched may list next year's codes too
+        if result.status == OK and result.kind == "cbs":
+            doc = _read_json(result.path / "RegioSCodes.json")
+            if isinstance(doc, dict) and isinstance(doc.get("value"), list):
+                remember(result.table_id, doc["value"])
+    report.herindelingen = state.announcements(today)
+    report.new_herindelingen = [a for a in report.herindelingen if a.key not in before_announced]
+    state.checked_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    state.save(cache_dir)
 
 
 def _fetch_external(client: ODataClient, entry: CatalogTable, partial: Path, keys: dict[str, str] | None) -> int:
@@ -254,24 +430,30 @@ def _fetch_external(client: ODataClient, entry: CatalogTable, partial: Path, key
     return rows
 
 
-def _state_for(client: ODataClient, entry: CatalogTable) -> dict[str, Any]:
+def _state_for(client: ODataClient, entry: CatalogTable, version: str | None = None) -> dict[str, Any]:
+    """What identifies a fetch: the same state resumes, another one starts over. `version` (the
+    table's Modified as the catalogue lists it) makes pages of an older version count as another fetch."""
     if entry.kind != "cbs":
         return {"kind": entry.kind, "url": entry.url, "catalog": entry.catalog, "table_id": entry.id,
                 "variables": [v.model_dump() for v in entry.variables], "member": entry.member}
-    return {
+    state = {
         "base_url": client.base_url,
         "catalog": entry.catalog,
         "table_id": entry.id,
         "filter": entry.filter,
         "select": entry.select,
     }
+    if version is not None:
+        state["version"] = version
+    return state
 
 
 def _fetch_into(
-    client: ODataClient, entry: CatalogTable, partial: Path, refresh: bool, progress: Progress | None
+    client: ODataClient, entry: CatalogTable, partial: Path, refresh: bool, progress: Progress | None,
+    version: str | None = None,
 ) -> tuple[int, int]:
     """Fill `partial` with a complete table; returns (observation rows, pages reused)."""
-    state = _state_for(client, entry)
+    state = _state_for(client, entry, version)
     if partial.exists():
         old_state = _read_json(partial / STATE_FILE)
         if refresh or old_state != state:
@@ -356,6 +538,8 @@ def _fetch_into(
             "rows": len(all_rows),
             "pages": len(list(pages_dir.glob("*.json"))),
             "modified": properties.get("Modified"),
+            "observations_modified": properties.get("ObservationsModified"),
+            "status": properties.get("Status"),
         },
         indent=1,
     )

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import TrendstudieError
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own locking only
+    fcntl = None
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ENV_URL = "TRENDSTUDIE_DATABASE_URL"
@@ -83,9 +88,11 @@ class Database:
         except (ImportError, SQLAlchemyError) as exc:
             raise TrendstudieError(f"Kan de verkenningsdatabase {parsed.render_as_string(hide_password=True)} "
                                    f"niet openen: {exc}") from None
-        # SQLite lets one writer in at a time; waiting writers poll with growing sleeps. Queue this
-        # process's writers on a lock instead (other processes still wait through busy_timeout).
-        self._write_lock = threading.Lock() if self.sqlite else None
+        # SQLite lets one writer in at a time, and a writer that finds the database locked polls
+        # with growing sleeps (up to 100 ms). Writers queue on a lock instead: a thread lock within
+        # this process and a file lock beside the database between processes (server workers, the
+        # CLI), so the next writer starts the moment the previous one commits.
+        self._write_lock = _WriteLock(parsed.database) if self.sqlite else None
         self._read = sessionmaker(self.reader, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
         self.migrate()
@@ -117,17 +124,56 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        if self._write_lock is None:
-            with self._write() as s, s.begin():
-                yield s
-            return
-        with self._write_lock, self._write() as s, s.begin():
+        with self._writing(), self._write() as s, s.begin():
             yield s
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """One transaction on a plain connection (no ORM objects), for short hot writes."""
+        with self._writing(), self.writer.begin() as conn:
+            yield conn
+
+    def _writing(self):
+        return self._write_lock if self._write_lock is not None else nullcontext()
 
     def dispose(self) -> None:
         self.reader.dispose()
         if self.writer is not self.reader:
             self.writer.dispose()
+
+
+class _WriteLock:
+    """Writers one at a time: a thread lock, and (for a database file, where the system has
+    them) an exclusive flock on `<database>-lock` that other processes wait for as well."""
+
+    def __init__(self, database: str | None):
+        self._thread = threading.Lock()
+        self._path = f"{database}-lock" if database and database != ":memory:" else None
+        self._fd: int | None = None
+
+    def __enter__(self):
+        self._thread.acquire()
+        try:
+            if self._path is not None and fcntl is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:  # no file lock to be had: SQLite's own locking (busy_timeout) still holds
+            pass
+        except BaseException:
+            self._thread.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except OSError:
+            pass
+        finally:
+            self._thread.release()
+        return False
 
 
 _migrate_lock = threading.Lock()

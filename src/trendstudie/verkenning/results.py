@@ -3,11 +3,10 @@ assembled from one snapshot of the database (aggregates, frame, SVGs, exports)."
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Callable
 
+from .. import tables
 from .aggregate import ItemInfo, Results, aggregate, as_json as aggregates_json
 from .frame import Challenge, Frame, base_items, draft_challenges, frame
 from .service import HORIZONS, AnswerRow, snapshot
@@ -134,41 +133,21 @@ def answer_rows(o: Outcome) -> list[list]:
             for a in o.answers]
 
 
-def _safe_cell(v):
-    """Text a spreadsheet would run as a formula is prefixed with a quote (CSV/XLSX injection)."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 def answers_csv(o: Outcome) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(ANSWER_COLUMNS)
-    for row in answer_rows(o):
-        w.writerow(["" if x is None else _safe_cell(x) for x in row])
-    return buf.getvalue()
+    return tables.to_csv(ANSWER_COLUMNS, answer_rows(o))
 
 
 def answers_xlsx(o: Outcome) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Antwoorden"
-    ws.append(ANSWER_COLUMNS)
-    for row in answer_rows(o):
-        ws.append([_safe_cell(x) for x in row])
-    agg = wb.create_sheet("Per item")
-    agg.append(["ronde", "item", "titel", "domein", "n", "impact mediaan", "impact IQR", "onzekerheid mediaan",
-                "onzekerheid IQR", "consensus", "verschuiving impact"])
+    per_item = []
     for r in o.results.items:
         for rnd, ir in r.rounds.items():
             i, u = ir.stats["impact"], ir.stats["onzekerheid"]
-            agg.append([rnd, r.item.id, _safe_cell(r.item.titel), r.item.domein, i.n if i else 0,
-                        i.median if i else None, i.iqr if i else None, u.median if u else None,
-                        u.iqr if u else None, {True: "ja", False: "nee", None: None}[ir.consensus],
-                        r.shift(rnd, "impact")])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+            per_item.append([rnd, r.item.id, r.item.titel, r.item.domein, i.n if i else 0,
+                             i.median if i else None, i.iqr if i else None, u.median if u else None,
+                             u.iqr if u else None, {True: "ja", False: "nee", None: None}[ir.consensus],
+                             r.shift(rnd, "impact")])
+    return tables.to_xlsx_sheets([
+        tables.Sheet("Antwoorden", ANSWER_COLUMNS, answer_rows(o)),
+        tables.Sheet("Per item", ["ronde", "item", "titel", "domein", "n", "impact mediaan", "impact IQR",
+                                  "onzekerheid mediaan", "onzekerheid IQR", "consensus", "verschuiving impact"],
+                     per_item)])

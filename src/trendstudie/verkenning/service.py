@@ -7,12 +7,10 @@ shown once (at creation or invitation) and a copy of the database gives no acces
 from __future__ import annotations
 
 import hashlib
-import queue
 import secrets
-import threading
 from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..errors import TrendstudieError
 from .db import Database
@@ -334,115 +332,68 @@ def _clean(text: str | None) -> str | None:
 
 
 def submit(db: Database, token: str, sub: Submission) -> int:
-    """Store one participant's answers for the open round, all or nothing. Returns the number of
-    items saved. Items of other verkenningen, a closed round or an invalid value change nothing.
-    On SQLite, submissions arriving together are written in one transaction (group commit), each
-    in its own savepoint; the call returns only after the commit."""
-    if db.sqlite:
-        return _batcher(db).submit(token, sub)
-    with db.write() as s:
-        return _submit_in(s, token, sub)
-
-
-def _submit_in(s, token: str, sub: Submission) -> int:
-    p = s.scalar(select(Participant).where(Participant.token_hash == token_hash(token)).with_for_update())
-    if p is None:
-        raise NotFound()
-    ronde, is_open = s.execute(select(Verkenning.ronde, Verkenning.ronde_open)
-                               .where(Verkenning.id == p.verkenning_id)).one()
-    if not is_open:
-        raise RoundClosed(f"Ronde {ronde} is gesloten; antwoorden kunnen niet meer worden gewijzigd.")
-    active = set(s.scalars(select(Item.id).where(Item.verkenning_id == p.verkenning_id, Item.actief.is_(True))))
-    seen = set()
-    for a in sub.antwoorden:
-        if a.item not in active:
-            raise InvalidSubmission([f"item {a.item}: hoort niet bij deze verkenning"])
-        if a.item in seen:
-            raise InvalidSubmission([f"item {a.item}: staat twee keer in de antwoorden"])
-        seen.add(a.item)
-    if sub.naam is not None:
-        p.naam = _clean(sub.naam)
-    existing = {a.item_id: a for a in s.scalars(select(Answer).where(Answer.participant_id == p.id,
-                                                                      Answer.ronde == ronde))}
-    for a in sub.antwoorden:
-        row = existing.get(a.item)
-        if row is None:
-            row = Answer(participant_id=p.id, item_id=a.item, ronde=ronde)
-            s.add(row)
-        row.impact, row.onzekerheid, row.relevantie = a.impact, a.onzekerheid, a.relevantie
-        row.horizon = HORIZON_CODES[a.horizon] if a.horizon else None
-        row.toelichting, row.reden = _clean(a.toelichting), _clean(a.reden)
-        row.updated_at = now()
-    s.flush()
+    """Store one participant's answers for the open round, all or nothing, in one short
+    transaction: find the participant by the token's SHA-256 hash, check the round and the items,
+    then upsert every item's scores in one statement. Returns the number of items saved. Items of
+    other verkenningen, a closed round or an invalid value change nothing."""
+    with db.write_connection() as c:
+        found = c.execute(_FIND_PARTICIPANT, {"hash": token_hash(token)}).first()
+        if found is None:
+            raise NotFound()
+        pid, vid, ronde, is_open = found
+        if not is_open:
+            raise RoundClosed(f"Ronde {ronde} is gesloten; antwoorden kunnen niet meer worden gewijzigd.")
+        active = set(c.execute(_ACTIVE_ITEMS, {"vid": vid}).scalars())
+        seen = set()
+        for a in sub.antwoorden:
+            if a.item not in active:
+                raise InvalidSubmission([f"item {a.item}: hoort niet bij deze verkenning"])
+            if a.item in seen:
+                raise InvalidSubmission([f"item {a.item}: staat twee keer in de antwoorden"])
+            seen.add(a.item)
+        if sub.naam is not None:
+            c.execute(update(Participant).where(Participant.id == pid).values(naam=_clean(sub.naam)))
+        if sub.antwoorden:
+            stamp = now()
+            rows = [{"participant_id": pid, "item_id": a.item, "ronde": ronde, "impact": a.impact,
+                     "onzekerheid": a.onzekerheid, "horizon": HORIZON_CODES[a.horizon] if a.horizon else None,
+                     "relevantie": a.relevantie, "toelichting": _clean(a.toelichting), "reden": _clean(a.reden),
+                     "updated_at": stamp} for a in sub.antwoorden]
+            upsert = _upsert(c.dialect.name)
+            if upsert is not None:
+                c.execute(upsert, rows)
+            else:  # a database without INSERT … ON CONFLICT: replace the rows
+                c.execute(delete(Answer).where(Answer.participant_id == pid, Answer.ronde == ronde,
+                                               Answer.item_id.in_(seen)))
+                c.execute(insert(Answer), rows)
     return len(sub.antwoorden)
 
 
-class _Job:
-    __slots__ = ("token", "sub", "done", "result", "error")
-
-    def __init__(self, token: str, sub: Submission):
-        self.token, self.sub = token, sub
-        self.done = threading.Event()
-        self.result: int | None = None
-        self.error: BaseException | None = None
-
-
-class GroupCommit:
-    """One writer thread per SQLite database and process: it takes every submission waiting,
-    writes each in a savepoint of one transaction, commits once and then answers them all."""
-
-    MAX_BATCH = 500
-
-    def __init__(self, db: Database):
-        self.db = db
-        self.queue: "queue.SimpleQueue[_Job]" = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="verkenning-schrijver", daemon=True)
-        self.thread.start()
-
-    def submit(self, token: str, sub: Submission) -> int:
-        job = _Job(token, sub)
-        self.queue.put(job)
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.result
-
-    def _run(self) -> None:
-        while True:
-            jobs = [self.queue.get()]
-            while len(jobs) < self.MAX_BATCH:
-                try:
-                    jobs.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                with self.db.write() as s:
-                    for job in jobs:
-                        try:
-                            with s.begin_nested():
-                                job.result = _submit_in(s, job.token, job.sub)
-                        except TrendstudieError as exc:
-                            job.error = exc
-                        except Exception as exc:  # noqa: BLE001 - reported to that one caller
-                            job.error = exc
-            except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored
-                for job in jobs:
-                    job.error = job.error or exc
-                    job.result = None
-            for job in jobs:
-                job.done.set()
+# Built once: SQLAlchemy caches their compiled form, so a submission costs a few statements only.
+# FOR SHARE (PostgreSQL) keeps the facilitator from closing the round while answers are written.
+_FIND_PARTICIPANT = (select(Participant.id, Participant.verkenning_id, Verkenning.ronde, Verkenning.ronde_open)
+                     .join(Verkenning, Verkenning.id == Participant.verkenning_id)
+                     .where(Participant.token_hash == bindparam("hash")).with_for_update(read=True))
+_ACTIVE_ITEMS = select(Item.id).where(Item.verkenning_id == bindparam("vid"), Item.actief.is_(True))
+_UPSERTS: dict[str, object] = {}
 
 
-_batchers: dict[int, GroupCommit] = {}
-_batchers_lock = threading.Lock()
-
-
-def _batcher(db: Database) -> GroupCommit:
-    with _batchers_lock:
-        b = _batchers.get(id(db))
-        if b is None or b.db is not db:
-            b = _batchers[id(db)] = GroupCommit(db)
-        return b
+def _upsert(dialect: str):
+    """INSERT … ON CONFLICT (participant, item, round) DO UPDATE for SQLite and PostgreSQL."""
+    if dialect not in _UPSERTS:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            _UPSERTS[dialect] = None
+            return None
+        stmt = dialect_insert(Answer)
+        _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["participant_id", "item_id", "ronde"],
+            set_={k: stmt.excluded[k] for k in ("impact", "onzekerheid", "horizon", "relevantie", "toelichting",
+                                                 "reden", "updated_at")})
+    return _UPSERTS[dialect]
 
 
 # --- reading ------------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ describe it, and tests/web/test_schemathesis.py checks that every real response 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..reader import IndicatorRow as _Register
 
 Strength = Literal["sterk", "enigszins", "niet", "onbekend"]
 Basis = Literal["cijfers", "typering", "landelijk", "eigen weging"]
@@ -68,25 +70,22 @@ class Group(BaseModel):
     members: list[str]
 
 
-class IndicatorRow(BaseModel):
-    indicator_id: str
-    title: str
-    description: str
-    domain: str
-    unit: str
-    decimals: int
-    direction: str
-    citation: str
-    first_period: str | None
-    last_period: str | None
-    available: bool
+def _register(*names: str, **renamed: str) -> dict[str, Any]:
+    """Fields of the register's own declaration (`reader.IndicatorRow`) for a pydantic model, with
+    their types; `renamed` gives a field its API name (id → indicator_id)."""
+    hints = get_type_hints(_Register)
+    return {renamed.get(n, n): (hints[n], ...) for n in names}
 
 
-class Indicator(IndicatorRow):
-    note: str | None
-    missing: str | None
-    tables: list[str]
-    periods: list[str]
+# An indicator as the API lists it, and in full: the register's fields (declared once, in the
+# reader), what the store knows of its values, and an empty note as null.
+IndicatorRow = create_model(
+    "IndicatorRow",
+    **_register("id", "title", "description", "domain", "unit", "decimals", "direction", "citation", id="indicator_id"),
+    first_period=(str | None, ...), last_period=(str | None, ...), available=(bool, ...))
+Indicator = create_model(
+    "Indicator", __base__=IndicatorRow, note=(str | None, ...), **_register("missing", "tables"),
+    periods=(list[str], ...))
 
 
 class IndicatorValue(BaseModel):

@@ -50,6 +50,9 @@ SECURITY_HEADERS = [
 CACHE_CONTROL = b"public, max-age=300"
 # Pages and API answers that change while the app runs (the verkenning): never cached, no ETag.
 DYNAMIC = ("/verkenning/", "/deelname/", "/api/v1/deelname/", "/api/v1/verkenning/")
+# A gemeente's report changes with its verkenning's answers: its route sets the ETag (the report's
+# fingerprint) and answers If-None-Match itself; not kept in the page cache.
+REPORT = re.compile(r"/gemeente/[^/]+/rapport\.(html|pdf)")
 COMPRESSIBLE = {b"text/html", b"application/json", b"text/csv", b"image/svg+xml", b"text/css", b"text/plain"}
 
 PARAM_HELP = {
@@ -345,7 +348,8 @@ class Headers:
                         return
                     message = {"type": "http.response.body", "body": b"", "more_body": False}
                 await inner_send(message)
-        if etag and method in ("GET", "HEAD"):
+        fresh = REPORT.fullmatch(path) is not None  # the route answers If-None-Match itself
+        if etag and method in ("GET", "HEAD") and not fresh:
             for k, v in scope.get("headers", []):
                 if k == b"if-none-match" and etag.encode() in [x.strip() for x in v.split(b",")]:
                     headers = [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL)] + SECURITY_HEADERS
@@ -365,7 +369,7 @@ class Headers:
                 await send({"type": "http.response.body", "body": b""})
                 return
         key = None
-        if method in ("GET", "HEAD") and self.cache is not None:
+        if method in ("GET", "HEAD") and self.cache is not None and not fresh:
             key = path + "?" + query
             hit = self.cache.get(key)
             if hit is not None:
@@ -444,7 +448,7 @@ def _env() -> Environment:
     env.filters["hoofdletter"] = lambda s: s[:1].upper() + s[1:] if s else s
     env.globals["version"] = __version__
     env.filters["links"] = _linkify
-    from .svg import chart_html
+    from .charts import chart_html
 
     env.filters["grafiek"] = chart_html
     return env
@@ -570,6 +574,9 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     from . import routes_api, routes_pages
 
     app.include_router(routes_api.router)
+    from . import routes_wijzigingen  # editions: "nieuw sinds de vorige editie", Atom feeds, API (before the
+
+    routes_wijzigingen.register(app)  # pages: their /gemeente/{code}/{filename} would take the feeds)
     app.include_router(routes_pages.router)
     from . import api_schema
 
@@ -650,7 +657,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     disk_cache_bytes()  # a wrong TRENDSTUDIE_WEB_CACHE_MB is reported before the server starts
     helper = None
     if prepare:
-        helper = subprocess.Popen([sys.executable, "-m", "trendstudie.web.edition", str(database)],
+        helper = subprocess.Popen([sys.executable, "-m", "trendstudie.web.edition", str(database), "--met-server"],
                                   stdout=subprocess.DEVNULL)
     try:
         if workers > 1:

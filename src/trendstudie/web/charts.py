@@ -1,20 +1,26 @@
-"""The charts of the web pages, built from the loaded data (see svg.py for the drawing).
+"""The charts of the web pages, built from the loaded data and drawn by the one chart library
+(`trendstudie.charts`, the same as the report's: the web looks like the study).
 
 Shared by the pages (inline SVG) and the /svg/ download routes, so a downloaded SVG is exactly
-the chart on the page.
+the chart on the page. `chart_html` (the `grafiek` filter) puts a chart on a page.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from html import escape
 from typing import Callable
 
-from ..knowledge.localise import Finding
-from ..report import charts as report_charts  # the report's charts: the web looks like the study
+from markupsafe import Markup
+
+from .. import charts as lib
+from .. import formatting
+from ..charts.theme import STRENGTH_FILLS
 from ..formatting import COUNT_UNITS
-from ..report.content import Figure
-from . import svg
+from ..knowledge.localise import Finding
 from ..knowledge.verdict import STRENGTHS
+from ..report.content import Figure
 from .data import WebData
 
 SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
@@ -31,52 +37,37 @@ class Responsive:
 
 
 def both(make: Callable[[float], object]) -> Responsive | None:
-    """`make(width)` at the wide and at the narrow width."""
-    wide = make(WIDE)
+    """`make(width)` at the wide and at the narrow width. A drawing problem in one chart must not
+    take the page down: the chart is left out then (or only its phone layout)."""
+    try:
+        wide = make(WIDE)
+    except Exception:
+        return None
     if wide is None:
         return None
     try:
         narrow = make(NARROW)
-    except Exception:  # a drawing problem in the phone layout must not take the page down
+    except Exception:
         narrow = None
     return Responsive(wide.svg, wide.alt, narrow.svg if narrow is not None else None)
 
 
-def _time_series(title: str, unit: str, lines: list[svg.Line], decimals: int):
-    def make(width: float):
-        if sum(ln.emphasis for ln in lines) <= 1:  # several gemeenten: colours
-            try:
-                return report_charts.time_series(title, unit, [report_charts.Series(ln.label, ln.points, ln.emphasis)
-                                                               for ln in lines], decimals, width=width,
-                                                 height=340 if width >= WIDE else 300)
-            except Exception:  # a drawing problem in one chart must not take the page down
-                pass
-        return svg.time_series(title, unit, lines, decimals, width=width)
-    return both(make)
+def _time_series(title: str, unit: str, lines: list[lib.Series], decimals: int, index_base: int | None = None):
+    return both(lambda width: lib.time_series(title, unit, lines, decimals, index_base=index_base, width=width,
+                                              height=340 if width >= WIDE else 300))
 
 
-def _bars(title: str, unit: str, items: list[tuple[str, float, bool]], decimals: int):
-    def make(width: float):
-        try:
-            return report_charts.bar_compare(title, unit, items, decimals=decimals, width=width)
-        except Exception:  # a drawing problem in one chart must not take the page down
-            return svg.bars(title, unit, items, decimals, width=width)
-    return both(make)
-
-
-def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
+def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> lib.Chart | None:
     if d.map is None:
         return None
     m = d.indicators[indicator]
     values = {c: v for c, v in d.ranking(indicator, period)}
     names = {c: g.name for c, g in d.gemeenten.items()}
-    from .. import formatting
-
-    return svg.choropleth(d.map.paths, d.map.width, d.map.height, values, names,
-                          f"{m.title}, {formatting.period(period)}", m.decimals, m.unit, highlight)
+    return lib.map_svg(None, highlight, values, f"{m.title}, {formatting.period(period)}", m.unit, names=names,
+                       decimals=m.decimals, projected=d.map)
 
 
-def distribution(d: WebData, indicator: str, period: str, highlight: str | None = None) -> svg.Chart | None:
+def distribution(d: WebData, indicator: str, period: str, highlight: str | None = None) -> Responsive | None:
     m = d.indicators[indicator]
     values = [v for _, v in d.ranking(indicator, period)]
     marker = None
@@ -84,87 +75,85 @@ def distribution(d: WebData, indicator: str, period: str, highlight: str | None 
         v = d.data.value(indicator, highlight, period)
         if v is not None:
             marker = (d.gemeenten[highlight].name, v)
-    return both(lambda width: svg.histogram(m.title, m.unit, values, m.decimals, marker, width=width))
+    return both(lambda width: lib.histogram(f"{m.title}, {formatting.period(period)}", m.unit, values, m.decimals,
+                                            marker, width=width))
 
 
-def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...] = SERIES_GROUPS) -> svg.Chart | None:
+def series(d: WebData, indicator: str, codes: list[str], groups: tuple[str, ...] = SERIES_GROUPS) -> Responsive | None:
     """Time series of gemeenten (emphasised) and groups."""
     m = d.indicators[indicator]
     lines = []
     for code in codes:
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, code) if p.endswith("JJ00")]
         if pts:
-            lines.append(svg.Line(d.name(code), pts, True))
+            lines.append(lib.Series(d.name(code), pts, True))
     for gid in groups:
         if gid in codes:
             continue
         pts = [(int(p[:4]), v) for p, v in d.data.series(indicator, gid) if p.endswith("JJ00")]
         if len(pts) >= 2:
-            lines.append(svg.Line(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
+            lines.append(lib.Series(d.group_label(gid) if gid != "NL01" else "Nederland", pts, False))
     return _series_chart(m, lines)[0]
 
 
-def _series_chart(m, lines: list[svg.Line]):
+def _series_chart(m, lines: list[lib.Series]):
     """Lines of one indicator and the unit they are drawn in; counts (inhabitants, dwellings) as
     an index, because a gemeente's count and Nederland's differ a thousandfold: compare their
     growth, as the report does."""
     if m.unit in COUNT_UNITS and len(lines) > 1:
         base = max(min(y for y, _ in ln.points) for ln in lines)
-        lines = [svg.Line(ln.label, [(y, v / b * 100) for y, v in ln.points], ln.emphasis)
-                 for ln in lines if (b := dict(ln.points).get(base))]
-        return _time_series(m.title, f"index ({base} = 100)", lines, 1), f"index, {base} = 100"
+        return _time_series(m.title, m.unit, lines, m.decimals, index_base=base), f"index, {base} = 100"
     return _time_series(m.title, m.unit, lines, m.decimals), m.unit
 
 
-def compare_bars(d: WebData, indicator: str, period: str, codes: list[str], emphasise: set[str]) -> svg.Chart | None:
-    from .. import formatting
-
+def compare_bars(d: WebData, indicator: str, period: str, codes: list[str], emphasise: set[str]) -> Responsive | None:
     m = d.indicators[indicator]
     items = []
     for c in codes:
         v = d.data.value(indicator, c, period)
         if v is not None:
             items.append((d.name(c) if c in d.regions else d.group_label(c), v, c in emphasise))
-    return _bars(f"{m.title}, {formatting.period(period)}", m.unit, items, m.decimals)
+    return both(lambda width: lib.bar_compare(f"{m.title}, {formatting.period(period)}", m.unit, items,
+                                              decimals=m.decimals, width=width))
 
 
-def strength_map(d: WebData, trend_id: str) -> svg.Chart | None:
+def strength_map(d: WebData, trend_id: str) -> lib.Chart | None:
     if d.map is None or trend_id not in d.strength:
         return None
     names = {c: g.name for c, g in d.gemeenten.items()}
     from .api_schema import strength_word  # one word for the middle verdict: 'enigszins'
 
     category = {c: strength_word(v) for c, v in d.strength[trend_id].items()}
-    fills = {strength_word(k): v for k, v in svg.STRENGTH_FILL.items()}
-    return svg.category_map(d.map.paths, d.map.width, d.map.height, category, fills, names,
-                            f"Waar speelt '{d.kb.trends[trend_id].title}'?", [strength_word(s) for s in STRENGTHS])
+    fills = {strength_word(k): v for k, v in STRENGTH_FILLS.items()}
+    return lib.category_map(d.map, category, fills, [strength_word(s) for s in STRENGTHS], names,
+                            f"Waar speelt '{d.kb.trends[trend_id].title}'?")
 
 
 def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str, str]]) -> Figure | None:
-    """The chart under a trend on a gemeente page: its first indicator with three or more years."""
+    """The chart under a trend on a gemeente page: the report's (its first indicator with three or
+    more years), with the phone layout beside it."""
+    from ..report.charts_for_report import trend_chart
+
     name = d.gemeenten[code].name
-    for ind in finding.indicators:
-        if ind not in d.indicators:
-            continue
-        own = [(int(p[:4]), v) for p, v in d.data.series(ind, code) if p.endswith("JJ00")]
-        if len(own) < 3:
-            continue
-        m = d.indicators[ind]
-        lines = [svg.Line(name, own, True)]
-        for gid, label in peers:
-            pts = [(int(p[:4]), v) for p, v in d.data.series(ind, gid) if p.endswith("JJ00")]
-            if len(pts) >= 2:
-                lines.append(svg.Line(label, pts, False))
-        chart, unit = _series_chart(m, lines)
-        if chart:
-            fig = Figure(chart.svg, chart.alt, f"{m.title} in {name} en vergelijkbare gemeenten, "
-                                               f"{own[0][0]}–{own[-1][0]} ({unit}).")
-            fig.narrow = chart.narrow  # the gemeente page shows the phone layout on a phone
-            return fig
-    return None
+    found = {}
+
+    def make(width: float):
+        hit = trend_chart(d.data, d.indicators, code, name, finding, peers, width=width,
+                          height=340 if width >= WIDE else 300)
+        if hit is None:
+            return None
+        found.setdefault("caption", hit[1])
+        return hit[0]
+
+    chart = both(make)
+    if chart is None:
+        return None
+    fig = Figure(chart.svg, chart.alt, found["caption"])
+    fig.narrow = chart.narrow  # the gemeente page shows the phone layout on a phone
+    return fig
 
 
-def rank_strip(d: WebData, indicator: str, period: str, code: str) -> svg.Chart | None:
+def rank_strip(d: WebData, indicator: str, period: str, code: str) -> Responsive | None:
     """Every gemeente as a dot (the report's beeswarm), this gemeente and its G40/M50/province peers marked."""
     if code not in d.gemeenten:
         return None
@@ -172,15 +161,36 @@ def rank_strip(d: WebData, indicator: str, period: str, code: str) -> svg.Chart 
     values = dict(d.ranking(indicator, period))
     if code not in values:
         return None
-    from .. import formatting
-
     peers = set()
     for gid in d.ctx.member_of.get(code, set()):
         if d.group_kinds.get(gid) in ("netwerk", "provincie"):
             peers |= set(d.group_members.get(gid, []))
-    try:
-        return both(lambda width: report_charts.rank_strip(
-            f"{m.title}, {formatting.period(period)}", m.unit, values, code, {c: g.name for c, g in d.gemeenten.items()},
-            peers - {code}, decimals=m.decimals, width=width))
-    except Exception:
-        return None
+    names = {c: g.name for c, g in d.gemeenten.items()}
+    return both(lambda width: lib.rank_strip(f"{m.title}, {formatting.period(period)}", m.unit, values, code, names,
+                                             peers - {code}, decimals=m.decimals, width=width))
+
+
+def _sized(svg: str) -> str:
+    """Give an SVG without a width its natural size (from its viewBox), so a narrow screen can
+    show it at full size in a scrolling box instead of shrinking its text."""
+    head = svg[: svg.find(">") + 1]
+    if " width=" in head:
+        return svg
+    m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', head)
+    if not m:
+        return svg
+    return svg.replace("<svg ", f'<svg width="{m.group(1)}" height="{m.group(2)}" ', 1)
+
+
+def chart_html(chart, label: str = "Grafiek") -> Markup:
+    """A chart on a page: the wide drawing, and for narrow screens the chart laid out again at
+    phone width when it has one (`chart.narrow`), else the wide drawing at full size in a box that
+    scrolls sideways (with a shadow that shows there is more). CSS picks one; no JavaScript."""
+    if chart is None:
+        return Markup("")
+    wide = _sized(chart.svg)
+    narrow = getattr(chart, "narrow", None)
+    if narrow:
+        return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{_sized(narrow)}</div>')
+    return Markup(f'<div class="chart-scroll" tabindex="0" role="region" aria-label="{escape(label)}: schuif opzij '
+                  f'om alles te zien">{wide}</div>')

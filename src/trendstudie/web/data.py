@@ -20,7 +20,7 @@ from ..analysis.labels import FigureFlags
 from ..geo.regions import normalise_name
 from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS
-from ..reader import Reader
+from ..reader import IndicatorRow, Reader
 from ..report.content import Context, peer_groups
 
 GEOJSON = Path("raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson")
@@ -40,25 +40,12 @@ def code_fingerprint() -> str:
 
 
 def etag_of(database: Path, built_at: str) -> str:
-    """The ETag of every page: the build, the program version and code, the database's place.
-    Also the name of the page cache's directory (without the quotes)."""
+    """The ETag of every page: the build, the program version and code, the database's place and
+    its edition stamp. Also the name of the page cache's directory (without the quotes)."""
+    from .. import editions  # a new edition (recorded just after the swap) changes the pages too
+
     return '"' + hashlib.sha256(f"{built_at}|{__version__}|{database}|{code_fingerprint()}"
-                                .encode()).hexdigest()[:20] + '"'
-
-
-@dataclass(frozen=True)
-class IndicatorMeta:
-    id: str
-    title: str
-    description: str
-    domain: str
-    unit: str
-    decimals: int
-    direction: str
-    citation: str
-    note: str
-    missing: str | None
-    tables: tuple[str, ...]
+                                f"|{editions.stamp(database.parent)}".encode()).hexdigest()[:20] + '"'
 
 
 @dataclass
@@ -71,7 +58,7 @@ class Gemeente:
 
 @dataclass
 class ProfileRow:
-    indicator: IndicatorMeta
+    indicator: IndicatorRow
     period: str
     value: float
     peers: list[tuple[str, str, float | None]]  # (group id, label, value in the same period)
@@ -106,11 +93,7 @@ class WebData:
         self.sorted_gemeenten = sorted(self.gemeenten.values(), key=lambda g: normalise_name(g.name))
         self._names = {normalise_name(g.name): g.code for g in self.gemeenten.values()}
         self.tables = r.source_tables
-        tables = r.indicator_tables
-        self.indicators: dict[str, IndicatorMeta] = {
-            m.id: IndicatorMeta(m.id, m.title, m.description, m.domain, m.unit, m.decimals, m.direction, m.citation,
-                                m.note, m.missing, tuple(tables.get(m.id, [])))
-            for m in r.indicators.values()}
+        self.indicators: dict[str, IndicatorRow] = r.indicators  # with their source tables
         self.periods: dict[str, list[str]] = r.periods
         # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
         self.verdicts: dict[str, list[Verdict]] = {code: r.verdicts(code) for code in self.gemeenten}

@@ -10,7 +10,8 @@ trends, samenhang, lists) and the downloads of all indicators. What is not prepa
 periods, comparisons, prognoses with other scenarios) is rendered on first request and then
 cached as before.
 
-    python -m trendstudie.web.edition [DATABASE]      # or: trendstudie serve (starts it itself)
+    python -m trendstudie.web.edition [DATABASE]      # or: trendstudie serve (starts it itself,
+                                                      # with --met-server: it stops with the server)
 """
 
 from __future__ import annotations
@@ -103,13 +104,31 @@ def _prepared_already(database: Path) -> bool:
     return (database.parent / "cache" / "web-pages" / etag_of(database, built_at).strip('"') / MARKER).exists()
 
 
+def _exit_with_parent() -> None:
+    """Stop when the process that started this one is gone, also when it was killed and could
+    not stop its helper itself (a server's workers would otherwise share the machine with it)."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)  # the cache files are written whole or not at all (os.replace)
+
+    threading.Thread(target=watch, name="editie-bewaker", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Prepare the edition of the store at DATABASE (default: $TRENDSTUDIE_HOME)."""
     from ..config import settings
     from ..errors import TrendstudieError
     from . import create_app
 
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--met-server" in argv:  # started by `trendstudie serve`: stop when that server stops
+        argv.remove("--met-server")
+        _exit_with_parent()
     database = Path(argv[0]) if argv else settings().database
     try:
         os.nice(10)  # behind the server's own requests

@@ -149,7 +149,7 @@ def table(f: Forecasts, code: str, scenario: str, rows: list[ProjectionRow], ind
 def fan_chart(f: Forecasts, code: str, scenario: str, until: int):
     """Observed population, the chosen scenario with its 90% band, the other scenarios as lines
     (the report's fan chart)."""
-    from ..report.charts import fan
+    from ..charts import fan
 
     d = f.d
     history = [(int(p[:4]), v) for p, v in d.data.series("bevolking", code) if p.endswith("JJ00")]

@@ -3,15 +3,13 @@ against a strict pattern, errors in Dutch as {"fout": ..., "details": [...]}."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import StringConstraints
 
-from .. import jsonout
+from .. import jsonout, tables
 from ..errors import TrendstudieError
 from ..knowledge.chain import place
 from ..knowledge.export import KennisbankExport
@@ -56,28 +54,13 @@ RegionCode = Annotated[str, StringConstraints(pattern=REGION, max_length=6)]
 DimFilter = Annotated[str, StringConstraints(pattern=DIM, max_length=101)]
 
 
-def _value(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(round(v, 6))
-    return str(v)
-
-
 def respond(request: Request, rows: list[dict], columns: list[str], fmt: str, name: str) -> Response:
     """The rows as JSON (a list of objects) or CSV with exactly `columns`."""
+    table = tables.rows_of(rows, columns)
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_value(r.get(c)) for c in columns])
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+        return Response(tables.to_csv(columns, table), media_type=tables.MEDIA_TYPES["csv"],
                         headers={"content-disposition": f'inline; filename="{name}.csv"'})
-    body = jsonout.dumps([{c: r.get(c) for c in columns} for r in rows], compact=True)
-    return Response(body, media_type="application/json")
+    return Response(tables.to_json(columns, table, compact=True), media_type="application/json")
 
 
 def one(obj: dict) -> Response:
@@ -152,8 +135,7 @@ def group(request: Request, group_id: Annotated[str, Path(pattern=GROUP, max_len
 
 # --- indicators ----------------------------------------------------------------------------
 
-INDICATOR_COLUMNS = ["indicator_id", "title", "description", "domain", "unit", "decimals", "direction", "citation",
-                     "first_period", "last_period", "available"]
+INDICATOR_COLUMNS = list(S.IndicatorRow.model_fields)  # the register's fields, then what the store knows
 
 
 def _indicator_row(d, m) -> dict:

@@ -4,8 +4,6 @@ change while the app runs)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import threading
 from pathlib import Path as FsPath
@@ -15,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from .. import formatting, jsonout
+from .. import formatting, tables
 from ..knowledge.model import DOMAINS, SEEDS
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
 from . import charts, prognose
@@ -214,12 +212,24 @@ def _report_lock(code: str) -> threading.Lock:
         return _report_locks.setdefault(code, threading.Lock())
 
 
-def _report_files(d, code: str, pdf: bool) -> dict[str, FsPath]:
-    """Write (once per build) the report of a gemeente into the cache dir; return its files by kind."""
+def report_key(d, code: str) -> str:
+    """The report's fingerprint, the same as `trendstudie rapport` uses to skip unchanged reports:
+    it changes with the build, the program and the gemeente's verkenning (new or changed answers,
+    items, rounds, challenges), so the web re-renders the report on the next request after that."""
+    from ..report.content import Options
+    from ..report.write import inputs_key
+
+    return inputs_key(d.ctx, code, Options(), pdf=False)
+
+
+def _report_files(d, code: str, pdf: bool, key: str | None = None) -> dict[str, FsPath]:
+    """Write the report of a gemeente into the cache dir (once per fingerprint, see report_key);
+    return its files by kind."""
     from ..report.content import Options
     from ..report.write import slug, write_one
 
-    outdir = _report_dir(d)
+    key = key or report_key(d, code)
+    outdir = _report_dir(d) / code / key
     base = outdir / f"{code}-{slug(d.gemeenten[code].name)}"
     files = {"html": base.with_suffix(".html"), "csv": base.with_name(base.name + "-data.csv"),
              "xlsx": base.with_name(base.name + "-data.xlsx"), "pdf": base.with_suffix(".pdf")}
@@ -231,19 +241,40 @@ def _report_files(d, code: str, pdf: bool) -> dict[str, FsPath]:
     with _report_lock(code):  # one writer per gemeente; other gemeenten are written meanwhile
         if not all(files[k].exists() for k in needed):
             write_one(d.ctx, code, outdir, Options(), pdf=pdf, chart_maker=make_chart)
+            _remove_old_reports(outdir)
     return files
+
+
+def _remove_old_reports(keep: FsPath, age: float = 600.0) -> None:
+    """Delete this gemeente's reports of earlier fingerprints (left alone for ten minutes, in case
+    another worker is still sending one)."""
+    import shutil
+    import time
+
+    for sub in keep.parent.iterdir():
+        try:
+            if sub != keep and sub.is_dir() and time.time() - sub.stat().st_mtime > age:
+                shutil.rmtree(sub, ignore_errors=True)
+        except OSError:
+            pass
 
 
 @router.get("/gemeente/{code}/rapport.{kind}")
 def report_file(request: Request, code: Annotated[str, Path(pattern=GM, max_length=6)],
                 kind: Annotated[Literal["html", "pdf"], Path()]):
+    """The gemeente's report. Not in the page cache: its ETag is the report's fingerprint, so a
+    browser asks again each time and gets the new report as soon as a verkenning's answers change."""
     d = _d(request)
     g = _gemeente_or_404(d, code)
-    files = _report_files(d, code, pdf=kind == "pdf")
+    key = report_key(d, code)
+    headers = {"etag": f'"{key}-{kind}"', "cache-control": "no-cache"}
+    if headers["etag"] in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    files = _report_files(d, code, pdf=kind == "pdf", key=key)
     path = files[kind]
     if kind == "html":
-        return FileResponse(path, media_type="text/html; charset=utf-8")
-    return FileResponse(path, media_type="application/pdf", filename=f"Trendstudie {g.name}.pdf")
+        return FileResponse(path, media_type="text/html; charset=utf-8", headers=headers)
+    return FileResponse(path, media_type="application/pdf", filename=f"Trendstudie {g.name}.pdf", headers=headers)
 
 
 @router.get("/gemeente/{code}/data.{kind}")
@@ -315,30 +346,8 @@ def svg_prognose(request: Request, code: Annotated[str, Path(pattern=GM, max_len
 
 def _table_download(rows: list[tuple], columns: list[str], kind: str, name: str) -> Response:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
-    if kind == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)  # streaming mode: several times faster for the full table
-        ws = wb.create_sheet("cijfers")
-        ws.append(columns)
-        for r in rows:
-            ws.append(list(r))
-        buf = io.BytesIO()
-        wb.save(buf)
-        return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": f'attachment; filename="{safe}.xlsx"'})
-    if kind == "json":
-        body = jsonout.dumps([dict(zip(columns, r)) for r in rows], indent=1)
-        return Response(body, media_type="application/json",
-                        headers={"content-disposition": f'attachment; filename="{safe}.json"'})
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else (repr(round(v, 6)) if isinstance(v, float) and not v.is_integer()
-                                           else str(int(v)) if isinstance(v, float) else v) for v in r])
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{safe}.csv"'})
+    return Response(tables.write(kind, columns, rows), media_type=tables.MEDIA_TYPES[kind],
+                    headers={"content-disposition": f'attachment; filename="{safe}.{kind}"'})
 
 
 # --- vergelijken ----------------------------------------------------------------------------
@@ -524,7 +533,7 @@ def _chain(d, trend_id: str):
 
 def _samenhang(d, trend_id: str, depth: int):
     from ..knowledge.graph import Graph
-    from .svg import bowtie
+    from ..charts import bowtie
 
     causes, effects = d.graph.causes(trend_id, depth), d.graph.effects(trend_id, depth)
     nodes = {trend_id} | {s.edge.source for s in causes} | {s.edge.target for s in effects}

@@ -13,12 +13,15 @@ password attempts are rate-limited per client address.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Literal
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+import anyio
+import anyio.to_thread
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
@@ -55,6 +58,19 @@ class State:
         self.passwords = security.RateLimiter(PASSWORD_FAILURES, WINDOW)
         self._localiser = None
         self._lock = threading.Lock()
+        self._writers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def writers(self) -> anyio.CapacityLimiter:
+        """How many threads of this process write answers at once (per event loop): SQLite takes one
+        writer at a time, so more threads would only queue inside the database and fight for the
+        interpreter; waiting requests wait in the event loop instead, at no cost."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        limiter = self._writers.get(loop)
+        if limiter is None:
+            limiter = self._writers[loop] = anyio.CapacityLimiter(1 if self.db.sqlite else 8)
+        return limiter
 
     def localiser(self):
         d = self.app.state.data
@@ -83,6 +99,13 @@ class TooMany(Exception):
     pass
 
 
+class NeedsLogin(Exception):
+    """The verkenning has a password and this browser has not logged in."""
+
+    def __init__(self, token: str, v, message: str | None = None):
+        self.token, self.v, self.message = token, v, message
+
+
 def _lookup(request: Request, find):
     """Run a token lookup under the rate limit; a miss counts as a failure for this address."""
     st = _st(request)
@@ -100,28 +123,59 @@ def _error(request: Request, status: int, message: str, details: list[str] | Non
     return request.app.state.error(request, status, message, details)
 
 
+def _guarded(request: Request, exc: Exception) -> Response:
+    """The answer to a verkenning's error (re-raises any other exception). On /api/ paths the app
+    answers errors as JSON {"fout", "details"}."""
+    if isinstance(exc, NotFound):
+        return _error(request, 404, NOT_FOUND)  # always the same, whatever the token was
+    if isinstance(exc, TooMany):
+        r = _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+        r.headers["retry-after"] = str(WINDOW)
+        return r
+    if isinstance(exc, NeedsLogin):
+        if request.url.path.startswith("/api/"):
+            return _error(request, 401, "Deze verkenning heeft een wachtwoord: log in op de beheerpagina.")
+        return _login_page(request, exc.token, exc.v, exc.message)
+    if isinstance(exc, Forbidden):
+        return _error(request, 403, str(exc))
+    if isinstance(exc, TooLarge):
+        return _error(request, 413, str(exc))
+    if isinstance(exc, Unprocessable):
+        return _error(request, 422, str(exc))
+    if isinstance(exc, service.InvalidSubmission):
+        return _error(request, 422, str(exc), exc.details)
+    if isinstance(exc, service.RoundClosed):
+        return _error(request, 409, str(exc))
+    if isinstance(exc, TrendstudieError):
+        return _error(request, 400, str(exc))
+    raise exc
+
+
 def _guard(fn):
-    """Turn the verkenning's errors into pages: NotFound → 404 (always the same), TooMany → 429."""
+    """A route whose verkenning errors become pages (or JSON on /api/): see _guarded."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(request: Request, *args, **kwargs):
         try:
             return fn(request, *args, **kwargs)
-        except NotFound:
-            return _error(request, 404, NOT_FOUND)
-        except TooMany:
-            r = _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
-            r.headers["retry-after"] = str(WINDOW)
-            return r
-        except service.InvalidSubmission as exc:
-            return _error(request, 422, str(exc), exc.details)
-        except service.RoundClosed as exc:
-            return _error(request, 409, str(exc))
-        except TrendstudieError as exc:
-            return _error(request, 400, str(exc))
+        except Exception as exc:  # noqa: BLE001 - _guarded re-raises what it does not answer
+            return _guarded(request, exc)
 
     return wrapper
+
+
+async def _posted(request: Request, work, *args, csrf: bool = True, limiter=None) -> Response:
+    """A POST: read the form (and check its CSRF field) here, then do `work(request, form, *args)`
+    in a worker thread, so that the database and argon2 never hold up the event loop; the
+    verkenning's errors become pages."""
+    try:
+        form = await read_form(request)
+        if csrf:
+            _check_csrf(request, form)
+    except (TooLarge, Forbidden) as exc:
+        return _guarded(request, exc)
+    return await anyio.to_thread.run_sync(_guard(work), request, form, *args, limiter=limiter)
 
 
 # --- CSRF ---------------------------------------------------------------------------------------
@@ -202,16 +256,15 @@ async def read_form(request: Request) -> Form:
         raise TooLarge("Het formulier kon niet worden gelezen.") from None
 
 
-async def _form(request: Request):
-    try:
-        form = await read_form(request)
-    except TooLarge as exc:
-        return None, _error(request, 413, str(exc))
-    try:
-        _check_csrf(request, form)
-    except Forbidden as exc:
-        return None, _error(request, 403, str(exc))
-    return form, None
+def _download(body, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+def _log_in(response: Response, request: Request, facilitator_hash: str) -> Response:
+    """The login cookie of a verkenning with a password (for this browser session)."""
+    response.set_cookie(security.LOGIN_COOKIE, security.login_value(_st(request).secret, facilitator_hash),
+                        httponly=True, samesite="strict", path="/verkenning/", secure=request.url.scheme == "https")
+    return response
 
 
 # --- facilitator ----------------------------------------------------------------------------------
@@ -223,9 +276,10 @@ def new_page(request: Request):
 
 @router.post("/verkenning/nieuw", include_in_schema=False)
 async def new_create(request: Request):
-    form, err = await _form(request)
-    if err:
-        return err
+    return await _posted(request, _create)
+
+
+def _create(request: Request, form: Form) -> Response:
     st = _st(request)
     gemeente, titel, password = (form.get("gemeente") or "").strip(), (form.get("titel") or "").strip(), \
         form.get("wachtwoord") or ""
@@ -236,26 +290,23 @@ async def new_create(request: Request):
 
         d = request.app.state.data
         code, name = resolve(d.reader.con, gemeente)  # the Reader gives each thread its own cursor
-        loc = st.localiser()
-        items = items_for(d.reader.con, code, name, loc)
+        items = items_for(d.reader.con, code, name, st.localiser())
         made = service.create(st.db, code, name, titel, items, password or None)
     except TrendstudieError as exc:
         return _page(request, "verkenning_nieuw.html", status=400, fout=str(exc),
                      waarden={"gemeente": gemeente, "titel": titel})
     r = RedirectResponse(f"/verkenning/beheer/{made.facilitator_token}?nieuw=1", status_code=303)
-    if password:
-        r.set_cookie(security.LOGIN_COOKIE, security.login_value(st.secret, service.token_hash(made.facilitator_token)),
-                     httponly=True, samesite="strict", path="/verkenning/", secure=request.url.scheme == "https")
-    return r
+    return _log_in(r, request, service.token_hash(made.facilitator_token)) if password else r
 
 
-def _facilitator(request: Request, token: str, s):
-    """The verkenning of this facilitator token, or NotFound; None when a password is needed."""
+def _facilitator(request: Request, token: str, s, message: str | None = None):
+    """The verkenning of this facilitator token; NotFound, or NeedsLogin when it has a password
+    and this browser has not logged in."""
     v = _lookup(request, lambda: service.by_facilitator(s, token))
     if v.password_hash and not security.login_ok(_st(request).secret, v.facilitator_hash,
                                                  request.cookies.get(security.LOGIN_COOKIE)):
-        return v, False
-    return v, True
+        raise NeedsLogin(token, v, message)
+    return v
 
 
 def _login_page(request: Request, token: str, v, fout: str | None = None, status: int = 401) -> Response:
@@ -267,9 +318,7 @@ def _login_page(request: Request, token: str, v, fout: str | None = None, status
 def manage(request: Request, token: str):
     st = _st(request)
     with st.db.read() as s:
-        v, ok = _facilitator(request, token, s)
-        if not ok:
-            return _login_page(request, token, v)
+        v = _facilitator(request, token, s)
         items, answers, invited = service.snapshot(s, v)
         infos = [ItemInfo(i.id, i.titel, i.domein, i.trend) for i in items if i.actief]
         res = aggregate(infos, answers, invited, v.ronde)
@@ -284,64 +333,61 @@ def _domains():
     return DOMAINS
 
 
-async def _facilitator_post(request: Request, token: str):
-    """Common start of a facilitator's POST: CSRF, token, login. Returns (form, verkenning id) or a response."""
-    form, err = await _form(request)
-    if err:
-        return None, None, err
-    st = _st(request)
+def _facilitator_action(path: str):
+    """Register `act(request, token, form, verkenning id)` as the facilitator's POST to
+    /verkenning/beheer/{token}{path}: form and CSRF field read in the event loop, then token,
+    login and `act` in a worker thread, with the verkenning's errors as pages."""
+    def register(act):
+        async def route(request: Request, token: str) -> Response:
+            def work(request: Request, form: Form) -> Response:
+                with _st(request).db.read() as s:
+                    vid = _facilitator(request, token, s, "Log eerst in.").id
+                return act(request, token, form, vid)
+
+            return await _posted(request, work)
+
+        route.__name__ = route.__qualname__ = act.__name__
+        router.post("/verkenning/beheer/{token}" + path, include_in_schema=False)(route)
+        return act
+
+    return register
+
+
+def _whole_number(form: Form, key: str, what: str) -> int:
     try:
-        with st.db.read() as s:
-            v, ok = _facilitator(request, token, s)
-            if not ok:
-                return None, None, _login_page(request, token, v, "Log eerst in.", 401)
-            return form, v.id, None
-    except NotFound:
-        return None, None, _error(request, 404, NOT_FOUND)
-    except TooMany:
-        return None, None, _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+        return int(form.get(key, "") or 0)
+    except ValueError:
+        raise Unprocessable(f"{what} moet een geheel getal zijn.") from None
+
+
+class Unprocessable(TrendstudieError):
+    """A form value that cannot be used (422)."""
 
 
 def _back(token: str, melding: str, to: str = "") -> RedirectResponse:
     return RedirectResponse(f"/verkenning/beheer/{token}{to}?melding={quote(melding)}", status_code=303)
 
 
-@router.post("/verkenning/beheer/{token}/ronde", include_in_schema=False)
-async def round_action(request: Request, token: str):
-    form, vid, err = await _facilitator_post(request, token)
-    if err:
-        return err
-    try:
-        number, is_open = service.set_round(_st(request).db, vid, form.get("actie", ""))
-    except TrendstudieError as exc:
-        return _error(request, 400, str(exc))
+@_facilitator_action("/ronde")
+def round_action(request: Request, token: str, form: Form, vid: int) -> Response:
+    number, is_open = service.set_round(_st(request).db, vid, form.get("actie", ""))
     return _back(token, f"Ronde {number} is nu {'open' if is_open else 'gesloten'}.")
 
 
-@router.post("/verkenning/beheer/{token}/uitnodigen", include_in_schema=False)
-async def invite(request: Request, token: str):
-    form, vid, err = await _facilitator_post(request, token)
-    if err:
-        return err
-    try:
-        aantal = int(form.get("aantal", ""))
-    except ValueError:
-        return _error(request, 422, "Het aantal uitnodigingen moet een geheel getal zijn.")
+@_facilitator_action("/uitnodigen")
+def invite(request: Request, token: str, form: Form, vid: int) -> Response:
+    aantal = _whole_number(form, "aantal", "Het aantal uitnodigingen")
     try:
         tokens = service.invite(_st(request).db, vid, aantal)
     except TrendstudieError as exc:
-        return _error(request, 422, str(exc))
+        raise Unprocessable(str(exc)) from None
     base = str(request.base_url).rstrip("/")
     lines = ["nummer,link"] + [f"{i + 1},{base}/deelname/{t}" for i, t in enumerate(tokens)]
-    return Response("\n".join(lines) + "\n", media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="verkenning-{vid}-uitnodigingen.csv"'})
+    return _download("\n".join(lines) + "\n", "text/csv; charset=utf-8", f"verkenning-{vid}-uitnodigingen.csv")
 
 
-@router.post("/verkenning/beheer/{token}/items", include_in_schema=False)
-async def edit_items(request: Request, token: str):
-    form, vid, err = await _facilitator_post(request, token)
-    if err:
-        return err
+@_facilitator_action("/items")
+def edit_items(request: Request, token: str, form: Form, vid: int) -> Response:
     edits = []
     try:
         ids = [int(x) for x in form.getlist("item")]
@@ -359,56 +405,49 @@ async def edit_items(request: Request, token: str):
     try:
         service.edit_items(_st(request).db, vid, edits)
     except TrendstudieError as exc:
-        return _error(request, 422, str(exc))
+        raise Unprocessable(str(exc)) from None
     return _back(token, "De items zijn opgeslagen.")
 
 
-@router.post("/verkenning/beheer/{token}/uitdagingen", include_in_schema=False)
-async def edit_challenges(request: Request, token: str):
-    form, vid, err = await _facilitator_post(request, token)
-    if err:
-        return err
+@_facilitator_action("/uitdagingen")
+def edit_challenges(request: Request, token: str, form: Form, vid: int) -> Response:
     out = []
-    for k in range(int(form.get("aantal", "0") or 0) + 1):
+    aantal = _whole_number(form, "aantal", "Het aantal uitdagingen")
+    for k in range(min(aantal, service.MAX_ITEMS) + 1):  # bounded: the number comes from the form
         titel, tekst = (form.get(f"titel_{k}") or "").strip(), (form.get(f"tekst_{k}") or "").strip()
         if titel:
             if len(titel) > 300 or len(tekst) > service.MAX_TEXT:
-                return _error(request, 422, "Een uitdaging is te lang (titel hoogstens 300, tekst 2000 tekens).")
+                raise Unprocessable("Een uitdaging is te lang (titel hoogstens 300, tekst 2000 tekens).")
             out.append({"titel": titel, "tekst": tekst, "opgave": form.get(f"opgave_{k}") or None, "items": []})
     service.set_challenges(_st(request).db, vid, out)
     return _back(token, "De uitdagingen zijn opgeslagen.", "/resultaten")
 
 
-@router.post("/verkenning/beheer/{token}/verwijderen", include_in_schema=False)
-async def delete(request: Request, token: str):
-    form, vid, err = await _facilitator_post(request, token)
-    if err:
-        return err
+@_facilitator_action("/verwijderen")
+def delete(request: Request, token: str, form: Form, vid: int) -> Response:
     if (form.get("bevestig") or "").strip().upper() != "VERWIJDEREN":
-        return _error(request, 422, "Typ VERWIJDEREN om de verkenning met alle antwoorden te verwijderen.")
+        raise Unprocessable("Typ VERWIJDEREN om de verkenning met alle antwoorden te verwijderen.")
     service.remove(_st(request).db, vid)
     return _page(request, "verkenning_verwijderd.html")
 
 
-def _outcome(request: Request, s, v):
+def _outcome(request: Request, token: str):
+    """The facilitator's verkenning (token, login) and its outcome."""
     from ..verkenning.results import outcome
 
     d = request.app.state.data
     fc = request.app.state.forecasts
-    rows = (lambda scenario: fc.rows(v.gemeente, scenario, 2040)) if v.gemeente in d.regions or \
-        v.gemeente in d.group_titles else None
-    return outcome(s, v, d.kb, d.graph, rows)
+    with _st(request).db.read() as s:
+        v = _facilitator(request, token, s)
+        rows = (lambda scenario: fc.rows(v.gemeente, scenario, 2040)) if v.gemeente in d.regions or \
+            v.gemeente in d.group_titles else None
+        return v, outcome(s, v, d.kb, d.graph, rows)
 
 
 @router.get("/verkenning/beheer/{token}/resultaten", response_class=HTMLResponse, include_in_schema=False)
 @_guard
 def results_page(request: Request, token: str):
-    st = _st(request)
-    with st.db.read() as s:
-        v, ok = _facilitator(request, token, s)
-        if not ok:
-            return _login_page(request, token, v)
-        o = _outcome(request, s, v)
+    v, o = _outcome(request, token)
     return _page(request, "verkenning_resultaten.html", v=v, o=o, token=token,
                  radar=Markup(o.radar_svg()), matrix=Markup(o.matrix_svg()),
                  kader=Markup(o.frame_svg()) if o.frame else None, melding=request.query_params.get("melding"))
@@ -421,24 +460,23 @@ def export(request: Request, token: str, fmt: str):
 
     if fmt not in ("csv", "xlsx", "json"):
         return _error(request, 404, f"Onbekend exportformaat {fmt!r}: kies csv, xlsx of json.")
-    st = _st(request)
-    with st.db.read() as s:
-        v, ok = _facilitator(request, token, s)
-        if not ok:
-            return _login_page(request, token, v)
-        o = _outcome(request, s, v)
+    v, o = _outcome(request, token)
     name = f"verkenning-{v.id}"
     if fmt == "csv":
-        return Response(answers_csv(o), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{name}-antwoorden.csv"'})
+        return _download(answers_csv(o), "text/csv; charset=utf-8", f"{name}-antwoorden.csv")
     if fmt == "xlsx":
-        return Response(answers_xlsx(o),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": f'attachment; filename="{name}-antwoorden.xlsx"'})
+        return _download(answers_xlsx(o), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         f"{name}-antwoorden.xlsx")
     return _json_response(o.as_json(), headers={"content-disposition": f'attachment; filename="{name}-resultaten.json"'})
 
 
 # --- participant ------------------------------------------------------------------------------------
+
+def _scores(a) -> dict:
+    """A stored answer as the form and the API show it."""
+    return {"impact": a.impact, "onzekerheid": a.onzekerheid, "horizon": HORIZONS.get(a.horizon) if a.horizon else None,
+            "relevantie": a.relevantie, "toelichting": a.toelichting, "reden": a.reden}
+
 
 def _participant_view(s, p) -> dict:
     v = s.get(service.Verkenning, p.verkenning_id)
@@ -457,12 +495,10 @@ def _participant_view(s, p) -> dict:
     values = {}
     for i in items:
         a = current.get(i.id) or previous.get(i.id)
-        values[i.id] = {
-            "impact": a.impact if a else None, "onzekerheid": a.onzekerheid if a else None,
-            "horizon": HORIZONS.get(a.horizon) if a and a.horizon else None,
-            "relevantie": a.relevantie if a else None,
-            "toelichting": (a.toelichting or "") if a else "",
-            "reden": (current[i.id].reden or "") if i.id in current else ""}
+        shown = _scores(a) if a else dict.fromkeys(("impact", "onzekerheid", "horizon", "relevantie"))
+        shown["toelichting"] = (a.toelichting or "") if a else ""
+        shown["reden"] = (current[i.id].reden or "") if i.id in current else ""  # a reason belongs to its round
+        values[i.id] = shown
     return {"v": v, "items": items, "values": values, "previous": previous, "group": group, "naam": p.naam or ""}
 
 
@@ -483,92 +519,72 @@ def submission_from_form(form, item_ids: list[int]) -> dict:
     for i in item_ids:
         fields = {k: (form.get(f"i{i}_{k}") or "").strip() for k in
                   ("impact", "onzekerheid", "horizon", "relevantie", "toelichting", "reden")}
-        if not any(fields.values()):
-            continue
-        row: dict = {"item": i}
-        for k in ("impact", "onzekerheid", "relevantie"):
-            row[k] = fields[k] or None
-        row["horizon"] = fields["horizon"] or None
-        row["toelichting"] = fields["toelichting"] or None
-        row["reden"] = fields["reden"] or None
-        answers.append(row)
-    naam = form.get("naam")
-    return {"naam": naam if naam is not None else None, "antwoorden": answers}
+        if any(fields.values()):
+            answers.append({"item": i, **{k: v or None for k, v in fields.items()}})
+    return {"naam": form.get("naam"), "antwoorden": answers}
+
+
+def _save_answers(request: Request, token: str, sub: service.Submission) -> int:
+    """One participant's answers, in one short write transaction (a token miss counts against
+    the address's limit)."""
+    return _lookup(request, lambda: service.submit(_st(request).db, token, sub))
 
 
 @router.post("/deelname/{token}", include_in_schema=False)
 async def participate_save(request: Request, token: str):
+    """The participant's form (autosave: the same form by script, answered with JSON)."""
+    return await _posted(request, _participate_save, token, csrf=False, limiter=_st(request).writers())
+
+
+def _participate_save(request: Request, form: Form, token: str) -> Response:
     autosave = request.headers.get("x-autosave") == "1"
-    try:
-        form = await read_form(request)
-    except TooLarge as exc:
-        return _error(request, 413, str(exc))
     st = _st(request)
-    try:
-        with st.db.read() as s:
-            p = _lookup(request, lambda: service.by_participant(s, token))
-            v = s.get(service.Verkenning, p.verkenning_id)
-            ids = [i.id for i in v.items if i.actief]
-    except NotFound:
-        return _error(request, 404, NOT_FOUND)
-    except TooMany:
-        return _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+    with st.db.read() as s:  # the token first: a wrong link is a 404 whatever the form holds
+        p = _lookup(request, lambda: service.by_participant(s, token))
+        ids = [i.id for i in s.get(service.Verkenning, p.verkenning_id).items if i.actief]
     try:
         _check_csrf(request, form)
-    except Forbidden as exc:
-        return _error(request, 403, str(exc)) if not autosave else _json_response({"fout": str(exc)}, status_code=403)
-    raw = submission_from_form(form, ids)
-    try:
-        sub = service.validate_submission(raw)
-        n = service.submit(st.db, token, sub)
-    except service.InvalidSubmission as exc:
+        raw = submission_from_form(form, ids)
+        n = _save_answers(request, token, service.validate_submission(raw))
+    except (Forbidden, service.InvalidSubmission, service.RoundClosed) as exc:
         if autosave:
-            return _json_response({"fout": str(exc), "details": exc.details}, status_code=422)
+            status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, service.RoundClosed) else 422
+            return _json_response({"fout": str(exc), "details": getattr(exc, "details", [])}, status_code=status)
+        if not isinstance(exc, service.InvalidSubmission):
+            return _guarded(request, exc)
         with st.db.read() as s:
             view = _participant_view(s, service.by_participant(s, token))
         for a in raw["antwoorden"]:  # show what was typed, not what is stored
-            view["values"][a["item"]].update({k: a[k] for k in ("impact", "onzekerheid", "horizon", "relevantie")
-                                              if k in a})
+            view["values"][a["item"]].update({k: a[k] for k in ("impact", "onzekerheid", "horizon", "relevantie")})
             view["values"][a["item"]]["toelichting"] = a.get("toelichting") or ""
             view["values"][a["item"]]["reden"] = a.get("reden") or ""
         return _page(request, "verkenning_deelname.html", status=422, token=token, fouten=exc.details,
                      opgeslagen=False, **view)
-    except service.RoundClosed as exc:
-        if autosave:
-            return _json_response({"fout": str(exc)}, status_code=409)
-        return _error(request, 409, str(exc))
     if autosave:
         return _json_response({"opgeslagen": n})
     return RedirectResponse(f"/deelname/{token}?opgeslagen=1#bewaard", status_code=303)
 
 
-# --- login (async: reads the form) --------------------------------------------------------------------
+# --- login --------------------------------------------------------------------------------------------
 
 @router.post("/verkenning/beheer/{token}/inloggen", include_in_schema=False)
 async def login_post(request: Request, token: str):
-    form, err = await _form(request)
-    if err:
-        return err
+    return await _posted(request, _login, token)
+
+
+def _login(request: Request, form: Form, token: str) -> Response:
     st = _st(request)
-    try:
-        with st.db.read() as s:
-            v = _lookup(request, lambda: service.by_facilitator(s, token))
-    except NotFound:
-        return _error(request, 404, NOT_FOUND)
-    except TooMany:
-        return _error(request, 429, "Te veel mislukte pogingen vanaf dit adres. Probeer het over een kwartier opnieuw.")
+    with st.db.read() as s:
+        v = _lookup(request, lambda: service.by_facilitator(s, token))
     key = f"{v.id}|{_client(request)}"
     if st.passwords.blocked(key):
         r = _error(request, 429, "Te veel verkeerde wachtwoorden. Probeer het over een kwartier opnieuw.")
         r.headers["retry-after"] = str(WINDOW)
         return r
-    if not service.check_password(v.password_hash, form.get("wachtwoord") or ""):
+    if not service.check_password(v.password_hash, form.get("wachtwoord") or ""):  # argon2: in a worker thread
         st.passwords.fail(key)
         return _login_page(request, token, v, "Het wachtwoord klopt niet.", 401)
-    r = RedirectResponse(f"/verkenning/beheer/{token}", status_code=303)
-    r.set_cookie(security.LOGIN_COOKIE, security.login_value(st.secret, v.facilitator_hash), httponly=True,
-                 samesite="strict", path="/verkenning/", secure=request.url.scheme == "https")
-    return r
+    return _log_in(RedirectResponse(f"/verkenning/beheer/{token}", status_code=303), request, v.facilitator_hash)
 
 
 # --- API ------------------------------------------------------------------------------------------------
@@ -588,14 +604,8 @@ class SubmissionIn(BaseModel):
     antwoorden: list[ScoreIn] = Field(max_length=service.MAX_ITEMS)
 
 
-def _api_error(status: int, message: str, details: list[str] | None = None) -> JSONResponse:
-    return _json_response({"fout": message, "details": details or []}, status_code=status)
-
-
-
-
 @router.get("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(404, 422, 429)), summary="De items van een deelnemer, met eigen antwoorden")
-@_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
+@_guard
 def api_items(request: Request, token: str):
     """De verkenning, de open ronde en de items (id, titel, domein, onderbouwing) met de eigen
     antwoorden van deze deelnemer in de lopende ronde. Nooit antwoorden van anderen."""
@@ -604,41 +614,32 @@ def api_items(request: Request, token: str):
         p = _lookup(request, lambda: service.by_participant(s, token))
         v = s.get(service.Verkenning, p.verkenning_id)
         mine = service.own_answers(s, p).get(v.ronde, {})
-        items = []
-        for i in v.items:
-            if not i.actief:
-                continue
-            a = mine.get(i.id)
-            items.append({"id": i.id, "titel": i.titel, "tekst": i.tekst, "domein": i.domein,
-                          "onderbouwing": i.onderbouwing,
-                          "antwoord": None if a is None else {
-                              "impact": a.impact, "onzekerheid": a.onzekerheid,
-                              "horizon": HORIZONS.get(a.horizon) if a.horizon else None, "relevantie": a.relevantie,
-                              "toelichting": a.toelichting, "reden": a.reden}})
+        items = [{"id": i.id, "titel": i.titel, "tekst": i.tekst, "domein": i.domein, "onderbouwing": i.onderbouwing,
+                  "antwoord": _scores(mine[i.id]) if i.id in mine else None} for i in v.items if i.actief]
         return {"verkenning": v.titel, "gemeente": v.gemeente_naam, "ronde": v.ronde, "ronde_open": v.ronde_open,
                 "horizonnen": list(HORIZONS.values()), "items": items}
 
 
 @router.put("/api/v1/deelname/{token}", tags=["verkenning"], responses=S.responses(dict[str, Any], errors=(400, 404, 409, 422, 429)), summary="Antwoorden van één deelnemer opslaan")
-@_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
-def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
+async def api_submit(request: Request, token: str, body: SubmissionIn = Body(...)):
     """Slaat de scores van één deelnemer op voor de open ronde, alles of niets: dezelfde controle
     als het formulier. Een item dat al een antwoord had, wordt overschreven."""
-    st = _st(request)
-    sub = service.validate_submission(body.model_dump(exclude_unset=False))
-    n = _lookup(request, lambda: service.submit(st.db, token, sub))
-    return {"opgeslagen": n}
+    try:
+        sub = service.validate_submission(body.model_dump(exclude_unset=False))
+    except service.InvalidSubmission as exc:
+        return _guarded(request, exc)
+    # one short write transaction in a worker thread, one writer at a time (see State.writers)
+    return await anyio.to_thread.run_sync(_guard(_api_save), request, token, sub, limiter=_st(request).writers())
+
+
+def _api_save(request: Request, token: str, sub: service.Submission) -> Response:
+    return _json_response({"opgeslagen": _save_answers(request, token, sub)})
 
 
 @router.get("/api/v1/verkenning/{token}/resultaten", tags=["verkenning"],
             responses=S.responses(dict[str, Any], errors=(401, 404, 422, 429)), summary="De uitkomsten van een verkenning")
-@_guard  # on /api/ paths the app answers errors as JSON {"fout", "details"}
+@_guard
 def api_results(request: Request, token: str):
     """Respons per ronde; per item mediaan, kwartielen, IQR, consensus (IQR ≤ 1) en verschuiving;
     het scenariokader, het basisscenario en de uitdagingen. Met het token van de facilitator."""
-    st = _st(request)
-    with st.db.read() as s:
-        v, ok = _facilitator(request, token, s)
-        if not ok:
-            return _api_error(401, "Deze verkenning heeft een wachtwoord: log in op de beheerpagina.")
-        return _outcome(request, s, v).as_json()
+    return _outcome(request, token)[1].as_json()

@@ -28,6 +28,12 @@ PEER_STYLES: tuple[tuple[str, str, str], ...] = (
     ("#737373", "1 2", "cross"),
 )
 EMPHASIS_WIDTH = 3.0
+# Several gemeenten side by side (the compare page): each its own colour and dash pattern, the
+# first in ink like a single gemeente.
+EMPHASIS_STYLES: tuple[tuple[str, str | None], ...] = (
+    (INK, None), ("#c0392b", "6 3"), ("#1f4e79", "2 3"), ("#2e7d32", "8 3 2 3"), ("#6a1b9a", "1 2"),
+    ("#ef6c00", "10 4"), ("#00838f", "4 4"), ("#5d4037", "3 6"),
+)
 PEER_WIDTH = 1.8
 
 # Strip plot
@@ -44,6 +50,8 @@ MAP_CLASSES = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 MAP_EMPTY = "#ececec"
 MAP_STROKE = "#ffffff"
 MAP_LOCATOR_HIGHLIGHT = "#333333"
+# How strongly a trend applies, on the same sequential scale (strong darkest).
+STRENGTH_FILLS = {"sterk": "#08519c", "enigszins": "#6baed6", "niet": "#eff3ff", "onbekend": "#d9d9d9"}
 
 # Vega's d3-format locale: decimal comma, thousands point, euro in front.
 FORMAT_LOCALE = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["€ ", ""]}

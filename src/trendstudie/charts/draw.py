@@ -1,5 +1,5 @@
-"""Charts and maps for the report and the web pages: pure functions from plain Python data to an
-SVG string plus a Dutch text alternative computed from the same data.
+"""Charts and maps for the report, the web pages and their downloads: pure functions from plain
+Python data to an SVG string plus a Dutch text alternative computed from the same data.
 
 Every function returns `Chart(svg, alt)`, or None when there is nothing to draw (the caller then
 drops the chart; there is never an empty placeholder). The SVG carries `role="img"`, an
@@ -30,7 +30,7 @@ from html import escape
 from typing import Iterable, Sequence
 
 from .. import formatting
-from . import chart_theme as th
+from . import theme as th
 
 DEFAULT_ENGINE = "svg"
 
@@ -277,10 +277,13 @@ def _year_ticks(y0: int, y1: int, max_ticks: int = 12) -> list[int]:
     return [y0, y1]
 
 
-def _series_style(index_among_peers: int, emphasis: bool) -> tuple[str, str | None, str, float]:
-    """(colour, dasharray or None, marker shape, line width)."""
+def _series_style(index_among_peers: int, emphasis: bool, index_among_emphasised: int = 0
+                  ) -> tuple[str, str | None, str, float]:
+    """(colour, dasharray or None, marker shape, line width). Several emphasised series (gemeenten
+    compared with each other) each get a colour and dash pattern of their own, the first the ink."""
     if emphasis:
-        return th.INK, None, "circle", th.EMPHASIS_WIDTH
+        colour, dash = th.EMPHASIS_STYLES[index_among_emphasised % len(th.EMPHASIS_STYLES)]
+        return colour, dash, "circle", th.EMPHASIS_WIDTH
     colour, dash, shape = th.PEER_STYLES[index_among_peers % len(th.PEER_STYLES)]
     return colour, dash, shape, th.PEER_WIDTH
 
@@ -301,12 +304,30 @@ def _y_axis(parts: list[str], ticks: list[float], ydec: int, sy, left: float, ri
         parts.append(_text(8, top - 10, unit, size=th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
 
 
-def _x_year_axis(parts: list[str], ticks: list[int], sx, bottom: float, left: float, right: float) -> None:
+def _x_axis(parts: list[str], ticks: Sequence[float], label, sx, bottom: float, left: float, right: float,
+            gap: float = 17) -> None:
+    """A horizontal axis at `bottom` with a tick and `label(tick)` under it at each tick."""
     parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(bottom)}" y2="{_f(bottom)}" stroke="{th.AXIS}"/>')
-    for year in ticks:
-        x = sx(year)
+    for t in ticks:
+        x = sx(t)
         parts.append(f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(bottom)}" y2="{_f(bottom + 4)}" stroke="{th.AXIS}"/>')
-        parts.append(_text(x, bottom + 17, str(year), "middle", th.FONT_SIZE - 1))
+        parts.append(_text(x, bottom + gap, label(t), "middle", th.FONT_SIZE - 1))
+
+
+def _x_year_axis(parts: list[str], ticks: list[int], sx, bottom: float, left: float, right: float) -> None:
+    _x_axis(parts, ticks, str, sx, bottom, left, right)
+
+
+def _year_plot(parts: list[str], years: tuple[int, int], scale: tuple[float, float, list[float], int],
+               box: tuple[float, float, float, float], unit: str):
+    """Years across and values up in `box` (left, right, top, bottom), with both axes drawn;
+    returns the scales (year → x, value → y). One year sits in the middle."""
+    (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom) = years, scale, box
+    sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
+    sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
+    _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
+    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    return sx, sy
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,25 +426,20 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
     y0, y1 = min(years), max(years)
     lo, hi, ticks, tick_dec = _nice_ticks(min(values), max(values))
     left = 14 + max(th.text_width(_num(t, tick_dec), th.FONT_SIZE - 1) for t in ticks)
-    peer_i = {}
-    n_peer = 0
+    peer_i, emph_i = {}, {}
     labels = []
     for s in clean:
-        if not s.emphasis:
-            peer_i[s.label] = n_peer
-            n_peer += 1
+        group = emph_i if s.emphasis else peer_i
+        group[s.label] = len(group)
         labels.append(f"{s.label} {_val(s.points[-1][1], decimals, unit)}")
     gutter = min(200.0, 36 + max(th.text_width(t) for t in labels))
     right = width - gutter
     bottom = height - 30
-    sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
-    sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
-    _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
-    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    sx, sy = _year_plot(parts, (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom), unit)
     draw_order = [s for s in clean if not s.emphasis] + [s for s in clean if s.emphasis]
     ends = []
     for s in draw_order:
-        colour, dash, shape, lw = _series_style(peer_i.get(s.label, 0), s.emphasis)
+        colour, dash, shape, lw = _series_style(peer_i.get(s.label, 0), s.emphasis, emph_i.get(s.label, 0))
         pts = [(sx(y), sy(v)) for y, v in s.points]
         weight = ' font-weight="bold"' if s.emphasis else ""
         parts.append(f'<g class="series{" emphasis" if s.emphasis else ""}" data-label="{_esc(s.label)}">')
@@ -564,11 +580,7 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
     mid = (top + bottom) / 2
     med = _median(list(vals.values()))
     mx = sx(med)
-    parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(bottom)}" y2="{_f(bottom)}" stroke="{th.AXIS}"/>')
-    for t in ticks:
-        x = sx(t)
-        parts.append(f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(bottom)}" y2="{_f(bottom + 4)}" stroke="{th.AXIS}"/>')
-        parts.append(_text(x, bottom + 16, _num(t, tick_dec), "middle", th.FONT_SIZE - 1))
+    _x_axis(parts, ticks, lambda t: _num(t, tick_dec), sx, bottom, left, right, gap=16)
     if unit:
         parts.append(_text(right, bottom + 31, unit, "end", th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
     others, peer_marks = [], []
@@ -684,10 +696,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     gutter = min(200.0, 36 + max(th.text_width(f"{e[0]} {e[1]}") for e in end_labels))
     right = width - gutter
     bottom = height - 52
-    sx = (lambda y: (left + right) / 2) if y1 == y0 else (lambda y: left + 8 + (y - y0) / (y1 - y0) * (right - left - 16))
-    sy = lambda v: bottom - (v - lo) / (hi - lo) * (bottom - top)  # noqa: E731
-    _y_axis(parts, ticks, tick_dec, sy, left, right, unit, top)
-    _x_year_axis(parts, _year_ticks(y0, y1), sx, bottom, left, right)
+    sx, sy = _year_plot(parts, (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom), unit)
     if proj:
         band = proj
         if hist and hist[-1][0] < proj[0][0]:
@@ -816,7 +825,65 @@ def bar_compare(title: str, unit: str, items: Sequence[tuple[str, float, bool]],
 
 
 # --------------------------------------------------------------------------------------------
-# 5. Maps: choropleth (5 quantile classes) or locator, straight SVG from GeoJSON
+# 5. Histogram: how the gemeenten are distributed over the values
+# --------------------------------------------------------------------------------------------
+
+
+def histogram(title: str, unit: str, values: Sequence[float], decimals: int | None = None,
+              marker: tuple[str, float] | None = None, *, bins: int = 20, width: float = 640,
+              height: float = 250) -> Chart | None:
+    """How the gemeenten are distributed over the value range, in `bins` equal bins; `marker`
+    (name, value) marks one gemeente with a dark line and its name."""
+    vals = [float(v) for v in values if _ok(v)]
+    if len(vals) < 2:
+        return None
+    dec = _auto_decimals(vals) if decimals is None else decimals
+    lo, hi = min(vals), max(vals)
+    if hi == lo:
+        hi = lo + 1
+    size = (hi - lo) / bins
+    counts = [0] * bins
+    for v in vals:
+        counts[min(bins - 1, int((v - lo) / size))] += 1
+    top_count = max(counts)
+    peak = counts.index(top_count)
+    alt = (f"Verdeling van {len(vals)} gemeenten naar {title[:1].lower() + title[1:]}{_unit_part(unit)}: van "
+           f"{_num(lo, dec)} tot {_num(hi, dec)}, de meeste gemeenten tussen {_num(lo + peak * size, dec)} en "
+           f"{_num(lo + (peak + 1) * size, dec)}.")
+    if marker and _ok(marker[1]):
+        alt += f" {marker[0]}: {_val(marker[1], dec, unit)}."
+    parts = _open(width, height, alt)
+    top = _title(parts, f"Verdeling: {title}", width) + 8
+    left = 14 + th.text_width(str(top_count), th.FONT_SIZE - 1)
+    right, bottom = width - 16, height - 40
+    plot_w, plot_h = right - left, bottom - top
+    sx = lambda v: left + (v - lo) / (hi - lo) * plot_w  # noqa: E731
+    bw = plot_w / bins
+    for i, c in enumerate(counts):
+        h = c / top_count * plot_h
+        parts.append(f'<rect x="{_f(left + i * bw + 1)}" y="{_f(bottom - h)}" width="{_f(bw - 2)}" height="{_f(h)}" '
+                     f'fill="{th.BAR_OTHER}"><title>{_num(lo + i * size, dec)} tot {_num(lo + (i + 1) * size, dec)}: '
+                     f'{c} gemeenten</title></rect>')
+    _, _, ticks, tick_dec = _nice_ticks(lo, hi, 6)
+    _x_axis(parts, [t for t in ticks if lo <= t <= hi], lambda t: _num(t, tick_dec), sx, bottom, left, right)
+    parts.append(_text(left - 6, top + 10, str(top_count), "end", th.FONT_SIZE - 1))
+    parts.append(_text(left - 6, bottom, "0", "end", th.FONT_SIZE - 1))
+    parts.append(_text(8, height - 6, "aantal gemeenten per klasse" + (f"; {unit}" if unit else ""),
+                       size=th.FONT_SIZE - 1, fill=th.MUTED_TEXT))
+    if marker and _ok(marker[1]):
+        x = sx(marker[1])
+        label = f"{marker[0]} {_val(marker[1], dec, unit)}"
+        tw = th.text_width(label, th.FONT_SIZE)
+        anchor, lx = ("start", x + 4) if x + 4 + tw <= width - 4 else ("end", x - 4)
+        parts.append(f'<line class="highlight" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(top)}" y2="{_f(bottom)}" '
+                     f'stroke="{th.INK}" stroke-width="2.4"/>')
+        parts.append(_text(lx, top + 10, label, anchor, weight="bold"))
+    parts.append("</svg>")
+    return Chart("".join(parts), alt)
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Maps: choropleth (5 quantile classes) or locator, straight SVG from GeoJSON
 # --------------------------------------------------------------------------------------------
 
 
@@ -868,20 +935,83 @@ def _projected(features: dict[str, dict], width: float):
     return smap
 
 
-def map_svg(features: dict[str, dict], highlight: str | None, values: dict[str, float] | None = None,
+_NO_DATA = "url(#geen-gegevens)"
+_NO_DATA_PATTERN = ('<defs><pattern id="geen-gegevens" width="5" height="5" patternUnits="userSpaceOnUse" '
+                    'patternTransform="rotate(45)"><rect width="5" height="5" fill="#fff"/>'
+                    '<line x1="0" y1="0" x2="0" y2="5" stroke="#999" stroke-width="1.2"/></pattern></defs>')
+
+
+def _map_document(smap, title: str, alt: str, style, highlight: str | None, hname: str | None,
+                  legend: tuple[str, list[tuple[str, str]]] | None) -> str:
+    """The map drawing shared by every map: `style(code)` gives (fill, tooltip) of a gemeente; the
+    highlighted one is drawn last with a thick dark outline over a white halo; `legend` is a
+    heading and (fill, text) rows to the right of the map (None: a locator map without legend).
+    Gemeenten without data are hatched and get a legend row of their own."""
+    width = smap.width
+    legend_w = 190.0 if legend else 0.0
+    tmp: list[str] = []
+    top = _title(tmp, title, width + legend_w) if title else 6.0
+    total_w, total_h = width + legend_w + 16, top + smap.height + 12
+    if legend:
+        total_h = max(total_h, top + 40 + 22 * (len(legend[1]) + 1) + 10)
+    parts = _open(total_w, total_h, alt) + tmp
+    parts.append(f'<g transform="translate(8,{_f(top)})" stroke="{th.MAP_STROKE}" stroke-width="0.4" '
+                 'stroke-linejoin="round" fill-rule="evenodd">')
+    missing = False
+    for code, d in smap.paths.items():
+        if code == highlight:
+            continue
+        fill, tip = style(code)
+        missing = missing or fill == _NO_DATA
+        parts.append(f'<path data-code="{code}" d="{d}" fill="{fill}"><title>{_esc(tip)}</title></path>')
+    if highlight in smap.paths:
+        d = smap.paths[highlight]
+        fill, tip = style(highlight)
+        missing = missing or fill == _NO_DATA
+        parts.append(f'<path class="halo" d="{d}" fill="none" stroke="#ffffff" stroke-width="4.5"/>')
+        parts.append(f'<path data-code="{highlight}" class="highlight" d="{d}" fill="{fill}" stroke="{th.INK}" '
+                     f'stroke-width="2.2"><title>{_esc(tip)}</title></path>')
+    parts.append("</g>")
+    if missing:
+        parts.insert(3, _NO_DATA_PATTERN)
+    if legend:
+        heading, rows = legend
+        lx, ly = width + 24, top + 8
+        if heading:
+            for line in _wrap(heading, legend_w - 10, th.FONT_SIZE)[:2]:
+                parts.append(_text(lx, ly + 10, line, weight="bold"))
+                ly += 16
+        ly += 8
+        if missing:
+            rows = rows + [(_NO_DATA, "geen gegevens")]
+        for fill, text in rows:
+            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="{fill}" stroke="#777" '
+                         'stroke-width="0.5"/>')
+            parts.append(_text(lx + 26, ly + 11, text, size=th.FONT_SIZE - 1))
+            ly += 22
+        if highlight in smap.paths:
+            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="none" stroke="{th.INK}" '
+                         'stroke-width="2.2"/>')
+            parts.append(_text(lx + 26, ly + 11, hname or "", size=th.FONT_SIZE - 1, weight="bold"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def map_svg(features: dict[str, dict] | None, highlight: str | None, values: dict[str, float] | None = None,
             title: str = "", legend_unit: str = "", *, names: dict[str, str] | None = None,
-            decimals: int | None = None, width: float = 520) -> Chart | None:
+            decimals: int | None = None, width: float = 520, projected=None) -> Chart | None:
     """A map of the gemeenten in `features` (code → GeoJSON geometry, WGS84): a choropleth in 5
     quantile classes when `values` are given, else a locator map. The highlighted gemeente gets a
     thick dark outline (over a white halo); every gemeente path has `data-code` and a `<title>`
-    with name and value. Pass only a province's features to crop to it."""
-    if not features:
+    with name and value. Pass only a province's features to crop to it, or the paths already
+    projected (`projected`, a `geo.shapes.SvgMap`) instead of the features."""
+    if not features and projected is None:
         return None
     names = names or {}
-    smap = _projected(features, width)
+    smap = projected if projected is not None else _projected(features, width)
     if not smap.paths:
         return None
-    vals = {c: float(v) for c, v in (values or {}).items() if c in features and _ok(v)}
+    vals = {c: float(v) for c, v in (values or {}).items() if c in smap.paths and _ok(v)}
     choropleth = values is not None and bool(vals)
     dec = (_auto_decimals(vals.values()) if decimals is None else decimals) if choropleth else 0
     breaks = quantile_breaks(list(vals.values())) if choropleth else []
@@ -896,7 +1026,7 @@ def map_svg(features: dict[str, dict], highlight: str | None, values: dict[str, 
             k = _class_of(vals[highlight], breaks)
             alt += (f" {hname}: {_val(vals[highlight], dec, legend_unit)}, klasse {k + 1} van {len(breaks)} "
                     "(1 = laagste).")
-        elif highlight in features:
+        elif highlight in smap.paths:
             alt += f" Voor {hname} is geen waarde bekend."
         lo_c = min(vals, key=lambda c: (vals[c], c))
         hi_c = max(vals, key=lambda c: (vals[c], c))
@@ -905,72 +1035,43 @@ def map_svg(features: dict[str, dict], highlight: str | None, values: dict[str, 
                 f"{_val(_median(list(vals.values())), dec, legend_unit)}.")
     else:
         alt = f"{title + ': k' if title else 'K'}aart van {n} gemeenten"
-        alt += f" met {hname} donker gemarkeerd." if highlight in features else "."
-    legend_w = 190.0 if choropleth else 0.0
-    tmp: list[str] = []
-    top = _title(tmp, title, width + legend_w) if title else 6.0
-    total_w, total_h = width + legend_w + 16, top + smap.height + 12
+        alt += f" met {hname} donker gemarkeerd." if highlight in smap.paths else "."
+
+    def style(code: str) -> tuple[str, str]:
+        name = names.get(code, code)
+        if not choropleth:
+            return (th.MAP_LOCATOR_HIGHLIGHT, name) if code == highlight else (th.MAP_EMPTY, name)
+        if code in vals:
+            return palette[_class_of(vals[code], breaks)], f"{name}: {_val(vals[code], dec, legend_unit)}"
+        return _NO_DATA, f"{name}: geen gegevens"
+
+    legend = None
     if choropleth:
-        total_h = max(total_h, top + 40 + 22 * (len(breaks) + 1) + 10)
-    parts = _open(total_w, total_h, alt) + tmp
-    parts.append(f'<g transform="translate(8,{_f(top)})" stroke="{th.MAP_STROKE}" stroke-width="0.4" '
-                 'stroke-linejoin="round" fill-rule="evenodd">')
-    missing = False
-    for code, d in smap.paths.items():
-        if code == highlight:
-            continue
-        if choropleth:
-            if code in vals:
-                fill = palette[_class_of(vals[code], breaks)]
-                tip = f"{names.get(code, code)}: {_val(vals[code], dec, legend_unit)}"
-            else:
-                fill, missing = "url(#geen-gegevens)", True
-                tip = f"{names.get(code, code)}: geen gegevens"
-        else:
-            fill, tip = th.MAP_EMPTY, names.get(code, code)
-        parts.append(f'<path data-code="{code}" d="{d}" fill="{fill}"><title>{_esc(tip)}</title></path>')
-    if highlight in smap.paths:
-        d = smap.paths[highlight]
-        if choropleth:
-            fill = palette[_class_of(vals[highlight], breaks)] if highlight in vals else "url(#geen-gegevens)"
-            missing = missing or highlight not in vals
-            tip = f"{hname}: {_val(vals[highlight], dec, legend_unit)}" if highlight in vals else f"{hname}: geen gegevens"
-        else:
-            fill, tip = th.MAP_LOCATOR_HIGHLIGHT, hname
-        parts.append(f'<path class="halo" d="{d}" fill="none" stroke="#ffffff" stroke-width="4.5"/>')
-        parts.append(f'<path data-code="{highlight}" class="highlight" d="{d}" fill="{fill}" stroke="{th.INK}" '
-                     f'stroke-width="2.2"><title>{_esc(tip)}</title></path>')
-    parts.append("</g>")
-    if missing:
-        parts.insert(3, '<defs><pattern id="geen-gegevens" width="5" height="5" patternUnits="userSpaceOnUse" '
-                        'patternTransform="rotate(45)"><rect width="5" height="5" fill="#fff"/>'
-                        '<line x1="0" y1="0" x2="0" y2="5" stroke="#999" stroke-width="1.2"/></pattern></defs>')
-    if choropleth:
-        lx, ly = width + 24, top + 8
-        if legend_unit:
-            for line in _wrap(legend_unit, legend_w - 10, th.FONT_SIZE)[:2]:
-                parts.append(_text(lx, ly + 10, line, weight="bold"))
-                ly += 16
-        ly += 8
-        lower = min(vals.values())
+        rows, lower = [], min(vals.values())
         for i, b in enumerate(breaks):
-            text = f"{_num(lower, dec)} – {_num(b, dec)}" if i == 0 else f"> {_num(lower, dec)} – {_num(b, dec)}"
-            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="{palette[i]}" stroke="#777" '
-                         'stroke-width="0.5"/>')
-            parts.append(_text(lx + 26, ly + 11, text, size=th.FONT_SIZE - 1))
+            rows.append((palette[i], f"{_num(lower, dec)} – {_num(b, dec)}" if i == 0 else f"> {_num(lower, dec)} – {_num(b, dec)}"))
             lower = b
-            ly += 22
-        if missing:
-            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="url(#geen-gegevens)" '
-                         'stroke="#777" stroke-width="0.5"/>')
-            parts.append(_text(lx + 26, ly + 11, "geen gegevens", size=th.FONT_SIZE - 1))
-            ly += 22
-        if highlight in features:
-            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="none" stroke="{th.INK}" '
-                         'stroke-width="2.2"/>')
-            parts.append(_text(lx + 26, ly + 11, hname or "", size=th.FONT_SIZE - 1, weight="bold"))
-    parts.append("</svg>")
-    return Chart("".join(parts), alt)
+        legend = (legend_unit, rows)
+    return Chart(_map_document(smap, title, alt, style, highlight, hname, legend), alt)
+
+
+def category_map(projected, category: dict[str, str], fills: dict[str, str], order: Sequence[str],
+                 names: dict[str, str], title: str, highlight: str | None = None) -> Chart | None:
+    """A map coloured by category (e.g. how strongly a trend applies: `order` from strong to
+    none), with a legend that counts the gemeenten in each; a gemeente without a category is
+    counted in the last."""
+    if projected is None or not projected.paths:
+        return None
+    cats = {c: category.get(c, order[-1]) for c in projected.paths}
+    counts = {c: sum(1 for v in cats.values() if v == c) for c in order}
+    alt = f"Kaart: {title}. " + "; ".join(f"{c}: {counts[c]} gemeenten" for c in order if counts[c]) + "."
+    hname = names.get(highlight, highlight) if highlight else None
+
+    def style(code: str) -> tuple[str, str]:
+        return fills.get(cats[code], th.MAP_EMPTY), f"{names.get(code, code)}: {cats[code]}"
+
+    legend = ("", [(fills.get(c, th.MAP_EMPTY), f"{c} ({counts[c]})") for c in order])
+    return Chart(_map_document(projected, title, alt, style, highlight, hname, legend), alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1114,5 +1215,6 @@ def _vega_bar_compare(title, unit, rows, dec, alt, width) -> str:
     return _vega_svg(chart.to_dict(), alt)
 
 
-__all__ = ["Series", "Chart", "DEFAULT_ENGINE", "time_series", "time_series_alt", "rank_strip", "rank_strip_alt", "fan",
-           "fan_alt", "bar_compare", "bar_compare_alt", "map_svg", "quantile_breaks"]
+__all__ = ["Series", "Chart", "DEFAULT_ENGINE", "time_series", "time_series_alt", "rebase", "rank_strip",
+           "rank_strip_alt", "fan", "fan_alt", "bar_compare", "bar_compare_alt", "histogram", "map_svg", "category_map",
+           "quantile_breaks"]

@@ -1,0 +1,76 @@
+"""A copy of the data bundle with a few known changes, for the tests of editions (issue 17):
+unchanged files are symbolic links, the two changed tables are real copies."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+# (table, measure, dims, region, period): (old, new) — what the changed copy changes
+PRICE = ("83625NED", "M001534", "")
+CRIME = ("47018NED", "GeregistreerdeMisdrijven", "SoortMisdrijf=1.1.1")
+REVISED = {
+    (*PRICE, "GM0193", "2024JJ00"): (450763.0, 500000.0),
+    (*PRICE, "GM0363", "2025JJ00"): (630621.0, 820000.0),
+    (*CRIME, "GM0193", "2025JJ00"): (127.0, 400.0),
+}
+NEW_PERIOD = "2026JJ00"
+ADDED = {(*PRICE, "GM0193", NEW_PERIOD): 460000.0, (*PRICE, "GM0363", NEW_PERIOD): 640000.0}
+DEFINITIVE = (*CRIME, "GM0193", "2024JJ00")  # voorlopig → definitief, same value
+
+
+def _link_tree(src: Path, dst: Path, copy: set[str]) -> None:
+    """dst mirrors src with symbolic links, except the relative paths in `copy` (folders are
+    made, files are left for the caller to write)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in src.iterdir():
+        rel = entry.name
+        if rel in copy:
+            continue
+        if any(c.startswith(rel + "/") for c in copy):
+            _link_tree(entry, dst / rel, {c[len(rel) + 1:] for c in copy if c.startswith(rel + "/")})
+        else:
+            os.symlink(entry, dst / rel)
+
+
+def changed_bundle(src: Path, dst: Path) -> Path:
+    price_dir = "odata-v4/83625NED"
+    crime_csv = "tidy/47018NED_geregistreerde_misdrijven.csv"
+    _link_tree(src, dst, {price_dir, crime_csv})
+    (dst / price_dir).mkdir(parents=True)
+    for f in (src / price_dir).iterdir():
+        if f.name not in ("Observations.json", "PeriodenCodes.json"):
+            os.symlink(f, dst / price_dir / f.name)
+    obs = json.loads((src / price_dir / "Observations.json").read_text(encoding="utf-8"))
+    next_id = max(o["Id"] for o in obs["value"]) + 1
+    for o in obs["value"]:
+        key = (*PRICE, o["RegioS"], o["Perioden"])
+        if key in REVISED:
+            assert o["Value"] == REVISED[key][0], (key, o["Value"])
+            o["Value"] = REVISED[key][1]
+    for (_, measure, _, region, period), value in ADDED.items():
+        obs["value"].append({"Id": next_id, "Measure": measure, "ValueAttribute": "None", "Value": value,
+                             "StringValue": None, "RegioS": region, "Perioden": period})
+        next_id += 1
+    (dst / price_dir / "Observations.json").write_text(json.dumps(obs), encoding="utf-8")
+    periods = json.loads((src / price_dir / "PeriodenCodes.json").read_text(encoding="utf-8"))
+    periods["value"].append({"Identifier": NEW_PERIOD, "Index": len(periods["value"]) + 1, "Title": NEW_PERIOD[:4],
+                             "Description": "", "DimensionGroupId": "0", "Status": "Voorlopig"})
+    (dst / price_dir / "PeriodenCodes.json").write_text(json.dumps(periods), encoding="utf-8")
+    lines = (src / crime_csv).read_text(encoding="utf-8").splitlines(keepends=True)
+    out = []
+    for line in lines:
+        parts = line.rstrip("\n").split(",")
+        if len(parts) == 7 and parts[0] == CRIME[0]:
+            key = (parts[0], parts[1], f"SoortMisdrijf={parts[2]}", parts[3], parts[4])
+            if key in REVISED:
+                assert float(parts[5]) == REVISED[key][0], (key, parts[5])
+                parts[5] = f"{REVISED[key][1]:g}"
+            if key == DEFINITIVE:
+                assert parts[6] == "Voorlopig", line
+                parts[6] = "Definitief"
+            line = ",".join(parts) + "\n"
+        out.append(line)
+    (dst / crime_csv).write_text("".join(out), encoding="utf-8")
+    return dst
