@@ -43,9 +43,8 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
                                        help="Lees alle bronnen opnieuw en bouw alles, ook als er niets veranderde.")) -> None:
     """Bouw de database uit de databundel (zonder netwerk) en wat `sync` ophaalde.
 
-    Alleen bronnen die sinds de vorige bouw veranderden (bestanden, programma, indicatoren) worden
-    opnieuw ingelezen; de rest komt uit de bouwcache in $TRENDSTUDIE_HOME/cache/build. Veranderde er
-    niets, dan blijft de database staan. --opnieuw (of --volledig) bouwt alles opnieuw."""
+    Alleen bronnen die sinds de vorige bouw veranderden (bestanden, programma, indicatoren) worden opnieuw ingelezen; de rest komt uit de bouwcache in $TRENDSTUDIE_HOME/cache/build. Veranderde er niets, dan blijft de database staan. --opnieuw (of --volledig) bouwt alles opnieuw.
+    """  # noqa: E501 - one paragraph, as the help shows it
     from .build import build as run_build
 
     s = settings(home=home, bundle=bundle)
@@ -60,7 +59,13 @@ def build(bundle: Optional[Path] = BundleOpt, home: Optional[Path] = HomeOpt,
 
         result = run_build(s, report, user_groups=groepen, wait=wacht, waiting=lambda text: err.print(text), full=opnieuw)
     if result.unchanged:
-        err.print(f"Niets veranderd sinds de vorige bouw ({result.built_at}; bronnen, programma en instellingen "
+        from datetime import datetime
+
+        try:
+            when = "gebouwd " + datetime.fromisoformat(result.built_at or "").strftime("%d-%m-%Y %H:%M UTC")
+        except ValueError:
+            when = "gebouwd " + str(result.built_at)
+        err.print(f"Niets veranderd sinds de vorige bouw ({when}; bronnen, programma en instellingen "
                   f"gelijk); de database blijft staan. Toch alles opnieuw: trendstudie build --opnieuw")
         return
     err.print(styled(("Database gebouwd", "green"), f": {result.database} — {result.observations:,} observaties, "

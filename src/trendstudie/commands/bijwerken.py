@@ -28,7 +28,7 @@ from typing import Optional
 
 import typer
 
-from .. import atomic
+from .. import atomic, jsonout
 from ..boundary import EXIT_BUILD, EXIT_PARTIAL, EXIT_UNREACHABLE, describe_oserror, is_database_error
 from ..config import Settings, require_bundle, settings
 from ..console import err, styled
@@ -58,7 +58,7 @@ class Pending:
             return cls()
 
     def save(self, home: Path) -> None:
-        atomic.write_bytes(home / STATE_NAME, json.dumps(asdict(self), indent=1).encode("utf-8"))
+        atomic.write_bytes(home / STATE_NAME, jsonout.dumps(asdict(self), indent=1).encode("utf-8"))
 
 
 class Say:

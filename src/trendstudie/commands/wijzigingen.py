@@ -4,7 +4,6 @@ latest edition (or every edition after EDITIE) changed, for one gemeente or for 
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .. import editions, formatting, jsonout
+from .. import editions, formatting, jsonout, tables
 from ..config import settings
 from ..errors import TrendstudieError
 
@@ -86,11 +85,7 @@ def wijzigingen(
         sys.stdout.write(jsonout.dumps(doc, indent=1) + "\n")
         return
     if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(editions.COLUMNS)
-        for c in rows:
-            d = c.as_json()
-            w.writerow(["" if d[k] is None else d[k] for k in editions.COLUMNS])
+        sys.stdout.write(tables.to_csv(editions.COLUMNS, tables.rows_of([c.as_json() for c in rows], editions.COLUMNS)))
         return
     where = f" voor {names.get(code, code)} ({code})" if code else ""
     for e in chosen:
@@ -118,11 +113,10 @@ def _editions(home: Path, fmt: str) -> None:
         sys.stdout.write(jsonout.dumps({"edities": [edition_json(e) for e in history]}, indent=1) + "\n")
         return
     if fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["editie", "gebouwd", "vorige", *editions.KINDS, "bronnen"])
-        for e in history:
-            w.writerow([e.nummer, e.gebouwd, e.vorige or "", *[e.wijzigingen.get(k, 0) for k in editions.KINDS],
-                        "; ".join(f"{s.tabel} {s.gewijzigd or ''}".strip() for s in e.bronnen)])
+        sys.stdout.write(tables.to_csv(
+            ["editie", "gebouwd", "vorige", *editions.KINDS, "bronnen"],
+            [[e.nummer, e.gebouwd, e.vorige, *[e.wijzigingen.get(k, 0) for k in editions.KINDS],
+              "; ".join(f"{s.tabel} {s.gewijzigd or ''}".strip() for s in e.bronnen)] for e in history]))
         return
     if not history:
         out.print(f"Er zijn nog geen edities in {editions.folder(home)}: elke build legt er een vast.")

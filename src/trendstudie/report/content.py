@@ -151,8 +151,7 @@ class Context:
         self.graph = reader.graph
         self.rules = reader.rules
         self.data = reader.data
-        self.indicators = [(m.id, m.title, m.description, m.domain, m.unit, m.decimals, m.direction, m.citation,
-                            m.note) for m in reader.indicators.values() if m.missing is None]
+        self.indicators = [m for m in reader.indicators.values() if m.missing is None]  # reader.IndicatorRow
         self.regions = {c: (r.name, r.province, r.current) for c, r in reader.regions.items()}
         self.groups = reader.groups
         self.built_at = reader.built_at
@@ -190,9 +189,10 @@ def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list
     buren = buren or []
     header = ["Indicator", name] + [label for _, label in peers] + (["Buren (mediaan)"] if buren else []) + ["Jaar"]
     rows, data_rows = [], []
-    for ind, title, _, dom, unit, decimals, *_ in ctx.indicators:
-        if dom != domain:
+    for m in ctx.indicators:
+        if m.domain != domain:
             continue
+        ind, title, unit, decimals = m.id, m.title, m.unit, m.decimals
         series = [(p, v) for p, v in ctx.data.series(ind, code) if _in_years(p, opts)]
         if not series:
             continue

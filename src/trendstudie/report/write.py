@@ -174,15 +174,15 @@ def write_index(ctx: Context, written: list[Written], outdir: Path, title: str) 
     """An index page with a comparison overview of the group (latest values, Dutch formatting)."""
     from html import escape
 
-    meta = {r[0]: r for r in ctx.indicators}
+    meta = {m.id: m for m in ctx.indicators}
     cols = [i for i in OVERVIEW if i in meta]
-    head = "".join(f"<th scope='col'>{escape(meta[i][1])}<br><small>{escape(meta[i][4])}</small></th>" for i in cols)
+    head = "".join(f"<th scope='col'>{escape(meta[i].title)}<br><small>{escape(meta[i].unit)}</small></th>" for i in cols)
     body = []
     for w in written:
         cells = []
         for i in cols:
             latest = ctx.data.latest(i, w.code)
-            cells.append(f"<td>{formatting.number(latest[1], meta[i][5])}<br><small>{formatting.period(latest[0])}</small></td>"
+            cells.append(f"<td>{formatting.number(latest[1], meta[i].decimals)}<br><small>{formatting.period(latest[0])}</small></td>"
                          if latest else "<td>–</td>")
         links = " · ".join(f"<a href='{escape(f)}'>{escape(f.rsplit('.', 1)[-1].upper())}</a>" for f in w.files
                            if f.endswith((".html", ".pdf")))

@@ -140,6 +140,8 @@ class Database:
         self.reader.dispose()
         if self.writer is not self.reader:
             self.writer.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
 
 class _WriteLock:
@@ -174,6 +176,12 @@ class _WriteLock:
         finally:
             self._thread.release()
         return False
+
+    def close(self) -> None:
+        with self._thread:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 _migrate_lock = threading.Lock()

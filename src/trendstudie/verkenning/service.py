@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from ..errors import TrendstudieError
 from .db import Database
@@ -337,13 +337,13 @@ def submit(db: Database, token: str, sub: Submission) -> int:
     then upsert every item's scores in one statement. Returns the number of items saved. Items of
     other verkenningen, a closed round or an invalid value change nothing."""
     with db.write_connection() as c:
-        found = c.execute(_FIND_PARTICIPANT, {"hash": token_hash(token)}).first()
-        if found is None:
+        found = c.execute(_FIND_PARTICIPANT, {"hash": token_hash(token)}).all()
+        if not found:
             raise NotFound()
-        pid, vid, ronde, is_open = found
+        pid, ronde, is_open = found[0][:3]
         if not is_open:
             raise RoundClosed(f"Ronde {ronde} is gesloten; antwoorden kunnen niet meer worden gewijzigd.")
-        active = set(c.execute(_ACTIVE_ITEMS, {"vid": vid}).scalars())
+        active = {row[3] for row in found if row[3] is not None}
         seen = set()
         for a in sub.antwoorden:
             if a.item not in active:
@@ -370,11 +370,13 @@ def submit(db: Database, token: str, sub: Submission) -> int:
 
 
 # Built once: SQLAlchemy caches their compiled form, so a submission costs a few statements only.
+# One row per active item (or one with item None): the participant, the round and the items at once.
 # FOR SHARE (PostgreSQL) keeps the facilitator from closing the round while answers are written.
-_FIND_PARTICIPANT = (select(Participant.id, Participant.verkenning_id, Verkenning.ronde, Verkenning.ronde_open)
+_FIND_PARTICIPANT = (select(Participant.id, Verkenning.ronde, Verkenning.ronde_open, Item.id)
                      .join(Verkenning, Verkenning.id == Participant.verkenning_id)
-                     .where(Participant.token_hash == bindparam("hash")).with_for_update(read=True))
-_ACTIVE_ITEMS = select(Item.id).where(Item.verkenning_id == bindparam("vid"), Item.actief.is_(True))
+                     .outerjoin(Item, and_(Item.verkenning_id == Verkenning.id, Item.actief.is_(True)))
+                     .where(Participant.token_hash == bindparam("hash"))
+                     .with_for_update(read=True, of=[Participant.__table__, Verkenning.__table__]))
 _UPSERTS: dict[str, object] = {}
 
 
