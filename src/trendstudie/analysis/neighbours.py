@@ -117,6 +117,14 @@ def neighbours(source, code: str, k: int = DEFAULT_K) -> list[Neighbour]:
     """The k gemeenten nearest to `code` on the profile (never `code` itself), nearest first.
     Empty if `code` is not a current gemeente or has no profile."""
     data = values_of(source)
+    # the same for every page, report and API answer about this gemeente: computed once per Values
+    memo = data.__dict__.setdefault("_neighbours", {})
+    if (code, k) not in memo:
+        memo[(code, k)] = tuple(_nearest(data, code, k))
+    return list(memo[(code, k)])
+
+
+def _nearest(data, code: str, k: int) -> list[Neighbour]:
     prof = profile_scores(data)
     own = prof.scores.get(code)
     if own is None or all(x is None for x in own) or k <= 0:

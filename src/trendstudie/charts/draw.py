@@ -913,19 +913,26 @@ def _class_of(v: float, breaks: list[float]) -> int:
     return len(breaks) - 1
 
 
-_PROJECTED: list = []  # one entry: (features object, its codes, width, SvgMap)
+_PROJECTED: dict = {}  # (id of the features object, width) → (features, its codes, SvgMap)
+_PROJECTED_MAX = 16  # Nederland and the twelve provinces fit
 
 
 def _projected(features: dict[str, dict], width: float):
     """Projected paths of `features`, reused while the same mapping is drawn again (a batch of
-    reports draws the same 342 gemeenten once per report, only the highlight changes)."""
+    reports, or the site, draws the same gemeenten once per report, only the highlight changes)."""
     from ..geo.shapes import svg_paths
 
     keys = tuple(features)
-    if _PROJECTED and _PROJECTED[0][0] is features and _PROJECTED[0][1] == keys and _PROJECTED[0][2] == width:
-        return _PROJECTED[0][3]
+    found = _PROJECTED.get((id(features), width))
+    if found is not None and found[0] is features and found[1] == keys:
+        return found[2]
     smap = svg_paths(features, width=width, tolerance=0.5, decimals=1)
-    _PROJECTED[:] = [(features, keys, width, smap)]
+    if len(_PROJECTED) >= _PROJECTED_MAX:
+        try:
+            _PROJECTED.pop(next(iter(_PROJECTED)), None)
+        except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+            pass
+    _PROJECTED[(id(features), width)] = (features, keys, smap)  # the features kept alive: their id stays theirs
     return smap
 
 

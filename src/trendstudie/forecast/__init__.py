@@ -20,6 +20,7 @@ database file and build.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -89,11 +90,31 @@ def _build_key(con: duckdb.DuckDBPyConnection) -> str:
 
 def _cached(con, name: str, make):
     key = (_build_key(con), name)
-    if key not in _cache:
-        if len(_cache) > 32:
-            _cache.clear()
-        _cache[key] = make()
-    return _cache[key]
+    found = _cache.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
+    # One thread makes it, the others wait for it: 25 pages rendered at once on a fresh server
+    # would otherwise each compute the same model run (seconds of CPU apiece).
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        found = _cache.get(key, _MISSING)
+        if found is _MISSING:
+            # The site keeps every scenario to 2070 and the report's to 2040: some 40 entries (±60 MB).
+            # Past the limit the oldest go (clearing all made a server compute its models again).
+            while len(_cache) >= CACHE_ENTRIES:
+                try:
+                    _cache.pop(next(iter(_cache)), None)
+                except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                    break
+            found = _cache[key] = make()
+    return found
+
+
+CACHE_ENTRIES = 96
+_locks: dict = {}
+_MISSING = object()
+_locks_guard = threading.Lock()
 
 
 def _age_errors(con, history: components.History) -> dict[str, float]:

@@ -481,8 +481,12 @@ def locator_map(ctx: Context, code: str, name: str, province: str | None, provin
     """The province's gemeenten with this one outlined (the whole country when the province is unknown)."""
     from ..charts import map_svg
 
-    members = [c for c, groups in ctx.member_of.items() if province in groups] if province else list(ctx.boundaries)
-    features = {c: ctx.boundaries[c] for c in members if c in ctx.boundaries}
+    # one features mapping per province, kept, so that its projection is made once (charts._projected)
+    by_province = ctx.__dict__.setdefault("_locator_features", {})
+    if province not in by_province:
+        members = [c for c, groups in ctx.member_of.items() if province in groups] if province else list(ctx.boundaries)
+        by_province[province] = {c: ctx.boundaries[c] for c in members if c in ctx.boundaries}
+    features = by_province[province]
     if code not in features:
         return None
     names = {c: ctx.regions[c][0] for c in features}
@@ -507,7 +511,11 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     if meta is None or latest is None:
         return None
     period = latest[0]
-    values = {c: v for c in ctx.regions if c.startswith("GM") and (v := ctx.data.value(ind, c, period)) is not None}
+    memo = ctx.__dict__.setdefault("_gemeente_values", {})  # the same in every gemeente's report
+    if (ind, period) not in memo:
+        memo[(ind, period)] = {c: v for c in ctx.regions
+                               if c.startswith("GM") and (v := ctx.data.value(ind, c, period)) is not None}
+    values = memo[(ind, period)]
     if len(values) < 20:
         return None
     network = next((gid for gid, _ in peers if gid in ("G4", "G40", "M50")), None)

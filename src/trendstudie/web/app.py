@@ -610,14 +610,41 @@ def _remove_stale_caches(root: Path, keep: str, age: float = 3600.0) -> None:
 
 def _app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--factory`): the database path comes from the environment."""
-    return create_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]))
+    app = create_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]))
+    return warm(app) if os.environ.get("TRENDSTUDIE_WEB_WARM") == "1" else app
+
+
+def warm(app: FastAPI) -> FastAPI:
+    """Load what the first prognose or report of a worker would otherwise load on request (the
+    population history, the backtest's error bands, the age model, the backtest of the prognose page: ±10 s of CPU), before the worker
+    takes requests: a first prognose download then takes tenths of a second, not seconds.
+    Only for the server (`serve` with `prepare`, as `trendstudie serve` runs it); an app in a test,
+    or a server started with `prepare=False`, loads it when asked."""
+    from ..forecast import DEFAULT_UNTIL, project
+    from ..report.content import SCENARIOS_SHOWN
+    from .prognose import SCENARIO_IDS
+
+    d = app.state.data
+    code = next(iter(d.gemeenten), None)
+    if code is None:
+        return app
+    try:
+        for scenario in SCENARIO_IDS:  # the site's runs (to MAX_UNTIL) ...
+            app.state.forecasts.rows(code, scenario)
+        for scenario in ("basis", *SCENARIOS_SHOWN):  # ... and the report's
+            project(d.con, code, scenario, DEFAULT_UNTIL)
+        app.state.forecasts.backtest()  # the prognose page's method section
+    except TrendstudieError:  # a store without population figures: the pages say so on request
+        pass
+    return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1,
           prepare: bool = True) -> None:
     """Run the site with uvicorn; each worker process loads the store once. With `prepare` (the
     default) a background process renders the edition into the shared page cache first (see
-    edition.py; once per build: nothing to do when it is already there)."""
+    edition.py; once per build: nothing to do when it is already there), and each worker warms
+    up (`warm`) before it takes requests."""
     import subprocess
     import sys
 
@@ -636,10 +663,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     try:
         if workers > 1:
             os.environ["TRENDSTUDIE_WEB_DATABASE"] = str(database)
+            os.environ["TRENDSTUDIE_WEB_WARM"] = "1" if prepare else "0"
             uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
                         log_level="warning", proxy_headers=False, server_header=False)
         else:
-            uvicorn.run(create_app(database), host=host, port=port, log_level="warning", server_header=False)
+            app = create_app(database)
+            uvicorn.run(warm(app) if prepare else app, host=host, port=port, log_level="warning", server_header=False)
     finally:
         if helper is not None and helper.poll() is None:
             helper.terminate()

@@ -39,6 +39,15 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def etag_of(database: Path, built_at: str) -> str:
+    """The ETag of every page: the build, the program version and code, the database's place and
+    its edition stamp. Also the name of the page cache's directory (without the quotes)."""
+    from .. import editions  # a new edition (recorded just after the swap) changes the pages too
+
+    return '"' + hashlib.sha256(f"{built_at}|{__version__}|{database}|{code_fingerprint()}"
+                                f"|{editions.stamp(database.parent)}".encode()).hexdigest()[:20] + '"'
+
+
 @dataclass
 class Gemeente:
     code: str
@@ -71,11 +80,7 @@ class WebData:
         self.data = r.data
         self.built_at: str = r.built_at
         self.info = r.info
-        from .. import editions  # a new edition (recorded just after the swap) changes the pages too
-
-        self.etag = '"' + hashlib.sha256(f"{self.built_at}|{__version__}|{self.database}|{code_fingerprint()}"
-                                         f"|{editions.stamp(self.database.parent)}"
-                                         .encode()).hexdigest()[:20] + '"'
+        self.etag = etag_of(self.database, self.built_at)
         self.regions = r.regions
         self.group_titles = {gid: t for gid, (t, _) in r.groups.items()}
         self.group_kinds = {gid: k for gid, (_, k) in r.groups.items()}

@@ -90,6 +90,20 @@ def prepare(app, progress: Callable[[int, int, str], None] | None = None) -> dic
     return result
 
 
+def _prepared_already(database: Path) -> bool:
+    """Whether the edition of this build and program is on disk (the marker where `create_app`
+    would put it), asking the store only for its build time."""
+    from ..reader import Reader
+    from .data import etag_of
+
+    reader = Reader(database)
+    try:
+        built_at = reader.built_at
+    finally:
+        reader.close()
+    return (database.parent / "cache" / "web-pages" / etag_of(database, built_at).strip('"') / MARKER).exists()
+
+
 def _exit_with_parent() -> None:
     """Stop when the process that started this one is gone, also when it was killed and could
     not stop its helper itself (a server's workers would otherwise share the machine with it)."""
@@ -121,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         pass
     try:
+        if _prepared_already(database):  # without loading the app: seconds of CPU at every server start
+            return 0
         app = create_app(database)
     except TrendstudieError as exc:
         print(f"Fout: {exc}", file=sys.stderr)
