@@ -159,7 +159,7 @@ def test_exported_indicator_svg_carries_title_unit_year_and_source(client, kind,
     ("/svg/trend/vergrijzing.svg", "Waar speelt 'Vergrijzing en dubbele vergrijzing'?", "oordeel per gemeente",
      r"Cijfers tot en met 20\d\d", "Bron: CBS StatLine"),
     ("/svg/prognose/GM0193.svg?scenario=spreiding&tot=2045", "Inwoners van Zwolle: scenario Spreiding", "inwoners",
-     "prognose 20\d\d–2045", "Bron: CBS StatLine, tabel 03759ned"),
+     r"prognose 20\d\d–2045", "Bron: CBS StatLine, tabel 03759ned"),
 ])
 def test_exported_svg_carries_title_unit_year_and_source(client, url, title, unit, year, source):
     r = client.get(url)
