@@ -621,7 +621,7 @@ def warm(app: FastAPI) -> FastAPI:
     Only for the server (`serve` with `prepare`, as `trendstudie serve` runs it); an app in a test,
     or a server started with `prepare=False`, loads it when asked."""
     from ..forecast import DEFAULT_UNTIL, project
-    from ..report.content import SCENARIOS_SHOWN
+    from ..report.scenario_fan import scenario_ids
     from .prognose import SCENARIO_IDS
 
     d = app.state.data
@@ -631,7 +631,7 @@ def warm(app: FastAPI) -> FastAPI:
     try:
         for scenario in SCENARIO_IDS:  # the site's runs (to MAX_UNTIL) ...
             app.state.forecasts.rows(code, scenario)
-        for scenario in ("basis", *SCENARIOS_SHOWN):  # ... and the report's
+        for scenario in scenario_ids():  # ... and the report's (every scenario, basis among them)
             project(d.con, code, scenario, DEFAULT_UNTIL)
         app.state.forecasts.backtest()  # the prognose page's method section
     except TrendstudieError:  # a store without population figures: the pages say so on request
