@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .. import formatting
 from . import theme as th
@@ -144,17 +144,23 @@ def _median(values: Sequence[float]) -> float:
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
-def _wrap(text: str, max_width: float, size: float) -> list[str]:
-    words, lines, cur = text.split(), [], ""
-    for w in words:
-        if cur and th.text_width(cur + " " + w, size) > max_width:
+def wrap_words(text: str, too_long: Callable[[str], bool]) -> list[str]:
+    """Words of `text` filled into lines, a new line whenever the next word would make the current
+    one `too_long` (a word longer than a line stands alone); no lines for empty text."""
+    lines, cur = [], ""
+    for w in text.split():
+        if cur and too_long(cur + " " + w):
             lines.append(cur)
             cur = w
         else:
             cur = f"{cur} {w}".strip()
     if cur:
         lines.append(cur)
-    return lines or [""]
+    return lines
+
+
+def _wrap(text: str, max_width: float, size: float) -> list[str]:
+    return wrap_words(text, lambda line: th.text_width(line, size) > max_width) or [""]
 
 
 def _open(width: float, height: float, alt: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..charts.draw import wrap_words
 from ..indicators.registry import DOMAINS
 from .aggregate import ItemResult
 
@@ -175,13 +176,4 @@ def frame_svg(axis_a: str, axis_b: str, quadrants: list[tuple[str, str, str]], t
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    if line:
-        lines.append(line)
-    return lines
+    return wrap_words(text, lambda line: len(line) > width)
