@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from ..errors import TrendstudieError
+from .aggregate import AnswerScores
 from .db import Database
 from .models import Answer, Item, Participant, Setting, Verkenning, now
 
@@ -405,16 +406,11 @@ def _upsert(dialect: str):
 # --- reading ------------------------------------------------------------------------------------------
 
 @dataclass
-class AnswerRow:
-    participant: int  # a number within the verkenning (1, 2, …), never the token
-    item: int
-    ronde: int
-    impact: int | None
-    onzekerheid: int | None
-    horizon: int | None
-    relevantie: int | None
-    toelichting: str | None
-    reden: str | None
+class AnswerRow(AnswerScores):
+    """A stored answer as the results and exports read it: the scores and the texts."""
+
+    toelichting: str | None = None
+    reden: str | None = None
 
 
 def snapshot(s, v: Verkenning) -> tuple[list[Item], list[AnswerRow], int]:

@@ -653,6 +653,16 @@ def warm(app: FastAPI) -> FastAPI:
     return app
 
 
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """`trendstudie serve`'s number of processes: one per core (requests such as 200 participants
+    answering at once are processor work), at most MAX_DEFAULT_WORKERS, since every worker holds
+    the loaded store in its own memory."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1,
           prepare: bool = True) -> None:
     """Run the site with uvicorn; each worker process loads the store once. With `prepare` (the
