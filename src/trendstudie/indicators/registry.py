@@ -24,6 +24,7 @@ from typing import Iterable, Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .. import gcpause
 from ..errors import InputError
 from ..sources.records import dims_key, fold_title
 from ..textfile import load_yaml
@@ -238,11 +239,13 @@ class FactIndex:
     def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str],
                  measure_units: dict[tuple[str, str], str] | None = None):
         self.series: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
-        for f in facts:
-            if f.value is None:
-                continue
-            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
-                f.value, f.status, bool(getattr(f, "harmonised", False)))
+        setdefault = self.series.setdefault
+        with gcpause.paused():
+            for f in facts:
+                if f.value is None:
+                    continue
+                setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
+                    f.value, f.status, bool(getattr(f, "harmonised", False)))
         self.by_title: dict[tuple[str, str], list[str]] = {}
         for (table, measure), title in measure_titles.items():
             self.by_title.setdefault((table, fold_title(title)), []).append(measure)
@@ -582,11 +585,11 @@ def _group_values(indicator_id, compiled, gids, groups, member_rows, per_variant
         nader = member_flags[:, :, _NADER].any(axis=1).tolist()
         definitief = (member_flags[:, :, _ANY].any(axis=1) & member_flags[:, :, _DEFINITIEF].all(axis=1)).tolist()
         harmonised = np.append(got.harmonised, False)[rows].any(axis=1).tolist()
-        used_rows = np.append(np.array(got.used, dtype=np.intp), -1)[rows]
+        used_rows = np.append(np.array(got.used, dtype=np.intp), -1)[rows].tolist()
         value, ok = value.tolist(), ok.tolist()
         for j, g in enumerate(np.flatnonzero(complete).tolist()):
             gid = gids[g]
-            keys = frozenset().union(*(used.values[u] for u in np.unique(used_rows[j]).tolist() if u >= 0))
+            keys = frozenset().union(*(used.values[u] for u in set(used_rows[j]) if u >= 0))
             if gid == NEDERLAND:
                 published = _national_value(indicator_id, index, variant, tree, lags, inputs, keys, period)
                 if published is not None:
@@ -621,12 +624,13 @@ def derive(registry: Registry, index: FactIndex, gemeenten: list[str], groups: d
     """Every indicator's values, and per indicator that cannot be computed what is missing."""
     values: list[IndicatorValue] = []
     missing: dict[str, list[str]] = {}
-    for i, indicator in enumerate(registry.indicators):
-        got = compute(indicator, index, gemeenten, groups)
-        if got:
-            values.extend(got)
-        else:
-            missing[indicator.id] = missing_inputs(indicator, index) or ["geen periode met alle invoer"]
-        if progress:
-            progress(i + 1, len(registry.indicators))
+    with gcpause.paused():
+        for i, indicator in enumerate(registry.indicators):
+            got = compute(indicator, index, gemeenten, groups)
+            if got:
+                values.extend(got)
+            else:
+                missing[indicator.id] = missing_inputs(indicator, index) or ["geen periode met alle invoer"]
+            if progress:
+                progress(i + 1, len(registry.indicators))
     return values, missing
