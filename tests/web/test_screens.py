@@ -51,6 +51,9 @@ def test_no_page_scrolls_sideways_and_chart_text_stays_readable(browser, server,
         assert not outside, f"chart text cut off on {url} at {width} px: {outside}"
         if width == 390:
             assert page.evaluate(SMALLEST_TEXT) >= 10.95, f"chart text below 11 px on {url} at 390 px"
+        if url == "/gemeente/GM0193" and width in (360, 1366):  # the samenhang diagram is laid out for the screen
+            fits = page.evaluate("[...document.querySelectorAll('figure.diagram')].every(f => f.scrollWidth <= f.clientWidth)")
+            assert fits, f"the samenhang diagram does not fit its column at {width} px"
         if url == "/gemeente/GM0193":
             page.screenshot(path=f"/tmp/trendstudie-scherm-gemeente-{width}.png", full_page=True)
     page.close()
