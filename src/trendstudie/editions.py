@@ -346,8 +346,11 @@ def record(home: Path, database: Path, previous: Path | None, progress: Progress
         if old_info is None:
             edition.opmerking = "De vorige database was van een andere versie; er is niet vergeleken."
         else:
-            rows += value_changes(previous, database, progress)
-            stores = (previous, _store_prints(previous)), (database, prints)
+            old_prints = _store_prints(previous)
+            tables = sorted(k.removeprefix("tabel ") for k in old_prints.keys() | prints.keys()
+                            if k.startswith("tabel ") and old_prints.get(k) != prints.get(k))
+            rows += value_changes(previous, database, progress, tables)
+            stores = (previous, old_prints), (database, prints)
             verdict_rows, edition.oordelen = _verdict_changes(home, last, *stores, number, progress)
             rows += verdict_rows
             projection_rows, edition.prognoses = _projection_changes(home, last, previous, database, number, progress)
@@ -460,26 +463,33 @@ def _store_prints(path: Path) -> dict[str, str]:
 
 # --- values and periods -----------------------------------------------------------------------------
 
-def value_changes(old: Path, new: Path, progress: Progress | None = None) -> list[dict]:
-    """Every cell of the harmonised facts that differs between the two stores."""
+def value_changes(old: Path, new: Path, progress: Progress | None = None,
+                  tables: list[str] | None = None) -> list[dict]:
+    """Every cell of the harmonised facts that differs between the two stores; `tables`: only
+    those tables are compared (the others' fingerprints are the same, so are their cells)."""
     if progress:
         progress("editie: cijfers vergelijken", 0, 1)
+    if tables is not None and not tables:
+        if progress:
+            progress("editie: cijfers vergelijken", 1, 1)
+        return []
+    only = "" if tables is None else "WHERE table_id IN (SELECT unnest($tables))"
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{_sql_path(old)}' AS old (READ_ONLY)")
         con.execute(f"ATTACH '{_sql_path(new)}' AS new (READ_ONLY)")
         diff = con.execute(f"""
             WITH o AS (SELECT table_id, measure, dims, region_code, period, value, status, method, true AS here
-                       FROM old.facts),
+                       FROM old.facts {only}),
                  n AS (SELECT table_id, measure, dims, region_code, period, value, status, method, true AS here
-                       FROM new.facts)
+                       FROM new.facts {only})
             SELECT table_id, measure, dims, region_code, period, o.value, n.value, o.status, n.status,
                    o.here IS NOT NULL, n.here IS NOT NULL, coalesce(n.method, o.method)
             FROM o FULL OUTER JOIN n USING (table_id, measure, dims, region_code, period)
             WHERE o.here IS NULL OR n.here IS NULL OR o.status IS DISTINCT FROM n.status
                OR (o.value IS NULL) <> (n.value IS NULL)
                OR abs(o.value - n.value) > {TOLERANCE} * greatest(abs(o.value), abs(n.value))
-            ORDER BY region_code, table_id, measure, dims, period""").fetchall()
+            ORDER BY region_code, table_id, measure, dims, period""", {} if tables is None else {"tables": tables}).fetchall()
         old_periods = set(con.execute("SELECT DISTINCT table_id, period FROM old.facts").fetchall())
         tables = sorted({r[0] for r in diff})
         measures = {}
@@ -585,7 +595,9 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
     (knowledge/cache.py) for the commands after the build; the previous store's may not, but when
     `home`'s cache holds it (a command ran on that store) it is read from there.
     `trends`: only these trends, judged on the values of only the indicators they use
-    (verdict.indicators_used), which gives the same strengths for a fraction of the cost."""
+    (verdict.indicators_used), which gives the same strengths for a fraction of the cost; so is
+    a store whose Localiser is neither cached nor to be kept judged (on the indicators any
+    trend uses, without the figures' labels)."""
     import pyarrow as pa
 
     from . import store
@@ -597,6 +609,9 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
     reader = Reader(database) if keep else Reader(connection=store.connect(database))
     try:
         localiser = None if keep or home is None else cache.cached(reader.con, database, Path(home) / "cache")
+        if localiser is None and not keep:  # nothing to keep it for: only what the strengths need
+            reader.close()
+            return _some_verdicts(database, set(_knowledge()[0].trends), progress, what)
         localiser = localiser or reader.localiser
         codes = localiser.gemeenten
         regions, trends_, strengths = [], [], []

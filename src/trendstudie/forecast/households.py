@@ -182,7 +182,11 @@ def headship_rates(con: duckdb.DuckDBPyConnection, year: int) -> np.ndarray | No
 def load_headship(con: duckdb.DuckDBPyConnection, up_to: int) -> Headship:
     """The headship rates of the last year at or before `up_to` with their trend (least squares on
     the log of the rate over the HEADSHIP_YEARS before; bands without heads stay 0)."""
-    found = {y: r for y in range(up_to - 60, up_to + 1) if (r := headship_rates(con, y)) is not None}
+    present = {int(p[:4]) for (p,) in con.execute(  # only the years the table has (one query, not 61)
+        "SELECT DISTINCT period FROM facts WHERE table_id = ? AND region_code = 'NL01' AND period LIKE '%JJ00'",
+        [HEADSHIP_TABLE]).fetchall()}
+    found = {y: r for y in range(up_to - 60, up_to + 1)
+             if y in present and (r := headship_rates(con, y)) is not None}
     if not found:
         raise TrendstudieError(f"Geen huishoudens naar leeftijd ({HEADSHIP_TABLE}) van {up_to} of eerder.")
     last = max(found)
