@@ -4,7 +4,9 @@ as wall-clock and processor time, with the load average (on a shared machine the
 is the figure to go by).
 
 Goal: each stage at least 3x faster in processor time than before the rewrite of issue 17
-(harmonise 6.1 s, derive 7.0 s on the bundle, measured 6 December 2026).
+(harmonise 6.1 s, derive 7.0 s on the bundle, measured 6 December 2026 at a load average of 9 on
+2 cores; on a machine that busy the processor time grows too: the old code measured 7.3 s and 7.7 s
+at load 12, the new 2.8 s and 2.6 s right after it).
 
 Usage: python benchmarks/stages.py [BUNDLE_DIR]
 """
