@@ -38,13 +38,18 @@ def edition_urls(data) -> list[str]:
     return urls
 
 
-async def _get(app, url: str) -> int:
-    """One GET through the whole app (middleware included, so the response lands in the cache)."""
+async def _get(app, url: str, past_cache: bool = False) -> int:
+    """One GET through the whole app (middleware included, so the response lands in the cache;
+    `past_cache`: neither answered from the page cache nor stored in it)."""
     path, _, query = url.partition("?")
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
              "headers": [(b"host", b"editie"), (b"accept-encoding", b"gzip")], "client": ("127.0.0.1", 0),
              "server": ("editie", 80)}
+    if past_cache:
+        from .app import PAST_CACHE
+
+        scope[PAST_CACHE] = True
     status = 0
 
     async def receive():
