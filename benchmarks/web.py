@@ -15,9 +15,18 @@ Three servers, each started from an empty memory cache:
    in the first minutes after a new build; its CPU time per page is what rendering costs;
 2. `trendstudie serve` as shipped: it prepares the edition (the heavy pages and downloads,
    rendered once per build into the page cache on disk, see trendstudie/web/edition.py) in the
-   background; the time and CPU that takes are printed;
+   background, one process per core at the lowest priority; the time and CPU that takes are
+   printed, and what one visitor meanwhile waits for a page rendered on request;
 3. a restart on the prepared edition (new worker processes: nothing in memory): cold, warm, API
-   and downloads. This is what visitors get once the edition is there.
+   (its 40 profiles removed from the page cache first: asked for the first time) and downloads.
+   This is what visitors get once the edition is there, and where the goals apply: the summary
+   names every goal that is not met. Step 1 is printed for comparison, without a goal: that
+   rendering cost is what the edition exists for.
+
+The clients speak HTTP/1.1 through h11 on one keep-alive connection each (`--client httpx` for
+httpx's client, as before): on two cores shared with the server, httpx's own CPU (30 ms to make a
+client, 4 ms per request) was what the latency measured. Each line prints the clients' CPU per
+request beside the server's.
 
 The machine may be shared: the load average at the start is printed, and the server's CPU time
 per request (from /proc, all its processes) does not depend on the other load.
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import random
@@ -282,6 +292,37 @@ def line(name: str, res: dict, goal: float | None) -> bool:
     return ok
 
 
+def visitor(proc: subprocess.Popen, base: str, urls: list[str]) -> None:
+    """One visitor asking for pages, one after the other, while the edition is being prepared
+    (each rendered on request by a worker, beside the preparation at the lowest priority); and the
+    priority the preparing processes run at."""
+    nice = set()
+    for pid in _descendants(proc.pid):
+        try:
+            if b"trendstudie.web.edition" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                nice.add(int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16]))
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            pass
+    nice = sorted(nice)
+    latencies = []
+    for url in urls:
+        t0 = time.perf_counter()
+        httpx.get(base + url, timeout=300)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    print(f"een bezoeker terwijl de editie wordt voorbereid (nice {', '.join(map(str, nice)) or '?'}): "
+          f"{len(urls)} gemeentepagina's na elkaar, op verzoek gemaakt: mediaan {statistics.median(latencies):.0f} ms, "
+          f"max {max(latencies):.0f} ms", flush=True)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
 def wait_for_edition(cache_root: Path, proc: subprocess.Popen, timeout: float) -> tuple[float, float] | None:
     """Seconds until the edition marker appears, and the server's CPU seconds meanwhile (None:
     not within `timeout`)."""
@@ -345,12 +386,16 @@ def main() -> None:
         if 2 in steps:
             print("2. trendstudie serve: de editie voorbereiden (op de achtergrond, met lagere prioriteit)", flush=True)
             fresh()
+            t0 = time.perf_counter()
             proc, base = start(database, args.workers, prepare=True, idle=False)
+            visitor(proc, base, [f"/gemeente/{c}" for c in random.Random(5).sample(codes, 10)])
             took = wait_for_edition(cache_root, proc, 3600)
             if took is None:
                 raise SystemExit("de editie was niet binnen een uur voorbereid")
-            print(f"editie voorbereid in {took[0]:.0f} s na de start van de server ({took[1]:.0f} s CPU van de server "
-                  f"met de helper samen; {len(cold)} pagina's en de downloads)", flush=True)
+            done = json.loads(next(cache_root.glob("*/editie.json")).read_text(encoding="utf-8"))
+            print(f"editie voorbereid: {done['urls']} pagina's en downloads in {done['seconds']:.0f} s "
+                  f"({done.get('cpu_seconds', 0):.0f} s CPU, {done.get('processes', 1)} processen met nice 19; "
+                  f"{time.perf_counter() - t0:.0f} s na de start van de server)", flush=True)
             stop(proc)
         if 3 not in steps:
             return

@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import TrendstudieError
     from . import create_app
 
+    t0 = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--met-server" in argv:  # started by `trendstudie serve` (or by the first process): stop with it
         argv.remove("--met-server")
@@ -194,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         for h in helpers:
             h.terminate()
         return 1
-    t0 = time.perf_counter()
     result = prepare(app, part=part, mark=False)
     if part[0] != 0:  # a share: the first process writes the marker when every share is done
         return 1 if result["failed"] else 0
@@ -205,9 +205,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{'' if shares_ok else '; een van de andere processen stopte met een fout'}.", file=sys.stderr)
         return 1
     total = len(edition_urls(app.state.data))
-    summary = {"urls": total, "failed": [], "seconds": round(time.perf_counter() - t0, 1), "processes": part[1]}
+    import resource
+
+    shares = resource.getrusage(resource.RUSAGE_CHILDREN)  # the other processes, waited for above
+    summary = {"urls": total, "failed": [], "seconds": round(time.perf_counter() - t0, 1), "processes": part[1],
+               "cpu_seconds": round(time.process_time() + shares.ru_utime + shares.ru_stime, 1)}
     write_marker(app, summary)
-    print(f"Editie voorbereid: {total} pagina's en downloads in {summary['seconds']} s ({part[1]} processen).")
+    print(f"Editie voorbereid: {total} pagina's en downloads in {summary['seconds']} s, {summary['cpu_seconds']} s CPU "
+          f"({part[1]} processen).")
     return 0
 
 
