@@ -196,6 +196,8 @@ async def drive(base: str, urls: list[str], clients: int, seconds: float | None,
     import ssl
     from urllib.parse import urlsplit
 
+    import h11
+
     latencies: list[float] = []
     errors = 0
     queue = list(reversed(urls))
@@ -234,7 +236,7 @@ async def drive(base: str, urls: list[str], clients: int, seconds: float | None,
             try:
                 if await fetch(client, url) != 200:
                     errors += 1
-            except (httpx.HTTPError, OSError):
+            except (httpx.HTTPError, OSError, h11.ProtocolError):  # (ConnectionError is an OSError)
                 errors += 1
                 if client_kind != "httpx":
                     await client.close()
