@@ -21,6 +21,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from .. import formatting
 from ..formatting import COUNT_UNITS
 from ..errors import InputError, TrendstudieError
+from ..reader import IndicatorRow, indicator_rows
 from ..textfile import load_yaml
 
 RULES = Path(__file__).parent / "localisation.yaml"
@@ -199,14 +200,6 @@ def load_rules(path: Path = RULES) -> Rules:
                  parsed.kleine_aantallen)
 
 
-@dataclass
-class Meta:
-    title: str
-    unit: str
-    decimals: int
-    direction: str
-
-
 def unit_label(unit: str) -> str:
     """A unit as it reads in a sentence or a label: 'per 100 (20-64 jaar)' → 'per 100 inwoners van 20-64 jaar'."""
     m = re.fullmatch(r"per ([\d.]+) \((.+)\)", unit)
@@ -236,8 +229,7 @@ class IndicatorData:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, derived: list[Derived] | None = None,
                  only: set[str] | None = None):
-        self.meta = {r[0]: Meta(*r[1:]) for r in con.execute(
-            "SELECT indicator_id, title, unit, decimals, direction FROM indicators").fetchall()}
+        self.meta: dict[str, IndicatorRow] = indicator_rows(con)  # the register, as every reader has it
         self._series: dict[tuple[str, str], list[tuple[str, float]]] = {}
         self._by_period: dict[tuple[str, str], list[float]] = {}
         where, params = ("WHERE indicator_id IN (SELECT unnest(?))", [sorted(only)]) if only is not None else ("", [])
@@ -326,7 +318,9 @@ class IndicatorData:
             if ind not in self.meta:
                 raise TrendstudieError(f"Afgeleide indicator {d.id!r} noemt onbekende indicator {ind!r}")
         self.derived[d.id] = d
-        self.meta[d.id] = Meta(d.titel, d.eenheid, d.decimalen, "neutraal")
+        count = self.meta[d.aantal]
+        self.meta[d.id] = IndicatorRow(d.id, d.titel, d.uitleg, count.domain, d.eenheid, d.decimalen, "neutraal",
+                                       count.citation, "", None, len(self.meta) + 1)
         regions = [r for (i, r) in self._series if i == d.aantal]
         touched = set()
         for region in regions:
@@ -443,7 +437,7 @@ def _margin_text(unit: str, marge: float) -> str:
     return f"{formatting.number(pct, 0 if pct == round(pct) else 1)}%"
 
 
-def _subject(meta: Meta) -> str | None:
+def _subject(meta: IndicatorRow) -> str | None:
     """The indicator as the subject of a sentence ('Het aantal inwoners'), or None to write 'Title: …'."""
     if meta.unit in COUNT_UNITS:
         return "Het aantal " + (meta.title.lower() if meta.unit in meta.title.lower() else meta.unit)
