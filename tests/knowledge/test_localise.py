@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pytest
 
 from trendstudie.errors import InputError
 from trendstudie.knowledge import model
 from trendstudie.knowledge.localise import (Condition, IndicatorData, Rule, Rules, Settings, evaluate, load_rules,
                                             localise, localise_all)
+from helpers import tiny_store as shared_tiny_store
 
 
 @pytest.fixture(scope="module")
@@ -73,21 +73,9 @@ def test_bad_rule_file_is_a_clear_error(tmp_path):
 
 def tiny_store(values: dict[tuple[str, str, str], float], units: dict[str, str] | None = None):
     """A store with the tables IndicatorData reads: one gemeente GM0001 in Nederland NL01."""
-    con = duckdb.connect()
-    con.execute("CREATE TABLE indicators (indicator_id VARCHAR, title VARCHAR, unit VARCHAR, decimals INT, direction VARCHAR)")
-    con.execute("CREATE TABLE indicator_values (indicator_id VARCHAR, region_code VARCHAR, period VARCHAR, value DOUBLE)")
-    con.execute("CREATE TABLE groups (group_id VARCHAR, title VARCHAR, kind VARCHAR)")
-    con.execute("CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR)")
-    con.execute("CREATE TABLE regions (code VARCHAR, name VARCHAR)")
     units = units or {}
-    for ind in sorted({k[0] for k in values}):
-        con.execute("INSERT INTO indicators VALUES (?, ?, ?, 1, 'neutraal')",
-                    [ind, ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners")])
-    for (ind, region, period), v in values.items():
-        con.execute("INSERT INTO indicator_values VALUES (?, ?, ?, ?)", [ind, region, period, v])
-    con.execute("INSERT INTO groups VALUES ('NL01', 'Nederland', 'nederland')")
-    con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
-    con.execute("INSERT INTO regions VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
+    con = shared_tiny_store([(ind, ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners"), 1)
+                             for ind in sorted({k[0] for k in values})], values)
     return IndicatorData(con, derived=[])
 
 
