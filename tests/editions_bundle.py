@@ -57,3 +57,22 @@ def changed_bundle(src: Path, dst: Path) -> Path:
         out.append(line)
     (dst / crime_csv).write_text("".join(out), encoding="utf-8")
     return dst
+
+
+POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000")  # on 1 January
+
+
+def population_bundle(src: Path, dst: Path, region: str, period: str, factor: float) -> tuple[float, float]:
+    """A copy of the bundle in which `region`'s population on 1 January of `period` (03759ned,
+    the source the projections start from) is `factor` times what CBS published; (old, new)."""
+    table = f"odata-v4/{POPULATION[0]}"
+    linked_copy(src, dst, {f"{table}/Observations.json"})  # rewritten below
+    obs = json.loads((src / table / "Observations.json").read_text(encoding="utf-8"))
+    dims = dict(part.split("=") for part in POPULATION[2].split(";"))
+    found = [o for o in obs["value"] if o["Measure"] == POPULATION[1] and o["RegioS"] == region
+             and o["Perioden"] == period and all(o[d] == c for d, c in dims.items())]
+    assert len(found) == 1, (region, period, found)
+    old = float(found[0]["Value"])
+    found[0]["Value"] = new = float(round(old * factor))
+    (dst / table / "Observations.json").write_text(json.dumps(obs), encoding="utf-8")
+    return old, new

@@ -50,25 +50,23 @@ def first_rows(home: Path, *queries: str) -> list[tuple | None]:
         con.close()
 
 
-def tiny_store(indicators: list[tuple[str, str, str, int]], values: dict[tuple[str, str, str], float]):
-    """An in-memory store with the tables the localiser's IndicatorData reads, for rules on a few
-    numbers: one gemeente GM0001 ('Dorp') in Nederland NL01; `indicators` as (id, title, unit,
-    decimals) and `values` by (indicator, region, period). Returns the connection."""
+def tiny_indicator_store(values: dict[tuple[str, str, str], float], indicators: dict[str, tuple[str, str, int]]):
+    """A DuckDB store in memory with the store's own schema (store.SCHEMA), one gemeente GM0001
+    ('Dorp') in Nederland NL01, and `values` {(indicator, region, period): value} of the
+    `indicators` {id: (title, unit, decimals)}: the tables the localiser's IndicatorData reads."""
     import duckdb
 
+    from trendstudie import store
+
     con = duckdb.connect()
-    con.execute("CREATE TABLE indicators (indicator_id VARCHAR, title VARCHAR, domain VARCHAR, unit VARCHAR, "
-                "decimals INT, direction VARCHAR, position INT)")
-    con.execute("CREATE TABLE indicator_values (indicator_id VARCHAR, region_code VARCHAR, period VARCHAR, value DOUBLE)")
-    con.execute("CREATE TABLE groups (group_id VARCHAR, title VARCHAR, kind VARCHAR)")
-    con.execute("CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR)")
-    con.execute("CREATE TABLE regions (code VARCHAR, name VARCHAR)")
-    for position, (ind, title, unit, decimals) in enumerate(indicators):
-        con.execute("INSERT INTO indicators VALUES (?, ?, 'demografie', ?, ?, 'neutraal', ?)",
-                    [ind, title, unit, decimals, position])
+    con.execute(store.SCHEMA)
+    for pos, (ind, (title, unit, decimals)) in enumerate(indicators.items()):
+        con.execute("INSERT INTO indicators (indicator_id, title, unit, decimals, direction, position) "
+                    "VALUES (?, ?, ?, ?, 'neutraal', ?)", [ind, title, unit, decimals, pos])
     for (ind, region, period), v in values.items():
-        con.execute("INSERT INTO indicator_values VALUES (?, ?, ?, ?)", [ind, region, period, v])
-    con.execute("INSERT INTO groups VALUES ('NL01', 'Nederland', 'nederland')")
+        con.execute("INSERT INTO indicator_values (indicator_id, region_code, period, value, harmonised) "
+                    "VALUES (?, ?, ?, ?, false)", [ind, region, period, v])
+    con.execute("INSERT INTO groups (group_id, title, kind) VALUES ('NL01', 'Nederland', 'nederland')")
     con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
-    con.execute("INSERT INTO regions VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
+    con.execute("INSERT INTO regions (code, name) VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
     return con

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import tiny_indicator_store
 
 from trendstudie.errors import InputError
 from trendstudie.knowledge import model
 from trendstudie.knowledge.localise import (Condition, IndicatorData, Rule, Rules, Settings, evaluate, load_rules,
                                             localise, localise_all)
-from helpers import tiny_store as shared_tiny_store
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +74,9 @@ def test_bad_rule_file_is_a_clear_error(tmp_path):
 def tiny_store(values: dict[tuple[str, str, str], float], units: dict[str, str] | None = None):
     """A store with the tables IndicatorData reads: one gemeente GM0001 in Nederland NL01."""
     units = units or {}
-    con = shared_tiny_store([(ind, ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners"), 1)
-                             for ind in sorted({k[0] for k in values})], values)
+    indicators = {ind: (ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners"), 1)
+                  for ind in sorted({k[0] for k in values})}
+    con = tiny_indicator_store(values, indicators)
     return IndicatorData(con, derived=[])
 
 

@@ -17,6 +17,7 @@ import json
 import re
 
 import pytest
+from helpers import tiny_indicator_store
 
 from trendstudie.knowledge.localise import IndicatorData, load_rules, localise
 
@@ -287,9 +288,7 @@ def test_growing_migration_share_is_not_judged_from_one_year(bundle, judge, geme
 
 def _series_store(values):
     """A store with one gemeente GM0001 in Nederland NL01 and an indicator 'm' in %."""
-    from helpers import tiny_store
-
-    con = tiny_store([("m", "Aandeel m", "%", 1), ("bevolking", "Inwoners", "inwoners", 0)], values)
+    con = tiny_indicator_store(values, {"m": ("Aandeel m", "%", 1), "bevolking": ("Inwoners", "inwoners", 0)})
     return IndicatorData(con, derived=[])
 
 
