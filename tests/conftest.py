@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No test may depend on timing: Hypothesis's deadline and its "too slow" health checks would make
+# a property test fail on a busy machine. One profile for every property test.
+settings.register_profile("trendstudie", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("trendstudie")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TRENDSTUDIE_SHARED", REPO.parent / "shared"))
