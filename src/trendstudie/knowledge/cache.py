@@ -99,6 +99,17 @@ def write(folder: Path, wanted: str, localiser) -> None:
                 pass
 
 
+def cached(con, database: Path, folder: Path):
+    """The Localiser of this store when `folder` holds it, else None (nothing is made or kept):
+    for a store beside the home's own, such as the previous one a build compares with (a hard
+    link to the file the cache was made for has its key)."""
+    try:
+        wanted = key(con, database)
+    except OSError:
+        return None
+    return read(Path(folder) / f"{PREFIX}{wanted}{SUFFIX}", wanted)
+
+
 def localiser(con, database: Path, make):
     """The Localiser of this store: from the cache when it holds this key, else `make()`, kept."""
     folder = Path(database).parent / "cache"
