@@ -3,18 +3,16 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from . import atomic, buildcache, editions, store
+from . import atomic, buildcache, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
@@ -192,22 +190,10 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
             if built_at is not None:
                 return BuildReport(database=settings.database, unchanged=True, built_at=built_at,
                                    seconds=time.perf_counter() - started)
-        with _no_cyclic_gc():
+        # The collector paused for the whole build, reading and writing too: it would walk the
+        # million observations and facts again and again, and they hold no cycles.
+        with gcpause.paused():
             return _build(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint, full, started)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Python's cycle collector off while a build makes its million small objects: it would walk
-    all of them again and again (a sixth of the build's time) and find next to nothing, since
-    observations and facts hold no cycles. Reference counting still frees everything."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 FINGERPRINT_KEY = "fingerprint"  # build_info: the fingerprint of everything the build took in
