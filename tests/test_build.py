@@ -117,7 +117,10 @@ def test_a_build_that_fails_while_reading_leaves_the_database_as_it_was(home, bu
 def test_a_build_that_fails_while_writing_leaves_the_database_as_it_was(home, bundle, monkeypatch):
     before = sha(home / "trendstudie.duckdb")
     files = sorted(p.name for p in home.iterdir() if p.is_file() and p.name != ".build.lock")
-    monkeypatch.setattr(store, "INDEXES", "CREATE INDEX broken ON no_such_table (x);")
+    def broken(con, table, rows):
+        raise duckdb.Error("kapot")
+
+    monkeypatch.setattr(store, "_insert_rows", broken)
     with pytest.raises(duckdb.Error):
         build(settings(home=home, bundle=bundle), full=True)  # a full build: an unchanged one writes nothing
     assert sha(home / "trendstudie.duckdb") == before

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import atomic, buildcache, editions, store
+from . import atomic, buildcache, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
@@ -137,7 +137,8 @@ def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | 
     return lookup
 
 
-# The database takes about 2.8 times the bundle's size; while it is written the old one stays.
+# The database takes less than the bundle's size (2.8 times while it had indexes); while it is written
+# the old one stays, and the factor leaves room for what the build cache and the editions keep.
 SPACE_FACTOR = 4
 SPACE_MARGIN = 64 * 1024 * 1024
 
@@ -189,7 +190,10 @@ def build(settings: Settings, progress: Progress | None = None, user_groups: Pat
             if built_at is not None:
                 return BuildReport(database=settings.database, unchanged=True, built_at=built_at,
                                    seconds=time.perf_counter() - started)
-        return _build(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint, full, started)
+        # The collector paused for the whole build, reading and writing too: it would walk the
+        # million observations and facts again and again, and they hold no cycles.
+        with gcpause.paused():
+            return _build(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint, full, started)
 
 
 FINGERPRINT_KEY = "fingerprint"  # build_info: the fingerprint of everything the build took in
@@ -240,7 +244,22 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
     observation_tables: list = []
     imported = read_sources(settings, bundle, registry, progress, steps, fingerprints, use_cache=not full,
                             reread=reread, tables=observation_tables)
+    # The big tables go into the new database while the build computes the rest (store.Writer).
+    writer = store.Writer(settings.database)
+    try:
+        writer.add("observations", buildcache.observations_with_fetched(observation_tables, _fetched_at(settings, bundle),
+                                                                        store.OBSERVATION_SCHEMA))
+        return _harmonise_derive_write(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint,
+                                       started, registry, imported, reread, writer)
+    except BaseException:
+        writer.abort()
+        raise
 
+
+def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress | None, user_groups: Path | None,
+                            steps: list[Source], fingerprints: dict[str, str], fingerprint: str, started: float,
+                            registry: RegionRegistry, imported: Imported, reread: list[str],
+                            writer: store.Writer) -> BuildReport:
     def harmonise_progress(done: int, total: int) -> None:
         if progress:
             progress("harmoniseren naar de huidige gemeentelijke indeling", done, total)
@@ -252,6 +271,7 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
 
     from .geo import groups as group_data
 
+    writer.add("facts", store.to_arrow(facts, store.FACT_SCHEMA))
     populations = _latest_populations(facts, registry)
     groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
@@ -279,7 +299,6 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
 
     if progress:
         progress("database schrijven", 0, 1)
-    fetched = _fetched_at(settings, bundle)
     content = store.Content(
         info={FINGERPRINT_KEY: fingerprint,
               SOURCES_KEY: json.dumps({s.name: fingerprints[s.key] for s in steps}, ensure_ascii=False),
@@ -290,8 +309,6 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
                   for t in imported.tables for mid, m in t.measures.items()],
         dimension_codes=[(t.table_id, d, code, title) for t in imported.tables
                          for d, codes in t.dimensions.items() for code, title in codes.items()],
-        observations=buildcache.observations_with_fetched(observation_tables, fetched, store.OBSERVATION_SCHEMA),
-        facts=store.to_arrow(facts, store.FACT_SCHEMA),
         regions=[(r.code, r.name, r.title, r.kind, r.province, r.valid_from, r.valid_to,
                   r.kind == "GM" and r.valid_to is None) for r in registry.regions.values()],
         region_events=[(t.date, t.from_code, t.to_code, t.kind, t.hectares, t.dwellings, t.inhabitants)
@@ -309,7 +326,7 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         + [("grenzen", w) for w in shape_warnings],
     )
     with editions.recording(settings, progress):  # a new edition, with what changed against the previous store
-        store.write_database(settings.database, content)
+        writer.finish(content)
     if progress:
         progress("database schrijven", 1, 1)
     return BuildReport(

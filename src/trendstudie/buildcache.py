@@ -127,8 +127,11 @@ def _entry(home: Path, key: str) -> Path:
 
 
 def observations_table(observations: list[Observation]) -> pa.Table:
-    cols = {name: [getattr(o, name) for o in observations] for name in OBSERVATION_COLUMNS.names}
-    return pa.table(cols, schema=OBSERVATION_COLUMNS)
+    if not observations:
+        return OBSERVATION_COLUMNS.empty_table()
+    columns = zip(*observations)  # observations are tuples: their columns, transposed in C
+    return pa.Table.from_arrays([pa.array(c, type=t) for c, t in zip(columns, OBSERVATION_COLUMNS.types)],
+                                schema=OBSERVATION_COLUMNS)
 
 
 def save(home: Path, key: str, fp: str, data: Imported, table: pa.Table | None = None) -> None:

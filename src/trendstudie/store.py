@@ -62,16 +62,15 @@ CREATE TABLE warnings (stage VARCHAR, message VARCHAR);
 
 TABLES = tuple(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
 
-INDEXES = """
-CREATE INDEX facts_series ON facts (table_id, measure, region_code);
-CREATE INDEX obs_series ON observations (table_id, measure, region_code);
-CREATE INDEX indicator_series ON indicator_values (indicator_id, region_code);
-"""
+# No secondary indexes: DuckDB plans every query of the store as a scan (its zone maps do the
+# pruning), and the three ART indexes once made here were never used while they took half of the
+# write time and three quarters of the file.
 
 
 @dataclass
 class Content:
-    """Everything one build writes, as plain rows (lists of dicts or tuples)."""
+    """Everything one build writes, as plain rows (lists of dicts or tuples) and Arrow tables; a big
+    table already handed to a `Writer` with `add` is None here."""
 
     info: dict[str, str] = field(default_factory=dict)
     source_tables: list[tuple] = field(default_factory=list)
@@ -91,15 +90,59 @@ class Content:
 
 def write_database(path: Path, content: Content) -> None:
     """Write a new database atomically: build in a temporary file, then rename over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        con = duckdb.connect(str(tmp))
+    Writer(path).finish(content)
+
+
+class Writer:
+    """A new database, written into a temporary file while the build still computes the rest.
+
+    `add` hands one of the big tables (Arrow) to a thread of the writer's own, which inserts it
+    while the build goes on (DuckDB works without Python's lock, so on two cores the inserting
+    costs the build next to no time); `finish` inserts the rest and renames the file into place
+    only when all of it succeeded; `abort` (or any failure in `finish`) removes the temporary file
+    and leaves the database at `path` as it was."""
+
+    BIG_TABLES = ("observations", "facts", "indicator_values")
+
+    def __init__(self, path: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        for leftover in (self.tmp, Path(str(self.tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._jobs = [self._thread.submit(self._open)]  # one thread: the jobs run in this order
+
+    def _open(self) -> None:
+        self._con = duckdb.connect(str(self.tmp))
+        self._con.execute(SCHEMA)
+
+    def _insert(self, table: str, arrow: pa.Table) -> None:
+        if self._con is None:
+            return  # the database could not be made: finish() reports why
+        self._con.register(f"incoming_{table}", arrow)
+        self._con.execute(f"INSERT INTO {table} SELECT * FROM incoming_{table}")
+        self._con.unregister(f"incoming_{table}")
+
+    def add(self, table: str, arrow: pa.Table | None) -> None:
+        """Insert one of BIG_TABLES (in the schema's column order), in the background."""
+        assert table in self.BIG_TABLES, table
+        if arrow is not None and arrow.num_rows:
+            self._jobs.append(self._thread.submit(self._insert, table, arrow))
+
+    def _wait(self) -> None:
+        for job in self._jobs:
+            job.result()  # the first failure, as it happened
+        self._jobs = []
+
+    def finish(self, content: Content) -> None:
+        """Everything else of `content` (its big tables too, unless None), then the file into place."""
         try:
-            con.execute(SCHEMA)
+            self._wait()
+            con = self._con
             info = {"schema_version": str(SCHEMA_VERSION), "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             info.update(content.info)
             _insert_rows(con, "build_info", list(info.items()))
@@ -117,21 +160,32 @@ def write_database(path: Path, content: Content) -> None:
             ):
                 if rows:
                     _insert_rows(con, table, rows)
-            for table, arrow in (("observations", content.observations), ("facts", content.facts),
-                                 ("indicator_values", content.indicator_values)):
+            for table in self.BIG_TABLES:
+                arrow = getattr(content, table)
                 if arrow is not None and arrow.num_rows:
-                    con.register("incoming", arrow)
-                    con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
-                    con.unregister("incoming")
-            con.execute(INDEXES)
+                    self._insert(table, arrow)
             con.execute("CHECKPOINT")
-        finally:
             con.close()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
-        raise
+            self._con = None
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            self._thread.shutdown()
+
+    def abort(self) -> None:
+        """Stop: nothing is renamed, the temporary file is removed."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
+        self._jobs = []
+        if self._con is not None:
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+            self._con = None
+        self.tmp.unlink(missing_ok=True)
+        Path(str(self.tmp) + ".wal").unlink(missing_ok=True)
 
 
 @cache
@@ -232,14 +286,12 @@ def to_arrow(rows: list, schema: pa.Schema, extra: dict | None = None) -> pa.Tab
     functions of a row) to an Arrow table in the schema's column order."""
     import pyarrow as pa
 
+    from operator import attrgetter
+
     extra = extra or {}
-    data = {}
-    for name in schema.names:
-        if name in extra:
-            data[name] = [extra[name](r) for r in rows]
-        else:
-            data[name] = [getattr(r, name) for r in rows]
-    return pa.table(data, schema=schema)
+    columns = [pa.array(list(map(extra.get(name) or attrgetter(name), rows)), type=schema.field(name).type)
+               for name in schema.names]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def boundaries(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:

@@ -149,15 +149,21 @@ def read_v3_csv(
     seen: dict[tuple[str, str, str], int] = {}
     not_valid: list[str] = []
     unknown: list[str] = []
+    valid_codes: set[str] = set()  # region and period codes found valid already (repeated on every row)
+    valid_periods: set[str] = set()
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise InputError(path, f"verwacht {len(header)} velden, gevonden {len(row)}", line=line)
         code = row[gcol].strip()
-        if not is_region(code):
-            raise InputError(path, f"geen CBS-regiocode: {row[gcol]!r}", line, header[gcol])
+        if code not in valid_codes:
+            if not is_region(code):
+                raise InputError(path, f"geen CBS-regiocode: {row[gcol]!r}", line, header[gcol])
+            valid_codes.add(code)
         period = row[tcol].strip()
-        if not is_period(period):
-            raise InputError(path, f"geen CBS-periodecode: {row[tcol]!r}", line, header[tcol])
+        if period not in valid_periods:
+            if not is_period(period):
+                raise InputError(path, f"geen CBS-periodecode: {row[tcol]!r}", line, header[tcol])
+            valid_periods.add(period)
         dims = {}
         for i in dim_cols:
             value = row[i].strip()
@@ -176,6 +182,8 @@ def read_v3_csv(
             if raw == "" or (untyped and raw == "."):
                 reason = ("onmogelijk" if raw == "" else "onbekend") if untyped else "leeg"
                 cells.append((mid, None, reason))
+            elif raw.isdigit() and raw.isascii() and len(raw) < 16:  # a whole number (most cells), quickly
+                cells.append((mid, float(raw), None))
             elif _NUMBER.fullmatch(raw):
                 cells.append((mid, checked_value(float(raw), row[i], path, line, header[i]), None))
             else:

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import InputError
 
@@ -19,9 +20,11 @@ _PERIOD = re.compile(r"^(\d{4})(JJ00|KW0[1-4]|MM(0[1-9]|1[0-2]))$")
 _REGION = re.compile(r"^(NL\d\d|LD\d\d|PV\d\d|CR\d\d|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$")
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One published value. `value` None means missing; `reason` then says why."""
+class Observation(NamedTuple):
+    """One published value. `value` None means missing; `reason` then says why.
+
+    A named tuple rather than a frozen dataclass: a build makes a million of them, and a tuple is
+    made three times as fast (the dataclass sets every field through object.__setattr__)."""
 
     table_id: str
     measure: str

@@ -65,6 +65,9 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
     for d in dim_cols:
         meta.dimensions.setdefault(d, {})
     out = Imported(tables=[meta])
+    value_column = f"{pos['value'] + 1} (value)"
+    valid_regions: set[str] = set()  # codes found valid already (a file repeats them on every row)
+    valid_periods: set[str] = set()
     for _, line, row in rows:
         if not row:
             continue
@@ -73,19 +76,24 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
         table_id, measure = row[pos["table_id"]], row[pos["measure"]]
         region, period = row[pos["region_code"]].strip(), row[pos["period"]].strip()
         raw, status = row[pos["value"]].strip(), row[pos["status"]].strip()
-        value_column = f"{pos['value'] + 1} (value)"
         if table_id != meta.table_id:
             raise InputError(csv_path, f"tabel {table_id!r} wijkt af van {meta.table_id!r} in de meta", line=line, column="table_id")
         if measure not in meta.measures:
             raise InputError(csv_path, f"onbekende maatstaf {measure!r}", line=line, column="measure")
-        if not is_region(region):
-            raise InputError(csv_path, f"onbekende regiocode {region!r}", line=line, column="region_code")
-        if not is_period(period):
-            raise InputError(csv_path, f"onbekende periodecode {period!r}", line=line, column="period")
+        if region not in valid_regions:
+            if not is_region(region):
+                raise InputError(csv_path, f"onbekende regiocode {region!r}", line=line, column="region_code")
+            valid_regions.add(region)
+        if period not in valid_periods:
+            if not is_period(period):
+                raise InputError(csv_path, f"onbekende periodecode {period!r}", line=line, column="period")
+            valid_periods.add(period)
         if status and status not in STATUSES:
             raise InputError(csv_path, f"onbekende status {status!r}", line=line, column="status")
         if not raw:
             value = None
+        elif raw.isdigit() and raw.isascii() and len(raw) < 16:  # a whole number (most values), quickly
+            value = float(raw)
         elif _NUMBER.fullmatch(raw):  # float() would also take nan, inf, Infinity and 1_000
             value = checked_value(float(raw), raw, csv_path, line, value_column)
         else:
