@@ -419,7 +419,8 @@ def trends(
     if alle and fmt != "json":
         raise TrendstudieError("--alle geeft één JSON-document; gebruik --format json.")
     reader = _reader(home)
-    loc = reader.localiser
+    code = None if alle else _resolve_region(reader, gemeente)
+    loc = reader.localiser if alle else reader.localiser_for(code)  # for one: only its own figures read
     kb = loc.kb
 
     def keep(v) -> bool:
@@ -429,7 +430,6 @@ def trends(
         doc = {code: [as_json(kb, v) for v in loc.verdicts(code) if keep(v)] for code in loc.gemeenten}
         sys.stdout.write(jsonout.dumps(doc) + "\n")
         return
-    code = _resolve_region(reader, gemeente)
     name = reader.regions[code].name
     verdicts = [v for v in loc.verdicts(code) if keep(v)]
     if fmt == "json":
