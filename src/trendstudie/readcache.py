@@ -5,10 +5,11 @@ alone costs a tenth of a second of CPU to import) and building the same objects 
 Each part is a file `<TRENDSTUDIE_HOME>/cache/<prefix><key>.pickle`: the Localiser
 (knowledge/cache.py) and the regions with their history and name index (reader.py). The key
 is a hash of the store file's identity and of the program: the file's device, inode, size and
-modification and change times (and those of a DuckDB write-ahead file beside it), the program
+modification time in nanoseconds (and those of a DuckDB write-ahead file beside it), the program
 version, the store's schema version and the text of the code and data the part is made from. A
 build writes a new store file and renames it into place, and any write to the file changes its
-size or times, so a stale part is never read; nothing needs to be read from the store to know.
+modification time, so a stale part is never read; nothing needs to be read from the store to know.
+A hard link to the file (the previous store an edition compares with) has the same key.
 Files of other keys are removed when a new one is written. A file that cannot be read back
 (damaged, truncated, written by another Python) is ignored and made again, without a message:
 it is only a cache. It is written atomically (atomic.py); when the folder cannot be written, the
@@ -51,7 +52,7 @@ def identity(database: Path) -> str:
                 parts.append("-")
                 continue
             raise
-        parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
     return "/".join(parts)
 
 

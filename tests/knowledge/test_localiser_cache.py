@@ -236,3 +236,19 @@ def test_regions_are_kept_and_the_store_not_opened(home):
     finally:
         r.close()
     assert readcache.key(home / "trendstudie.duckdb") == readcache.key(home / "trendstudie.duckdb")
+
+
+def test_trends_for_one_gemeente_opens_no_store_once_kept(home):
+    """With the Localiser and the regions kept, `trends GEMEENTE` imports neither DuckDB nor PyYAML
+    (what made it cost 0.8 s of CPU), and prints the same as the call that made them."""
+    env = dict(os.environ, TRENDSTUDIE_HOME=str(home))
+    src = Path(__file__).resolve().parents[2] / "src"
+    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    run = [sys.executable, "-X", "importtime", "-m", "trendstudie", "trends", "Zwolle"]
+    first = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0 and second.stdout == first.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")}
+    assert "trendstudie.knowledge.verdict" in imported  # the importtime lines were read at all
+    assert "duckdb" not in imported and "yaml" not in imported

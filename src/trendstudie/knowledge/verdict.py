@@ -115,8 +115,8 @@ def typology(kb: KnowledgeBase, t: Trend, data: IndicatorData, code: str,
 
 
 def judge(kb: KnowledgeBase, t: Trend, rule, data: IndicatorData, code: str, rules: Rules,
-          cache: dict | None = None, flags: FigureFlags | None = None, scopes: dict | None = None) -> Verdict:
-    typ_strength, typ_basis, typ_text, matches = typology(kb, t, data, code, cache, scopes)
+          cache: dict | None = None, flags: FigureFlags | None = None, scope_rules: dict | None = None) -> Verdict:
+    typ_strength, typ_basis, typ_text, matches = typology(kb, t, data, code, cache, scope_rules)
     finding = localise(rule, data, code, rules.settings) if rule is not None else None
     fig = FROM_FINDING[finding.strength] if finding else "onbekend"
     if fig == "onbekend":
@@ -156,12 +156,13 @@ def old_figures(finding: Finding, newest_year: int, rules: Rules) -> str | None:
 
 
 def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | None = None,
-              cache: dict | None = None, flags: FigureFlags | None = None, scopes: dict | None = None) -> list[Verdict]:
+              cache: dict | None = None, flags: FigureFlags | None = None, scope_rules: dict | None = None) -> list[Verdict]:
     """A verdict for every trend and driving force, strongest first."""
     rules = rules if rules is not None else load_rules()
     data.use_rules(rules)
     by_trend = {r.trend: r for r in [*rules, *getattr(data, "own_rules", [])]}  # the user's own rules win
-    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags, scopes) for t in kb.trends.values()]
+    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags, scope_rules)
+                for t in kb.trends.values()]
     basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
     return sorted(verdicts, key=lambda v: (ORDER[v.strength], basis_order[v.basis], v.trend))
 
@@ -194,7 +195,7 @@ class Localiser:
         found = self._verdicts.get(code)
         if found is None:
             found = self._verdicts[code] = judge_all(self.kb, self.data, code, self.rules, self._cache, self.flags,
-                                                     self.scope_rules)
+                                                     scope_rules=self.scope_rules)
         return list(found)
 
     def everywhere(self) -> dict[str, list[Verdict]]:
