@@ -4,8 +4,9 @@ unchanged files are symbolic links, the two changed tables are real copies."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from helpers import linked_copy
 
 # (table, measure, dims, region, period): (old, new) — what the changed copy changes
 PRICE = ("83625NED", "M001534", "")
@@ -20,28 +21,10 @@ ADDED = {(*PRICE, "GM0193", NEW_PERIOD): 460000.0, (*PRICE, "GM0363", NEW_PERIOD
 DEFINITIVE = (*CRIME, "GM0193", "2024JJ00")  # voorlopig → definitief, same value
 
 
-def _link_tree(src: Path, dst: Path, copy: set[str]) -> None:
-    """dst mirrors src with symbolic links, except the relative paths in `copy` (folders are
-    made, files are left for the caller to write)."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for entry in src.iterdir():
-        rel = entry.name
-        if rel in copy:
-            continue
-        if any(c.startswith(rel + "/") for c in copy):
-            _link_tree(entry, dst / rel, {c[len(rel) + 1:] for c in copy if c.startswith(rel + "/")})
-        else:
-            os.symlink(entry, dst / rel)
-
-
 def changed_bundle(src: Path, dst: Path) -> Path:
     price_dir = "odata-v4/83625NED"
     crime_csv = "tidy/47018NED_geregistreerde_misdrijven.csv"
-    _link_tree(src, dst, {price_dir, crime_csv})
-    (dst / price_dir).mkdir(parents=True)
-    for f in (src / price_dir).iterdir():
-        if f.name not in ("Observations.json", "PeriodenCodes.json"):
-            os.symlink(f, dst / price_dir / f.name)
+    linked_copy(src, dst, {f"{price_dir}/Observations.json", f"{price_dir}/PeriodenCodes.json", crime_csv})
     obs = json.loads((src / price_dir / "Observations.json").read_text(encoding="utf-8"))
     next_id = max(o["Id"] for o in obs["value"]) + 1
     for o in obs["value"]:
@@ -74,3 +57,26 @@ def changed_bundle(src: Path, dst: Path) -> Path:
         out.append(line)
     (dst / crime_csv).write_text("".join(out), encoding="utf-8")
     return dst
+
+
+POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000")  # on 1 January
+
+
+def population_bundle(src: Path, dst: Path, region: str, period: str, factor: float) -> tuple[float, float]:
+    """A copy of the bundle in which `region`'s population on 1 January of `period` (03759ned,
+    the source the projections start from) is `factor` times what CBS published; (old, new)."""
+    table = f"odata-v4/{POPULATION[0]}"
+    _link_tree(src, dst, {table})
+    (dst / table).mkdir(parents=True)
+    for f in (src / table).iterdir():
+        if f.name != "Observations.json":
+            os.symlink(f, dst / table / f.name)
+    obs = json.loads((src / table / "Observations.json").read_text(encoding="utf-8"))
+    dims = dict(part.split("=") for part in POPULATION[2].split(";"))
+    found = [o for o in obs["value"] if o["Measure"] == POPULATION[1] and o["RegioS"] == region
+             and o["Perioden"] == period and all(o[d] == c for d, c in dims.items())]
+    assert len(found) == 1, (region, period, found)
+    old = float(found[0]["Value"])
+    found[0]["Value"] = new = float(round(old * factor))
+    (dst / table / "Observations.json").write_text(json.dumps(obs), encoding="utf-8")
+    return old, new

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +17,7 @@ from trendstudie import store
 from trendstudie.build import build
 from trendstudie.config import settings
 from trendstudie.errors import InputError
+from helpers import linked_copy, sha
 
 POP_DIMS = "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000"
 
@@ -31,10 +30,6 @@ def home(built_home) -> Path:
 def run(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TRENDSTUDIE_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "trendstudie", *args], capture_output=True, text=True, env=env, timeout=120)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_every_bundle_data_file_is_ingested(con, bundle):
@@ -106,12 +101,7 @@ def test_groups_are_stored(con):
 
 
 def test_a_build_that_fails_while_reading_leaves_the_database_as_it_was(home, bundle, tmp_path):
-    broken = tmp_path / "bundle"
-    broken.mkdir()
-    for entry in bundle.iterdir():
-        if entry.name != "odata-v4":
-            (broken / entry.name).symlink_to(entry)
-    shutil.copytree(bundle / "odata-v4", broken / "odata-v4")
+    broken = linked_copy(bundle, tmp_path / "bundle", {"odata-v4/83625NED/Observations.json"})
     obs = broken / "odata-v4/83625NED/Observations.json"
     obs.write_text(obs.read_text()[:5000])  # truncated JSON
     before = sha(home / "trendstudie.duckdb")

@@ -12,9 +12,7 @@ that writes (--uit, --uitvoer) writes into a temporary folder."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import shutil
 import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -26,6 +24,7 @@ from hypothesis import strategies as st
 
 from trendstudie import boundary
 from trendstudie import cli
+from helpers import sha, store_copy
 
 SKIPPED_COMMANDS = {"serve", "build", "sync", "bijwerken"}
 # options never fuzzed: the home is set for the whole test; --url reaches a server; --alle, --groep
@@ -145,16 +144,10 @@ def argument_lists(draw, folder: Path) -> list[str]:
     return argv
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def fuzz_home(built_home, tmp_path_factory) -> Path:
     """A copy of the shared store: verkenning writes its own database beside it."""
-    home = tmp_path_factory.mktemp("fuzz-home")
-    shutil.copy2(built_home / "trendstudie.duckdb", home / "trendstudie.duckdb")
-    return home
+    return store_copy(built_home, tmp_path_factory.mktemp("fuzz-home"))
 
 
 def test_no_argument_list_ends_in_a_traceback(fuzz_home, tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from editions_bundle import ADDED, DEFINITIVE, NEW_PERIOD, REVISED, changed_bund
 from trendstudie import editions
 from trendstudie.cli import app
 from trendstudie.errors import TrendstudieError
+from trendstudie.knowledge.verdict import indicators_used
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -356,3 +357,63 @@ def test_projection_and_verdict_diffs(built_home):
     rows = editions.diff_verdicts(old, new, db)
     assert [(r["onderwerp"], r["oud_tekst"], r["nieuw_tekst"]) for r in rows] == [("vergrijzing", "enigszins", "sterk")]
     assert rows[0]["label"].endswith(": enigszins → sterk")
+
+
+def test_verdicts_of_some_trends_are_the_localisers(built_home):
+    """Judging only some trends, on the values of only the indicators they use, gives the strengths
+    the whole Localiser (`trends`) gives: for trends with a derived indicator, a small-counts guard,
+    a typology rule over figures, and those of house prices."""
+    from trendstudie.knowledge.localise import own_rules
+    from trendstudie.reader import Reader
+
+    db = built_home / "trendstudie.duckdb"
+    kb, rules = editions._knowledge()
+    reader = Reader(db)
+    try:
+        used = indicators_used(kb, rules, own_rules(reader.con))
+        derived = {d.id for d in rules.derived}
+        picks = {
+            next(t for t, inds in sorted(used.items()) if inds & derived),
+            next(t for t, inds in sorted(used.items()) if inds & set(rules.small_counts)),
+            next(t.id for t in kb.trends.values() if any("regels" in kb.scopes[s.scope].match for s in t.scopes)),
+            *(t for t, inds in used.items() if "gemiddelde_verkoopprijs" in inds),
+        }
+        part = editions.compute_verdicts(db, trends=picks)
+        got = {(r, t): s for r, t, s in zip(*(part.column(c).to_pylist() for c in ("region_code", "trend", "sterkte")))}
+        want = {(code, v.trend): v.strength for code in reader.localiser.gemeenten
+                for v in reader.verdicts(code) if v.trend in picks}
+    finally:
+        reader.close()
+    assert len(picks) >= 4 and got == want
+
+
+def test_affected_trends_are_those_of_the_changed_indicator(built_home, tmp_path):
+    import duckdb
+
+    from trendstudie.knowledge.localise import own_rules
+
+    old = built_home / "trendstudie.duckdb"
+    new = tmp_path / "nieuw.duckdb"
+    shutil.copy(old, new)
+    con = duckdb.connect(str(new))
+    try:
+        con.execute("UPDATE indicator_values SET value = value * 2 WHERE indicator_id = 'gemiddelde_verkoopprijs' "
+                    "AND region_code = 'GM0193'")
+        con.execute("CHECKPOINT")
+        prints = editions._describe(con)[2]
+        kb, rules = editions._knowledge()
+        used = indicators_used(kb, rules, own_rules(con))
+    finally:
+        con.close()
+    before = editions._store_prints(old)
+    trends = editions.affected_trends(old, new, before, prints)
+    assert trends and trends == {t for t, inds in used.items() if "gemiddelde_verkoopprijs" in inds}
+    # a change every verdict shares (a gemeente's name may be cited anywhere): all of them
+    con = duckdb.connect(str(new))
+    try:
+        con.execute("UPDATE regions SET name = name || ' (herzien)' WHERE code = 'GM0193'")
+        con.execute("CHECKPOINT")
+        prints = editions._describe(con)[2]
+    finally:
+        con.close()
+    assert editions.affected_trends(old, new, before, prints) is None

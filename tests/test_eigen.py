@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from trendstudie.cli import app
 from trendstudie.errors import TrendstudieError
+from helpers import first_rows
 
 POP = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;Leeftijd=10000")
 # Voorne aan Zee (GM1992, 2023) from Brielle, Hellevoetsluis and Westvoorne; name variants.
@@ -212,16 +213,11 @@ def test_a_share_without_numerator_and_denominator_stays_on_its_boundaries(run, 
     assert float(got[("GM0501", "2021JJ00")]["value"]) == round(published[("GM0501", 2021)] / published[("GM0501", 2019)] * 100, 2)
     harmonised = _facts(run, "eigen:statline", "groei_sinds_2019", "--region", "GM1992")
     assert harmonised[("GM1992", "2021JJ00")]["value"] == ""  # not summed, not averaged: missing today …
-    from trendstudie import store
-
-    db = store.connect(run.home / "trendstudie.duckdb")
-    try:
-        former = db.execute("SELECT value, harmonised, method, reason FROM facts WHERE table_id = 'eigen:statline' "
-                            "AND measure = 'groei_sinds_2019' AND region_code = 'GM0501' AND period = '2021JJ00'").fetchone()
-        today = db.execute("SELECT method, reason FROM facts WHERE table_id = 'eigen:statline' AND measure = "
-                           "'groei_sinds_2019' AND region_code = 'GM1992' AND period = '2021JJ00'").fetchone()
-    finally:
-        db.close()
+    former, today = first_rows(
+        run.home, "SELECT value, harmonised, method, reason FROM facts WHERE table_id = 'eigen:statline' "
+                  "AND measure = 'groei_sinds_2019' AND region_code = 'GM0501' AND period = '2021JJ00'",
+        "SELECT method, reason FROM facts WHERE table_id = 'eigen:statline' AND measure = "
+        "'groei_sinds_2019' AND region_code = 'GM1992' AND period = '2021JJ00'")
     assert former[1] is False and former[2] == "zoals gepubliceerd" and "indeling van toen" in former[3]
     assert today[0] == "ontbreekt" and "teller en noemer" in today[1]  # … and marked so
 

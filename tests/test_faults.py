@@ -7,7 +7,6 @@ the environment (a full disk, a read-only file system, Ctrl-C) can be injected w
 from __future__ import annotations
 
 import errno
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,18 +16,13 @@ import pytest
 
 from trendstudie import boundary
 from trendstudie.cli import run
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from helpers import sha, store_copy
 
 
 @pytest.fixture(scope="module")
 def home(built_home, tmp_path_factory) -> Path:
     """A copy of the shared store (cases must not be able to harm the shared one)."""
-    h = tmp_path_factory.mktemp("faults-home")
-    shutil.copy2(built_home / "trendstudie.duckdb", h / "trendstudie.duckdb")
-    return h
+    return store_copy(built_home, tmp_path_factory.mktemp("faults-home"))
 
 
 @pytest.fixture(scope="module")

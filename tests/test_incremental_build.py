@@ -3,7 +3,6 @@ store alone, a changed source is read again and its new values reach the store."
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 from trendstudie import buildcache
 from trendstudie.build import build, source_fingerprints, sources, store_fingerprint
 from trendstudie.config import settings
+from helpers import first_rows, linked_copy, sha
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from same_figures import differences  # noqa: E402
@@ -26,13 +26,7 @@ CELL = "47018NED,GeregistreerdeMisdrijven,1.1.1,GM0363,2012JJ00,"
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory, bundle) -> Path:
     """The bundle with its own tidy/ folder (the rest linked), so a test can change a source."""
-    root = tmp_path_factory.mktemp("bundle")
-    for entry in bundle.iterdir():
-        if entry.name == "tidy":
-            shutil.copytree(entry, root / "tidy")
-        else:
-            (root / entry.name).symlink_to(entry)
-    return root
+    return linked_copy(bundle, tmp_path_factory.mktemp("bundle"), {"tidy"})
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +38,6 @@ def home(tmp_path_factory, copy) -> Path:
 
 
 ALL = ["OData v4-spiegel", "tidy CSV", "StatLine- en v3-exports", "KWB en overige bestanden", "eigen bestanden"]
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_a_rebuild_without_change_leaves_the_database_untouched(home, copy):
@@ -81,16 +71,8 @@ def test_a_changed_value_reaches_the_store_and_a_damaged_cache_entry_is_read_aga
     (buildcache.cache_dir(home) / "odata-v4.parquet").write_bytes(b"geen parquet")
     report = build(s)
     assert sorted(report.reread) == ["OData v4-spiegel", "tidy CSV"]
-    from trendstudie import store
-
-    con = store.connect(home / "trendstudie.duckdb")
-    try:
-        got = con.execute("SELECT value FROM observations WHERE table_id='47018NED' AND dims='SoortMisdrijf=1.1.1' "
-                          "AND region_code='GM0363' AND period='2012JJ00'").fetchone()
-        fact = con.execute("SELECT value FROM facts WHERE table_id='47018NED' AND dims='SoortMisdrijf=1.1.1' "
-                           "AND region_code='GM0363' AND period='2012JJ00'").fetchone()
-    finally:
-        con.close()
+    got, fact = first_rows(home, *(f"SELECT value FROM {t} WHERE table_id='47018NED' AND dims='SoortMisdrijf=1.1.1' "
+                                   "AND region_code='GM0363' AND period='2012JJ00'" for t in ("observations", "facts")))
     assert got == (float(new),) and fact == (float(new),)
     # the damaged entry was replaced by a good one: the next change finds it in the cache
     os.utime(copy / CRIME)

@@ -23,9 +23,15 @@ Kinds of change (`soort`):
 - `prognose`: the basis projection for the end year left the 90%-margin of the previous one.
 
 Verdicts compare gemeenten with each other (percentiles, groups), so one changed figure can
-change a verdict elsewhere: they are computed for all gemeenten, but only when their inputs
-(indicator values, groups, regions, the rules) differ between the two stores. Projections
-likewise, when the facts they are made from differ.
+change a verdict elsewhere: they are judged for all gemeenten, but only for the trends that use an
+indicator whose values differ between the two stores (verdict.indicators_used), on the values of
+just those indicators; every trend when something all verdicts share differs (the register,
+regions, groups, own rules, the newest year). Projections are made again, for every gemeente
+(the models project them together), only when what they are made of differs (forecast.inputs:
+the facts the demographic models read, the gemeenten, the groups). The previous store's verdicts
+and projections come from the previous edition's snapshot when it has one, and a whole
+Localiser of the previous store from the home's cache when a command kept it there.
+Docs: docs/wijzigingen.md; timing: benchmarks/editions.py.
 """
 
 from __future__ import annotations
@@ -340,8 +346,12 @@ def record(home: Path, database: Path, previous: Path | None, progress: Progress
         if old_info is None:
             edition.opmerking = "De vorige database was van een andere versie; er is niet vergeleken."
         else:
-            rows += value_changes(previous, database, progress)
-            verdict_rows, edition.oordelen = _verdict_changes(home, last, previous, database, number, progress)
+            old_prints = _store_prints(previous)
+            tables = sorted(k.removeprefix("tabel ") for k in old_prints.keys() | prints.keys()
+                            if k.startswith("tabel ") and old_prints.get(k) != prints.get(k))
+            rows += value_changes(previous, database, progress, tables)
+            stores = (previous, old_prints), (database, prints)
+            verdict_rows, edition.oordelen = _verdict_changes(home, last, *stores, number, progress)
             rows += verdict_rows
             projection_rows, edition.prognoses = _projection_changes(home, last, previous, database, number, progress)
             rows += projection_rows
@@ -453,26 +463,33 @@ def _store_prints(path: Path) -> dict[str, str]:
 
 # --- values and periods -----------------------------------------------------------------------------
 
-def value_changes(old: Path, new: Path, progress: Progress | None = None) -> list[dict]:
-    """Every cell of the harmonised facts that differs between the two stores."""
+def value_changes(old: Path, new: Path, progress: Progress | None = None,
+                  tables: list[str] | None = None) -> list[dict]:
+    """Every cell of the harmonised facts that differs between the two stores; `tables`: only
+    those tables are compared (the others' fingerprints are the same, so are their cells)."""
     if progress:
         progress("editie: cijfers vergelijken", 0, 1)
+    if tables is not None and not tables:
+        if progress:
+            progress("editie: cijfers vergelijken", 1, 1)
+        return []
+    only = "" if tables is None else "WHERE table_id IN (SELECT unnest($tables))"
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{_sql_path(old)}' AS old (READ_ONLY)")
         con.execute(f"ATTACH '{_sql_path(new)}' AS new (READ_ONLY)")
         diff = con.execute(f"""
             WITH o AS (SELECT table_id, measure, dims, region_code, period, value, status, method, true AS here
-                       FROM old.facts),
+                       FROM old.facts {only}),
                  n AS (SELECT table_id, measure, dims, region_code, period, value, status, method, true AS here
-                       FROM new.facts)
+                       FROM new.facts {only})
             SELECT table_id, measure, dims, region_code, period, o.value, n.value, o.status, n.status,
                    o.here IS NOT NULL, n.here IS NOT NULL, coalesce(n.method, o.method)
             FROM o FULL OUTER JOIN n USING (table_id, measure, dims, region_code, period)
             WHERE o.here IS NULL OR n.here IS NULL OR o.status IS DISTINCT FROM n.status
                OR (o.value IS NULL) <> (n.value IS NULL)
                OR abs(o.value - n.value) > {TOLERANCE} * greatest(abs(o.value), abs(n.value))
-            ORDER BY region_code, table_id, measure, dims, period""").fetchall()
+            ORDER BY region_code, table_id, measure, dims, period""", {} if tables is None else {"tables": tables}).fetchall()
         old_periods = set(con.execute("SELECT DISTINCT table_id, period FROM old.facts").fetchall())
         tables = sorted({r[0] for r in diff})
         measures = {}
@@ -557,47 +574,163 @@ def _verdict_inputs(prints: dict[str, str]) -> str:
     return _combine(prints, VERDICT_INPUTS, extra="oordelen:" + _code("knowledge", "analysis"))
 
 
-def compute_verdicts(database: Path, progress: Progress | None = None, what: str = "", keep: bool = False) -> pa.Table:
+def _knowledge():
+    """The knowledge base and the rules (the program's, the same for both stores): read once
+    while their files stay the same."""
+    return _knowledge_of(_code("knowledge"))
+
+
+@functools.lru_cache(maxsize=1)
+def _knowledge_of(code: str):
+    from .knowledge.localise import load_rules
+    from .knowledge.model import load
+
+    return load(), load_rules()
+
+
+def compute_verdicts(database: Path, progress: Progress | None = None, what: str = "", keep: bool = False,
+                     trends: set[str] | None = None, home: Path | None = None) -> pa.Table:
     """The strength of every trend in every gemeente of the store (one Localiser call per gemeente).
     `keep`: the store is the home's own, so its loaded Localiser may go into the home's cache
-    (knowledge/cache.py) for the commands after the build; the previous store's may not."""
+    (knowledge/cache.py) for the commands after the build; the previous store's may not, but when
+    `home`'s cache holds it (a command ran on that store) it is read from there.
+    `trends`: only these trends, judged on the values of only the indicators they use
+    (verdict.indicators_used), which gives the same strengths for a fraction of the cost; so is
+    a store whose Localiser is neither cached nor to be kept judged (on the indicators any
+    trend uses, without the figures' labels)."""
     import pyarrow as pa
 
     from . import store
+    from .knowledge import cache
     from .reader import Reader
 
+    if trends is not None:
+        return _some_verdicts(database, trends, progress, what)
     reader = Reader(database) if keep else Reader(connection=store.connect(database))
     try:
-        localiser = reader.localiser
+        localiser = None if keep or home is None else cache.cached(database, Path(home) / "cache")
+        if localiser is None and not keep:  # nothing to keep it for: only what the strengths need
+            reader.close()
+            return _some_verdicts(database, set(_knowledge()[0].trends), progress, what)
+        localiser = localiser or reader.localiser
         codes = localiser.gemeenten
-        regions, trends, strengths = [], [], []
+        regions, trends_, strengths = [], [], []
         for i, code in enumerate(codes):
             if progress and i % 20 == 0:
                 progress(f"editie: oordelen {what}", i, len(codes))
             for v in localiser.verdicts(code):
                 regions.append(code)
-                trends.append(v.trend)
+                trends_.append(v.trend)
                 strengths.append(v.strength)
         if progress:
             progress(f"editie: oordelen {what}", len(codes), len(codes))
-        return pa.table({"region_code": regions, "trend": trends, "sterkte": strengths}, schema=schemas()["VERDICT_SCHEMA"])
+        return pa.table({"region_code": regions, "trend": trends_, "sterkte": strengths},
+                        schema=schemas()["VERDICT_SCHEMA"])
     finally:
         reader.close()
 
 
-def _verdict_changes(home: Path, last: Edition | None, old: Path, new: Path, number: int,
+def _some_verdicts(database: Path, trends: set[str], progress: Progress | None, what: str) -> pa.Table:
+    import pyarrow as pa
+
+    from . import store
+    from .knowledge.localise import IndicatorData, own_rules
+    from .knowledge.verdict import indicators_used, judge_all
+
+    regions, names, strengths = [], [], []
+    if not trends:
+        return pa.table({"region_code": regions, "trend": names, "sterkte": strengths},
+                        schema=schemas()["VERDICT_SCHEMA"])
+    kb, rules = _knowledge()
+    con = store.connect(database)
+    try:
+        used = indicators_used(kb, rules, own_rules(con))
+        data = IndicatorData(con, rules.derived, only=set().union(*(used.get(t, ()) for t in trends)))
+        codes = sorted(c for c in data.groups_of if c.startswith("GM"))  # as Localiser.gemeenten
+        scopes: dict = {}
+        for i, code in enumerate(codes):
+            if progress and i % 50 == 0:
+                progress(f"editie: oordelen {what}", i, len(codes))
+            for v in judge_all(kb, data, code, rules, scopes, trends=trends):
+                regions.append(code)
+                names.append(v.trend)
+                strengths.append(v.strength)
+    finally:
+        con.close()
+    if progress:
+        progress(f"editie: oordelen {what}", 1, 1)
+    return pa.table({"region_code": regions, "trend": names, "sterkte": strengths}, schema=schemas()["VERDICT_SCHEMA"])
+
+
+def _verdict_basis(path: Path) -> tuple[dict[str, str], str]:
+    """Per indicator a fingerprint of its values, and one of what every verdict shares besides the
+    register, regions, groups and own rules that VERDICT_INPUTS hold: the newest year of any
+    figure (what is old) and the groups' titles (a province is matched by its title)."""
+    from .knowledge.localise import newest_year
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        per = {i: f"{n}:{h}" for i, n, h in con.execute(
+            "SELECT indicator_id, count(*), bit_xor(hash(region_code, period, value, status, harmonised)) "
+            "FROM indicator_values GROUP BY indicator_id").fetchall()}
+        titles = con.execute("SELECT count(*), bit_xor(hash(group_id, title, kind)) FROM groups").fetchone()
+        return per, f"{newest_year(con)};{titles[0]}:{titles[1]}"
+    finally:
+        con.close()
+
+
+def affected_trends(old: Path, new: Path, old_prints: dict[str, str], new_prints: dict[str, str]) -> set[str] | None:
+    """The trends whose verdicts can differ between the two stores: those that use an indicator
+    whose values differ (verdict.indicators_used). None when something every verdict shares
+    differs (the register, regions, groups, own rules, the newest year): then all of them."""
+    from . import store
+    from .knowledge.localise import own_rules
+    from .knowledge.verdict import indicators_used
+
+    if any(old_prints.get(k) != new_prints.get(k) for k in VERDICT_INPUTS if k != "indicatoren"):
+        return None
+    (old_values, old_shared), (new_values, new_shared) = _verdict_basis(old), _verdict_basis(new)
+    if old_shared != new_shared:
+        return None
+    changed = {i for i in old_values.keys() | new_values.keys() if old_values.get(i) != new_values.get(i)}
+    kb, rules = _knowledge()
+    con = store.connect(new)
+    try:
+        used = indicators_used(kb, rules, own_rules(con))
+    finally:
+        con.close()
+    return {t for t, indicators in used.items() if indicators & changed}
+
+
+def _verdict_changes(home: Path, last: Edition | None, old_store: tuple[Path, dict[str, str]],
+                     new_store: tuple[Path, dict[str, str]], number: int,
                      progress: Progress | None) -> tuple[list[dict], Snapshot | None]:
+    """The verdict changes, computing as little as the changed inputs allow: nothing when the
+    verdicts' inputs are the same; only the trends that use a changed indicator when nothing
+    shared changed (their verdicts on both stores, or on the new one beside the previous
+    edition's snapshot); otherwise every verdict of the new store and, without a snapshot, of
+    the old one (its Localiser from the home's cache when a command kept it there)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    old_in = _verdict_inputs(_store_prints(old))
-    new_in = _verdict_inputs(_store_prints(new))
+    (old, old_prints), (new, new_prints) = old_store, new_store
+    old_in, new_in = _verdict_inputs(old_prints), _verdict_inputs(new_prints)
     if old_in == new_in:  # the same inputs and rules: the same verdicts everywhere
         keep = last.oordelen if last and last.oordelen and last.oordelen.invoer == new_in else None
         return [], _carry(home, keep, number, "oordelen")
     before = _snapshot(home, last.oordelen if last else None, old_in, schemas()["VERDICT_SCHEMA"])
-    if before is None:
-        before = compute_verdicts(old, progress, "(vorige editie)")
-    after = compute_verdicts(new, progress, "(nieuwe editie)", keep=True)
+    trends = affected_trends(old, new, old_prints, new_prints)
+    if trends is None:
+        if before is None:
+            before = compute_verdicts(old, progress, "(vorige editie)", home=home)
+        after = compute_verdicts(new, progress, "(nieuwe editie)", keep=True)
+    else:
+        changed = compute_verdicts(new, progress, "(nieuwe editie)", trends=trends)
+        if before is None:  # both stores, for these trends only; no snapshot for the next edition then
+            return diff_verdicts(compute_verdicts(old, progress, "(vorige editie)", trends=trends), changed, new), None
+        same = before.filter(pc.invert(pc.is_in(before.column("trend"), value_set=pa.array(sorted(trends), pa.string()))))
+        after = pa.concat_tables([same, changed]).sort_by([("region_code", "ascending"), ("trend", "ascending")])
     snap = Snapshot(bestand=f"{number:04d}-oordelen.parquet", invoer=new_in)
     atomic.save_with(folder(home) / snap.bestand, lambda p: pq.write_table(after, p))
     return diff_verdicts(before, after, new), snap
@@ -616,16 +749,13 @@ def _carry(home: Path, snap: Snapshot | None, number: int, kind: str) -> Snapsho
 
 
 def diff_verdicts(before: pa.Table, after: pa.Table, database: Path) -> list[dict]:
-    from .knowledge.model import load
-
     old = {(r, t): s for r, t, s in zip(*(before.column(c).to_pylist() for c in ("region_code", "trend", "sterkte")))}
     new = {(r, t): s for r, t, s in zip(*(after.column(c).to_pylist() for c in ("region_code", "trend", "sterkte")))}
-    titles = {t.id: t.title for t in load().trends.values()}
+    differ = sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
+    titles = {t.id: t.title for t in _knowledge()[0].trends.values()} if differ else {}
     rows = []
-    for key in sorted(set(old) | set(new)):
+    for key in differ:
         a, b = old.get(key), new.get(key)
-        if a == b:
-            continue
         region, trend = key
         title = titles.get(trend, trend)
         rows.append({"region_code": region, "soort": "oordeel", "onderwerp": trend, "dims": None, "period": None,
@@ -637,12 +767,21 @@ def diff_verdicts(before: pa.Table, after: pa.Table, database: Path) -> list[dic
 
 # --- projections ----------------------------------------------------------------------------------
 
-def _projection_inputs(prints: dict[str, str]) -> str:
-    return _combine(prints, "tabellen", extra="prognoses:" + _combine(prints, VERDICT_INPUTS) + _code("forecast"))
+def _projection_inputs(path: Path) -> str:
+    """What the basis projections of the end year are made of (forecast.inputs) and the program."""
+    from . import forecast, store
+
+    con = store.connect(path)
+    try:
+        return "prognoses:" + forecast.inputs(con, forecast.DEFAULT_UNTIL) + ":" + _code("forecast")
+    finally:
+        con.close()
 
 
 def compute_projections(database: Path, progress: Progress | None = None, what: str = "") -> pa.Table:
-    """The basis projection of every gemeente for the default end year: every indicator with a margin."""
+    """The basis projection of every gemeente for the default end year: every indicator with a margin.
+    The models project all gemeenten at once and keep that run for the next gemeente; the trend
+    extrapolations are only made when one can reach the end year (forecast.extrapolates_to)."""
     import pyarrow as pa
 
     from . import forecast, store
@@ -652,12 +791,13 @@ def compute_projections(database: Path, progress: Progress | None = None, what: 
     try:
         codes = components.current_gemeenten(con)
         end = f"{forecast.DEFAULT_UNTIL}JJ00"
+        extrapolated = forecast.extrapolates_to(con, forecast.DEFAULT_UNTIL)
         out = {name: [] for name in schemas()["PROJECTION_SCHEMA"].names}
         for i, code in enumerate(codes):
             if progress and i % 20 == 0:
                 progress(f"editie: prognoses {what}", i, len(codes))
             try:
-                rows = forecast.project(con, code, PROJECTION_SCENARIO)
+                rows = forecast.project(con, code, PROJECTION_SCENARIO, extrapolated=extrapolated)
             except TrendstudieError:
                 continue  # a gemeente the model cannot project (no population series): nothing to compare
             for r in rows:
@@ -673,10 +813,11 @@ def compute_projections(database: Path, progress: Progress | None = None, what: 
 
 def _projection_changes(home: Path, last: Edition | None, old: Path, new: Path, number: int,
                         progress: Progress | None) -> tuple[list[dict], Snapshot | None]:
+    """Projections that left their margin; none computed when what they are made of is the same."""
     import pyarrow.parquet as pq
 
-    old_in = _projection_inputs(_store_prints(old))
-    new_in = _projection_inputs(_store_prints(new))
+    old_in = _projection_inputs(old)
+    new_in = _projection_inputs(new)
     if old_in == new_in:
         keep = last.prognoses if last and last.prognoses and last.prognoses.invoer == new_in else None
         return [], _carry(home, keep, number, "prognoses")

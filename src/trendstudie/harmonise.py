@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
+from . import gcpause
 from .geo.regions import RegionRegistry
 from .sources.records import Observation, TableMeta
 
@@ -60,8 +61,9 @@ def source_rank(source: str) -> int:
     return DEFAULT_RANK
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
+    """One harmonised figure (a named tuple: the build makes hundreds of thousands)."""
+
     table_id: str
     measure: str
     dims: str
@@ -79,12 +81,12 @@ def select(observations: list[Observation]) -> tuple[list[Observation], list[str
     """One observation per cell, by source rank; report real disagreements."""
     best: dict[tuple, Observation] = {}
     conflicts: list[str] = []
+    setdefault = best.setdefault
     for o in observations:
-        key = (o.table_id, o.measure, o.dims, o.region_code, o.period)
-        cur = best.get(key)
-        if cur is None:
-            best[key] = o
+        cur = setdefault((o.table_id, o.measure, o.dims, o.region_code, o.period), o)
+        if cur is o:
             continue
+        key = (o.table_id, o.measure, o.dims, o.region_code, o.period)
         keep, other = (o, cur) if source_rank(o.source) < source_rank(cur.source) else (cur, o)
         if keep.value is None and other.value is not None and source_rank(other.source) == source_rank(keep.source):
             keep, other = other, keep
@@ -102,8 +104,11 @@ class Sizes:
 
     def __init__(self, observations: list[Observation]):
         wanted = {(t, m, d): (basis, rank) for basis, srcs in SIZE_SOURCES.items() for rank, (t, m, d) in enumerate(srcs)}
+        tables = {t for t, _, _ in wanted}
         found: dict[tuple[str, str, int], tuple[int, float]] = {}
         for o in observations:
+            if o.table_id not in tables:
+                continue
             hit = wanted.get((o.table_id, o.measure, o.dims))
             if hit is None or o.value is None or not o.region_code.startswith("GM"):
                 continue
@@ -177,6 +182,9 @@ class Harmoniser:
         self._dates = sorted({t.date for t in registry.transfers})
         self._renamed = {t.to_code: t.from_code for t in registry.transfers if t.kind == "naamswijziging"}
         self._gemeenten_on: dict[date, frozenset[str]] = {}
+        self._gm = frozenset(c for c, r in registry.regions.items() if r.kind == "GM")
+        self._plans: dict[tuple[date, str], list[tuple[str, list[tuple[str, float, bool]], bool]]] = {}
+        self._days: dict[tuple[frozenset[str], date, date | None], date | None] = {}
 
     def gemeenten_on(self, day: date) -> frozenset[str]:
         """The registry's gemeenten on `day` (asked for the same few days in every slice)."""
@@ -217,61 +225,79 @@ class Harmoniser:
                 return d
         return None
 
-    def slice(self, meta_agg: str, basis: str, rows: list[Observation]) -> tuple[list[Fact], list[str]]:
-        """Harmonise one (table, measure, dims, period) slice of gemeente observations."""
-        first = rows[0]
+    def plan(self, day: date, basis: str) -> list[tuple[str, list[tuple[str, float, bool]], bool]]:
+        """`matrix` in the order of today's gemeenten, for the targets with a predecessor:
+        (target, parts, identity), identity when the target is its own only predecessor, whole
+        (the common case, which a slice then handles with one look-up)."""
+        key = (day, basis)
+        if key not in self._plans:
+            matrix = self.matrix(day, basis)
+            self._plans[key] = [
+                (target, parts, len(parts) == 1 and parts[0][0] == target and abs(parts[0][1] - 1) < 1e-12)
+                for target in self.current if (parts := matrix.get(target))]
+        return self._plans[key]
+
+    def _classification_day(self, codes: set[str], start: date, end: date | None) -> date | None:
+        """`classification_date`, once per set of codes and period (most slices share both)."""
+        key = (frozenset(codes), start, end)
+        if key not in self._days:
+            self._days[key] = self.classification_date(codes, start, end)
+        return self._days[key]
+
+    def slice(self, meta_agg: str, basis: str, first: Observation,
+              present: dict[str, Observation]) -> tuple[list[Fact], list[str]]:
+        """Harmonise one (table, measure, dims, period) slice of gemeente observations: `first` is
+        its first row (published value or not), `present` its rows with a value by code."""
+        table_id, measure, dims, period = first.table_id, first.measure, first.dims, first.period
         warnings: list[str] = []
-        present = {o.region_code: o for o in rows if o.value is not None}
-        known = {c for c in present if c in self.registry.regions and self.registry.regions[c].kind == "GM"}
-        for c in sorted(set(present) - known):
-            if c != UNASSIGNED:
-                warnings.append(f"{first.table_id} {first.measure} {first.period}: onbekende gemeentecode {c} overgeslagen")
+        gm = self._gm
+        known = {c for c in present if c in gm}
+        if len(known) < len(present):
+            for c in sorted(set(present) - known):
+                if c != UNASSIGNED:
+                    warnings.append(f"{table_id} {measure} {period}: onbekende gemeentecode {c} overgeslagen")
         if not known:
             return [], warnings
-        start = period_start(first.period)
-        end = period_end(first.period)
+        start = period_start(period)
+        end = period_end(period)
         # A code renamed during the period (De Friese Meren GM1921 → De Fryske Marren GM1940 on
         # 1 July 2015) may be published under both codes for the same territory: keep the code
         # that was valid on the first day of the period.
-        for new in sorted(known):
-            old = self._renamed.get(new)
+        for new in sorted(known & self._renamed.keys()):
+            old = self._renamed[new]
             if old in known:
                 drop = new if self.registry.regions[old].valid_on(start) else old
                 known.discard(drop)
-                del present[drop]
-                warnings.append(f"{first.table_id} {first.measure} {first.period}: {old} en {new} zijn hetzelfde gebied "
+                present = {c: o for c, o in present.items() if c != drop}
+                warnings.append(f"{table_id} {measure} {period}: {old} en {new} zijn hetzelfde gebied "
                                 f"onder twee namen; {drop} ({'nieuwe' if drop == new else 'oude'} naam) niet meegeteld")
-        day = self.classification_date(known, start, end)
+        day = self._classification_day(known, start, end)
         if day is None:
             warnings.append(
-                f"{first.table_id} {first.measure} {first.dims} {first.period}: codes van verschillende indelingen; "
+                f"{table_id} {measure} {dims} {period}: codes van verschillende indelingen; "
                 "niet geharmoniseerd"
             )
             return [], warnings
-        matrix = self.matrix(day, basis)
         facts = []
+        append = facts.append
         source = first.source
-        for target in self.current:
-            parts = matrix.get(target, [])
-            if not parts:
+        get = present.get
+        for target, parts, identity in self.plan(day, basis):
+            if identity:
+                o = get(target)
+                if o is not None:
+                    append(Fact(table_id, measure, dims, target, period, o.value, o.status, False, "ongewijzigd",
+                                f"{target} ({o.source})"))
                 continue
             if not any(code in present for code, _, _ in parts):
                 continue  # nothing published for this gemeente in this slice
-            identity = len(parts) == 1 and parts[0][0] == target and abs(parts[0][1] - 1) < 1e-12
             missing = [code for code, share, _ in parts if share >= REQUIRED_SHARE and code not in present]
-            base = dict(table_id=first.table_id, measure=first.measure, dims=first.dims, region_code=target, period=first.period)
             if missing:
-                facts.append(Fact(**base, value=None, status=None, harmonised=True, method="ontbreekt",
-                                  provenance=_trail(parts, present, source),
-                                  reason="geen waarde voor " + ", ".join(missing)))
+                append(Fact(table_id, measure, dims, target, period, None, None, True, "ontbreekt",
+                            _trail(parts, present, source), "geen waarde voor " + ", ".join(missing)))
                 continue
             used = [(code, share, approx) for code, share, approx in parts if code in present]
             statuses = [present[c].status for c, _, _ in used]
-            if identity:
-                o = present[target]
-                facts.append(Fact(**base, value=o.value, status=o.status, harmonised=False, method="ongewijzigd",
-                                  provenance=f"{target} ({o.source})"))
-                continue
             approximate = any(a for _, _, a in used)
             if meta_agg == "sum":
                 value = sum(present[c].value * s for c, s, _ in used)  # type: ignore[operator]
@@ -291,29 +317,27 @@ class Harmoniser:
                 value = sum(present[c].value * w for (c, _, _), w in zip(used, weights)) / total  # type: ignore[operator]
                 method = "benaderd" if approximate else "gewogen"
             else:
-                facts.append(Fact(**base, value=None, status=None, harmonised=True, method="ontbreekt",
-                                  provenance=_trail(parts, present, source),
-                                  reason="grens gewijzigd en de aard van de maatstaf is onbekend (niet op te tellen)"))
+                append(Fact(table_id, measure, dims, target, period, None, None, True, "ontbreekt",
+                            _trail(parts, present, source),
+                            "grens gewijzigd en de aard van de maatstaf is onbekend (niet op te tellen)"))
                 continue
-            facts.append(Fact(**base, value=value, status=_combine_status(statuses), harmonised=True, method=method,
-                              provenance=_trail(used, present, source)))
+            append(Fact(table_id, measure, dims, target, period, value, _combine_status(statuses), True, method,
+                        _trail(used, present, source)))
         return facts, warnings
 
-    def national(self, rows: list[Observation], facts: list[Fact]) -> Fact | None:
+    def national(self, first: Observation, present: dict[str, Observation], facts: list[Fact]) -> Fact | None:
         """Nederland for a count slice of a table without a national row: every published gemeente
         row plus 'niet toe te delen' (GM0000), when every current gemeente got a value (else None).
-        `facts` is what `slice` made of `rows`; a code published twice under an old and a new name
-        (see `slice`) counts once."""
+        `first` and `present` are as for `slice`, `facts` what `slice` made of them; a code
+        published twice under an old and a new name (see `slice`) counts once."""
         if sum(1 for f in facts if f.value is not None) < len(self.current):
             return None
-        present = {o.region_code: o for o in rows if o.value is not None}
+        present = dict(present)
         for new, old in self._renamed.items():
             if new in present and old in present:
-                start = period_start(rows[0].period)
+                start = period_start(first.period)
                 del present[new if self.registry.regions[old].valid_on(start) else old]
-        used = [o for c, o in present.items()
-                if c == UNASSIGNED or (c in self.registry.regions and self.registry.regions[c].kind == "GM")]
-        first = rows[0]
+        used = [o for c, o in present.items() if c == UNASSIGNED or c in self._gm]
         unassigned = present.get(UNASSIGNED)
         extra = f" plus niet toe te delen {unassigned.value:g}" if unassigned is not None else ""
         return Fact(first.table_id, first.measure, first.dims, "NL01", first.period,
@@ -331,17 +355,30 @@ def _trail(parts: list[tuple[str, float, bool]], present: dict[str, Observation]
 def harmonise(observations: list[Observation], tables: list[TableMeta], registry: RegionRegistry,
               progress=None) -> tuple[list[Fact], list[str]]:
     """All facts: gemeenten on today's classification, other regions as published."""
+    with gcpause.paused():
+        return _harmonise(observations, tables, registry, progress)
+
+
+def _harmonise(observations: list[Observation], tables: list[TableMeta], registry: RegionRegistry,
+               progress=None) -> tuple[list[Fact], list[str]]:
     selected, warnings = select(observations)
     sizes = Sizes(selected)
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
-    slices: dict[tuple, list[Observation]] = defaultdict(list)
+    # Per (table, measure, dims, period): its first gemeente row and its rows with a value by code.
+    slices: dict[tuple, tuple[Observation, dict[str, Observation]]] = {}
     facts: list[Fact] = []
     for o in selected:
-        if o.region_code.startswith("GM"):
-            slices[(o.table_id, o.measure, o.dims, o.period)].append(o)
-        elif o.region_code[:2] in ("NL", "PV", "LD", "CR"):
-            facts.append(Fact(o.table_id, o.measure, o.dims, o.region_code, o.period, o.value, o.status, False,
+        code = o.region_code
+        if code.startswith("GM"):
+            key = (o.table_id, o.measure, o.dims, o.period)
+            got = slices.get(key)
+            if got is None:
+                got = slices[key] = (o, {})
+            if o.value is not None:
+                got[1][code] = o
+        elif code[:2] in ("NL", "PV", "LD", "CR"):
+            facts.append(Fact(o.table_id, o.measure, o.dims, code, o.period, o.value, o.status, False,
                               "zoals gepubliceerd" if o.value is not None else "ontbreekt", o.source, o.reason))
     national = {f.table_id for f in facts if f.region_code == "NL01"}
     keys = sorted(slices)
@@ -349,11 +386,12 @@ def harmonise(observations: list[Observation], tables: list[TableMeta], registry
         meta = measures.get((key[0], key[1]))
         agg = meta.aggregation if meta else ""
         basis = meta.basis if meta else "inwoners"
-        f, w = h.slice(agg, basis, slices[key])
+        first, present = slices[key]
+        f, w = h.slice(agg, basis, first, present)
         facts.extend(f)
         warnings.extend(w)
         if agg == "sum" and key[0] not in national and f:
-            nl = h.national(slices[key], f)
+            nl = h.national(first, present, f)
             if nl is not None:
                 facts.append(nl)
         if progress:

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from . import __version__, atomic
+from . import __version__, atomic, gcpause
 
 FORMAT = 2  # raise when the files' layout changes
 SUFFIX = ".pickle"
@@ -99,16 +99,13 @@ def loads(raw: bytes):
     collector's sight (gc.freeze): they live as long as the command, hold no reference cycles
     (reference counting still frees them), and walking them cost a command such as `trends`
     several hundredths of a second in collections after the load."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return pickle.loads(raw)
-    except Exception:  # noqa: BLE001 - a damaged cache file of any kind is only a miss
-        return None
-    finally:
-        _freeze()
-        if enabled:
-            gc.enable()
+    with gcpause.paused():
+        try:
+            return pickle.loads(raw)
+        except Exception:  # noqa: BLE001 - a damaged cache file of any kind is only a miss
+            return None
+        finally:
+            _freeze()
 
 
 def _freeze() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -85,6 +85,16 @@ class IndicatorRow:
                    rec.get("unit") or "", int(rec.get("decimals") or 0), rec.get("direction") or "neutraal",
                    rec.get("citation") or "", rec.get("note") or "", rec.get("missing"), int(rec.get("position") or 0),
                    tuple(tables))
+
+
+def indicator_rows(con) -> dict[str, IndicatorRow]:
+    """Every indicator of the register, in register order, without its source tables: the one
+    query of the `indicators` table, also for what holds only a connection (the localiser's
+    IndicatorData, the analysis' Values). `Reader.indicators` adds the tables."""
+    cur = con.execute("SELECT * FROM indicators ORDER BY position")
+    names = [d[0] for d in cur.description]
+    rows = (dict(zip(names, r)) for r in cur.fetchall())
+    return {rec["indicator_id"]: IndicatorRow.from_record(rec) for rec in rows}
 
 
 # The regions part of readcache.py: its file name, and the code it is made by.
@@ -356,8 +366,7 @@ class Reader:
         """Every indicator of the register, in register order (also those without data), with the
         CBS tables its values come from."""
         tables = self.indicator_tables
-        return {r["indicator_id"]: IndicatorRow.from_record(r, tables.get(r["indicator_id"], ()))
-                for r in self.rows("SELECT * FROM indicators ORDER BY position")}
+        return {i: replace(row, tables=tuple(tables.get(i, ()))) for i, row in indicator_rows(self.cursor()).items()}
 
     @cached_property
     def indicator_tables(self) -> dict[str, list[str]]:

@@ -208,6 +208,28 @@ def test_fan_history_projection_band_and_scenarios():
     assert history_line.get("stroke") == th.INK and history_line.get("stroke-dasharray") is None
 
 
+def test_fan_and_rank_strip_legends_stack_inside_a_phone_width():
+    """At phone width (320) the legend rows wrap instead of running off the drawing: every legend
+    text ends inside the canvas, at 11 px, and the drawing grows by the extra rows."""
+    history = [(2012, 120_000.0), (2024, 134_000.0)]
+    projection = [(2030, 140_000.0, 136_000.0, 144_000.0), (2040, 149_000.0, 138_000.0, 160_000.0)]
+    for width in (320, 640):
+        root = parse(fan("Inwoners van Zwolle: scenario Basis", "inwoners", history, projection,
+                         {"Hoog": [(2040, 155_000.0)]}, decimals=0, width=width, height=360, label="Basis"))
+        legend = [t for t in root.iter(NS + "text") if t.text in ("waargenomen", "Basis", "onzekerheidsmarge")]
+        assert len(legend) == 3 and all(t.get("font-size") == str(th.FONT_SIZE - 1) for t in legend)
+        assert all(float(t.get("x")) + th.text_width(t.text, th.FONT_SIZE - 1) <= width - 4 for t in legend)
+        rows = {t.get("y") for t in legend}
+        assert len(rows) == (2 if width == 320 else 1)
+        assert float(root.get("height")) == 360 + 16 * (len(rows) - 1)
+    values = {f"GM{i:04d}": float(i % 37) for i in range(1, 300)}
+    names = {c: f"Gemeente {c}" for c in values}
+    root = parse(rank_strip("x", "%", values, "GM0001", names, {"GM0002", "GM0003"}, width=320))
+    for t in root.iter(NS + "text"):
+        if t.get("font-size") == str(th.FONT_SIZE - 1) and t.get("text-anchor") is None:
+            assert float(t.get("x")) + th.text_width(t.text, th.FONT_SIZE - 1) <= 320 - 4, t.text
+
+
 def test_fan_nothing_is_none_and_history_only_works():
     assert fan("x", "aantal", [], []) is None
     assert fan("x", "aantal", [(2020, None)], [(2030, float("nan"), 1.0, 2.0)], {"a": []}) is None

@@ -160,3 +160,28 @@ def test_the_shortest_and_longest_reports_are_25_to_40_pages(ctx, code):
 
     pdf = render_pdf(build_report(ctx, code, Options(), make_chart))
     assert 25 <= len(PdfReader(io.BytesIO(pdf)).pages) <= 40
+
+
+@pytest.mark.parametrize("code", ["GM0193", "GM0935"])
+def test_the_samenhang_diagram_prints_at_9_pt_or_more(ctx, code):
+    """The samenhang diagram is laid out for an A4 column (charts.diagram.PRINT_WIDTH) and printed at
+    its own size: every text on its pages is 9 pt or more (the page footer, 8 pt, aside); before,
+    the whole graph was shrunk to the column and printed at some 3 pt."""
+    import io
+
+    from trendstudie.report.pdf import render_pdf
+
+    report = build_report(ctx, code, Options(), make_chart)
+    reader = PdfReader(io.BytesIO(render_pdf(report)))
+    pages = [(i, p) for i, p in enumerate(reader.pages) if "Verbanden tussen de trends" in p.extract_text()]
+    assert pages, "the report has a samenhang diagram"
+    for i, page in pages:
+        sizes: list[tuple[float, str]] = []
+
+        def visit(text, cm, tm, font, size):
+            if text.strip() and text.strip() not in (report.title, str(i + 1)):
+                c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
+                sizes.append((size * (c * c + d * d) ** 0.5, text.strip()))
+
+        page.extract_text(visitor_text=visit)
+        assert len(sizes) > 50 and min(sizes)[0] >= 8.95, (i + 1, min(sizes))

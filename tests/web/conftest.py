@@ -39,35 +39,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(database):
-    """Start uvicorn on a free loopback port in its own process; yield the base URL, then stop it."""
-    port = free_port()
-    code = ("import sys; from trendstudie.web import serve; "
-            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(database)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+def start_server(argv: list[str], base: str, timeout: float = 60) -> subprocess.Popen:
+    """Start a server process (`argv`) and wait until `base` answers /api/v1/info; a server that
+    stops before it answers fails the test with what it wrote on stderr."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if httpx.get(base + "/api/v1/info", timeout=1).status_code == 200:
-                break
+                return proc
         except httpx.HTTPError:
             time.sleep(0.2)
         if proc.poll() is not None:
             raise RuntimeError("server stopped: " + proc.stderr.read().decode(errors="replace"))
-    else:
-        proc.terminate()
-        raise RuntimeError("server did not start within 60 s")
-    yield base
+    proc.terminate()
+    raise RuntimeError(f"server did not start within {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def _serve(database):
+    """Start uvicorn on a free loopback port in its own process; yield the base URL, then stop it.
+    (Without the edition's preparation and the worker's warm-up: test_serve.py starts the server
+    as a user does.)"""
+    port = free_port()
+    code = ("import sys; from trendstudie.web import serve; "
+            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server([sys.executable, "-c", code, str(port), str(database)], base)
+    yield base
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")
 def server(database):
     """One server for the read-only page tests."""
     yield from _serve(database)
+
+
+@pytest.fixture
+def user_server(database):
+    """`trendstudie serve` as a user starts it: the command line, with the edition's preparation
+    and the worker's warm-up (a warm-up takes a while on a busy machine: a generous wait). Yields
+    (base URL, process); stopped afterwards unless the test stopped it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "trendstudie", "serve", "--port", str(port), "--home", str(database.parent)]
+    proc = start_server(argv, base, timeout=240)
+    yield base, proc
+    if proc.poll() is None:
+        stop_server(proc)
 
 
 @pytest.fixture(scope="module")

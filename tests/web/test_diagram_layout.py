@@ -18,23 +18,45 @@ pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (d
 NS = "{http://www.w3.org/2000/svg}"
 
 
+def _offsets(root: ET.Element) -> dict[ET.Element, tuple[float, float]]:
+    """Each element's offset from the drawing's origin: small diagrams side by side are groups
+    moved by translate(x y) (charts.graph_layout.stack)."""
+    out = {}
+
+    def walk(el, dx, dy):
+        m = re.fullmatch(r"translate\(([-\d.]+) ([-\d.]+)\)", el.get("transform") or "")
+        if m and el.get("class") == "part":
+            dx, dy = dx + float(m[1]), dy + float(m[2])
+        out[el] = (dx, dy)
+        for k in el:
+            walk(k, dx, dy)
+    walk(root, 0.0, 0.0)
+    return out
+
+
 def _boxes_and_tips(svg: str):
     root = ET.fromstring(svg)
+    off = _offsets(root)
     boxes, labels, tips = [], [], []
     for g in root.iter():
+        dx, dy = off[g]
         if g.tag == NS + "rect" and g.get("class") == "node":
-            boxes.append(tuple(float(g.get(k)) for k in ("x", "y", "width", "height")))
+            x, y, w, h = (float(g.get(k)) for k in ("x", "y", "width", "height"))
+            boxes.append((x + dx, y + dy, w, h))
         if g.tag == NS + "polygon" and g.get("class") == "arrow":
-            tips.append(tuple(float(v) for v in g.get("points").split()[0].split(",")))
+            tx, ty = (float(v) for v in g.get("points").split()[0].split(","))
+            tips.append((tx + dx, ty + dy))
     for parent in root.iter():  # each box with the text lines drawn after it, in the same group
         kids = list(parent)
+        dx, dy = off[parent]
         for i, k in enumerate(kids):
             if k.tag == NS + "rect" and k.get("class") == "node":
-                box = tuple(float(k.get(a)) for a in ("x", "y", "width", "height"))
+                x, y, w, h = (float(k.get(a)) for a in ("x", "y", "width", "height"))
+                box = (x + dx, y + dy, w, h)
                 for t in kids[i + 1:]:
                     if t.tag != NS + "text":
                         break
-                    labels.append((box, float(t.get("x")), float(t.get("y")), t.text or ""))
+                    labels.append((box, float(t.get("x")) + dx, float(t.get("y")) + dy, t.text or ""))
     return boxes, labels, tips
 
 
@@ -72,10 +94,56 @@ def test_long_titles_and_many_links_lay_out_cleanly():
     assert "Economie" in svg and "Verbanden:" in alt
 
 
+def _many_links():
+    """A hub with many effects, a second one, a chain: too wide for a page or a phone as one graph."""
+    words = ["Oplopend woningtekort", "Kennisintensieve economie concentreert zich in sterke regio's",
+             "Huishoudensverdunning: sterke groei van alleenwonenden", "Vergrijzing en dubbele vergrijzing",
+             "Sterk stijgende huizenprijzen", "Stagnerende doorstroming: outsiders zijn de dupe",
+             "Verdubbeling van dak- en thuisloosheid", "Verdergaande binnenstedelijke verdichting",
+             "Segregatie en uitsortering naar opleiding, inkomen en herkomst", "Overbewoning en illegale (onder)verhuur",
+             "Urban age, steden als motor van groei en innovatie", "The war of talent, concurrentie om kenniswerkers",
+             "Armoede, schulden en bestaansonzekerheid", "Traditionele criminaliteit en onveiligheidsgevoel dalen",
+             "Werken volgt wonen", "Woningvoorraad past kwalitatief niet bij de vraag"]
+    titles = {f"t{i}": t for i, t in enumerate(words)}
+    pairs = [(0, i) for i in range(4, 10)] + [(1, i) for i in (10, 11, 12, 0)] + [(2, 0), (2, 14), (2, 15),
+                                                                                (3, 13), (3, 2), (3, 0), (11, 1)]
+    return titles, [SimpleNamespace(source=f"t{a}", target=f"t{b}", polarity="-" if i % 5 == 4 else "+",
+                                    mechanism="omdat") for i, (a, b) in enumerate(pairs)]
+
+
+@pytest.mark.parametrize("width, height", [(640, 860), (320, None), (1100, None)])
+def test_diagrams_laid_out_for_a_width_fit_it_at_full_text_size(width, height):
+    """For print (an A4 column, at most a page tall), a phone and a laptop: every drawing fits the
+    width (and height) at 12 px text, with clean boxes and arrows; every link is drawn once."""
+    from trendstudie.charts.diagram import causal_diagrams
+
+    titles, edges = _many_links()
+    parts = causal_diagrams(titles, edges, width, height)
+    assert parts
+    drawn = 0
+    for svg, alt, _ in parts:
+        root = ET.fromstring(svg)
+        w, h = (float(v) for v in root.get("viewBox").split()[2:])
+        assert w <= width and (height is None or h <= height), (w, h)
+        assert root.get("font-size") == str(graph_layout.FONT_SIZE)
+        drawn += len([p for p in root.iter(NS + "polygon") if p.get("class") == "arrow"])
+        _check(svg)
+    assert drawn == len(edges)
+    if height is None:
+        assert len(parts) == 1
+
+
+def test_long_dutch_words_are_hyphenated_not_cut():
+    assert graph_layout.wrap("Huishoudensverdunning: sterke groei van alleenwonenden", 14, 8) == [
+        "Huishoudens-", "verdunning:", "sterke groei", "van", "alleenwonenden"]
+    assert graph_layout.wrap("Oplopend woningtekort") == ["Oplopend woningtekort"]
+
+
 def test_gemeente_page_and_explorer_diagrams(client):
     page = client.get("/gemeente/GM0193").text
-    svgs = re.findall(r'<figure class="diagram">(?:<div[^>]*>)?(<svg.*?</svg>)', page, re.S)
-    assert svgs, "the gemeente page has a samenhang diagram"
+    figure = re.search(r'<figure class="diagram">(.*?)</figure>', page, re.S).group(1)
+    svgs = re.findall(r"(<svg.*?</svg>)", figure, re.S)
+    assert len(svgs) == 2, "the gemeente page has a samenhang diagram, for wide screens and for phones"
     for svg in svgs:
         _check(svg)
     page = client.get("/samenhang/vergrijzing?diepte=2").text

@@ -36,6 +36,7 @@ from typing import Mapping
 
 import duckdb
 
+from ..reader import IndicatorRow, indicator_rows
 from .change import Change, change_between, period_time
 
 GROUP_ORDER = {"netwerk": 0, "provincie": 1, "grootteklasse": 2, "eigen": 3, "nederland": 4}
@@ -114,7 +115,7 @@ class Values:
         self.con = con
         self._indicators: dict[str, dict[str, dict[str, Value]]] = {}
         self._groups: dict[str, PeerGroup] | None = None
-        self._meta: dict[str, dict] | None = None
+        self._meta: dict[str, IndicatorRow] | None = None
         self._names: dict[str, str] | None = None
         self._additive: dict[str, bool] = {}
         self._signed: dict[str, bool] = {}
@@ -252,12 +253,10 @@ class Values:
             }
         return self._groups
 
-    def meta(self) -> dict[str, dict]:
-        """indicator_id → its row in `indicators`, in registry order."""
+    def meta(self) -> dict[str, IndicatorRow]:
+        """indicator_id → its IndicatorRow (the read model's, reader.py), in registry order."""
         if self._meta is None:
-            cur = self.con.execute("SELECT * FROM indicators ORDER BY position")
-            cols = [d[0] for d in cur.description]
-            self._meta = {row[0]: dict(zip(cols, row)) for row in cur.fetchall()}
+            self._meta = indicator_rows(self.con)
         return self._meta
 
     def names(self) -> dict[str, str]:

@@ -182,34 +182,34 @@ def _strip_members(obj):
     return obj
 
 
-def _neighbour_comparison(data: Values, meta: dict, code: str, own: Value, near: list[Neighbour]) -> NeighbourComparison | None:
+def _neighbour_comparison(data: Values, meta: IndicatorRow, code: str, own: Value, near: list[Neighbour]
+                          ) -> NeighbourComparison | None:
     name = data.names().get(code, code)
-    table = data.indicator(meta["indicator_id"])
+    table = data.indicator(meta.id)
     values = [table[n.code][own.period].value for n in near if own.period in table.get(n.code, {})]
     if not values:
         return None
     med = median(values)
-    signed = data.signed(meta["indicator_id"])
+    signed = data.signed(meta.id)
     k = len(values)
     rank = 1 + sum(1 for v in values if v > own.value)
     ties = sum(1 for v in values if v == own.value)
     label = f"de mediaan van de {k} meest vergelijkbare gemeenten"
     return NeighbourComparison(
         own.period, own.value, med, k, rank,
-        phrases.ratio_phrase(own.value, med, label, meta["decimals"], meta["unit"], meta["direction"], ratio=not signed),
+        phrases.ratio_phrase(own.value, med, label, meta.decimals, meta.unit, meta.direction, ratio=not signed),
         phrases.rank_phrase(rank, k + 1, f"gemeenten ({name} en de {k} meest vergelijkbare)", ties),
-        phrases.assessment(own.value, med, meta["direction"], meta["decimals"]))
+        phrases.assessment(own.value, med, meta.direction, meta.decimals))
 
 
 def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGroup] | None = None,
                       near: list[Neighbour] | None = None) -> IndicatorProfile | None:
     """One indicator of a gemeente's profile; None if the gemeente has no value for it."""
     data = values_of(source)
-    meta = data.meta().get(indicator_id)
+    row = data.meta().get(indicator_id)
     own = data.latest(indicator_id, code)
-    if meta is None or own is None:
+    if row is None or own is None:
         return None
-    row = IndicatorRow.from_record(meta)
     decimals, unit, direction = row.decimals, row.unit, row.direction
     series = data.series(indicator_id, code)
     ch = change(series, CHANGE_YEARS)
@@ -233,7 +233,7 @@ def indicator_profile(source, code: str, indicator_id: str, groups: list[PeerGro
             phrases.change_rank_phrase(cc.rank, cc.n, g.plural,
                                        cc.change.absolute, cc.ties, growth=c.additive) if cc else None,
         ))
-    nb = _neighbour_comparison(data, meta, code, own, near) if near else None
+    nb = _neighbour_comparison(data, row, code, own, near) if near else None
     ip = IndicatorProfile(
         row, own, phrases.format_number(own.value, decimals, unit) or "",
         series, ch, phrases.change_phrase(ch, decimals, unit, percent=not signed),
@@ -259,7 +259,7 @@ def build_profile(con: "duckdb.DuckDBPyConnection | Values", code: str, k: int =
     for indicator_id, meta in data.meta().items():  # registry order
         ip = indicator_profile(data, code, indicator_id, groups, near)
         if ip is not None:
-            domains.setdefault(meta["domain"], []).append(ip)
+            domains.setdefault(meta.domain, []).append(ip)
     return Profile(code, names[code], province, groups, near,
                    [tuple(x) for x in profile_scores(data).indicators],
                    [DomainProfile(d, items) for d, items in domains.items()])

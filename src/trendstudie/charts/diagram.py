@@ -5,24 +5,105 @@ greyscale. `causal_diagram`: the strong trends of a gemeente (report and gemeent
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from ..knowledge.model import Edge
 from .draw import Chart
-from .graph_layout import Link, Node, draw
+from .graph_layout import MARGIN, NARROWER_WRAPS, Link, Node, draw, fitted_layout, layout, stack
 
 
-def causal_diagram(nodes: dict[str, str], edges: list[Edge], size: int = 640) -> tuple[str, str] | None:
-    """SVG and its text alternative; None when there is nothing to draw. (`size` is kept for
-    callers; the drawing takes the size its layout needs.)"""
+PRINT_WIDTH = 640  # px: an A4 column (17 cm = 482 pt) at 0.75 pt a px, so 12 px text prints at 9 pt
+PRINT_HEIGHT = 600  # px (450 pt): what leaves room on its page for the text around it
+PHONE_WIDTH = 320  # px: a 360 px phone's column
+
+
+def causal_diagram(nodes: dict[str, str], edges: list[Edge], size: int = 640, max_width: float | None = None
+                   ) -> tuple[str, str] | None:
+    """SVG and its text alternative; None when there is nothing to draw. Without `max_width` the
+    drawing takes the size its layout needs (`size` is kept for callers); with it, one drawing
+    laid out for that width at full text size (see `causal_diagrams`)."""
+    parts = causal_diagrams(nodes, edges, max_width) if max_width else None
+    if parts:
+        return parts[0][:2]  # without a height: one drawing
     used = sorted({e.source for e in edges} | {e.target for e in edges})
     if not used:
         return None
-    alt = "Verbanden: " + "; ".join(
+    alt = _alt(nodes, edges)
+    return draw([Node(n, nodes[n]) for n in used], _links(edges), alt, alt, rankdir="TB"), alt
+
+
+def causal_diagrams(nodes: dict[str, str], edges: list[Edge], max_width: float, max_height: float | None = None
+                    ) -> list[tuple[str, str, list[Edge]]]:
+    """The diagram laid out for a medium: drawings no wider than `max_width` (and, where one
+    diagram fits, no taller than `max_height`) at full text size. The whole graph where one of
+    dot's layouts fits; else one small diagram per trend with the trends it drives (in the order
+    of `edges`: put the most important first), side by side
+    and under each other, in as many drawings (a printed page each) as `max_height` asks. A trend
+    that drives others and is driven itself then appears in more than one small diagram. Each
+    drawing comes with its text alternative and the links it draws."""
+    used = sorted({e.source for e in edges} | {e.target for e in edges})
+    if not used:
+        return []
+    boxes = [Node(n, nodes[n]) for n in used]
+    whole = fitted_layout(boxes, _links(edges), max_width, max_height)
+    if whole is not None:
+        alt = _alt(nodes, edges)
+        return [(draw(boxes, _links(edges), alt, alt, laid_out=whole), alt, list(edges))]
+    columns = max(1, int((max_width + GAP) // (STAR_WIDTH + GAP)))
+    stars = _stars(nodes, edges, (max_width - GAP * (columns - 1)) / columns)
+    pages: list[list[tuple[str, list[Edge], float]]] = []
+    for star in stars:  # into the first drawing it still fits in (first fit), else a new one
+        for page in pages:
+            if max_height is None or _height(stack([svg for svg, _, _ in page + [star]], max_width, "", "")) <= max_height:
+                page.append(star)
+                break
+        else:
+            pages.append([star])
+    out = []
+    for page in pages:
+        own = [e for _, es, _ in page for e in es]
+        out.append((stack([svg for svg, _, _ in page], max_width, _alt(nodes, own), _alt(nodes, own)), _alt(nodes, own),
+                    own))
+    return out
+
+
+def _height(svg: str) -> float:
+    return float(re.search(r'viewBox="0 0 [\d.]+ ([\d.]+)"', svg).group(1))
+
+
+STAR_TARGETS = 4  # at most this many trends to the right of one: a small diagram stays within a page
+STAR_WIDTH = 300  # px: the narrowest small diagram (two boxes and an arrow); a phone fits one
+GAP = 12
+
+
+def _alt(nodes: dict[str, str], edges) -> str:
+    return "Verbanden: " + "; ".join(
         f"{nodes[e.source]} {'versterkt' if e.polarity == '+' else 'remt'} {nodes[e.target].lower()}" for e in edges) + "."
-    svg = draw([Node(n, nodes[n]) for n in used],
-               [Link(e.source, e.target, e.polarity, e.mechanism) for e in edges], alt, alt, rankdir="TB")
-    return svg, alt
+
+
+def _links(edges) -> list[Link]:
+    return [Link(e.source, e.target, e.polarity, e.mechanism) for e in edges]
+
+
+def _stars(nodes: dict[str, str], edges: list[Edge], max_width: float) -> list[tuple[str, list[Edge], float]]:
+    """One diagram per trend that drives others, (svg, its arrows, height): the trend on the left,
+    what it drives on the right (STAR_TARGETS at most: more make more diagrams of the same
+    trend); in the order of the edges (the most important first)."""
+    by_source: dict[str, list[Edge]] = {}
+    for e in edges:
+        by_source.setdefault(e.source, []).append(e)
+    first = {e.source: i for i, e in reversed(list(enumerate(edges)))}
+    out = []
+    for source, all_own in sorted(by_source.items(), key=lambda kv: first[kv[0]]):
+        for own in (all_own[k:k + STAR_TARGETS] for k in range(0, len(all_own), STAR_TARGETS)):
+            boxes = [Node(source, nodes[source], rank=0)] + [Node(e.target, nodes[e.target], rank=1) for e in own]
+            lay = (fitted_layout(boxes, _links(own), max_width, rankdirs=("LR",))
+                   or layout(boxes, _links(own), "LR", NARROWER_WRAPS[-1], compact=True))
+            title = f"{nodes[source]}: " + "; ".join(
+                f"{'versterkt' if e.polarity == '+' else 'remt'} {nodes[e.target].lower()}" for e in own)
+            out.append((draw(boxes, _links(own), title, title, laid_out=lay), own, lay[1] + MARGIN))
+    return out
 
 
 def bowtie(center: str, titles: dict[str, str], cause_steps: list, effect_steps: list, depth: int,

@@ -271,6 +271,46 @@ def _direct_labels(parts: list[str], entries: list[tuple], top: float, bottom: f
     return [cy - 7.5 * (len(ls) - 1) for ls, cy in zip(lines, ys)]
 
 
+LEGEND_SIZE = th.FONT_SIZE - 1  # 11 px: a phone shows the narrow layout at full size, so never smaller
+LEGEND_ROW = 16.0  # from one legend row's baseline to the next
+LEGEND_GAP = 16.0  # between two items of a row
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One entry of a legend row: a sample (`draw(x, baseline)` → SVG) `sample_width` wide, then its text."""
+
+    text: str
+    sample_width: float
+    draw: Callable[[float, float], str]
+
+
+def _legend_rows(items: Sequence[LegendItem], room: float) -> list[list[LegendItem]]:
+    """The items flowed into rows no wider than `room` (on a phone the legend stacks; an item
+    wider than a row stands alone on its own)."""
+    rows: list[list[LegendItem]] = []
+    used = 0.0
+    for item in items:
+        w = item.sample_width + th.text_width(item.text, LEGEND_SIZE)
+        if rows and rows[-1] and used + LEGEND_GAP + w <= room:
+            rows[-1].append(item)
+            used += LEGEND_GAP + w
+        else:
+            rows.append([item])
+            used = w
+    return rows
+
+
+def _draw_legend(parts: list[str], rows: list[list[LegendItem]], x0: float, baseline: float) -> None:
+    """The legend rows from (x0, baseline) down, LEGEND_ROW apart."""
+    for r, row in enumerate(rows):
+        x, y = x0, baseline + r * LEGEND_ROW
+        for item in row:
+            parts.append(item.draw(x, y))
+            parts.append(_text(x + item.sample_width, y, item.text, size=LEGEND_SIZE))
+            x += item.sample_width + th.text_width(item.text, LEGEND_SIZE) + LEGEND_GAP
+
+
 def _year_ticks(y0: int, y1: int, max_ticks: int = 12) -> list[int]:
     span = y1 - y0
     for step in (1, 2, 5, 10, 20, 25, 50):
@@ -566,9 +606,20 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
     codes = sorted(vals)
     if (engine or DEFAULT_ENGINE) == "vega":
         return Chart(_vega_rank_strip(title, unit, vals, highlight, names, peers, dec, alt, width, height), alt)
-    parts = _open(width, height, alt)
-    top = _title(parts, title, width) + 22
     left, right = 24.0, width - 24.0
+    med = _median(list(vals.values()))
+    # the legend under the axis, in as many rows as the width needs; the strip keeps its height
+    mark = lambda shape, colour, size: lambda x, y: _marker(shape, x + 4, y - 4, colour, size)  # noqa: E731
+    legend = [LegendItem(names.get(highlight, highlight), 12, mark("circle", th.INK, 4))] if highlight in vals else []
+    if peers:
+        legend.append(LegendItem("vergelijkbare gemeenten", 12, mark("square", th.STRIP_PEER, 3.2)))
+    legend.append(LegendItem("overige gemeenten", 12, mark("circle", th.STRIP_OTHER, 3.2)))
+    legend.append(LegendItem(f"mediaan {_val(med, dec, unit)}", 12, lambda x, y: (
+        f'<line x1="{_f(x + 4)}" x2="{_f(x + 4)}" y1="{_f(y - 11)}" y2="{_f(y + 2)}" stroke="{th.INK}" '
+        'stroke-width="1.2" stroke-dasharray="4 3"/>')))
+    legend_rows = _legend_rows(legend, width - 8 - left)
+    parts = _open(width, height + LEGEND_ROW * (len(legend_rows) - 1), alt)
+    top = _title(parts, title, width) + 22
     bottom = height - 52
     lo, hi, ticks, tick_dec = _nice_ticks(min(vals.values()), max(vals.values()), 6)
     sx = lambda v: left + (v - lo) / (hi - lo) * (right - left)  # noqa: E731
@@ -585,7 +636,6 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
         biggest = max((abs(o) for o in offs), default=0.0)
     k = half / biggest if biggest > half else 1.0
     mid = (top + bottom) / 2
-    med = _median(list(vals.values()))
     mx = sx(med)
     _x_axis(parts, ticks, lambda t: _num(t, tick_dec), sx, bottom, left, right, gap=16)
     if unit:
@@ -621,20 +671,7 @@ def rank_strip(title: str, unit: str, values: dict[str, float], highlight: str, 
                      f'<title>{_esc(names.get(highlight, highlight))}: {_esc(_val(vals[highlight], dec, unit))}</title>'
                      '</circle></g>')
         parts.append(_text(lx, ly, label, anchor, th.FONT_SIZE + 1, "bold"))
-    # legend
-    ly = height - 8
-    x = left
-    items = [("circle", th.INK, names.get(highlight, highlight))] if highlight in vals else []
-    if peers:
-        items.append(("square", th.STRIP_PEER, "vergelijkbare gemeenten"))
-    items.append(("circle", th.STRIP_OTHER, "overige gemeenten"))
-    for shape, colour, text in items:
-        parts.append(_marker(shape, x + 4, ly - 4, colour, 4 if shape == "circle" and colour == th.INK else 3.2))
-        parts.append(_text(x + 12, ly, text, size=th.FONT_SIZE - 1))
-        x += 24 + th.text_width(text, th.FONT_SIZE - 1)
-    parts.append(f'<line x1="{_f(x + 4)}" x2="{_f(x + 4)}" y1="{_f(ly - 11)}" y2="{_f(ly + 2)}" stroke="{th.INK}" '
-                 'stroke-width="1.2" stroke-dasharray="4 3"/>')
-    parts.append(_text(x + 12, ly, f"mediaan {_val(med, dec, unit)}", size=th.FONT_SIZE - 1))
+    _draw_legend(parts, legend_rows, left, height - 8)
     parts.append("</svg>")
     return Chart("".join(parts), alt)
 
@@ -685,13 +722,21 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
     alt = fan_alt(title, unit, hist, proj, scen, dec, label)
     if (engine or DEFAULT_ENGINE) == "vega":
         return Chart(_vega_fan(title, unit, hist, proj, scen, dec, alt, width, height), alt)
-    parts = _open(width, height, alt)
-    top = _title(parts, title, width) + 18
     values = [v for _, v in hist] + [x for p in proj for x in p[1:]] + [v for pts in scen.values() for _, v in pts]
     years = [y for y, _ in hist] + [p[0] for p in proj] + [y for pts in scen.values() for y, _ in pts]
     y0, y1 = min(years), max(years)
     lo, hi, ticks, tick_dec = _nice_ticks(min(values), max(values))
     left = 14 + max(th.text_width(_num(t, tick_dec), th.FONT_SIZE - 1) for t in ticks)
+    # the legend under the plot, in as many rows as the width needs; the plot keeps its height
+    line = lambda dash: lambda x, y: _polyline([(x, y - 4), (x + 22, y - 4)], th.INK, 2.4, dash)  # noqa: E731
+    legend = [LegendItem("waargenomen", 28, line(None))] if hist else []
+    if proj:
+        legend += [LegendItem(label, 28, line("6 4")),
+                   LegendItem("onzekerheidsmarge", 28, lambda x, y: f'<rect x="{_f(x)}" y="{_f(y - 10)}" width="22" '
+                                                                    f'height="12" fill="{th.BAND}"/>')]
+    legend_rows = _legend_rows(legend, width - 8 - left)
+    parts = _open(width, height + LEGEND_ROW * max(0, len(legend_rows) - 1), alt)
+    top = _title(parts, title, width) + 18
     end_labels: list[tuple[str, str, str, str | None, str, float, float, bool]] = []
     if proj:
         end_labels.append((label, _val(proj[-1][1], dec, unit), th.INK, "6 4", "circle", 2.4, proj[-1][1], True))
@@ -747,21 +792,7 @@ def fan(title: str, unit: str, history: Sequence[tuple[int, float]],
         parts.append("</g>")
     _direct_labels(parts, [(lab, val, colour, dash, None, lw, sy(v), bold)
                            for lab, val, colour, dash, _, lw, v, bold in end_labels], top, bottom, right + 8, width)
-    # legend row
-    ly = height - 10
-    x = left
-    legend = []
-    if hist:
-        legend.append(("line", None, "waargenomen"))
-    if proj:
-        legend += [("line", "6 4", label), ("band", None, "onzekerheidsmarge")]
-    for kind, dash, text in legend:
-        if kind == "line":
-            parts.append(_polyline([(x, ly - 4), (x + 22, ly - 4)], th.INK, 2.4, dash))
-        else:
-            parts.append(f'<rect x="{_f(x)}" y="{_f(ly - 10)}" width="22" height="12" fill="{th.BAND}"/>')
-        parts.append(_text(x + 28, ly, text, size=th.FONT_SIZE - 1))
-        x += 44 + th.text_width(text, th.FONT_SIZE - 1)
+    _draw_legend(parts, legend_rows, left, height - 10)
     parts.append("</svg>")
     return Chart("".join(parts), alt)
 

@@ -3,14 +3,14 @@
 Graphviz places the boxes (sized here from their wrapped text, so no label is clipped), routes
 the edges around them and puts each edge's '+'/'−' where it collides with nothing; this module
 reads dot's JSON output and draws boxes, splines and arrowheads whose tips sit on the box edge.
-Needs the `dot` program (Debian: `apt-get install graphviz`) and the `graphviz` Python package.
+Needs the `dot` program (Debian: `apt-get install graphviz`) and the `graphviz` Python package;
+long Dutch words in narrow boxes are hyphenated with pyphen's nl_NL patterns.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import textwrap
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable
@@ -23,7 +23,9 @@ LINE_HEIGHT = 15
 CHAR_WIDTH = 0.62  # a generous average glyph width in em: boxes are wide enough for any sans font
 PAD_X, PAD_Y = 10, 8
 WRAP = 24  # characters per line
+NARROWER_WRAPS = (20, 16, 14, 12)  # tried, in this order, when a diagram must fit a width
 MAX_LINES = 4
+MARGIN = 10  # around the drawing
 
 
 @dataclass
@@ -55,8 +57,39 @@ class Placed:
     lines: list[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=1)
+def _dutch():
+    import pyphen
+
+    return pyphen.Pyphen(lang="nl_NL")
+
+
+def _head(word: str, room: int) -> str | None:
+    """The longest start of `word` at a Dutch hyphenation point that fits `room` with its hyphen."""
+    return next((h for h, _ in _dutch().iterate(word) if len(h) + 1 <= room), None) if room > 3 else None
+
+
 def wrap(text: str, width: int = WRAP, lines: int = MAX_LINES) -> list[str]:
-    out = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [text]
+    """Lines of at most `width` characters; a word longer than a line is hyphenated the Dutch way
+    (pyphen's nl_NL patterns: 'Huishoudens-' 'verdunning'), and only cut where that cannot help."""
+    out: list[str] = []
+    cur = ""
+    words = text.split()
+    while words:
+        word = words.pop(0)
+        if len(cur) + bool(cur) + len(word) <= width:
+            cur = f"{cur} {word}" if cur else word
+            continue
+        if len(word) > width:
+            head = _head(word, width - len(cur) - bool(cur)) or (None if cur else word[: width - 1])
+            if head:
+                cur, word = (f"{cur} {head}-" if cur else f"{head}-"), word[len(head):]
+        words.insert(0, word)
+        out.append(cur)
+        cur = ""
+    if cur:
+        out.append(cur)
+    out = out or [text]
     if len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1][: width - 1].rstrip() + "…"
@@ -91,10 +124,30 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def layout(nodes: list[Node], links: list[Link], rankdir: str = "TB") -> tuple[float, float, list[Placed], list[dict]]:
-    """Ask dot for positions: (width, height, boxes, edges with 'points', 'tip' and 'label_at')."""
-    wrapped = {n.id: wrap(n.title) for n in nodes}
-    lines = [f"digraph G {{ graph [rankdir={rankdir}, nodesep=0.35, ranksep=0.55, splines=true, pad=0.15];",
+Layout = tuple[float, float, list[Placed], list[dict]]
+
+
+def fitted_layout(nodes: list[Node], links: list[Link], max_width: float, max_height: float | None = None,
+                  rankdirs: tuple[str, ...] = ("TB", "LR")) -> Layout | None:
+    """The first of dot's layouts that fits `max_width` (and `max_height`) with its margins: top
+    to bottom, then left to right, each with the text wrapped at 24 characters, then shorter (boxes
+    narrower, taller) and the rows closer; None when none fits."""
+    for wrap_at in (WRAP, *NARROWER_WRAPS):
+        for rankdir in rankdirs:
+            lay = layout(nodes, links, rankdir, wrap_at, compact=wrap_at != WRAP)
+            if lay[0] + 2 * MARGIN <= max_width and (max_height is None or lay[1] + MARGIN <= max_height):
+                return lay
+    return None
+
+
+def layout(nodes: list[Node], links: list[Link], rankdir: str = "TB", wrap_at: int = WRAP,
+           compact: bool = False) -> Layout:
+    """Ask dot for positions: (width, height, boxes, edges with 'points', 'tip' and 'label_at');
+    titles wrapped at `wrap_at` characters, boxes and rows closer together when `compact` (room
+    enough still for the '+'/'−' on each arrow)."""
+    wrapped = {n.id: wrap(n.title, wrap_at, 2 * MAX_LINES if compact else MAX_LINES) for n in nodes}
+    sep = "nodesep=0.12, ranksep=0.35" if compact else "nodesep=0.35, ranksep=0.55"
+    lines = [f"digraph G {{ graph [rankdir={rankdir}, {sep}, splines=true, pad=0.15];",
              f'node [shape=box, fixedsize=true, fontsize={FONT_SIZE}, fontname="Helvetica"];',
              'edge [fontsize=14, fontname="Helvetica", arrowsize=0.8];']
     for n in nodes:
@@ -168,10 +221,12 @@ def _arrowhead(base: tuple[float, float], tip: tuple[float, float], size: float 
 
 
 def draw(nodes: list[Node], links: list[Link], title: str, alt: str, rankdir: str = "TB",
-         headings: Callable[[list[Placed]], list[tuple[float, str]]] | None = None, css_class: str = "diagram") -> str:
-    """The SVG of the laid-out diagram; `headings` may add column headings (x, text) above it."""
-    width, height, placed, edges = layout(nodes, links, rankdir)
-    margin = 10
+         headings: Callable[[list[Placed]], list[tuple[float, str]]] | None = None, css_class: str = "diagram",
+         laid_out: Layout | None = None) -> str:
+    """The SVG of the laid-out diagram (dot's layout in `rankdir`, or `laid_out`); `headings` may
+    add column headings (x, text) above it."""
+    width, height, placed, edges = laid_out or layout(nodes, links, rankdir)
+    margin = MARGIN
     top = (24 if headings else 0) + margin
     width += 2 * margin
     height += margin
@@ -211,3 +266,26 @@ def draw(nodes: list[Node], links: list[Link], title: str, alt: str, rankdir: st
             out.append(f"<g><title>{escape(p.node.title)}</title>{box}</g>")
     out.append("</g></svg>")
     return "".join(out)
+
+
+def stack(svgs: list[str], max_width: float, title: str, alt: str, gap: float = 12) -> str:
+    """Drawings (from `draw`) in as many columns as fit `max_width`, each under the shortest column
+    so far (little white space), at their own size, as groups of one SVG."""
+    import re
+
+    sizes = [tuple(float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups()) for svg in svgs]
+    column_w = max(w for w, _ in sizes)
+    heights = [0.0] * max(1, int((max_width + gap) // (column_w + gap)))
+    placed = []
+    for svg, (w, h) in zip(svgs, sizes):
+        col = heights.index(min(heights))
+        x, y = col * (column_w + gap), heights[col] + (gap if heights[col] else 0.0)
+        heights[col] = y + h
+        inner = svg[svg.index(">") + 1: svg.rindex("</svg>")]  # a group, not a nested <svg> that CSS would size
+        placed.append(f'<g class="part" transform="translate({x:.0f} {y:.0f})">{inner}</g>')
+    width = (column_w + gap) * sum(1 for h in heights if h) - gap
+    height = max(heights)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+            f'height="{height:.0f}" class="diagram" role="img" aria-label="{escape(alt)}" font-family="{FONT}" '
+            f'font-size="{FONT_SIZE}"><title>{escape(title)}</title><desc>{escape(alt)}</desc>'
+            + "".join(placed) + "</svg>")

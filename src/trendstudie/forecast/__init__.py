@@ -136,14 +136,15 @@ def members_of(con: duckdb.DuckDBPyConnection, history: components.History, code
 
 def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario = "basis",
             until: int = DEFAULT_UNTIL, overrides: dict[str, Any] | None = None,
-            scenario_file: str | Path | None = None) -> list[ProjectionRow]:
+            scenario_file: str | Path | None = None, extrapolated: bool = True) -> list[ProjectionRow]:
     """Project a gemeente (or a group of them: NL01, a province, G4, …) under a scenario to 1 January of `until`.
 
     `overrides` replaces single scenario parameters for a what-if (e.g. {"immigratie": 1.2,
     "woningbouw": 1.5}); `scenario_file` adds the scenarios of a user's YAML file. For a group
     the counts are sums over its gemeenten and the shares follow from the summed age bands; its
     population band is that of the largest size class (conservative: the errors of gemeenten
-    partly cancel in a sum).
+    partly cancel in a sum). `extrapolated=False` leaves out the trend extrapolations of the other
+    indicators (only the demographic models' rows; see `extrapolates_to`).
     """
     chosen = get_scenario(scenario, scenario_file).with_overrides(overrides)
     history = _cached(con, "history", lambda: components.load_history(con))
@@ -189,8 +190,45 @@ def project(con: duckdb.DuckDBPyConnection, code: str, scenario: str | Scenario 
 
     rows += _age_rows(con, history, code, idx, chosen, proj)
     rows += _housing_rows(con, history, code, idx, chosen, proj, intervals)
-    rows += _trend_rows(con, code, chosen, until)
+    if extrapolated:
+        rows += _trend_rows(con, code, chosen, until)
     return rows
+
+
+def extrapolates_to(con: duckdb.DuckDBPyConnection, year: int) -> bool:
+    """Whether a trend extrapolation can reach `year`: it goes at most extrapolate.MAX_AHEAD years
+    past an indicator's last yearly value, so not when the newest of them is older than that."""
+    row = con.execute("SELECT max(CAST(substr(period, 1, 4) AS INTEGER)) FROM indicator_values "
+                      "WHERE period LIKE '%JJ00' AND value IS NOT NULL").fetchone()
+    return row is not None and row[0] is not None and int(row[0]) + extrapolate.MAX_AHEAD >= year
+
+
+def _model_facts() -> str:
+    """A condition on the facts table that holds for every fact the demographic models read
+    (components, cohort, households; the trend extrapolations read indicator_values)."""
+    pairs = {(t, m) for t, m, _ in components.POPULATION_SOURCES}
+    pairs |= {(components.FLOW_TABLE, m) for m in components.FLOW_MEASURES.values()}
+    pairs |= {(table, m) for _, table, measures in cohort.SOURCES.values() for m in measures}
+    pairs.add((cohort.REFERENCE_TABLE, cohort.REFERENCE_MEASURE))
+    pairs |= {(households.HEADSHIP_TABLE, m) for m in [*(h for h, _ in households.HEADS), households.PERSONS]}
+    listed = ", ".join(f"({t!r}, {m!r})" for t, m in sorted(pairs))
+    return f"((table_id, measure) IN ({listed}) OR {households.HOUSING_FACTS})"
+
+
+def inputs(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    """A fingerprint of everything in the store that the projections of `year` are made of: the
+    facts the demographic models read, the current gemeenten and the groups, and, when a trend
+    extrapolation can reach `year`, the indicator values. The same fingerprint (and the same
+    program) gives the same projections."""
+    parts = [con.execute(f"SELECT count(*), bit_xor(hash(table_id, measure, dims, region_code, period, value)) "
+                         f"FROM facts WHERE {_model_facts()}").fetchone(),
+             con.execute("SELECT count(*), bit_xor(hash(group_id, region_code)) FROM group_members").fetchone(),
+             con.execute("SELECT count(*), bit_xor(hash(code, kind, current)) FROM regions").fetchone()]
+    if extrapolates_to(con, year):
+        parts += [con.execute("SELECT count(*), bit_xor(hash(indicator_id, region_code, period, value)) "
+                              "FROM indicator_values").fetchone(),
+                  con.execute("SELECT count(*), bit_xor(hash(indicator_id, unit)) FROM indicators").fetchone()]
+    return ";".join(f"{n}:{h}" for n, h in parts)
 
 
 def _all_ages(con, history, chosen, proj) -> tuple[list[int], np.ndarray] | None:

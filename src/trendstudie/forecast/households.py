@@ -41,6 +41,13 @@ HEADSHIP_YEARS = 10
 HEADSHIP_TABLE = "71488ned"
 HEADS = (("Alleenstaand", 1.0), ("TotaalSamenwonendePersonen", 0.5), ("OuderInEenouderhuishouden", 1.0))
 PERSONS = "TotaalPersonenInHuishoudens"
+# The facts a housing base is made of: households and population of 70072ned, and KWB's households,
+# inhabitants and dwellings from whichever table has them.
+HOUSING_TABLE = "70072ned"
+HOUSING_TABLE_MEASURES = ("TotaalAantalParticuliereHuishoudens", "TotaleBevolking")
+HOUSING_MEASURES = ("a_hh", "a_inw", "a_woning")
+HOUSING_FACTS = (f"((table_id = '{HOUSING_TABLE}' AND measure IN ({', '.join(repr(m) for m in HOUSING_TABLE_MEASURES)})) "
+                 f"OR measure IN ({', '.join(repr(m) for m in HOUSING_MEASURES)}))")
 
 
 @dataclass
@@ -60,9 +67,8 @@ def load_housing_many(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[
     """Observed households and dwellings for several gemeenten in one query; gemeenten without
     enough data are left out (`load_housing` says why)."""
     rows = con.execute(
-        "SELECT region_code, table_id, measure, period, value FROM facts WHERE value IS NOT NULL AND "
-        "((table_id = '70072ned' AND measure IN ('TotaalAantalParticuliereHuishoudens', 'TotaleBevolking')) "
-        " OR measure IN ('a_hh', 'a_inw', 'a_woning')) AND period LIKE '%JJ00' "
+        f"SELECT region_code, table_id, measure, period, value FROM facts WHERE value IS NOT NULL AND {HOUSING_FACTS} "
+        "AND period LIKE '%JJ00' "
         f"AND region_code IN ({', '.join('?' * len(codes))})", list(codes)).fetchall()
     per: dict[str, list] = {c: [] for c in codes}
     for code, *rest in rows:
@@ -77,9 +83,8 @@ def load_housing_many(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[
 
 def load_housing(con: duckdb.DuckDBPyConnection, code: str) -> HousingBase:
     rows = con.execute(
-        "SELECT table_id, measure, period, value FROM facts WHERE region_code = ? AND value IS NOT NULL AND "
-        "((table_id = '70072ned' AND measure IN ('TotaalAantalParticuliereHuishoudens', 'TotaleBevolking')) "
-        " OR measure IN ('a_hh', 'a_inw', 'a_woning')) AND period LIKE '%JJ00'", [code]).fetchall()
+        f"SELECT table_id, measure, period, value FROM facts WHERE region_code = ? AND value IS NOT NULL AND {HOUSING_FACTS} "
+        "AND period LIKE '%JJ00'", [code]).fetchall()
     base = _base(code, rows)
     if isinstance(base, str):
         raise TrendstudieError(base)
@@ -90,7 +95,7 @@ def _base(code: str, rows: list[tuple]) -> HousingBase | str:
     hh: dict[int, float] = {}
     inw: dict[int, float] = {}
     stock: dict[int, float] = {}
-    for table, measure, period, value in sorted(rows, key=lambda r: (r[0] != "70072ned", r[2])):
+    for table, measure, period, value in sorted(rows, key=lambda r: (r[0] != HOUSING_TABLE, r[2])):
         year = int(period[:4])  # KWB figures win over 70072ned where both exist (they agree)
         if measure in ("a_hh", "TotaalAantalParticuliereHuishoudens"):
             hh[year] = value
@@ -177,7 +182,11 @@ def headship_rates(con: duckdb.DuckDBPyConnection, year: int) -> np.ndarray | No
 def load_headship(con: duckdb.DuckDBPyConnection, up_to: int) -> Headship:
     """The headship rates of the last year at or before `up_to` with their trend (least squares on
     the log of the rate over the HEADSHIP_YEARS before; bands without heads stay 0)."""
-    found = {y: r for y in range(up_to - 60, up_to + 1) if (r := headship_rates(con, y)) is not None}
+    present = {int(p[:4]) for (p,) in con.execute(  # only the years the table has (one query, not 61)
+        "SELECT DISTINCT period FROM facts WHERE table_id = ? AND region_code = 'NL01' AND period LIKE '%JJ00'",
+        [HEADSHIP_TABLE]).fetchall()}
+    found = {y: r for y in range(up_to - 60, up_to + 1)
+             if y in present and (r := headship_rates(con, y)) is not None}
     if not found:
         raise TrendstudieError(f"Geen huishoudens naar leeftijd ({HEADSHIP_TABLE}) van {up_to} of eerder.")
     last = max(found)

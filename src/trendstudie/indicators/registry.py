@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import ast
 import operator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Literal, NamedTuple
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .. import gcpause
 from ..errors import InputError
 from ..sources.records import dims_key, fold_title
 from ..textfile import load_yaml
@@ -219,8 +220,9 @@ def evaluate(tree: ast.expr, values: dict[tuple[str, int], float]) -> float | No
 Cell = tuple[float, str | None, bool]  # value, status, harmonised
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorValue:
+class IndicatorValue(NamedTuple):
+    """One value of an indicator (a named tuple: the build makes a few hundred thousand)."""
+
     indicator_id: str
     region_code: str  # a GM code or a group id (G4, G40, M50, PV27, GK4, NL01, …)
     period: str
@@ -237,15 +239,27 @@ class FactIndex:
     def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str],
                  measure_units: dict[tuple[str, str], str] | None = None):
         self.series: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
-        for f in facts:
-            if f.value is None:
-                continue
-            self.series.setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
-                f.value, f.status, bool(getattr(f, "harmonised", False)))
+        setdefault = self.series.setdefault
+        with gcpause.paused():
+            for f in facts:
+                if f.value is None:
+                    continue
+                setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
+                    f.value, f.status, bool(getattr(f, "harmonised", False)))
         self.by_title: dict[tuple[str, str], list[str]] = {}
         for (table, measure), title in measure_titles.items():
             self.by_title.setdefault((table, fold_title(title)), []).append(measure)
         self.units = {k: fold_title(u) for k, u in (measure_units or {}).items()}
+        self._by_period: dict[tuple[str, str, str], dict[str, dict[str, Cell]]] = {}
+
+    def at(self, key: tuple[str, str, str], period: str) -> dict[str, Cell]:
+        """One series in one period: region → cell (grouped once per series, on first use)."""
+        by_period = self._by_period.get(key)
+        if by_period is None:
+            by_period = self._by_period[key] = {}
+            for (region, p), cell in self.series[key].items():
+                by_period.setdefault(p, {})[region] = cell
+        return by_period.get(period, {})
 
     def resolve(self, ref: Ref) -> list[tuple[str, str, str]]:
         measures = [ref.measure] if ref.measure else self.by_title.get((ref.table, fold_title(ref.title or "")), [])
@@ -373,41 +387,143 @@ def _spread_values(indicator: Indicator, compiled: "_Compiled", index: FactIndex
     return out
 
 
+def _evaluate_columns(tree: ast.expr, columns: dict[tuple[str, int], "np.ndarray"]):
+    """`evaluate` over whole columns at once: (values, valid), valid False where `evaluate` gives
+    None (a division by zero). The same IEEE operations in the same order, so the same figures."""
+    if isinstance(tree, ast.Constant):
+        return np.float64(float(tree.value)), True
+    if isinstance(tree, ast.Name):
+        return columns[(tree.id, 0)], True
+    if isinstance(tree, ast.Call):
+        years = int(tree.args[1].value) if len(tree.args) == 2 else 1
+        return columns[(tree.args[0].id, years)], True
+    if isinstance(tree, ast.UnaryOp):
+        v, ok = _evaluate_columns(tree.operand, columns)
+        return -v, ok
+    if isinstance(tree, ast.BinOp):
+        (a, oka), (b, okb) = _evaluate_columns(tree.left, columns), _evaluate_columns(tree.right, columns)
+        ok = oka & okb
+        if isinstance(tree.op, ast.Div):
+            ok = ok & (b != 0)
+        return _OPS[type(tree.op)](a, b), ok
+    raise ValueError("onverwachte formule")
+
+
+class _Inputs:
+    """One variant's inputs for every region in one period, looked up once: per region whether
+    all are present (`ok`), their values (`columns`, by (name, years)), and, as numbers into
+    shared lists, the statuses of this period's inputs and the keys used; for a group these
+    combine over its members without a loop over them (see `_group_values`)."""
+
+    def __init__(self, index: FactIndex, variant: Variant, lags: set[tuple[str, int]],
+                 inputs: dict[str, list[tuple[str, str, str]]], regions: list[str], period: str,
+                 status_memo: "_Numbered", used_memo: "_Numbered"):
+        needed = list(set(lags) | ({(variant.weight, 0)} if variant.aggregate == "gewogen gemiddelde" else set()))
+        n = len(regions)
+        self.ok = np.ones(n, dtype=bool)
+        self.harmonised = np.zeros(n, dtype=bool)
+        self.columns: dict[tuple[str, int], np.ndarray] = {}
+        now: list[list] = []  # per input of this period, per region: its status
+        chosen: list[list | tuple] = []  # per input: the key it came from (per region where there are several)
+        for entry in needed:
+            name, years = entry
+            back = _period_back(period, years)
+            sources = [(k, d) for k in inputs.get(name, []) if (d := index.at(k, back))]
+            if len(sources) == 1:
+                k, d = sources[0]
+                cells = [d.get(r) for r in regions]
+                chosen.append((k,))
+            else:
+                cells = [None] * n
+                keys: list = [None] * n
+                for i, region in enumerate(regions):
+                    for k, d in sources:
+                        cell = d.get(region)
+                        if cell is not None:
+                            cells[i], keys[i] = cell, k
+                            break
+                chosen.append(keys)
+            self.ok &= np.array([c is not None for c in cells], dtype=bool)
+            self.columns[entry] = np.array([c[0] if c is not None else 0.0 for c in cells], dtype=np.float64)
+            self.harmonised |= np.array([c is not None and c[2] for c in cells], dtype=bool)
+            if years == 0:
+                now.append([c[1] if c is not None else None for c in cells])
+        # The numbers are meaningful only where `ok`: elsewhere nothing is computed from them.
+        number = status_memo.number
+        self.status = [number(s) for s in zip(*now)] if now else [number(())] * n
+        if all(len(c) == 1 for c in chosen):
+            self.used = [used_memo.number(frozenset(c[0] for c in chosen))] * n
+        else:
+            columns = [c * n if len(c) == 1 else c for c in chosen]
+            number = used_memo.number
+            self.used = [number(frozenset(keys).difference((None,))) for keys in zip(*columns)]
+
+
+class _Numbered:
+    """Distinct values numbered in order of appearance."""
+
+    def __init__(self):
+        self.values: list = []
+        self._numbers: dict = {}
+
+    def number(self, value) -> int:
+        got = self._numbers.get(value)
+        if got is None:
+            got = self._numbers[value] = len(self.values)
+            self.values.append(value)
+        return got
+
+
 def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
             groups: dict[str, list[str]]) -> list[IndicatorValue]:
     """Values of one indicator for every gemeente and group, for every period with data. A spread
-    indicator (see `Spread`) has values for gemeenten only: a group has no wijken of its own."""
+    indicator (see `Spread`) has values for gemeenten only: a group has no wijken of its own.
+    Per period and variant the inputs of all gemeenten are looked up once and the formula is
+    evaluated over whole columns (numpy); a group's sums add its members in order."""
     compiled = _Compiled(indicator, index)
     if indicator.spread is not None:
         return [v for period in sorted(compiled.periods(index))
                 for v in _spread_values(indicator, compiled, index, gemeenten, period)]
+    regions = list(gemeenten)
+    position = {r: i for i, r in enumerate(regions)}
+    for members in groups.values():
+        for r in members:
+            if r not in position:
+                position[r] = len(regions)
+                regions.append(r)
+    ngem = len(gemeenten)
+    # Groups as a padded matrix of member positions; padding points at a row past the regions
+    # (value 0.0, inputs present), added after the members so that sums stay exactly the same.
+    gids = [gid for gid, members in groups.items() if members]
+    width = max((len(groups[gid]) for gid in gids), default=0)
+    member_rows = np.full((len(gids), width), len(regions), dtype=np.intp)
+    for g, gid in enumerate(gids):
+        member_rows[g, :len(groups[gid])] = [position[r] for r in groups[gid]]
+    statuses, used = _Numbered(), _Numbered()
+    combined: list[str | None] = []
+    provenance: list[str] = []
     out: list[IndicatorValue] = []
     for period in sorted(compiled.periods(index)):
-        # Each gemeente's inputs per variant, looked up once and shared by all groups it is in.
-        caches: list[dict[str, tuple | None]] = [{} for _ in compiled.variants]
-
-        def member(vi: int, region: str):
-            cache = caches[vi]
-            if region not in cache:
-                variant, _, lags, inputs = compiled.variants[vi]
-                cache[region] = _member_inputs(index, variant, lags, inputs, region, period)
-            return cache[region]
-
-        for region in gemeenten:
-            for vi, (variant, tree, lags, inputs) in enumerate(compiled.variants):
-                got = member(vi, region)
-                if got is None:
-                    continue
-                value = evaluate(tree, got[0])
-                if value is None:
-                    continue
-                out.append(IndicatorValue(indicator.id, region, period, value, _combine(got[1]), _provenance(got[2]),
-                                          got[3]))
-                break
-        for gid, members in groups.items():
-            v = _group_value(indicator.id, compiled, gid, members, period, member, index)
-            if v is not None:
-                out.append(v)
+        per_variant = [_Inputs(index, variant, lags, inputs, regions, period, statuses, used)
+                       for variant, _, lags, inputs in compiled.variants]
+        combined.extend(_combine(s) for s in statuses.values[len(combined):])
+        provenance.extend(_provenance(u) for u in used.values[len(provenance):])
+        evaluated = []
+        for (variant, tree, _, _), got in zip(compiled.variants, per_variant):
+            with np.errstate(all="ignore"):
+                values, valid = _evaluate_columns(tree, got.columns)
+            evaluated.append((np.broadcast_to(values, got.ok.shape), got.ok & valid))
+        lists = [(got, values.tolist(), valid.tolist(), got.harmonised.tolist())
+                 for got, (values, valid) in zip(per_variant, evaluated)]
+        for i in range(ngem):
+            for got, values, valid, harmonised in lists:
+                if valid[i]:
+                    out.append(IndicatorValue(indicator.id, regions[i], period, values[i], combined[got.status[i]],
+                                              provenance[got.used[i]], harmonised[i]))
+                    break
+        if gids:
+            out.extend(_group_values(indicator.id, compiled, gids, groups, member_rows, per_variant, evaluated,
+                                     period, index, statuses, combined, used))
     return out
 
 
@@ -430,49 +546,64 @@ def _national_value(indicator_id, index, variant, tree, lags, inputs, used, peri
                           f"Nederland zoals CBS publiceert: {_provenance(got[2])}", got[3])
 
 
-def _group_value(indicator_id, compiled, gid, members, period, member, index) -> IndicatorValue | None:
-    for vi, (variant, tree, lags, inputs) in enumerate(compiled.variants):
-        rows = []
-        for region in members:
-            got = member(vi, region)
-            if got is None:
-                break
-            rows.append(got)
-        else:
-            if not rows:
-                continue
-            statuses = [s for r in rows for s in r[1]]
-            used = set().union(*(r[2] for r in rows))
-            value = None
+_VOORLOPIG, _NADER, _ANY, _DEFINITIEF = range(4)
+
+
+def _group_values(indicator_id, compiled, gids, groups, member_rows, per_variant, evaluated, period, index,
+                  statuses: _Numbered, combined: list, used: _Numbered) -> list[IndicatorValue]:
+    """Every group's value in one period: per group the first variant for which all members have
+    their inputs and the value can be computed (for Nederland first as CBS publishes it). The
+    statuses combine as `_combine` over all members' statuses: per distinct set of statuses four
+    flags (a Voorlopig, a NaderVoorlopig, any status, all Definitief), over the members any/all."""
+    flags = np.array([("Voorlopig" in s, "NaderVoorlopig" in s, len(s) > 0, all(x == "Definitief" for x in s))
+                      for s in statuses.values] + [(False, False, False, True)], dtype=bool).reshape(-1, 4)
+    done = np.zeros(len(gids), dtype=bool)
+    found: dict[int, IndicatorValue] = {}
+    for (variant, tree, lags, inputs), got, (values, valid) in zip(compiled.variants, per_variant, evaluated):
+        complete = np.append(got.ok, True)[member_rows].all(axis=1) & ~done
+        if not complete.any():
+            continue
+        rows = member_rows[complete]
+        zeros = np.zeros((len(rows), 1))
+        with np.errstate(all="ignore"):
             if variant.aggregate == "herberekenen":
-                summed: dict[tuple[str, int], float] = {}
-                for values, *_ in rows:
-                    for k, v in values.items():
-                        summed[k] = summed.get(k, 0.0) + v
-                value = evaluate(tree, summed)
+                # Each input summed over the members in order, starting at 0.0, then the formula.
+                summed = {entry: np.cumsum(np.concatenate([zeros, np.append(column, 0.0)[rows]], axis=1), axis=1)[:, -1]
+                          for entry, column in got.columns.items()}
+                value, ok = _evaluate_columns(tree, summed)
+                value = np.broadcast_to(value, (len(rows),))
+                ok = np.broadcast_to(ok, (len(rows),))
             else:
-                num = den = 0.0
-                complete = True
-                for values, *_ in rows:
-                    v = evaluate(tree, values)
-                    if v is None:
-                        complete = False
-                        break
-                    w = values[(variant.weight, 0)]
-                    num += v * w
-                    den += w
-                if complete and den:
-                    value = num / den
+                weight = np.append(got.columns[(variant.weight, 0)], 0.0)[rows]
+                member_value = np.append(np.where(valid, values, 0.0), 0.0)[rows]
+                num = np.cumsum(np.concatenate([zeros, member_value * weight], axis=1), axis=1)[:, -1]
+                den = np.cumsum(np.concatenate([zeros, weight], axis=1), axis=1)[:, -1]
+                value = num / np.where(den != 0, den, 1.0)
+                ok = np.append(valid, True)[rows].all(axis=1) & (den != 0)
+        member_flags = flags[np.append(np.array(got.status, dtype=np.intp), -1)[rows]]
+        voorlopig = member_flags[:, :, _VOORLOPIG].any(axis=1).tolist()
+        nader = member_flags[:, :, _NADER].any(axis=1).tolist()
+        definitief = (member_flags[:, :, _ANY].any(axis=1) & member_flags[:, :, _DEFINITIEF].all(axis=1)).tolist()
+        harmonised = np.append(got.harmonised, False)[rows].any(axis=1).tolist()
+        used_rows = np.append(np.array(got.used, dtype=np.intp), -1)[rows].tolist()
+        value, ok = value.tolist(), ok.tolist()
+        for j, g in enumerate(np.flatnonzero(complete).tolist()):
+            gid = gids[g]
+            keys = frozenset().union(*(used.values[u] for u in set(used_rows[j]) if u >= 0))
             if gid == NEDERLAND:
-                published = _national_value(indicator_id, index, variant, tree, lags, inputs, used, period)
+                published = _national_value(indicator_id, index, variant, tree, lags, inputs, keys, period)
                 if published is not None:
-                    return published
-            if value is not None:
+                    found[g] = published
+                    done[g] = True
+                    continue
+            if ok[j]:
                 how = "som van de leden" if variant.aggregate == "herberekenen" else f"gewogen met {variant.weight}"
-                return IndicatorValue(indicator_id, gid, period, value, _combine(statuses),
-                                      f"{len(members)} gemeenten, {how}: {_provenance(used)}",
-                                      any(r[3] for r in rows))
-    return None
+                status = ("Voorlopig" if voorlopig[j] else "NaderVoorlopig" if nader[j]
+                          else "Definitief" if definitief[j] else None)
+                found[g] = IndicatorValue(indicator_id, gid, period, value[j], status,
+                                          f"{len(groups[gid])} gemeenten, {how}: {_provenance(keys)}", harmonised[j])
+                done[g] = True
+    return [found[g] for g in sorted(found)]
 
 
 def missing_inputs(indicator: Indicator, index: FactIndex) -> list[str]:
@@ -493,12 +624,13 @@ def derive(registry: Registry, index: FactIndex, gemeenten: list[str], groups: d
     """Every indicator's values, and per indicator that cannot be computed what is missing."""
     values: list[IndicatorValue] = []
     missing: dict[str, list[str]] = {}
-    for i, indicator in enumerate(registry.indicators):
-        got = compute(indicator, index, gemeenten, groups)
-        if got:
-            values.extend(got)
-        else:
-            missing[indicator.id] = missing_inputs(indicator, index) or ["geen periode met alle invoer"]
-        if progress:
-            progress(i + 1, len(registry.indicators))
+    with gcpause.paused():
+        for i, indicator in enumerate(registry.indicators):
+            got = compute(indicator, index, gemeenten, groups)
+            if got:
+                values.extend(got)
+            else:
+                missing[indicator.id] = missing_inputs(indicator, index) or ["geen periode met alle invoer"]
+            if progress:
+                progress(i + 1, len(registry.indicators))
     return values, missing

@@ -90,6 +90,17 @@ def write(folder: Path, wanted: str, localiser) -> None:
     readcache.write_file(folder, PREFIX, wanted, data)
 
 
+def cached(database: Path, folder: Path):
+    """The Localiser of this store when `folder` holds it, else None (nothing is made or kept):
+    for a store beside the home's own, such as the previous one a build compares with (a hard
+    link to the file the cache was made for has its key)."""
+    try:
+        wanted = key(database)
+    except OSError:
+        return None
+    return read(Path(folder) / f"{PREFIX}{wanted}{SUFFIX}", wanted)
+
+
 def localiser(database: Path, make, code: str | None = None):
     """The Localiser of this store: from the cache when it holds this key, else `make()`, kept.
     With `code`, one that may hold only that gemeente's own figures (it judges only there)."""

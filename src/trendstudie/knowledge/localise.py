@@ -21,6 +21,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from .. import formatting
 from ..formatting import COUNT_UNITS
 from ..errors import InputError, TrendstudieError
+from ..reader import IndicatorRow, indicator_rows
 from ..textfile import load_yaml
 
 if TYPE_CHECKING:
@@ -202,14 +203,6 @@ def load_rules(path: Path = RULES) -> Rules:
                  parsed.kleine_aantallen)
 
 
-@dataclass
-class Meta:
-    title: str
-    unit: str
-    decimals: int
-    direction: str
-
-
 def unit_label(unit: str) -> str:
     """A unit as it reads in a sentence or a label: 'per 100 (20-64 jaar)' → 'per 100 inwoners van 20-64 jaar'."""
     m = re.fullmatch(r"per ([\d.]+) \((.+)\)", unit)
@@ -223,25 +216,41 @@ def unit_in_title(title: str, unit: str) -> bool:
     return u in t or (per > 0 and t.endswith(u[per:]))
 
 
-class IndicatorData:
-    """Indicator values from the store, held in memory for fast repeated lookups."""
+def newest_year(con: duckdb.DuckDBPyConnection) -> int:
+    """The year of the newest indicator value in the store (0 when there is none): figures from
+    well before it are old (Settings.oude_cijfers_jaren)."""
+    row = con.execute("SELECT max(CAST(substr(period, 1, 4) AS INTEGER)) FROM indicator_values").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, derived: list[Derived] | None = None):
-        self.meta = {r[0]: Meta(*r[1:]) for r in con.execute(
-            "SELECT indicator_id, title, unit, decimals, direction FROM indicators").fetchall()}
+
+class IndicatorData:
+    """Indicator values from the store, held in memory for fast repeated lookups.
+
+    `only`: load the values of these indicators alone (every region and period of each), for
+    judging the trends that use no other (verdict.indicators_used); everything else (the register,
+    groups, names, the newest year) is the whole store's, so those verdicts are the same."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, derived: list[Derived] | None = None,
+                 only: set[str] | None = None):
+        self.meta: dict[str, IndicatorRow] = indicator_rows(con)  # the register, as every reader has it
         self._series: dict[tuple[str, str], list[tuple[str, float]]] = {}
         self._by_period: dict[tuple[str, str], list[float]] = {}
+        where, params = ("WHERE indicator_id IN (SELECT unnest(?))", [sorted(only)]) if only is not None else ("", [])
         # One string object per distinct id, code and period (sys.intern): less memory, and the
         # Localiser's cache file (knowledge/cache.py) is half the size and reads twice as fast.
         for ind, region, period, value in con.execute(
-                "SELECT indicator_id, region_code, period, value FROM indicator_values ORDER BY 1, 2, 3").fetchall():
+                "SELECT indicator_id, region_code, period, value FROM indicator_values "
+                f"{where} ORDER BY 1, 2, 3", params).fetchall():
             ind, region, period = sys.intern(ind), sys.intern(region), sys.intern(period)
             self._series.setdefault((ind, region), []).append((period, value))
             if region.startswith("GM"):
                 self._by_period.setdefault((ind, period), []).append(value)
         for values in self._by_period.values():
             values.sort()
-        self.newest_year = max((int(s[-1][0][:4]) for s in self._series.values()), default=0)
+        if only is None:
+            self.newest_year = max((int(s[-1][0][:4]) for s in self._series.values()), default=0)
+        else:  # the same figure over every indicator: the latest year of any value
+            self.newest_year = newest_year(con)
         self.group_titles = dict(con.execute("SELECT group_id, title FROM groups").fetchall())
         self.memberships: dict[str, dict[str, str]] = {}  # per gemeente: its province and size class
         self.groups_of: dict[str, set[str]] = {}  # per gemeente: every group it belongs to
@@ -312,7 +321,9 @@ class IndicatorData:
             if ind not in self.meta:
                 raise TrendstudieError(f"Afgeleide indicator {d.id!r} noemt onbekende indicator {ind!r}")
         self.derived[d.id] = d
-        self.meta[d.id] = Meta(d.titel, d.eenheid, d.decimalen, "neutraal")
+        count = self.meta[d.aantal]
+        self.meta[d.id] = IndicatorRow(d.id, d.titel, d.uitleg, count.domain, d.eenheid, d.decimalen, "neutraal",
+                                       count.citation, "", None, len(self.meta) + 1)
         regions = [r for (i, r) in self._series if i == d.aantal]
         touched = set()
         for region in regions:
@@ -445,7 +456,7 @@ def _margin_text(unit: str, marge: float) -> str:
     return f"{formatting.number(pct, 0 if pct == round(pct) else 1)}%"
 
 
-def _subject(meta: Meta) -> str | None:
+def _subject(meta: IndicatorRow) -> str | None:
     """The indicator as the subject of a sentence ('Het aantal inwoners'), or None to write 'Title: …'."""
     if meta.unit in COUNT_UNITS:
         return "Het aantal " + (meta.title.lower() if meta.unit in meta.title.lower() else meta.unit)

@@ -156,15 +156,53 @@ def old_figures(finding: Finding, newest_year: int, rules: Rules) -> str | None:
 
 
 def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | None = None,
-              cache: dict | None = None, flags: FigureFlags | None = None, scope_rules: dict | None = None) -> list[Verdict]:
-    """A verdict for every trend and driving force, strongest first."""
+              cache: dict | None = None, flags: FigureFlags | None = None,
+              trends: set[str] | None = None, scope_rules: dict | None = None) -> list[Verdict]:
+    """A verdict for every trend and driving force (or only those in `trends`), strongest first;
+    `scope_rules`: the scopes' conditions validated before (scopes.scope_rules)."""
     rules = rules if rules is not None else load_rules()
     data.use_rules(rules)
     by_trend = {r.trend: r for r in [*rules, *getattr(data, "own_rules", [])]}  # the user's own rules win
     verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags, scope_rules)
-                for t in kb.trends.values()]
+                for t in kb.trends.values() if trends is None or t.id in trends]
     basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
     return sorted(verdicts, key=lambda v: (ORDER[v.strength], basis_order[v.basis], v.trend))
+
+
+def indicators_used(kb: KnowledgeBase, rules: Rules, own_rules: list = ()) -> dict[str, frozenset[str]]:
+    """Per trend, every indicator whose values its verdict can read: those of its rule (the user's
+    own rule in place of the product's) and of the typology rules of its scopes, with the counts
+    that guard their small numbers and the indicators a derived one is made of. A verdict depends
+    on the store only through these values and what every verdict shares (the register, groups,
+    names, the newest year of any figure): when none of them changed, neither did the verdict."""
+    from .localise import Condition
+
+    by_trend = {r.trend: r for r in [*rules, *own_rules]}
+    derived = {d.id: d for d in rules.derived}
+    out = {}
+    for t in kb.trends.values():
+        wanted: set[str] = set()
+        rule = by_trend.get(t.id)
+        if rule is not None:
+            wanted |= {*rule.indicators, *(c.indicator for c in rule.conditions())}
+        for link in t.scopes:
+            scope = kb.scopes.get(link.scope)
+            if scope is not None and "regels" in scope.match:
+                wanted |= {Condition.model_validate(c).indicator for c in scope.match["regels"]}
+        todo = list(wanted)
+        while todo:
+            ind = todo.pop()
+            more = []
+            if ind in rules.small_counts:
+                more.append(rules.small_counts[ind].aantal)
+            if ind in derived:
+                more += [derived[ind].aantal, *derived[ind].aandelen]
+            for m in more:
+                if m not in wanted:
+                    wanted.add(m)
+                    todo.append(m)
+        out[t.id] = frozenset(wanted)
+    return out
 
 
 class Localiser:

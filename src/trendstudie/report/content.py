@@ -28,6 +28,8 @@ class Figure:
     svg: str
     alt: str
     caption: str
+    # a diagram's boxes and arrows (titles by id, edges), for the web to lay it out for a screen
+    graph: tuple[dict[str, str], list] | None = None
 
 
 @dataclass
@@ -442,9 +444,15 @@ def _urgent_opgaven(ctx: Context, strong: set[str], limit: int = 6) -> list[tupl
             for _, _, title, who, hits in scored[:limit]]
 
 
+# the relations the samenhang chapter explains in words: with the diagram (the most important
+# relations, legibly) a study stays within 40 pages (issue 15)
+RELATIONS_LISTED = 8
+SAMENHANG_CAPTION = "Verbanden tussen de trends die hier spelen (+ versterkt, − remt; gestippeld: remmend)"
+
+
 def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[str]) -> Chapter:
     """How the trends that apply here drive each other: the causal subgraph, its loops, a diagram."""
-    from ..charts import causal_diagram
+    from ..charts.diagram import PRINT_HEIGHT, PRINT_WIDTH, causal_diagrams
 
     by_pair: dict[tuple[str, str], list] = {}
     for e in ctx.kb.edges:
@@ -457,7 +465,7 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
         paragraphs.append(f"De trends die in {name} spelen, staan niet los van elkaar: de trendstudies beschrijven "
                           f"{len(edges)} verbanden tussen de {len(applying)} trends die hier sterk of enigszins spelen. "
                           "De belangrijkste:")
-    for e in sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))[:14]:
+    for e in sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))[:RELATIONS_LISTED]:
         word = "versterkt" if e.polarity == "+" else "remt"
         studies = sorted({c.year for x in by_pair[(e.source, e.target)] for c in x.citations})
         paragraphs.append(f"{ctx.kb.entry(e.source).title} {word} {ctx.kb.entry(e.target).title[0].lower()}"
@@ -469,11 +477,16 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
     if not edges:
         paragraphs.append(f"Tussen de trends die in {name} spelen, beschrijven de trendstudies geen directe verbanden.")
     figures = []
-    shown = sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong))[:24]
-    diagram = causal_diagram({i: ctx.kb.entry(i).title for i in applying}, shown) if shown else None
-    if diagram:
-        figures.append(Figure(diagram[0], diagram[1], "Verbanden tussen de trends die hier spelen "
-                                                       "(+ versterkt, − remt; gestippeld: remmend)."))
+    shown = sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))[:24]
+    titles = {i: ctx.kb.entry(i).title for i in applying}
+    # laid out for an A4 column at full text size, on one page at most: where the whole does not
+    # fit, per trend what it drives, the most important relations first, as many as fit
+    parts = causal_diagrams(titles, shown, PRINT_WIDTH, PRINT_HEIGHT) if shown else []
+    if parts:
+        svg, alt, drawn = parts[0]
+        more = "; per trend wat die versterkt of remt" if len(drawn) < len(shown) else ""
+        more += f", {len(drawn)} van de {len(edges)} verbanden" if len(drawn) < len(edges) else ""
+        figures.append(Figure(svg, alt, f"{SAMENHANG_CAPTION}{more}.", (titles, shown)))
     return Chapter("samenhang", "Samenhang", [], [], None, figures, paragraphs)
 
 

@@ -6,6 +6,8 @@ from the data can be read as markup. Charts are passed as SVG files next to the 
 
 from __future__ import annotations
 
+import re
+
 import typst
 
 from .content import BASIS_LABEL, STRENGTH_LABEL, Report
@@ -18,6 +20,19 @@ def _s(text: str) -> str:
 
 def _label(anchor: str) -> str:
     return "<" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in anchor) + ">"
+
+
+COLUMN_PT = 481.0  # A4 less 2 cm margins each side: 17 cm
+
+
+def _figure_width(f) -> str:
+    """A diagram at its own size, a px to 0.75 pt (its 12 px text prints at 9 pt; it is laid out
+    to fit the column, charts.diagram.PRINT_WIDTH) and never wider than the column; charts at 90%."""
+    m = re.match(r'<svg[^>]*class="diagram"[^>]*viewBox="0 0 ([\d.]+) ', f.svg) or \
+        re.match(r'<svg[^>]*viewBox="0 0 ([\d.]+) [^>]*class="diagram"', f.svg)
+    if not m:
+        return "90%"
+    return f"{min(float(m.group(1)) * 0.75, COLUMN_PT):.1f}pt"
 
 
 def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = None) -> str:
@@ -170,7 +185,11 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
         for f in c.figures:
             name = f"fig{len(figures) + 1}.svg"
             figures[name] = f.svg.encode("utf-8")
-            add(f'#figure(image("{name}", width: 90%, alt: {_s(f.alt)[1:]}), caption: [{_s(f.caption)}])')
+            width = _figure_width(f)
+            # a diagram of up to a page floats to the top or bottom of a page (placement: auto),
+            # so the text after it fills the page instead of leaving it half empty
+            place = ", placement: auto" if width.endswith("pt") else ""
+            add(f'#figure(image("{name}", width: {width}, alt: {_s(f.alt)[1:]}), caption: [{_s(f.caption)}]{place})')
         if c.table:
             n = len(c.table.header)
             cells = ", ".join(f"[*{_s(h)}*]" for h in c.table.header)

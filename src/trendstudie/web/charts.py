@@ -20,7 +20,7 @@ from ..charts.theme import STRENGTH_FILLS
 from ..formatting import COUNT_UNITS
 from ..knowledge.localise import Finding
 from ..knowledge.verdict import STRENGTHS
-from ..report.content import Figure
+from ..report.content import SAMENHANG_CAPTION, Figure
 from .data import WebData
 
 SERIES_GROUPS = ("NL01", "G4", "G40", "M50")
@@ -153,6 +153,28 @@ def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str,
     fig = Figure(chart.svg, chart.alt, found["caption"])
     fig.narrow = chart.narrow  # the gemeente page shows the phone layout on a phone
     return fig
+
+
+DIAGRAM_WIDE = 1100  # px: the page's column on a laptop (72rem less padding)
+
+
+def samenhang_for_screens(chapter) -> None:
+    """The samenhang chapter's diagram laid out for a screen instead of for print: the whole graph
+    in the width of a laptop's column, and for phones one small diagram per trend in a phone's
+    width (charts.diagram.causal_diagram); one figure where print may need two."""
+    if chapter is None or not chapter.figures or chapter.figures[0].graph is None:
+        return
+    from ..charts.diagram import PHONE_WIDTH
+
+    first = chapter.figures[0]
+    titles, edges = first.graph
+    wide = lib.causal_diagram(titles, edges, max_width=DIAGRAM_WIDE)
+    narrow = lib.causal_diagram(titles, edges, max_width=PHONE_WIDTH)
+    if wide is None:
+        return
+    fig = Figure(wide[0], wide[1], SAMENHANG_CAPTION + ".", first.graph)
+    fig.narrow = narrow[0] if narrow else None
+    chapter.figures = [fig]
 
 
 def rank_strip(d: WebData, indicator: str, period: str, code: str) -> Responsive | None:

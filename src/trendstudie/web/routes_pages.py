@@ -128,6 +128,7 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
         report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
         chapters = {c.anchor: c for c in report.chapters}
         _toekomst_fan(request, code, chapters.get("toekomst"))
+        charts.samenhang_for_screens(chapters.get("samenhang"))
         profile = d.profile(code)
         domains = []
         for domain in DOMAINS:
