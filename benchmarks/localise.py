@@ -73,9 +73,9 @@ def main() -> None:
         every = timed(["trends", "--alle", "--format", "json"], env)
     print(f"Alle 342 gemeenten (trends --alle --format json): {every[0]:.1f} s, CPU {every[1]:.1f} s "
           f"(doel ≤ {GOAL_ALL:.0f} s) {'gehaald' if every[0] <= GOAL_ALL else 'NIET gehaald'}")
-    print(f"Eén gemeente (trends Zwolle, hele opdracht): {one[0]:.2f} s, CPU {one[1]:.2f} s "
-          f"(doel < {GOAL_ONE:.0f} s, CPU ≤ {GOAL_ONE_CPU:.1f} s) "
-          f"{'gehaald' if one[0] < GOAL_ONE and one[1] <= GOAL_ONE_CPU else 'NIET gehaald'}")
+    print(f"Eén gemeente (trends Zwolle, hele opdracht): {one[0]:.2f} s (doel < {GOAL_ONE:.0f} s) "
+          f"{'gehaald' if one[0] < GOAL_ONE else 'NIET gehaald'}; CPU {one[1]:.2f} s (doel ≤ {GOAL_ONE_CPU:.1f} s) "
+          f"{'gehaald' if one[1] <= GOAL_ONE_CPU else 'NIET gehaald'}")
     print(f"Eén gemeente met PYTHONDONTWRITEBYTECODE=1 (zonder __pycache__ in src/ vertaalt Python trendstudie's "
           f"bronnen bij elke start opnieuw): {compiling[0]:.2f} s, CPU {compiling[1]:.2f} s")
     print(f"Eén gemeente, eerste keer na de build (maakt de caches): {first[0]:.2f} s, CPU {first[1]:.2f} s")
