@@ -174,8 +174,10 @@ def main() -> None:
     ap.add_argument("--home", default=os.environ.get("TRENDSTUDIE_HOME", str(Path.home() / ".trendstudie")))
     ap.add_argument("--deelnemers", type=int, default=200)
     ap.add_argument("--items", type=int, default=10)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                    help="trendstudie serve --workers (standaard: het aantal kernen)")
+    from trendstudie.web.app import default_workers
+
+    ap.add_argument("--workers", type=int, default=default_workers(),
+                    help="trendstudie serve --workers (standaard als serve: het aantal kernen, hoogstens 4)")
     args = ap.parse_args()
     home = Path(args.home)
     database = home / "trendstudie.duckdb"

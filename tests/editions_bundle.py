@@ -66,11 +66,7 @@ def population_bundle(src: Path, dst: Path, region: str, period: str, factor: fl
     """A copy of the bundle in which `region`'s population on 1 January of `period` (03759ned,
     the source the projections start from) is `factor` times what CBS published; (old, new)."""
     table = f"odata-v4/{POPULATION[0]}"
-    _link_tree(src, dst, {table})
-    (dst / table).mkdir(parents=True)
-    for f in (src / table).iterdir():
-        if f.name != "Observations.json":
-            os.symlink(f, dst / table / f.name)
+    linked_copy(src, dst, {f"{table}/Observations.json"})  # rewritten below
     obs = json.loads((src / table / "Observations.json").read_text(encoding="utf-8"))
     dims = dict(part.split("=") for part in POPULATION[2].split(";"))
     found = [o for o in obs["value"] if o["Measure"] == POPULATION[1] and o["RegioS"] == region

@@ -48,3 +48,25 @@ def first_rows(home: Path, *queries: str) -> list[tuple | None]:
         return [con.execute(q).fetchone() for q in queries]
     finally:
         con.close()
+
+
+def tiny_indicator_store(values: dict[tuple[str, str, str], float], indicators: dict[str, tuple[str, str, int]]):
+    """A DuckDB store in memory with the store's own schema (store.SCHEMA), one gemeente GM0001
+    ('Dorp') in Nederland NL01, and `values` {(indicator, region, period): value} of the
+    `indicators` {id: (title, unit, decimals)}: the tables the localiser's IndicatorData reads."""
+    import duckdb
+
+    from trendstudie import store
+
+    con = duckdb.connect()
+    con.execute(store.SCHEMA)
+    for pos, (ind, (title, unit, decimals)) in enumerate(indicators.items()):
+        con.execute("INSERT INTO indicators (indicator_id, title, unit, decimals, direction, position) "
+                    "VALUES (?, ?, ?, ?, 'neutraal', ?)", [ind, title, unit, decimals, pos])
+    for (ind, region, period), v in values.items():
+        con.execute("INSERT INTO indicator_values (indicator_id, region_code, period, value, harmonised) "
+                    "VALUES (?, ?, ?, ?, false)", [ind, region, period, v])
+    con.execute("INSERT INTO groups (group_id, title, kind) VALUES ('NL01', 'Nederland', 'nederland')")
+    con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
+    con.execute("INSERT INTO regions (code, name) VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
+    return con

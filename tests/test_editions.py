@@ -417,3 +417,52 @@ def test_affected_trends_are_those_of_the_changed_indicator(built_home, tmp_path
     finally:
         con.close()
     assert editions.affected_trends(old, new, before, prints) is None
+
+
+def _changed(source, target, sql: str, stamp: str) -> None:
+    import duckdb
+
+    shutil.copy(source, target)
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(sql)
+        con.execute("UPDATE build_info SET value = ? WHERE key = 'built_at'", [stamp])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def test_kept_verdicts_take_in_the_changed_trends(built_home, tmp_path):
+    """After an edition that judged every verdict (and kept them), a change of one indicator judges
+    only its trends again and keeps the rest: the kept verdicts are then every verdict of the new
+    store as the Localiser gives them, and the recorded changes are the Localiser's differences."""
+    import pyarrow.parquet as pq
+
+    from trendstudie.reader import Reader
+
+    home = tmp_path / "home"
+    home.mkdir()
+    v0, v1, v2 = (tmp_path / f"v{i}.duckdb" for i in range(3))
+    shutil.copy(built_home / "trendstudie.duckdb", v0)
+    editions.record(home, v0, None)
+    _changed(v0, v1, "UPDATE regions SET name = name || ' (herzien)' WHERE code = 'GM0193'", "2030-01-01T00:00:00+00:00")
+    assert editions.record(home, v1, v0).oordelen is not None  # every verdict judged: kept
+    _changed(v1, v2, "UPDATE indicator_values SET value = value * 3 WHERE indicator_id = 'gemiddelde_verkoopprijs' "
+                     "AND region_code = 'GM0193'", "2030-01-02T00:00:00+00:00")
+    e = editions.record(home, v2, v1)
+    assert e.oordelen is not None
+    kept = pq.read_table(editions.folder(home) / e.oordelen.bestand)
+    kept = set(zip(*(kept.column(c).to_pylist() for c in ("region_code", "trend", "sterkte"))))
+
+    def localiser(db):
+        reader = Reader(db)
+        try:
+            return {(code, v.trend, v.strength) for code in reader.localiser.gemeenten for v in reader.verdicts(code)}
+        finally:
+            reader.close()
+
+    before, after = localiser(v1), localiser(v2)
+    assert kept == after
+    old, new = {(r, t): s for r, t, s in before}, {(r, t): s for r, t, s in after}
+    assert {(c.region_code, c.onderwerp): (c.oud_tekst, c.nieuw_tekst) for c in editions.changes(home)
+            if c.soort == "oordeel"} == {k: (old[k], new[k]) for k in old if old[k] != new[k]}

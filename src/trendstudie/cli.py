@@ -712,13 +712,15 @@ def backtest(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Adres om op te luisteren."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Poort."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Aantal processen; elk leest de database alleen."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Aantal processen (standaard: het aantal "
+                                          "kernen, hoogstens 4); elk laadt de database in zijn geheugen."),
     home: Optional[Path] = HomeOpt,
 ) -> None:
     """Start het webdashboard en de API (alleen lezen op de database)."""
-    from .web.app import serve as run
+    from .web.app import default_workers, serve as run
 
     _check_workers(workers, "--workers")
+    workers = workers or default_workers()
     s = settings(home=home)
     store.connect(s.database).close()  # a clear error before the server starts when there is no database
     _check_port(host, port)

@@ -123,9 +123,16 @@ class Sizes:
         for key, pairs in grouped.items():
             pairs.sort()
             self._series[key] = ([p[0] for p in pairs], [p[1] for p in pairs])
+        self._got: dict[tuple[str, int, str], float | None] = {}
 
     def get(self, code: str, year: int, basis: str) -> float | None:
         """The size in `year`, or in the nearest year with data (earlier one on a tie)."""
+        key = (code, year, basis)
+        if key not in self._got:
+            self._got[key] = self._get(code, year, basis)
+        return self._got[key]
+
+    def _get(self, code: str, year: int, basis: str) -> float | None:
         series = self._series.get((basis, code)) or self._series.get(("inwoners", code))
         if not series:
             return None
@@ -184,6 +191,7 @@ class Harmoniser:
         self._gemeenten_on: dict[date, frozenset[str]] = {}
         self._gm = frozenset(c for c, r in registry.regions.items() if r.kind == "GM")
         self._plans: dict[tuple[date, str], list[tuple[str, list[tuple[str, float, bool]], bool]]] = {}
+        self._trails: dict[tuple, str] = {}
         self._days: dict[tuple[frozenset[str], date, date | None], date | None] = {}
 
     def gemeenten_on(self, day: date) -> frozenset[str]:
@@ -244,6 +252,14 @@ class Harmoniser:
             self._days[key] = self.classification_date(codes, start, end)
         return self._days[key]
 
+    def _trail(self, parts: list[tuple[str, float, bool]], source: str) -> str:
+        """`_trail`, once per set of parts and source (the same herindeling recurs in every slice)."""
+        key = (tuple(parts), source)
+        got = self._trails.get(key)
+        if got is None:
+            got = self._trails[key] = _trail(key[0], source)
+        return got
+
     def slice(self, meta_agg: str, basis: str, first: Observation,
               present: dict[str, Observation]) -> tuple[list[Fact], list[str]]:
         """Harmonise one (table, measure, dims, period) slice of gemeente observations: `first` is
@@ -294,7 +310,7 @@ class Harmoniser:
             missing = [code for code, share, _ in parts if share >= REQUIRED_SHARE and code not in present]
             if missing:
                 append(Fact(table_id, measure, dims, target, period, None, None, True, "ontbreekt",
-                            _trail(parts, present, source), "geen waarde voor " + ", ".join(missing)))
+                            self._trail(parts, source), "geen waarde voor " + ", ".join(missing)))
                 continue
             used = [(code, share, approx) for code, share, approx in parts if code in present]
             statuses = [present[c].status for c, _, _ in used]
@@ -318,11 +334,11 @@ class Harmoniser:
                 method = "benaderd" if approximate else "gewogen"
             else:
                 append(Fact(table_id, measure, dims, target, period, None, None, True, "ontbreekt",
-                            _trail(parts, present, source),
+                            self._trail(parts, source),
                             "grens gewijzigd en de aard van de maatstaf is onbekend (niet op te tellen)"))
                 continue
             append(Fact(table_id, measure, dims, target, period, value, _combine_status(statuses), True, method,
-                        _trail(used, present, source)))
+                        self._trail(used, source)))
         return facts, warnings
 
     def national(self, first: Observation, present: dict[str, Observation], facts: list[Fact]) -> Fact | None:
@@ -346,7 +362,7 @@ class Harmoniser:
                     f"som van {len(used) - (unassigned is not None)} gemeenten{extra} ({first.source})")
 
 
-def _trail(parts: list[tuple[str, float, bool]], present: dict[str, Observation], source: str) -> str:
+def _trail(parts: tuple[tuple[str, float, bool], ...], source: str) -> str:
     shown = ", ".join(f"{c}×{s:.4f}".rstrip("0").rstrip(".") for c, s, _ in sorted(parts, key=lambda p: -p[1])[:12])
     more = f" (+{len(parts) - 12})" if len(parts) > 12 else ""
     return f"{shown}{more} ({source})"

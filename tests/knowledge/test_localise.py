@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pytest
+from helpers import tiny_indicator_store
 
 from trendstudie.errors import InputError
 from trendstudie.knowledge import model
@@ -73,21 +73,10 @@ def test_bad_rule_file_is_a_clear_error(tmp_path):
 
 def tiny_store(values: dict[tuple[str, str, str], float], units: dict[str, str] | None = None):
     """A store with the tables IndicatorData reads: one gemeente GM0001 in Nederland NL01."""
-    con = duckdb.connect()
-    con.execute("CREATE TABLE indicators (indicator_id VARCHAR, title VARCHAR, unit VARCHAR, decimals INT, direction VARCHAR)")
-    con.execute("CREATE TABLE indicator_values (indicator_id VARCHAR, region_code VARCHAR, period VARCHAR, value DOUBLE)")
-    con.execute("CREATE TABLE groups (group_id VARCHAR, title VARCHAR, kind VARCHAR)")
-    con.execute("CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR)")
-    con.execute("CREATE TABLE regions (code VARCHAR, name VARCHAR)")
     units = units or {}
-    for ind in sorted({k[0] for k in values}):
-        con.execute("INSERT INTO indicators VALUES (?, ?, ?, 1, 'neutraal')",
-                    [ind, ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners")])
-    for (ind, region, period), v in values.items():
-        con.execute("INSERT INTO indicator_values VALUES (?, ?, ?, ?)", [ind, region, period, v])
-    con.execute("INSERT INTO groups VALUES ('NL01', 'Nederland', 'nederland')")
-    con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
-    con.execute("INSERT INTO regions VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
+    indicators = {ind: (ind.capitalize().replace("_", " "), units.get(ind, "per 1.000 inwoners"), 1)
+                  for ind in sorted({k[0] for k in values})}
+    con = tiny_indicator_store(values, indicators)
     return IndicatorData(con, derived=[])
 
 

@@ -17,6 +17,7 @@ import json
 import re
 
 import pytest
+from helpers import tiny_indicator_store
 
 from trendstudie.knowledge.localise import IndicatorData, load_rules, localise
 
@@ -287,20 +288,7 @@ def test_growing_migration_share_is_not_judged_from_one_year(bundle, judge, geme
 
 def _series_store(values):
     """A store with one gemeente GM0001 in Nederland NL01 and an indicator 'm' in %."""
-    import duckdb
-    con = duckdb.connect()
-    con.execute("CREATE TABLE indicators (indicator_id VARCHAR, title VARCHAR, unit VARCHAR, decimals INT, direction VARCHAR)")
-    con.execute("CREATE TABLE indicator_values (indicator_id VARCHAR, region_code VARCHAR, period VARCHAR, value DOUBLE)")
-    con.execute("CREATE TABLE groups (group_id VARCHAR, title VARCHAR, kind VARCHAR)")
-    con.execute("CREATE TABLE group_members (group_id VARCHAR, region_code VARCHAR)")
-    con.execute("CREATE TABLE regions (code VARCHAR, name VARCHAR)")
-    con.execute("INSERT INTO indicators VALUES ('m', 'Aandeel m', '%', 1, 'neutraal'), "
-                "('bevolking', 'Inwoners', 'inwoners', 0, 'neutraal')")
-    for (ind, region, period), v in values.items():
-        con.execute("INSERT INTO indicator_values VALUES (?, ?, ?, ?)", [ind, region, period, v])
-    con.execute("INSERT INTO groups VALUES ('NL01', 'Nederland', 'nederland')")
-    con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
-    con.execute("INSERT INTO regions VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
+    con = tiny_indicator_store(values, {"m": ("Aandeel m", "%", 1), "bevolking": ("Inwoners", "inwoners", 0)})
     return IndicatorData(con, derived=[])
 
 

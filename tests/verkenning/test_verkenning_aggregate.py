@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import pytest
 
-from trendstudie.verkenning.aggregate import ItemInfo, aggregate, quantile, stat
+from trendstudie.verkenning.aggregate import AnswerScores, ItemInfo, aggregate, quantile, stat
 from trendstudie.verkenning.frame import axes, base_items, choose_projection, draft_challenges, frame, load_rules
 from trendstudie.verkenning.svg import matrix, radar, ring_of, shade
 
 
-@dataclass
-class A:
-    participant: int
-    item: int
-    ronde: int
-    impact: int | None = None
-    onzekerheid: int | None = None
-    horizon: int | None = None
-    relevantie: int | None = None
+A = AnswerScores
 
 
 def test_quantiles_interpolate_like_numpy():

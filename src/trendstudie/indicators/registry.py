@@ -451,10 +451,10 @@ class _Inputs:
         # The numbers are meaningful only where `ok`: elsewhere nothing is computed from them.
         number = status_memo.number
         self.status = [number(s) for s in zip(*now)] if now else [number(())] * n
-        if all(len(c) == 1 for c in chosen):
+        if all(isinstance(c, tuple) for c in chosen):
             self.used = [used_memo.number(frozenset(c[0] for c in chosen))] * n
         else:
-            columns = [c * n if len(c) == 1 else c for c in chosen]
+            columns = [c * n if isinstance(c, tuple) else c for c in chosen]
             number = used_memo.number
             self.used = [number(frozenset(keys).difference((None,))) for keys in zip(*columns)]
 

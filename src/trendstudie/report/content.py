@@ -555,7 +555,13 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
         by.setdefault(r.indicator_id, []).append(r)
     if "bevolking" not in by:
         return None
-    rows_of = lambda sid: rows if sid == "basis" else project(ctx.con, code, sid, opts.until)  # noqa: E731
+    runs = {"basis": rows}  # each scenario once: the sentence and the chart both ask for every one
+
+    def rows_of(sid: str):
+        if sid not in runs:
+            runs[sid] = project(ctx.con, code, sid, opts.until)
+        return runs[sid]
+
     _, scen = population_lines(rows_of)  # every scenario of forecast/scenarios.yaml
     history = [(int(p[:4]), v) for p, v in ctx.data.series("bevolking", code)]
     pop = sorted(by["bevolking"], key=lambda r: r.period)

@@ -9,20 +9,24 @@ previous round.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Iterable
 
 MEASURES = ("impact", "onzekerheid", "horizon", "relevantie")
 CONSENSUS_IQR = 1.0
 
 
-class AnswerLike(Protocol):
-    participant: int
+@dataclass
+class AnswerScores:
+    """One participant's scores for one item in one round: what the aggregates read (the
+    database's rows extend it with the texts, service.AnswerRow)."""
+
+    participant: int  # a number within the verkenning (1, 2, …), never the token
     item: int
     ronde: int
-    impact: int | None
-    onzekerheid: int | None
-    horizon: int | None
-    relevantie: int | None
+    impact: int | None = None
+    onzekerheid: int | None = None
+    horizon: int | None = None  # 1 binnen 5 jaar, 2 5-10 jaar, 3 na 10 jaar
+    relevantie: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,14 +130,14 @@ class Results:
         return done[-1] if done else None
 
 
-def _scored(a: AnswerLike) -> bool:
+def _scored(a: AnswerScores) -> bool:
     return any(getattr(a, m) is not None for m in MEASURES)
 
 
-def aggregate(items: list[ItemInfo], answers: list[AnswerLike], invited: int, rounds: int) -> Results:
+def aggregate(items: list[ItemInfo], answers: list[AnswerScores], invited: int, rounds: int) -> Results:
     """Aggregates of every item in every round 1..`rounds`."""
     ids = {i.id for i in items}
-    by: dict[tuple[int, int], list[AnswerLike]] = {}
+    by: dict[tuple[int, int], list[AnswerScores]] = {}
     for a in answers:
         if a.item in ids:
             by.setdefault((a.ronde, a.item), []).append(a)

@@ -93,6 +93,7 @@ class Database:
         # this process and a file lock beside the database between processes (server workers, the
         # CLI), so the next writer starts the moment the previous one commits.
         self._write_lock = _WriteLock(parsed.database) if self.sqlite else None
+        self._prepared: dict[str, Prepared] = {}
         self._read = sessionmaker(self.reader, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
         self.migrate()
@@ -133,6 +134,15 @@ class Database:
         with self._writing(), self.writer.begin() as conn:
             yield conn
 
+    def prepared(self, name: str, make) -> "Prepared":
+        """The statement `make()` compiled once for this database (see Prepared), kept under `name`:
+        for the hot path of a submission, run on the driver's cursor without SQLAlchemy's
+        per-statement work (about half of a submission's time in the database otherwise)."""
+        p = self._prepared.get(name)
+        if p is None:
+            p = self._prepared[name] = Prepared(make(), self.writer.dialect)
+        return p
+
     def _writing(self):
         return self._write_lock if self._write_lock is not None else nullcontext()
 
@@ -142,6 +152,28 @@ class Database:
             self.writer.dispose()
         if self._write_lock is not None:
             self._write_lock.close()
+
+
+class Prepared:
+    """A Core statement compiled once for one dialect, to run on the driver's cursor: `sql` and
+    `params(values)` (a tuple for drivers with positional placeholders such as sqlite3, else the
+    dict), with the column types' conversions applied (SQLite keeps timestamps as text). An
+    INSERT is compiled for its own columns and for executemany (no RETURNING)."""
+
+    def __init__(self, stmt, dialect):
+        from sqlalchemy.sql.dml import Insert
+
+        keys = [c.key for c in stmt.table.columns if not c.primary_key] if isinstance(stmt, Insert) else None
+        compiled = dialect.statement_compiler(dialect, stmt, column_keys=keys, for_executemany=keys is not None)
+        self.sql = compiled.string
+        self._order = list(compiled.positiontup) if compiled.positional else None
+        self._convert = [(name, f) for name, b in compiled.binds.items()
+                         if (f := b.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+
+    def params(self, values: dict) -> tuple | dict:
+        for name, f in self._convert:
+            values[name] = f(values[name])
+        return tuple(values[k] for k in self._order) if self._order is not None else values
 
 
 class _WriteLock:

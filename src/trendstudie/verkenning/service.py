@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import closing
 from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from ..errors import TrendstudieError
+from .aggregate import AnswerScores
 from .db import Database
 from .models import Answer, Item, Participant, Setting, Verkenning, now
 
@@ -336,8 +338,10 @@ def submit(db: Database, token: str, sub: Submission) -> int:
     transaction: find the participant by the token's SHA-256 hash, check the round and the items,
     then upsert every item's scores in one statement. Returns the number of items saved. Items of
     other verkenningen, a closed round or an invalid value change nothing."""
-    with db.write_connection() as c:
-        found = c.execute(_FIND_PARTICIPANT, {"hash": token_hash(token)}).all()
+    with db.write_connection() as c, closing(c.connection.cursor()) as cur:
+        find = db.prepared("find_participant", lambda: _FIND_PARTICIPANT)
+        cur.execute(find.sql, find.params({"hash": token_hash(token)}))
+        found = cur.fetchall()
         if not found:
             raise NotFound()
         pid, ronde, is_open = found[0][:3]
@@ -359,9 +363,9 @@ def submit(db: Database, token: str, sub: Submission) -> int:
                      "onzekerheid": a.onzekerheid, "horizon": HORIZON_CODES[a.horizon] if a.horizon else None,
                      "relevantie": a.relevantie, "toelichting": _clean(a.toelichting), "reden": _clean(a.reden),
                      "updated_at": stamp} for a in sub.antwoorden]
-            upsert = _upsert(c.dialect.name)
-            if upsert is not None:
-                c.execute(upsert, rows)
+            if _upsert(c.dialect.name) is not None:
+                upsert = db.prepared("upsert_answers", lambda: _upsert(c.dialect.name))
+                cur.executemany(upsert.sql, [upsert.params(row) for row in rows])
             else:  # a database without INSERT … ON CONFLICT: replace the rows
                 c.execute(delete(Answer).where(Answer.participant_id == pid, Answer.ronde == ronde,
                                                Answer.item_id.in_(seen)))
@@ -369,7 +373,8 @@ def submit(db: Database, token: str, sub: Submission) -> int:
     return len(sub.antwoorden)
 
 
-# Built once: SQLAlchemy caches their compiled form, so a submission costs a few statements only.
+# Built once and compiled once per database (Database.prepared), so a submission costs two
+# statements on the driver's cursor and a commit.
 # One row per active item (or one with item None): the participant, the round and the items at once.
 # FOR SHARE (PostgreSQL) keeps the facilitator from closing the round while answers are written.
 _FIND_PARTICIPANT = (select(Participant.id, Verkenning.ronde, Verkenning.ronde_open, Item.id)
@@ -401,16 +406,11 @@ def _upsert(dialect: str):
 # --- reading ------------------------------------------------------------------------------------------
 
 @dataclass
-class AnswerRow:
-    participant: int  # a number within the verkenning (1, 2, …), never the token
-    item: int
-    ronde: int
-    impact: int | None
-    onzekerheid: int | None
-    horizon: int | None
-    relevantie: int | None
-    toelichting: str | None
-    reden: str | None
+class AnswerRow(AnswerScores):
+    """A stored answer as the results and exports read it: the scores and the texts."""
+
+    toelichting: str | None = None
+    reden: str | None = None
 
 
 def snapshot(s, v: Verkenning) -> tuple[list[Item], list[AnswerRow], int]:

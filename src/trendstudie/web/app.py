@@ -53,6 +53,9 @@ DYNAMIC = ("/verkenning/", "/deelname/", "/api/v1/deelname/", "/api/v1/verkennin
 # A gemeente's report changes with its verkenning's answers: its route sets the ETag (the report's
 # fingerprint) and answers If-None-Match itself; not kept in the page cache.
 REPORT = re.compile(r"/gemeente/[^/]+/rapport\.(html|pdf)")
+# An ASGI scope key (no client can set it) for the app's own requests that pass the page cache by
+# (warm_routes: a worker preparing its routes must not answer from the cache nor fill it).
+PAST_CACHE = "trendstudie.langs_cache"
 COMPRESSIBLE = {b"text/html", b"application/json", b"text/csv", b"image/svg+xml", b"text/css", b"text/plain"}
 
 PARAM_HELP = {
@@ -239,6 +242,27 @@ class ResponseCache:
         except OSError:  # a read-only or full disk only costs the other workers a render
             return
 
+    def forget(self, key: str) -> None:
+        """Drop one URL's response from memory and disk (a benchmark that must ask for it the first time)."""
+        import fcntl
+
+        with self._lock:
+            old = self._d.pop(key, None)
+            if old:
+                self.bytes -= len(old[1]) + (len(old[3]) if old[3] else 0)
+        if self.directory is None or not self.directory.is_dir():
+            return
+        path = self._file(key)
+        with self._disk_lock, open(self.directory / self.LOCK, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                size = path.stat().st_size
+                used = self._usage()
+                path.unlink()
+            except FileNotFoundError:
+                return
+            (self.directory / self.USAGE).write_text(str(max(used - size, 0)), encoding="ascii")
+
     def put(self, key: str, headers: list, body: bytes, write: bool = True, gz: bytes | None = None) -> None:
         """Keep the response, and a gzip-compressed copy of text bodies (compressed once here;
         on disk only the compressed copy is kept, a sixth of the size for a page)."""
@@ -370,7 +394,7 @@ class Headers:
                 await send({"type": "http.response.body", "body": b""})
                 return
         key = None
-        if method in ("GET", "HEAD") and self.cache is not None and not fresh:
+        if method in ("GET", "HEAD") and self.cache is not None and not fresh and PAST_CACHE not in scope:
             key = path + "?" + query
             hit = self.cache.get(key)
             if hit is not None:
@@ -572,8 +596,12 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     async def _any(request: Request, exc: Exception):  # pragma: no cover - last resort, logged by uvicorn
         return error_response(request, 500, "Er ging iets mis op de server. Probeer het later opnieuw.")
 
-    from . import routes_api, routes_pages
+    from . import routes_api, routes_pages, routes_verkenning
 
+    # The verkenning first: its paths (/verkenning/, /deelname/, /api/v1/deelname/, /api/v1/verkenning/)
+    # are its own, and a router is matched route by route (200 participants answering at once
+    # should not each be tried against the 60 routes of the read-only pages first).
+    routes_verkenning.register(app, data.database)
     app.include_router(routes_api.router)
     from . import routes_wijzigingen  # editions: "nieuw sinds de vorige editie", Atom feeds, API (before the
 
@@ -582,9 +610,6 @@ def create_app(database: Path, cache_mb: float | None = None) -> FastAPI:
     from . import api_schema
 
     api_schema.install(app)
-    from . import routes_verkenning
-
-    routes_verkenning.register(app, data.database)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Headers, etag=lambda: data.etag, cache=app.state.cache, parameters=QueryParameters(app))
     return app
@@ -611,7 +636,20 @@ def _remove_stale_caches(root: Path, keep: str, age: float = 3600.0) -> None:
 def _app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--factory`): the database path comes from the environment."""
     app = create_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]))
-    return warm(app) if os.environ.get("TRENDSTUDIE_WEB_WARM") == "1" else app
+    return settle(warm(app) if os.environ.get("TRENDSTUDIE_WEB_WARM") == "1" else app)
+
+
+def settle(app: FastAPI) -> FastAPI:
+    """Move everything the worker loaded (the store's read model: some 700 000 Python objects)
+    out of the garbage collector's sight before it takes requests. Those objects live as long as
+    the worker; without this every full collection walks them all (about a second of processor
+    time, stalling every request in flight) and a young-generation collection takes milliseconds.
+    Objects made while serving are collected as usual."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def warm(app: FastAPI) -> FastAPI:
@@ -636,7 +674,47 @@ def warm(app: FastAPI) -> FastAPI:
         app.state.forecasts.backtest()  # the prognose page's method section
     except TrendstudieError:  # a store without population figures: the pages say so on request
         pass
+    warm_routes(app, code)
     return app
+
+
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """`trendstudie serve`'s number of processes: one per core (requests such as 200 participants
+    answering at once are processor work), at most MAX_DEFAULT_WORKERS, since every worker holds
+    the loaded store in its own memory."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
+def warm_routes(app: FastAPI, code: str) -> list[int]:
+    """One request of each kind through the app's routes, past the page cache (nothing is stored):
+    FastAPI prepares the routes of a router on the first request into it (their parameters and
+    response models: a tenth of a second, in the event loop, that every request arriving meanwhile
+    waits for), the first request starts the thread pool, and the first page loads its templates.
+    A worker that has not done this answers its first requests late, also when they are cheap (an
+    API profile: 5 ms). Returns the statuses (a failure here is left to the request that meets it)."""
+    import asyncio
+
+    from .edition import _get
+
+    urls = ["/api/v1/info", f"/api/v1/gemeenten/{code}/profile", f"/api/v1/gemeenten/{code}/findings",
+            f"/gemeente/{code}", "/over"]
+    statuses: list[int] = []
+
+    async def run():
+        for url in urls:
+            try:
+                statuses.append(await _get(app, url, past_cache=True))
+            except Exception:  # noqa: BLE001 - the request that meets it gets the error page
+                statuses.append(500)
+
+    # uvicorn calls the app factory inside its running event loop: these requests get their own
+    worker = threading.Thread(target=asyncio.run, args=(run(),), name="opwarmen")
+    worker.start()
+    worker.join()
+    return statuses
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1,
@@ -668,7 +746,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
                         log_level="warning", proxy_headers=False, server_header=False)
         else:
             app = create_app(database)
-            uvicorn.run(warm(app) if prepare else app, host=host, port=port, log_level="warning", server_header=False)
+            uvicorn.run(settle(warm(app) if prepare else app), host=host, port=port, log_level="warning", server_header=False)
     finally:
         if helper is not None and helper.poll() is None:
             helper.terminate()
