@@ -608,7 +608,7 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
         return _some_verdicts(database, trends, progress, what)
     reader = Reader(database) if keep else Reader(connection=store.connect(database))
     try:
-        localiser = None if keep or home is None else cache.cached(reader.con, database, Path(home) / "cache")
+        localiser = None if keep or home is None else cache.cached(database, Path(home) / "cache")
         if localiser is None and not keep:  # nothing to keep it for: only what the strengths need
             reader.close()
             return _some_verdicts(database, set(_knowledge()[0].trends), progress, what)

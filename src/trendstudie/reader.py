@@ -21,12 +21,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
-
-import duckdb
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from . import store
 from .errors import TrendstudieError
+
+if TYPE_CHECKING:  # DuckDB is imported when the store is first queried (see _ThreadConnection)
+    import duckdb
+
+    from .geo.regions import RegionRegistry
 
 
 class RegionRow(NamedTuple):
@@ -94,22 +97,52 @@ def indicator_rows(con) -> dict[str, IndicatorRow]:
     return {rec["indicator_id"]: IndicatorRow.from_record(rec) for rec in rows}
 
 
+# The regions part of readcache.py: its file name, and the code it is made by.
+GEOGRAPHY_PREFIX = "regios-"
+GEOGRAPHY_SOURCES = ("reader.py", "geo/regions.py", "geo/herindeling.py")
+
+
+@dataclass
+class Geography:
+    """Every region of any time with its history, and the registry that resolves names to
+    codes (its name index built once)."""
+
+    regions: dict[str, RegionRow]
+    events: list[Event]
+    registry: RegionRegistry
+
+
 class _ThreadConnection:
     """Looks like a DuckDB connection to code that takes one (`con.execute(...)`), but every call
     goes to the calling thread's own cursor. It holds the root connection, not the Reader: no
     reference cycle, so a Reader and all it loaded are freed as soon as it is no longer used (a
-    cycle left the large Localiser to the garbage collector, which walked it again at exit)."""
+    cycle left the large Localiser to the garbage collector, which walked it again at exit).
+    Given a database file, it opens it (store.connect) at the first query: a command answered
+    from readcache.py's files never imports DuckDB."""
 
-    def __init__(self, root: duckdb.DuckDBPyConnection):
+    def __init__(self, root: duckdb.DuckDBPyConnection | None, database: Path | None = None):
         self._root = root
+        self._database = database
         self._local = threading.local()
-        self._lock = threading.Lock()  # only around creating a thread's cursor
+        self._lock = threading.Lock()  # only around opening the store and creating a thread's cursor
+
+    def root(self) -> duckdb.DuckDBPyConnection:
+        if self._root is None:
+            with self._lock:
+                if self._root is None:
+                    self._root = store.connect(self._database)
+        return self._root
+
+    def close_root(self) -> None:
+        if self._root is not None:
+            self._root.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
+            root = self.root()
             with self._lock:
-                cur = self._root.cursor()
+                cur = root.cursor()
             self._local.cursor = cur
         return cur
 
@@ -124,9 +157,10 @@ class Reader:
         if connection is None and database is None:
             raise ValueError("Reader needs a database path or an open connection")
         self.database = Path(database) if database is not None else None
-        self._root = connection if connection is not None else store.connect(self.database)
+        if connection is None:
+            store.require(self.database)  # the clear error now; the store is opened at its first query
         self._load_lock = threading.RLock()  # one load of each cached part, however many threads ask
-        self.con = _ThreadConnection(self._root)
+        self.con = _ThreadConnection(connection, self.database)
 
     @classmethod
     def of(cls, source: "Reader | duckdb.DuckDBPyConnection | Path | str") -> "Reader":
@@ -153,7 +187,7 @@ class Reader:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def close(self) -> None:
-        self._root.close()
+        self.con.close_root()
 
     def _once(self, name: str, load):
         """`load()` once, however many threads ask at the same time (cached_property is not
@@ -191,17 +225,40 @@ class Reader:
 
     # --- regions and their history -----------------------------------------------------------------
     @cached_property
-    def regions(self) -> dict[str, RegionRow]:
-        """Every region of any time, by code."""
-        return {r[0]: RegionRow(*r) for r in self.execute(
-            "SELECT code, name, title, kind, province, valid_from, valid_to, current FROM regions ORDER BY code")}
+    def _geography(self) -> Geography:
+        """Regions, events and the registry with its name index: for a store file from
+        readcache.py's file when that is of this store and this program."""
+        if self.database is None:
+            return self._load_geography()
+        from . import readcache
 
-    @cached_property
-    def events(self) -> list[Event]:
-        """Every herindeling, boundary change and rename, oldest first."""
-        return [Event(*r) for r in self.execute(
+        return readcache.kept(self.database, GEOGRAPHY_PREFIX,
+                              ("geography", readcache.source_hash(readcache.PACKAGE, GEOGRAPHY_SOURCES)),
+                              self._load_geography, Geography)
+
+    def _load_geography(self) -> Geography:
+        from .geo.herindeling import Transfer
+        from .geo.regions import Region, RegionRegistry
+
+        regions = {r[0]: RegionRow(*r) for r in self.execute(
+            "SELECT code, name, title, kind, province, valid_from, valid_to, current FROM regions ORDER BY code")}
+        events = [Event(*r) for r in self.execute(
             "SELECT date, from_code, to_code, kind, hectares, dwellings, inhabitants FROM region_events "
             "ORDER BY date, from_code, to_code")]
+        registry = RegionRegistry(
+            {c: Region(r.code, r.name, r.title, r.kind, r.province, r.valid_from, r.valid_to) for c, r in regions.items()},
+            [Transfer(e.date, e.from_code, e.to_code, e.kind, e.hectares, e.dwellings, e.inhabitants) for e in events])
+        return Geography(regions, events, registry)
+
+    @property
+    def regions(self) -> dict[str, RegionRow]:
+        """Every region of any time, by code."""
+        return self._geography.regions
+
+    @property
+    def events(self) -> list[Event]:
+        """Every herindeling, boundary change and rename, oldest first."""
+        return self._geography.events
 
     def events_of(self, code: str) -> list[Event]:
         return [e for e in self.events if code in (e.from_code, e.to_code)]
@@ -211,17 +268,10 @@ class Reader:
         """Today's gemeente codes, sorted."""
         return sorted(c for c, r in self.regions.items() if r.kind == "GM" and r.current)
 
-    @cached_property
-    def registry(self):
+    @property
+    def registry(self) -> RegionRegistry:
         """The region registry (names → codes, CBS disambiguations) with the transfers."""
-        from .geo.herindeling import Transfer
-        from .geo.regions import Region, RegionRegistry
-
-        regions = {c: Region(r.code, r.name, r.title, r.kind, r.province, r.valid_from, r.valid_to)
-                   for c, r in self.regions.items()}
-        transfers = [Transfer(e.date, e.from_code, e.to_code, e.kind, e.hectares, e.dwellings, e.inhabitants)
-                     for e in self.events]
-        return RegionRegistry(regions, transfers)
+        return self._geography.registry
 
     def resolution(self, text: str, kinds: tuple[str, ...] = ("GM",)):
         """What a typed code or name (of any time) resolves to, through the one resolver
@@ -452,8 +502,21 @@ class Reader:
             return self._once("_localiser", lambda: Localiser(self.con, self.kb, self.rules, self.data))
         from .knowledge import cache
 
-        return self._once("_localiser", lambda: cache.localiser(self.con, self.database,
-                                                                lambda: Localiser(self.con)))
+        return self._once("_localiser", lambda: cache.localiser(self.database, lambda: Localiser(self.con)))
+
+    def localiser_for(self, code: str):
+        """A Localiser that judges in this one region: the Reader's own when it is loaded; else,
+        for a store file, one from the cache holding only this gemeente's own figures besides
+        everything else (a third of the whole to read), which refuses other gemeenten."""
+        if self.__dict__.get("_localiser") is not None or self.database is None:
+            return self.localiser
+        from .knowledge import cache
+        from .knowledge.verdict import Localiser
+
+        found = cache.localiser(self.database, lambda: Localiser(self.con), code)
+        if found.only is None:  # made from the store: the whole, kept for what else this Reader is asked
+            self.__dict__["_localiser"] = found
+        return found
 
     def verdicts(self, code: str):
         return self.localiser.verdicts(code)

@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from .errors import DatabaseError, TrendstudieError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # both imported where they are used: a command answered from caches needs neither
+    import duckdb
     import pyarrow as pa
 
 SCHEMA_VERSION = 4
@@ -117,6 +116,8 @@ class Writer:
         self._jobs = [self._thread.submit(self._open)]  # one thread: the jobs run in this order
 
     def _open(self) -> None:
+        import duckdb
+
         self._con = duckdb.connect(str(self.tmp))
         self._con.execute(SCHEMA)
 
@@ -179,6 +180,8 @@ class Writer:
         self._thread.shutdown(wait=True, cancel_futures=True)
         self._jobs = []
         if self._con is not None:
+            import duckdb
+
             try:
                 self._con.close()
             except duckdb.Error:
@@ -217,13 +220,21 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) 
     con.unregister("incoming_rows")
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the store read-only (several readers may share it)."""
+def require(path: Path) -> Path:
+    """The store file, or the error that says to build one first."""
     path = Path(path)
     if not path.exists():
         raise TrendstudieError(
             f"Er is nog geen database in {path.parent}. Bouw die eerst: trendstudie build --bundle <map met de databundel>"
         )
+    return path
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the store read-only (several readers may share it)."""
+    import duckdb
+
+    path = require(path)
     rebuild = "Bouw haar opnieuw met: trendstudie build --bundle <map met de databundel>"
     try:
         con = duckdb.connect(str(path), read_only=True)

@@ -12,11 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import InputError
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_text(path: str | Path) -> str:
@@ -43,9 +39,12 @@ def read_text(path: str | Path) -> str:
 
 def parse_yaml(text: str, path: str | Path) -> Any:
     """YAML text to Python data (safe loader: no tags are executed). libyaml's loader when PyYAML
-    has it: the knowledge base loads several times faster (the pure-Python parser cost ~1.5 s)."""
+    has it: the knowledge base loads several times faster (the pure-Python parser cost ~1.5 s).
+    PyYAML is imported here, on first use: a command answered from caches reads no YAML."""
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_LOADER)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         raise InputError(path, f"geen geldige YAML: {getattr(exc, 'problem', None) or exc}",

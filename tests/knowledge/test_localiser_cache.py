@@ -98,13 +98,13 @@ def test_a_new_build_is_not_served_the_old_cache(home, made):
 def test_the_same_build_elsewhere_or_rewritten_is_a_new_key(home, tmp_path):
     """The key follows the database file too: a build within the same second writes a new file."""
     r = Reader(home / "trendstudie.duckdb")
-    before = cache.key(r.con, r.database)
+    before = cache.key(r.database)
     r.close()
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(home / "trendstudie.duckdb", other / "trendstudie.duckdb")
     r = Reader(other / "trendstudie.duckdb")
-    assert cache.key(r.con, r.database) != before
+    assert cache.key(r.database) != before
     r.close()
 
 
@@ -121,18 +121,18 @@ def test_changed_knowledge_yaml_is_a_new_key(monkeypatch, tmp_path, home):
     monkeypatch.setattr(cache, "_PACKAGE", package)
     r = Reader(home / "trendstudie.duckdb")
     try:
-        before = cache.key(r.con, r.database)
-        assert cache.key(r.con, r.database) == before
+        before = cache.key(r.database)
+        assert cache.key(r.database) == before
         rules = package / "knowledge" / "localisation.yaml"
         rules.write_text(rules.read_text(encoding="utf-8") + "\n# een kanttekening\n", encoding="utf-8")
-        after_rules = cache.key(r.con, r.database)
+        after_rules = cache.key(r.database)
         assert after_rules != before
         study = sorted((package / "knowledge" / "data").glob("*.yaml"))[0]
         study.write_text(study.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        assert cache.key(r.con, r.database) not in (before, after_rules)
+        assert cache.key(r.database) not in (before, after_rules)
         register = package / "indicators" / "registry.yaml"
         register.write_text(register.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        assert cache.key(r.con, r.database) not in (before, after_rules)
+        assert cache.key(r.database) not in (before, after_rules)
     finally:
         r.close()
 
@@ -146,8 +146,8 @@ def test_a_damaged_cache_is_ignored_and_made_again(home, made, damage):
     elif damage == "other-key":  # a valid file, but under the wrong name
         import pickle
 
-        loc = pickle.loads(path.read_bytes())["localiser"]
-        path.write_bytes(pickle.dumps({"key": "0" * 32, "localiser": loc}))
+        kept = pickle.loads(path.read_bytes())
+        path.write_bytes(pickle.dumps({**kept, "key": "0" * 32}))
     else:
         path.write_bytes(damage)
     again = verdicts(home, SAMPLE[:3])
@@ -186,3 +186,69 @@ def test_a_cache_file_others_can_write_is_not_read(home, made):
     assert not files(home)[0].stat().st_mode & 0o077  # made again, for the user only
     verdicts(home, SAMPLE[:1])
     assert len(made) == 2
+
+
+def test_one_gemeente_read_alone_judges_the_same(home):
+    """`trends GEMEENTE` reads only that gemeente's own figures from the cache (besides the rest):
+    the verdicts are the very same as the whole Localiser's, and it refuses other gemeenten."""
+    whole = verdicts(home)  # writes the cache
+    for code in SAMPLE:
+        r = Reader(home / "trendstudie.duckdb")
+        try:
+            loc = r.localiser_for(code)
+            assert loc.only == code
+            assert [as_json(loc.kb, v) for v in loc.verdicts(code)] == whole[code], code
+            other = SAMPLE[0] if code != SAMPLE[0] else SAMPLE[1]
+            with pytest.raises(ValueError):
+                loc.verdicts(other)
+        finally:
+            r.close()
+
+
+def test_one_gemeente_without_a_cache_makes_the_whole(home, made):
+    r = Reader(home / "trendstudie.duckdb")
+    try:
+        loc = r.localiser_for("GM0193")
+        assert loc.only is None and r.localiser is loc and len(made) == 1
+    finally:
+        r.close()
+    assert len(files(home)) == 1
+
+
+def test_regions_are_kept_and_the_store_not_opened(home):
+    """The regions with their name index are kept beside the Localiser (readcache.py): a second
+    Reader resolves names and judges one gemeente without opening the store."""
+    from trendstudie import readcache
+
+    r = Reader(home / "trendstudie.duckdb")
+    try:
+        first = r.resolution("Brielle")
+        r.localiser_for(first.code).verdicts(first.code)
+    finally:
+        r.close()
+    assert list((home / "cache").glob("regios-*.pickle"))
+    r = Reader(home / "trendstudie.duckdb")
+    try:
+        again = r.resolution("Brielle")
+        assert (again.code, again.message) == (first.code, first.message)
+        r.localiser_for(again.code).verdicts(again.code)
+        assert r.con._root is None, "the store was opened"
+    finally:
+        r.close()
+    assert readcache.key(home / "trendstudie.duckdb") == readcache.key(home / "trendstudie.duckdb")
+
+
+def test_trends_for_one_gemeente_opens_no_store_once_kept(home):
+    """With the Localiser and the regions kept, `trends GEMEENTE` imports neither DuckDB nor PyYAML
+    (what made it cost 0.8 s of CPU), and prints the same as the call that made them."""
+    env = dict(os.environ, TRENDSTUDIE_HOME=str(home))
+    src = Path(__file__).resolve().parents[2] / "src"
+    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    run = [sys.executable, "-X", "importtime", "-m", "trendstudie", "trends", "Zwolle"]
+    first = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0 and second.stdout == first.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")}
+    assert "trendstudie.knowledge.verdict" in imported  # the importtime lines were read at all
+    assert "duckdb" not in imported and "yaml" not in imported

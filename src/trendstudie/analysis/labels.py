@@ -14,6 +14,7 @@ and writes the Dutch label sentences. A label only names the years a text actual
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
 from datetime import date
@@ -103,6 +104,23 @@ class FigureFlags:
         for table in (self.harmonised, self.provisional):
             for region in {r for (i, r) in list(table) if i in inputs}:
                 table[(indicator, region)] = set().union(*(table.get((i, region), set()) for i in inputs))
+
+    def split_gemeenten(self) -> tuple["FigureFlags", dict[str, tuple[dict, dict, dict]]]:
+        """A copy without the flags of the gemeenten's own figures, and those per gemeente
+        (reconstructed, status, provisional): see IndicatorData.split_gemeenten."""
+        rest = copy.copy(self)
+        tables = (self.harmonised, self.status, self.provisional)
+        rest.harmonised, rest.status, rest.provisional = kept = ({}, {}, {})
+        per: dict[str, tuple[dict, dict, dict]] = {}
+        for i, table in enumerate(tables):
+            for k, v in table.items():
+                (per.setdefault(k[1], ({}, {}, {}))[i] if k[1].startswith("GM") else kept[i])[k] = v
+        return rest, per
+
+    def add_flags(self, part: tuple[dict, dict, dict]) -> None:
+        """A gemeente's flags that `split_gemeenten` took apart, put back."""
+        for table, flags in zip((self.harmonised, self.status, self.provisional), part):
+            table.update(flags)
 
     # --- one value --------------------------------------------------------------------------------
     def is_reconstructed(self, indicator: str, code: str, period: str) -> bool:

@@ -9,13 +9,13 @@ the counter-evidence, and a verdict that rests only on old figures says so and i
 from __future__ import annotations
 
 import bisect
+import copy
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import duckdb
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import formatting
@@ -23,6 +23,9 @@ from ..formatting import COUNT_UNITS
 from ..errors import InputError, TrendstudieError
 from ..reader import IndicatorRow, indicator_rows
 from ..textfile import load_yaml
+
+if TYPE_CHECKING:
+    import duckdb
 
 RULES = Path(__file__).parent / "localisation.yaml"
 # One word for the middle verdict everywhere, in rule files as in pages, API, CLI and report.
@@ -33,7 +36,7 @@ OLD_WORD = "matig"
 
 
 class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     indicator: str
     is_: Literal["hoger", "lager"] | None = Field(None, alias="is")
@@ -74,7 +77,7 @@ class Scale(BaseModel):
     """A size or scope guard: a rule about (large) cities gives at most `hooguit` where the
     gemeente does not meet every condition."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     voorwaarden: list[Condition] = Field(min_length=1)
     hooguit: Literal["enigszins", "niet van toepassing"] = "enigszins"
@@ -88,7 +91,7 @@ class Scale(BaseModel):
 
 
 class Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     trend: str
     indicators: list[str] = Field(min_length=1)
@@ -108,7 +111,7 @@ class MinimumChange(BaseModel):
     """The smallest change of an indicator that means anything, from the precision of its figures:
     a change no larger than `stap` (the rounding of the coarsest figure) is no change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     indicator: str
     stap: float = Field(gt=0)
@@ -119,7 +122,7 @@ class SmallCounts(BaseModel):
     """A rate over few cases says little: the indicator `indicator` pools `jaren` years, and a
     condition on it is only judged when the count `aantal` over those years reaches `minimaal`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     indicator: str
     aantal: str
@@ -129,7 +132,7 @@ class SmallCounts(BaseModel):
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Figures from more than this many years before the newest year in the store are old: a
     # verdict that rests only on old figures is at most 'enigszins' and says so.
@@ -139,7 +142,7 @@ class Settings(BaseModel):
 class Derived(BaseModel):
     """An indicator computed here from two in the store: a count times the sum of shares (%)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     titel: str
@@ -151,9 +154,9 @@ class Derived(BaseModel):
 
 
 class RuleFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    instellingen: Settings = Settings()
+    instellingen: Settings = Field(default_factory=Settings)
     afgeleid: list[Derived] = []
     minimale_verandering: list[MinimumChange] = []
     kleine_aantallen: list[SmallCounts] = []
@@ -336,6 +339,22 @@ class IndicatorData:
                     touched.add((d.id, p))
         for key in touched:
             self._by_period[key].sort()
+
+    def split_gemeenten(self) -> tuple["IndicatorData", dict[str, dict]]:
+        """A copy without the gemeenten's own series, and those series per gemeente. Judging one
+        gemeente reads only its own series besides the rest (groups, provinces, Nederland, the
+        distributions over all gemeenten), so the Localiser's cache keeps them apart
+        (knowledge/cache.py) and a command about one gemeente reads only its part."""
+        rest = copy.copy(self)
+        rest._series = {}
+        per: dict[str, dict] = {}
+        for k, v in self._series.items():
+            (per.setdefault(k[1], {}) if k[1].startswith("GM") else rest._series)[k] = v
+        return rest, per
+
+    def add_series(self, series: dict) -> None:
+        """Series of a gemeente that `split_gemeenten` took apart, put back."""
+        self._series.update(series)
 
     def series(self, indicator: str, region: str) -> list[tuple[str, float]]:
         return self._series.get((indicator, region), [])

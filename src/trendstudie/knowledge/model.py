@@ -48,7 +48,9 @@ _ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is made when it first validates (loading the YAML), not when
+    # the module is imported; a command served from the Localiser's cache never validates.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Citation(Strict):
@@ -257,6 +259,8 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
 
 
 class KnowledgeBase(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     trends: dict[str, Trend]
     opgaven: dict[str, Opgave]
     scenarios: dict[str, Scenario]

@@ -65,7 +65,23 @@ def _group_title(data: IndicatorData, gid: str) -> str:
     return f"{'het' if title.endswith('netwerk') else 'de'} {title}"
 
 
-def match_scope(scope: Scope, data: IndicatorData, code: str) -> ScopeMatch:
+def scope_rules(kb: KnowledgeBase) -> dict[str, list[Condition]]:
+    """The conditions of every scope matched by `regels`, validated once (the Localiser keeps
+    them, also in its cache, so that judging a gemeente validates nothing). A scope whose rules
+    do not validate is left out: `match_scope` then validates them and raises, as it always did."""
+    out = {}
+    for s in kb.scopes.values():
+        if "regels" in s.match:
+            try:
+                out[s.id] = [Condition.model_validate(c) for c in s.match["regels"]]
+            except (ValidationError, TypeError):
+                continue
+    return out
+
+
+def match_scope(scope: Scope, data: IndicatorData, code: str, rules: list[Condition] | None = None) -> ScopeMatch:
+    """Whether the gemeente is of this scope's kind; `rules`: the scope's conditions, validated
+    before (scope_rules)."""
     name = data.names.get(code, code)
     m = scope.match
     groups = data.groups_of.get(code, set())
@@ -93,7 +109,8 @@ def match_scope(scope: Scope, data: IndicatorData, code: str) -> ScopeMatch:
                                                         f"op de lijst ({m.get('bron')}).")
     if "onbepaald" in m:
         return ScopeMatch(scope.id, None, str(m["onbepaald"]).strip())
-    checks = [evaluate(Condition.model_validate(c), data, code) for c in m["regels"]]
+    conditions = rules if rules is not None else [Condition.model_validate(c) for c in m["regels"]]
+    checks = [evaluate(c, data, code) for c in conditions]
     facts = [c.sentence for c in checks if c.sentence]
     if any(c.holds is None for c in checks):
         return ScopeMatch(scope.id, None, f"Voor {name} ontbreken cijfers om dit te bepalen.")

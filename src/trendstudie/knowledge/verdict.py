@@ -12,13 +12,14 @@ gemeente's own panel (`eigen weging`) is added by the foresight workbench.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ..analysis.labels import FigureFlags, cited_years, years_text
 from .localise import Finding, IndicatorData, Rules, load_rules, localise
 from .model import STUDY_SHORT, KnowledgeBase, Trend
-from .scopes import ScopeMatch, match_scope
+from .scopes import ScopeMatch, match_scope, scope_rules
 
 Strength = Literal["sterk", "enigszins", "niet", "onbekend"]
 Basis = Literal["cijfers", "typering", "landelijk", "eigen weging"]
@@ -68,15 +69,17 @@ def _studies(t: Trend, scope_ids: set[str]) -> str:
 
 
 def typology(kb: KnowledgeBase, t: Trend, data: IndicatorData, code: str,
-             cache: dict[tuple[str, str], ScopeMatch] | None = None) -> tuple[Strength, Basis | None, str, list[ScopeMatch]]:
-    """What the studies' scopes say for this gemeente: (strength, basis, sentence, matches)."""
+             cache: dict[tuple[str, str], ScopeMatch] | None = None,
+             rules: dict[str, list] | None = None) -> tuple[Strength, Basis | None, str, list[ScopeMatch]]:
+    """What the studies' scopes say for this gemeente: (strength, basis, sentence, matches);
+    `rules`: the scopes' conditions validated before (scopes.scope_rules)."""
     name = data.names.get(code, code)
     cache = cache if cache is not None else {}
 
     def m(scope_id: str) -> ScopeMatch:
         key = (scope_id, code)
         if key not in cache:
-            cache[key] = match_scope(kb.scopes[scope_id], data, code)
+            cache[key] = match_scope(kb.scopes[scope_id], data, code, (rules or {}).get(scope_id))
         return cache[key]
 
     specific = list(dict.fromkeys(c.scope for c in t.scopes if c.scope != NATIONAL))
@@ -112,8 +115,8 @@ def typology(kb: KnowledgeBase, t: Trend, data: IndicatorData, code: str,
 
 
 def judge(kb: KnowledgeBase, t: Trend, rule, data: IndicatorData, code: str, rules: Rules,
-          cache: dict | None = None, flags: FigureFlags | None = None) -> Verdict:
-    typ_strength, typ_basis, typ_text, matches = typology(kb, t, data, code, cache)
+          cache: dict | None = None, flags: FigureFlags | None = None, scope_rules: dict | None = None) -> Verdict:
+    typ_strength, typ_basis, typ_text, matches = typology(kb, t, data, code, cache, scope_rules)
     finding = localise(rule, data, code, rules.settings) if rule is not None else None
     fig = FROM_FINDING[finding.strength] if finding else "onbekend"
     if fig == "onbekend":
@@ -154,13 +157,14 @@ def old_figures(finding: Finding, newest_year: int, rules: Rules) -> str | None:
 
 def judge_all(kb: KnowledgeBase, data: IndicatorData, code: str, rules: Rules | None = None,
               cache: dict | None = None, flags: FigureFlags | None = None,
-              trends: set[str] | None = None) -> list[Verdict]:
-    """A verdict for every trend and driving force (or only those in `trends`), strongest first."""
+              trends: set[str] | None = None, scope_rules: dict | None = None) -> list[Verdict]:
+    """A verdict for every trend and driving force (or only those in `trends`), strongest first;
+    `scope_rules`: the scopes' conditions validated before (scopes.scope_rules)."""
     rules = rules if rules is not None else load_rules()
     data.use_rules(rules)
     by_trend = {r.trend: r for r in [*rules, *getattr(data, "own_rules", [])]}  # the user's own rules win
-    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags) for t in kb.trends.values()
-                if trends is None or t.id in trends]
+    verdicts = [judge(kb, t, by_trend.get(t.id), data, code, rules, cache, flags, scope_rules)
+                for t in kb.trends.values() if trends is None or t.id in trends]
     basis_order = {"cijfers": 0, "typering": 1, "landelijk": 2, "eigen weging": 3, None: 4}
     return sorted(verdicts, key=lambda v: (ORDER[v.strength], basis_order[v.basis], v.trend))
 
@@ -218,17 +222,38 @@ class Localiser:
         self._cache: dict = {}
         self._verdicts: dict[str, list[Verdict]] = {}
         self.gemeenten = sorted(c for c in self.data.groups_of if c.startswith("GM"))
+        self.only: str | None = None  # set: holds the own figures of this gemeente only (see split_gemeenten)
+        self.scope_rules = scope_rules(self.kb)
 
     def verdicts(self, code: str) -> list[Verdict]:
         """The verdicts in one gemeente, judged once (the store does not change while this runs;
         the web app asks for them at start-up and again for every page and API answer)."""
+        if self.only is not None and code != self.only:
+            raise ValueError(f"this Localiser holds the figures of {self.only} only, not of {code}")
         found = self._verdicts.get(code)
         if found is None:
-            found = self._verdicts[code] = judge_all(self.kb, self.data, code, self.rules, self._cache, self.flags)
+            found = self._verdicts[code] = judge_all(self.kb, self.data, code, self.rules, self._cache, self.flags,
+                                                     scope_rules=self.scope_rules)
         return list(found)
 
     def everywhere(self) -> dict[str, list[Verdict]]:
         return {code: self.verdicts(code) for code in self.gemeenten}
+
+    def split_gemeenten(self) -> tuple["Localiser", dict[str, tuple]]:
+        """This Localiser without the gemeenten's own figures (series and their flags), and
+        those figures per gemeente: the cache keeps them apart (knowledge/cache.py), so that the
+        verdicts of one gemeente need only the rest and its own part (`add_gemeente`)."""
+        rest = copy.copy(self)
+        rest.data, series = self.data.split_gemeenten()
+        rest.flags, flags = self.flags.split_gemeenten()
+        rest._cache, rest._verdicts = {}, {}
+        return rest, {c: (series.get(c, {}), flags.get(c, ({}, {}, {}))) for c in sorted(set(series) | set(flags))}
+
+    def add_gemeente(self, part: tuple) -> None:
+        """A gemeente's own figures that `split_gemeenten` took apart, put back."""
+        series, flags = part
+        self.data.add_series(series)
+        self.flags.add_flags(flags)
 
 
 def as_json(kb: KnowledgeBase, v: Verdict) -> dict:
