@@ -163,6 +163,24 @@ def test_the_shortest_and_longest_reports_are_25_to_40_pages(ctx, code):
 
 
 @pytest.mark.parametrize("code", ["GM0193", "GM0935"])
+def test_the_samenhang_diagram_stays_in_its_chapter(ctx, code):
+    """The diagram floats to the top or bottom of a page, but never past the next chapter's heading
+    (it once landed under 'Uitdagingen, afwegingen en agendapunten', as if it showed those)."""
+    import io
+
+    from trendstudie.report.pdf import render_pdf
+
+    report = build_report(ctx, code, Options(), make_chart)
+    at = next(i for i, c in enumerate(report.chapters) if any("Verbanden tussen de trends" in f.caption for f in c.figures))
+    following = report.chapters[at + 1].title if at + 1 < len(report.chapters) else None
+    assert following, "the samenhang chapter is followed by another"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report))).pages)
+    caption = text.index("Verbanden tussen de trends")
+    contents, heading = [m.start() for m in re.finditer(re.escape(following), text)][:2]  # the contents list first
+    assert contents < caption < heading
+
+
+@pytest.mark.parametrize("code", ["GM0193", "GM0935"])
 def test_the_samenhang_diagram_prints_at_9_pt_or_more(ctx, code):
     """The samenhang diagram is laid out for an A4 column (charts.diagram.PRINT_WIDTH) and printed at
     its own size: every text on its pages is 9 pt or more (the page footer, 8 pt, aside); before,

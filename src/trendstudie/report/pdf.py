@@ -40,6 +40,11 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     come from report.logo (sanitised): it is drawn on the cover."""
     out: list[str] = []
     add = out.append
+
+    def add_figure(f, place: str) -> None:
+        name = f"fig{len(figures) + 1}.svg"
+        figures[name] = f.svg.encode("utf-8")
+        add(f'#figure(image("{name}", width: {_figure_width(f)}, alt: {_s(f.alt)[1:]}), caption: [{_s(f.caption)}]{place})')
     add('#set document(title: ' + _s(r.title)[1:] + ', author: "trendstudie")')
     add('#set page(paper: "a4", margin: (x: 2cm, top: 2cm, bottom: 2.2cm), numbering: "1", '
         'footer: context [#set text(8pt, fill: luma(90)); ' + _s(r.title) + ' #h(1fr) #counter(page).display()])')
@@ -179,17 +184,23 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             for title, why in c.less:
                 add(f"- *{_s(title)}.* {_s(why)}")
             add("")
-        for p in c.paragraphs:
+        # A diagram of up to a page floats to the top or bottom of a page (placement: auto), so the
+        # text around it fills the page instead of leaving it half empty. It is set after the
+        # chapter's first paragraph, and `place.flush()` at the chapter's end keeps it out of the
+        # next chapter (it once landed under the next chapter's heading).
+        floating = [f for f in c.figures if _figure_width(f).endswith("pt")]
+        for i, p in enumerate(c.paragraphs):
             add(_s(p))
             add("")
+            if i == 0:
+                for f in floating:
+                    add_figure(f, ", placement: auto")
+        if floating and not c.paragraphs:
+            for f in floating:
+                add_figure(f, ", placement: auto")
         for f in c.figures:
-            name = f"fig{len(figures) + 1}.svg"
-            figures[name] = f.svg.encode("utf-8")
-            width = _figure_width(f)
-            # a diagram of up to a page floats to the top or bottom of a page (placement: auto),
-            # so the text after it fills the page instead of leaving it half empty
-            place = ", placement: auto" if width.endswith("pt") else ""
-            add(f'#figure(image("{name}", width: {width}, alt: {_s(f.alt)[1:]}), caption: [{_s(f.caption)}]{place})')
+            if f not in floating:
+                add_figure(f, "")
         if c.table:
             n = len(c.table.header)
             cells = ", ".join(f"[*{_s(h)}*]" for h in c.table.header)
@@ -200,6 +211,9 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
                 f'fill: (x, y) => if x == 1 and y > 0 {{ luma(238) }}, table.header({cells}), {body})])')
             for note in c.table.notes:
                 add('#text(8pt, fill: luma(90))[' + _s(note) + ']')
+            add("")
+        if floating:
+            add("#place.flush()")
             add("")
     add('= ' + _s("Methode en bronnen") + ' <methode>')
     for p in r.method:
