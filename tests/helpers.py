@@ -70,3 +70,19 @@ def tiny_indicator_store(values: dict[tuple[str, str, str], float], indicators: 
     con.execute("INSERT INTO group_members VALUES ('NL01', 'GM0001')")
     con.execute("INSERT INTO regions (code, name) VALUES ('GM0001', 'Dorp'), ('NL01', 'Nederland')")
     return con
+
+
+def changed_copy(source: Path, target: Path, *statements: str) -> Path:
+    """A copy of the store `source` at `target` with `statements` (SQL) run on it and checkpointed:
+    a store with a known change, the shared one untouched."""
+    import duckdb
+
+    shutil.copy(source, target)
+    con = duckdb.connect(str(target))
+    try:
+        for sql in statements:
+            con.execute(sql)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return target

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from editions_bundle import ADDED, DEFINITIVE, NEW_PERIOD, REVISED, changed_bundle
+from helpers import changed_copy
 from trendstudie import editions
 from trendstudie.cli import app
 from trendstudie.errors import TrendstudieError
@@ -393,13 +394,11 @@ def test_affected_trends_are_those_of_the_changed_indicator(built_home, tmp_path
     from trendstudie.knowledge.localise import own_rules
 
     old = built_home / "trendstudie.duckdb"
-    new = tmp_path / "nieuw.duckdb"
-    shutil.copy(old, new)
+    new = changed_copy(old, tmp_path / "nieuw.duckdb",
+                       "UPDATE indicator_values SET value = value * 2 WHERE indicator_id = 'gemiddelde_verkoopprijs' "
+                       "AND region_code = 'GM0193'")
     con = duckdb.connect(str(new))
     try:
-        con.execute("UPDATE indicator_values SET value = value * 2 WHERE indicator_id = 'gemiddelde_verkoopprijs' "
-                    "AND region_code = 'GM0193'")
-        con.execute("CHECKPOINT")
         prints = editions._describe(con)[2]
         kb, rules = editions._knowledge()
         used = indicators_used(kb, rules, own_rules(con))
@@ -420,16 +419,7 @@ def test_affected_trends_are_those_of_the_changed_indicator(built_home, tmp_path
 
 
 def _changed(source, target, sql: str, stamp: str) -> None:
-    import duckdb
-
-    shutil.copy(source, target)
-    con = duckdb.connect(str(target))
-    try:
-        con.execute(sql)
-        con.execute("UPDATE build_info SET value = ? WHERE key = 'built_at'", [stamp])
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    changed_copy(source, target, sql, f"UPDATE build_info SET value = '{stamp}' WHERE key = 'built_at'")
 
 
 def test_kept_verdicts_take_in_the_changed_trends(built_home, tmp_path):

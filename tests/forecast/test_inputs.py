@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import duckdb
+from helpers import changed_copy
 
 from trendstudie import forecast, store
 from trendstudie.forecast import components
@@ -22,19 +23,13 @@ def _end_rows(con, codes):
 
 def test_models_read_only_the_fingerprinted_facts(built_home, tmp_path):
     source = built_home / "trendstudie.duckdb"
-    bare = tmp_path / "alleen-modelcijfers.duckdb"
-    shutil.copy(source, bare)
-    con = duckdb.connect(str(bare))
-    try:
-        before = con.execute("SELECT count(*) FROM facts").fetchone()[0]
-        con.execute(f"DELETE FROM facts WHERE NOT {forecast._model_facts()}")
-        con.execute("UPDATE build_info SET value = value || '-kaal' WHERE key = 'built_at'")  # its own model cache
-        assert 0 < con.execute("SELECT count(*) FROM facts").fetchone()[0] < before
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    bare = changed_copy(source, tmp_path / "alleen-modelcijfers.duckdb",
+                        f"DELETE FROM facts WHERE NOT {forecast._model_facts()}",
+                        "UPDATE build_info SET value = value || '-kaal' WHERE key = 'built_at'")  # its own model cache
     full, kaal = store.connect(source), store.connect(bare)
     try:
+        count = "SELECT count(*) FROM facts"
+        assert 0 < kaal.execute(count).fetchone()[0] < full.execute(count).fetchone()[0]
         assert forecast.inputs(full, END) == forecast.inputs(kaal, END)
         codes = components.current_gemeenten(full)
         sample = codes[:: max(1, len(codes) // 12)]

@@ -163,10 +163,14 @@ def test_no_cache_folder_possible(home, made):
     assert len(made) == 2
 
 
-def test_cli_with_a_damaged_cache_says_nothing_of_it(home):
-    env = dict(os.environ, TRENDSTUDIE_HOME=str(home))
+def _cli_env(home: Path) -> dict[str, str]:
+    """The environment of a `python -m trendstudie` run on `home`, with this tree's sources first."""
     src = Path(__file__).resolve().parents[2] / "src"
-    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    return dict(os.environ, TRENDSTUDIE_HOME=str(home), PYTHONPATH=str(src) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def test_cli_with_a_damaged_cache_says_nothing_of_it(home):
+    env = _cli_env(home)
     run = [sys.executable, "-m", "trendstudie", "trends", "GM0193", "--format", "json"]
     first = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
@@ -241,9 +245,7 @@ def test_regions_are_kept_and_the_store_not_opened(home):
 def test_trends_for_one_gemeente_opens_no_store_once_kept(home):
     """With the Localiser and the regions kept, `trends GEMEENTE` imports neither DuckDB nor PyYAML
     (what made it cost 0.8 s of CPU), and prints the same as the call that made them."""
-    env = dict(os.environ, TRENDSTUDIE_HOME=str(home))
-    src = Path(__file__).resolve().parents[2] / "src"
-    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    env = _cli_env(home)
     run = [sys.executable, "-X", "importtime", "-m", "trendstudie", "trends", "Zwolle"]
     first = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
