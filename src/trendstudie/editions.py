@@ -55,6 +55,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import atomic, formatting
 from .errors import TrendstudieError
+from .reader import indicator_rows
 
 if TYPE_CHECKING:  # pyarrow is imported only where editions are written or read (it costs the CLI 0.2 s)
     import pyarrow as pa
@@ -834,18 +835,17 @@ def diff_projections(before: pa.Table, after: pa.Table, database: Path) -> list[
     """Projections whose new value lies outside the previous projection's 90% margin."""
     old = {(r["region_code"], r["indicator_id"], r["period"]): r for r in before.to_pylist()}
     rows = []
-    meta = {}
     con = duckdb.connect(str(database), read_only=True)
     try:
-        meta = {i: (t, d, u) for i, t, d, u in con.execute(
-            "SELECT indicator_id, title, decimals, unit FROM indicators").fetchall()}
+        meta = indicator_rows(con)  # the register, read as every reader reads it
     finally:
         con.close()
     for r in sorted(after.to_pylist(), key=lambda r: (r["region_code"], r["indicator_id"])):
         o = old.get((r["region_code"], r["indicator_id"], r["period"]))
         if o is None or o["lower"] <= r["value"] <= o["upper"]:
             continue
-        title, decimals, unit = meta.get(r["indicator_id"], (r["indicator_id"], 1, ""))
+        m = meta.get(r["indicator_id"])
+        title, decimals = (m.title, m.decimals) if m else (r["indicator_id"], 1)
         fmt = lambda v: _number(v, decimals if decimals is not None else 1)  # noqa: E731
         rows.append({"region_code": r["region_code"], "soort": "prognose", "onderwerp": r["indicator_id"], "dims": None,
                      "period": r["period"], "oud": o["value"], "nieuw": r["value"], "oud_tekst": fmt(o["value"]),
