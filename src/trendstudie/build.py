@@ -106,7 +106,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
         if cached is None:
             part = step.read(registry)
-            table = buildcache.observations_table(part.observations)
+            table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
             if reread is not None:
                 reread.append(step.name)
             try:
