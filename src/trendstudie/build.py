@@ -299,7 +299,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     national = published.filter(pc.equal(published.column("region_code"), "NL01")).to_pydict()
     index = indicator_registry.FactIndex(
         itertools.chain(map(Fact, *(national[name] for name in Fact._fields)),
-                        (f for f in facts if f.region_code.startswith("GM") or f.region_code == "NL01"),
+                        facts,  # the gemeenten's, and Nederland's where it is their sum
                         (imported.observations[i] for i in wijken)),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
@@ -396,8 +396,10 @@ POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;
 def _latest_populations(facts, registry: RegionRegistry) -> Populations:
     current = set(registry.current_gemeenten())
     latest: dict[str, tuple[str, float]] = {}
+    table, measure, dims = POPULATION
     for f in facts:
-        if (f.table_id, f.measure, f.dims) == POPULATION and f.region_code in current and f.value is not None:
+        if f.measure == measure and f.table_id == table and f.dims == dims and f.region_code in current \
+                and f.value is not None:
             if f.region_code not in latest or f.period > latest[f.region_code][0]:
                 latest[f.region_code] = (f.period, f.value)
     pops = Populations({c: v for c, (_, v) in latest.items()})
