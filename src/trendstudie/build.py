@@ -19,7 +19,7 @@ from .geo.regions import RegionRegistry
 from .harmonise import Fact, harmonise_columns
 from .lock import build_lock
 from .sources import mirror, tidy
-from .sources.records import Imported
+from .sources.records import Imported, Observation
 
 # Reports progress: (stage description, done, total or None).
 Progress = Callable[[str, int, int | None], None]
@@ -96,28 +96,34 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
     """What every source holds: from the build cache where its fingerprint is unchanged, else by
     its importer (and then kept in the cache). The names of the sources read from their files
     are appended to `reread`, each source's observations as an Arrow table to `tables`."""
+    from concurrent.futures import ThreadPoolExecutor
+
     steps = steps if steps is not None else sources(settings, bundle)
     fingerprints = fingerprints or source_fingerprints(settings, bundle, steps)
     out = Imported()
-    for i, step in enumerate(steps):
-        if progress:
-            progress(f"inlezen: {step.name}", i, len(steps))
-        fp = fingerprints[step.key]
-        cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
-        if cached is None:
-            part = step.read(registry)
-            table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
-            if reread is not None:
-                reread.append(step.name)
+    saving = []  # the cache entries are compressed and written on a thread (outside Python's lock)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-cache") as saver:
+        for i, step in enumerate(steps):
+            if progress:
+                progress(f"inlezen: {step.name}", i, len(steps))
+            fp = fingerprints[step.key]
+            cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
+            if cached is None:
+                part = step.read(registry)
+                table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
+                if reread is not None:
+                    reread.append(step.name)
+                saving.append(saver.submit(buildcache.save, settings.home, step.key, fp, part, table))
+            else:
+                part, table = cached
+            if tables is not None:
+                tables.append(table)
+            out.extend(part)
+        for job in saving:
             try:
-                buildcache.save(settings.home, step.key, fp, part, table)
+                job.result()
             except OSError:
                 pass  # a cache that cannot be written only makes the next build slower
-        else:
-            part, table = cached
-        if tables is not None:
-            tables.append(table)
-        out.extend(part)
     if progress:
         progress("inlezen", len(steps), len(steps))
     return out
@@ -264,9 +270,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
                             registry: RegionRegistry, imported: Imported, table, reread: list[str],
                             writer: store.Writer) -> BuildReport:
     """`table`: imported.observations as an Arrow table (the same rows in the same order)."""
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     def harmonise_progress(done: int, total: int) -> None:
         if progress:
@@ -283,7 +287,8 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
 
     from .geo import groups as group_data
 
-    writer.add("facts", pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)]))
+    fact_table = pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)])
+    writer.add("facts", fact_table)
     populations = _latest_populations(facts, registry)
     groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
@@ -293,17 +298,11 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     # Gemeenten from the harmonised facts; Nederland as CBS publishes it (NL01 facts, see
     # indicators/registry.py); wijken as published (for indicators of the spread between a
     # gemeente's wijken, see indicators/registry.py `Spread`).
-    only = indicators.series_read()
-    regions = table.column("region_code")
-    wijken = np.flatnonzero(pc.starts_with(regions, "WK").to_numpy(zero_copy_only=False)).tolist()
-    national = published.filter(pc.equal(published.column("region_code"), "NL01")).to_pydict()
     index = indicator_registry.FactIndex(
-        itertools.chain(map(Fact, *(national[name] for name in Fact._fields)),
-                        facts,  # the gemeenten's, and Nederland's where it is their sum
-                        (imported.observations[i] for i in wijken)),
+        itertools.chain(_rows(fact_table, indicators, Fact, national=True), _rows(table, indicators, Observation)),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
-        only=only,
+        only=indicators.series_read(),
     )
 
     def derive_progress(done: int, total: int) -> None:
@@ -359,6 +358,24 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
         reread=reread,
         cached=[s.name for s in steps if s.name not in reread],
     )
+
+
+def _rows(table, indicators, kind, national: bool = False):
+    """The rows of `table` (facts or observations, as named tuples of `kind`) in the series the
+    indicators read and with a value: of the gemeenten and, with `national`, Nederland (facts);
+    else of the wijken (observations, for indicators of the spread between a gemeente's wijken,
+    see indicators/registry.py `Spread`). Chosen column-wise, in the table's order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array(sorted(f"{t}\x1f{d}" for t, d in indicators.series_read()), type=pa.string())
+    regions = table.column("region_code")
+    where = pc.or_(pc.starts_with(regions, "GM"), pc.equal(regions, "NL01")) if national else pc.starts_with(regions, "WK")
+    where = pc.and_(where, pc.is_valid(table.column("value")))
+    where = pc.and_(where, pc.is_in(pc.binary_join_element_wise(table.column("table_id"), table.column("dims"), "\x1f"),
+                                    value_set=wanted))
+    chosen = table.filter(where).to_pydict()
+    return map(kind, *(chosen[name] for name in kind._fields))
 
 
 BOUNDARIES = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"

@@ -183,9 +183,15 @@ def _values(column: pa.Array) -> list:
 
 def observations_with_fetched(table: pa.Table, fetched_at, schema: pa.Schema) -> pa.Table:
     """The observations of all sources (`observations_table`'s columns) in the store's `schema`,
-    with `fetched_at(source)` as the column fetched_at."""
-    sources = table.column("source").combine_chunks().dictionary_encode()
-    stamps = pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=schema.field("fetched_at").type)
+    with `fetched_at(source)` as the column fetched_at (worked out per chunk: a source's table
+    names few sources, so each is looked up once without copying the column)."""
+    import pyarrow.compute as pc
+
+    kind = schema.field("fetched_at").type
+    stamps = []
+    for chunk in table.column("source").chunks:
+        sources = pc.dictionary_encode(chunk)
+        stamps.append(pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=kind).take(sources.indices))
     columns = {name: table.column(name) for name in OBSERVATION_COLUMNS.names}
-    columns["fetched_at"] = stamps.take(sources.indices)
+    columns["fetched_at"] = pa.chunked_array(stamps, type=kind)
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
