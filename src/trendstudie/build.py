@@ -6,13 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import atomic, buildcache, editions, gcpause, store
+from . import atomic, buildcache, buildworker, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
@@ -92,30 +93,55 @@ def source_fingerprints(settings: Settings, bundle: Path, steps: list[Source]) -
 def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None,
                  steps: list[Source] | None = None, fingerprints: dict[str, str] | None = None,
                  use_cache: bool = True, reread: list[str] | None = None,
-                 tables: list | None = None) -> Imported:
+                 tables: list | None = None, parallel: bool | None = None) -> Imported:
     """What every source holds: from the build cache where its fingerprint is unchanged, else by
     its importer (and then kept in the cache). The names of the sources read from their files
-    are appended to `reread`, each source's observations as an Arrow table to `tables`."""
+    are appended to `reread`, each source's observations as an Arrow table to `tables`.
+    With more than one source to read and more than one core (`parallel` None), a second process
+    reads the others while this one reads the largest (buildworker.py)."""
     from concurrent.futures import ThreadPoolExecutor
 
     steps = steps if steps is not None else sources(settings, bundle)
     fingerprints = fingerprints or source_fingerprints(settings, bundle, steps)
+    got: dict[str, tuple[Imported, object]] = {}
+    for step in steps:
+        cached = buildcache.load(settings.home, step.key, fingerprints[step.key]) if use_cache else None
+        if cached is not None:
+            got[step.key] = cached
+    to_read = [step for step in steps if step.key not in got]
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1
+    worker = None
+    folder = buildcache.cache_dir(settings.home) / f".lezen-{os.getpid()}"
+    try:
+        if parallel and len(to_read) > 1:
+            largest = max(to_read, key=lambda step: sum(folder_size(p) if p.is_dir() else _size(p) for p in step.inputs))
+            worker = buildworker.start(settings.home, bundle, folder, [s.key for s in to_read if s is not largest])
+        mine = [step for step in to_read if worker is None or step.key not in worker.keys]
+        for i, step in enumerate(mine):
+            if progress:
+                progress(f"inlezen: {step.name}" + (" (de andere bronnen tegelijk)" if worker else ""), i, len(mine))
+            got[step.key] = _read(step, registry)
+        if worker is not None:
+            done = buildworker.collect(worker)
+            for step in to_read:
+                if step.key not in got:
+                    got[step.key] = done[step.key] if done is not None else _read(step, registry)
+    finally:
+        if worker is not None and worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    read_here = {step.key for step in to_read}
     out = Imported()
     saving = []  # the cache entries are compressed and written on a thread (outside Python's lock)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-cache") as saver:
-        for i, step in enumerate(steps):
-            if progress:
-                progress(f"inlezen: {step.name}", i, len(steps))
-            fp = fingerprints[step.key]
-            cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
-            if cached is None:
-                part = step.read(registry)
-                table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
+        for step in steps:
+            part, table = got[step.key]
+            if step.key in read_here:
                 if reread is not None:
                     reread.append(step.name)
-                saving.append(saver.submit(buildcache.save, settings.home, step.key, fp, part, table))
-            else:
-                part, table = cached
+                saving.append(saver.submit(buildcache.save, settings.home, step.key, fingerprints[step.key], part, table))
             if tables is not None:
                 tables.append(table)
             out.extend(part)
@@ -127,6 +153,19 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
     if progress:
         progress("inlezen", len(steps), len(steps))
     return out
+
+
+def _read(step: Source, registry: RegionRegistry) -> tuple[Imported, object]:
+    """One source read by its importer, with its observations as an Arrow table."""
+    part = step.read(registry)
+    return part, part.columns if part.columns is not None else buildcache.observations_table(part.observations)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | None]:
@@ -173,7 +212,10 @@ def preflight(settings: Settings, bundle: Path) -> None:
 
 
 def remove_stale_temporaries(settings: Settings) -> list[Path]:
-    """Temporary databases of builds that were killed (only safe while holding the build lock)."""
+    """Temporary databases, and folders of read sources, of builds that were killed (only safe while
+    holding the build lock)."""
+    for folder in buildcache.cache_dir(settings.home).glob(".lezen-*"):
+        shutil.rmtree(folder, ignore_errors=True)
     return atomic.remove_stale(settings.home, f".{settings.database.name}.", alive=lambda p: False)
 
 
