@@ -3,7 +3,6 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -17,10 +16,10 @@ from . import atomic, buildcache, buildworker, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
-from .harmonise import Fact, harmonise_columns
+from .harmonise import harmonise_columns
 from .lock import build_lock
 from .sources import mirror, tidy
-from .sources.records import Imported, Observation
+from .sources.records import Imported
 
 # Reports progress: (stage description, done, total or None).
 Progress = Callable[[str, int, int | None], None]
@@ -341,11 +340,10 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     # indicators/registry.py); wijken as published (for indicators of the spread between a
     # gemeente's wijken, see indicators/registry.py `Spread`).
     index = indicator_registry.FactIndex(
-        itertools.chain(_rows(fact_table, indicators, Fact, national=True), _rows(table, indicators, Observation)),
-        {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
-        {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
-        only=indicators.series_read(),
-    )
+        [], {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
+        {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()})
+    index.add_table(_rows(fact_table, indicators, national=True))
+    index.add_table(_rows(table, indicators))
 
     def derive_progress(done: int, total: int) -> None:
         if progress:
@@ -402,22 +400,24 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     )
 
 
-def _rows(table, indicators, kind, national: bool = False):
-    """The rows of `table` (facts or observations, as named tuples of `kind`) in the series the
-    indicators read and with a value: of the gemeenten and, with `national`, Nederland (facts);
-    else of the wijken (observations, for indicators of the spread between a gemeente's wijken,
-    see indicators/registry.py `Spread`). Chosen column-wise, in the table's order."""
+def _rows(table, indicators, national: bool = False):
+    """The rows of `table` (facts or observations) in the series the indicators read, with a value:
+    of the gemeenten and, with `national`, Nederland (facts); else of the wijken (observations, for
+    indicators of the spread between a gemeente's wijken, see indicators/registry.py `Spread`).
+    Chosen column-wise, in the table's order; only the columns a FactIndex reads."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = pa.array(sorted(f"{t}\x1f{d}" for t, d in indicators.series_read()), type=pa.string())
+    read = indicators.series_read()
     regions = table.column("region_code")
     where = pc.or_(pc.starts_with(regions, "GM"), pc.equal(regions, "NL01")) if national else pc.starts_with(regions, "WK")
     where = pc.and_(where, pc.is_valid(table.column("value")))
-    where = pc.and_(where, pc.is_in(pc.binary_join_element_wise(table.column("table_id"), table.column("dims"), "\x1f"),
-                                    value_set=wanted))
-    chosen = table.filter(where).to_pydict()
-    return map(kind, *(chosen[name] for name in kind._fields))
+    where = pc.and_(where, pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))))
+    chosen = table.filter(where)
+    series = pc.binary_join_element_wise(chosen.column("table_id"), chosen.column("dims"), "\x1f")
+    chosen = chosen.filter(pc.is_in(series, value_set=pa.array(sorted(f"{t}\x1f{d}" for t, d in read))))
+    return chosen.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",
+                                      "harmonised") if c in chosen.column_names])
 
 
 BOUNDARIES = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"

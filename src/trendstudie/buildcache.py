@@ -179,19 +179,23 @@ def describe(data: Imported) -> dict:
 def imported_from(meta: dict, table: pa.Table) -> Imported:
     """The Imported that `describe` gave `meta`, with `table`'s rows as its observations (its text
     columns dictionary-encoded or not: each distinct text becomes one object)."""
-    import pyarrow.compute as pc
-
     tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
               for t in meta["tables"]]
-    columns = []
-    for name in OBSERVATION_COLUMNS.names:
-        column = table.column(name).combine_chunks()
-        if column.type == pa.string():
-            column = pc.dictionary_encode(column)
-        columns.append(_values(column))
+    columns = [python_values(table.column(name)) for name in OBSERVATION_COLUMNS.names]
     observations = list(map(tuple.__new__, repeat(Observation), zip(*columns)))
     return Imported(tables=tables, observations=observations, warnings=[str(w) for w in meta["warnings"]],
                     columns=table if table.schema.equals(OBSERVATION_COLUMNS) else None)
+
+
+def python_values(column) -> list:
+    """An Arrow column as a Python list; each distinct text one object (texts repeat: a code on
+    every row of its region), so that the list is made faster and takes less memory."""
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if column.type == pa.string():
+        column = pc.dictionary_encode(column)
+    return _values(column)
 
 
 def _values(column: pa.Array) -> list:
