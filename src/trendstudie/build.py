@@ -330,6 +330,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
 
     fact_table = pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)])
     writer.add("facts", fact_table)
+    writer.checkpoint()  # the two big tables into the file while the indicators are computed
     populations = _latest_populations(facts, registry)
     groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
