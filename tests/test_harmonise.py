@@ -156,7 +156,7 @@ def test_other_regions_are_as_published_column_wise(bundle):
     """The facts of provinces, landsdelen, COROP regions and Nederland, made column-wise by the
     build, are the selected observations as published, in order; the gemeenten's facts follow."""
     from trendstudie.buildcache import observations_table
-    from trendstudie.harmonise import Fact, harmonise_columns
+    from trendstudie.harmonise import Fact, facts_of, harmonise_columns
 
     registry = RegionRegistry.from_regioscodes(bundle / "odata-v4/03759ned/RegioSCodes.json")
     imported = read_mirror(bundle / "odata-v4")
@@ -167,8 +167,8 @@ def test_other_regions_are_as_published_column_wise(bundle):
                 for o in chosen if o.region_code[:2] in ("NL", "PV", "LD", "CR")]
     published, facts, _ = harmonise_columns(imported.observations, observations_table(imported.observations),
                                             imported.tables, registry)
-    columns = published.to_pydict()
-    assert len(expected) > 1000 and list(map(Fact, *(columns[name] for name in Fact._fields))) == expected
+    assert len(expected) > 1000 and facts_of(published) == expected
+    facts = facts_of(facts)
     assert facts and all(f.region_code.startswith("GM") or f.region_code == "NL01" for f in facts)
     assert harmonise(imported.observations, imported.tables, registry)[0] == expected + facts
 
@@ -182,3 +182,42 @@ def test_rows_at_ascending_and_not():
     assert _rows_at(table, [0, 3, 4]).column("x").to_pylist() == [0, 3, 4]
     assert _rows_at(table, [4, 0, 2]).column("x").to_pylist() == [4, 0, 2]
     assert _rows_at(table, []).num_rows == 0
+
+
+def test_unchanged_gemeenten_column_wise_as_one_by_one(bundle):
+    """The build makes the facts of gemeenten that did not change column-wise and merges them with
+    the others in order: exactly the facts `Harmoniser.slice` makes one by one, slice by slice
+    (with the national sums), on the bundle's v4 tables, tidy files and exports (herindelingen,
+    renamed codes, mid-year mergers)."""
+    from trendstudie.buildcache import observations_table
+    from trendstudie.harmonise import Harmoniser, Sizes, facts_of, harmonise_columns
+    from trendstudie.sources import exports
+
+    registry = RegionRegistry.from_regioscodes(bundle / "odata-v4/03759ned/RegioSCodes.json")
+    imported = read_mirror(bundle / "odata-v4")
+    imported.extend(read_tidy_dir(bundle / "tidy"))
+    imported.extend(exports.read_all(bundle, registry))
+    chosen, _ = select(imported.observations)
+    gemeenten = [o for o in chosen if o.region_code.startswith("GM")]
+    h = Harmoniser(registry, Sizes(gemeenten))
+    slices: dict = {}
+    for o in gemeenten:
+        got = slices.setdefault((o.table_id, o.measure, o.dims, o.period), (o, {}))
+        if o.value is not None:
+            got[1][o.region_code] = o
+    measures = {(t.table_id, m): meta for t in imported.tables for m, meta in t.measures.items()}
+    national = {o.table_id for o in chosen if o.region_code == "NL01"}
+    expected = []
+    for key in sorted(slices):
+        meta = measures.get(key[:2])
+        agg, basis = (meta.aggregation, meta.basis) if meta else ("", "inwoners")
+        facts, _ = h.slice(agg, basis, *slices[key])
+        expected += facts
+        if agg == "sum" and key[0] not in national and facts:
+            nl = h.national(*slices[key], sum(1 for f in facts if f.value is not None))
+            expected += [nl] if nl is not None else []
+    got = facts_of(harmonise_columns(imported.observations, observations_table(imported.observations),
+                                     imported.tables, registry).facts)
+    assert sum(1 for f in expected if f.method == "ongewijzigd") > 100_000
+    assert {f.method for f in expected} >= {"ongewijzigd", "samengeteld", "gewogen", "ontbreekt"}
+    assert got == expected

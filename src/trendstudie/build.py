@@ -16,7 +16,7 @@ from . import atomic, buildcache, buildworker, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
-from .harmonise import harmonise_columns
+from .harmonise import facts_of, harmonise_columns
 from .lock import build_lock
 from .sources import mirror, tidy
 from .sources.records import Imported
@@ -319,16 +319,19 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
 
     if progress:
         progress("harmoniseren naar de huidige gemeentelijke indeling", 0, None)
-    # The other regions' facts are as published (a table); the gemeenten's are made one by one.
+    # The other regions' facts as published; the gemeenten's (made one by one only where a
+    # gemeente changed): two tables.
     published, facts, harmonise_warnings = harmonise_columns(imported.observations, table, imported.tables, registry,
                                                              harmonise_progress)
     from . import eigen
 
-    facts = eigen.complete_facts(facts, imported.observations, imported.tables, registry)
+    if eigen.needs_completing(imported.tables):
+        facts = store.to_arrow(eigen.complete_facts(facts_of(facts), imported.observations, imported.tables, registry),
+                               store.FACT_SCHEMA)
 
     from .geo import groups as group_data
 
-    fact_table = pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)])
+    fact_table = pa.concat_tables([published, facts])
     writer.add("facts", fact_table)
     writer.checkpoint()  # the two big tables into the file while the indicators are computed
     populations = _latest_populations(facts, registry)
@@ -390,7 +393,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     return BuildReport(
         database=settings.database,
         observations=len(imported.observations),
-        facts=published.num_rows + len(facts),
+        facts=fact_table.num_rows,
         indicators=len(indicators.indicators),
         missing_indicators=len(missing),
         tables=sorted({t.table_id for t in imported.tables}),
@@ -454,14 +457,17 @@ POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;
 
 
 def _latest_populations(facts, registry: RegionRegistry) -> Populations:
+    """From the gemeenten's facts (a FACT_SCHEMA table)."""
+    import pyarrow.compute as pc
+
+    table, measure, dims = POPULATION
+    rows = facts.filter(pc.and_(pc.and_(pc.equal(facts.column("measure"), measure), pc.equal(facts.column("table_id"), table)),
+                                pc.and_(pc.equal(facts.column("dims"), dims), pc.is_valid(facts.column("value")))))
     current = set(registry.current_gemeenten())
     latest: dict[str, tuple[str, float]] = {}
-    table, measure, dims = POPULATION
-    for f in facts:
-        if f.measure == measure and f.table_id == table and f.dims == dims and f.region_code in current \
-                and f.value is not None:
-            if f.region_code not in latest or f.period > latest[f.region_code][0]:
-                latest[f.region_code] = (f.period, f.value)
+    for region, period, value in zip(*(rows.column(name).to_pylist() for name in ("region_code", "period", "value"))):
+        if region in current and (region not in latest or period > latest[region][0]):
+            latest[region] = (period, value)
     pops = Populations({c: v for c, (_, v) in latest.items()})
     if not latest:
         raise TrendstudieError("Geen bevolkingscijfers (CBS 03759ned) gevonden: de databundel is onvolledig.")

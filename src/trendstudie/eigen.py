@@ -192,6 +192,17 @@ def read_imports(home: Path) -> Imported:
 NUMERATOR, DENOMINATOR = ".teller", ".noemer"
 
 
+def _ratio_measures(tables: list[TableMeta]) -> set[tuple[str, str]]:
+    """(table, measure) of own tables whose measures are neither counts nor averages."""
+    return {(t.table_id, mid) for t in tables if t.table_id.startswith(TABLE_PREFIX)
+            for mid, m in t.measures.items() if m.aggregation == ""}
+
+
+def needs_completing(tables: list[TableMeta]) -> bool:
+    """Whether `complete_facts` would change anything (only own tables with such measures)."""
+    return bool(_ratio_measures(tables))
+
+
 def complete_facts(facts: list[Fact], observations: list[Observation], tables: list[TableMeta],
                    registry) -> list[Fact]:
     """Finish the facts of own tables: shares, averages and ratios that the harmoniser could not
@@ -200,9 +211,7 @@ def complete_facts(facts: list[Fact], observations: list[Observation], tables: l
     former gemeente's own code, `harmonised` false, method 'zoals gepubliceerd', with the reason),
     and today's gemeente keeps its 'ontbreekt' with the reason."""
     own = {t.table_id: t for t in tables if t.table_id.startswith(TABLE_PREFIX)}
-    if not own:
-        return facts
-    ratio = {(tid, mid) for tid, t in own.items() for mid, m in t.measures.items() if m.aggregation == ""}
+    ratio = _ratio_measures(tables)
     if not ratio:
         return facts
     parts: dict[tuple, float] = {}

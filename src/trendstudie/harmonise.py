@@ -106,34 +106,47 @@ def _prefer(cur: Observation, o: Observation, conflicts: list[str]) -> Observati
 CELL = ("table_id", "measure", "dims", "region_code", "period")  # what makes a cell
 
 
-def _repeated_cells(table):
-    """Per row of `table`: whether another row has the same cell (CELL). Each column is encoded as
-    numbers, combined into one number per row (made dense again before it could overflow)."""
+def _encoded(table, names) -> dict:
+    """Per column of `table`: its distinct values and each row's number among them (-1: null)."""
     import numpy as np
     import pyarrow.compute as pc
 
-    key = np.zeros(table.num_rows, dtype=np.int64)
+    out = {}
+    for name in names:
+        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
+        out[name] = (encoded.dictionary.to_pylist(),
+                     encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64))
+    return out
+
+
+def _repeated_cells(encoded: dict):
+    """Per row: whether another row has the same cell (CELL), from the rows' numbers per column
+    (`_encoded`), combined into one number per row (made dense again before it could overflow)."""
+    import numpy as np
+
+    key = np.zeros(len(encoded[CELL[0]][1]), dtype=np.int64)
     size = 1
     for name in CELL:
-        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
-        distinct = max(len(encoded.dictionary), 1)
+        values, numbers = encoded[name]
+        distinct = max(len(values), 1)
         if size * distinct >= 2**62:
             key = np.unique(key, return_inverse=True)[1].astype(np.int64)
             size = int(key.max()) + 1 if len(key) else 1
-        key = key * distinct + encoded.indices.to_numpy(zero_copy_only=False)
+        key = key * distinct + numbers
         size *= distinct
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     return counts[inverse] > 1
 
 
-def select_rows(observations: list[Observation], table) -> tuple[list[int], list[str]]:
+def select_rows(observations: list[Observation], table, encoded: dict | None = None) -> tuple[list[int], list[str]]:
     """`select` on the rows of `table` (the same observations as an Arrow table): the positions in
     `observations` of what `select` returns, in its order, and the same disagreements. Only the
-    cells published more than once (found column-wise) are gone through one by one."""
+    cells published more than once (found column-wise) are gone through one by one. `encoded`:
+    `_encoded(table, CELL)` when already made."""
     import numpy as np
 
     n = table.num_rows
-    repeated = np.flatnonzero(_repeated_cells(table)).tolist()
+    repeated = np.flatnonzero(_repeated_cells(encoded or _encoded(table, CELL))).tolist()
     first: dict[tuple, int] = {}  # cell → position of its first observation
     chosen: dict[int, int] = {}  # that position → position of the observation kept
     conflicts: list[str] = []
@@ -246,6 +259,7 @@ class Harmoniser:
         self._gemeenten_on: dict[date, frozenset[str]] = {}
         self._gm = frozenset(c for c, r in registry.regions.items() if r.kind == "GM")
         self._plans: dict[tuple[date, str], list[tuple[str, list[tuple[str, float, bool]], bool]]] = {}
+        self._unchanged: dict[tuple[date, str], frozenset[str]] = {}
         self._trails: dict[tuple, str] = {}
         self._days: dict[tuple[frozenset[str], date, date | None], date | None] = {}
 
@@ -319,6 +333,13 @@ class Harmoniser:
               present: dict[str, Observation]) -> tuple[list[Fact], list[str]]:
         """Harmonise one (table, measure, dims, period) slice of gemeente observations: `first` is
         its first row (published value or not), `present` its rows with a value by code."""
+        day, present, warnings = self.prepare(first, present)
+        return (self.targets(meta_agg, basis, first, present, day) if day is not None else []), warnings
+
+    def prepare(self, first: Observation, present: dict[str, Observation]
+                ) -> tuple[date | None, dict[str, Observation], list[str]]:
+        """What a slice is published on: (the day of its classification, or None when it gives no
+        facts; its rows with a value by code, without the second code of a renamed gemeente; warnings)."""
         table_id, measure, dims, period = first.table_id, first.measure, first.dims, first.period
         warnings: list[str] = []
         gm = self._gm
@@ -328,7 +349,7 @@ class Harmoniser:
                 if c != UNASSIGNED:
                     warnings.append(f"{table_id} {measure} {period}: onbekende gemeentecode {c} overgeslagen")
         if not known:
-            return [], warnings
+            return None, present, warnings
         start = period_start(period)
         end = period_end(period)
         # A code renamed during the period (De Friese Meren GM1921 → De Fryske Marren GM1940 on
@@ -348,17 +369,32 @@ class Harmoniser:
                 f"{table_id} {measure} {dims} {period}: codes van verschillende indelingen; "
                 "niet geharmoniseerd"
             )
-            return [], warnings
+        return day, present, warnings
+
+    def unchanged(self, day: date, basis: str) -> frozenset[str]:
+        """The targets of `plan(day, basis)` that are their own only predecessor, whole."""
+        key = (day, basis)
+        if key not in self._unchanged:
+            self._unchanged[key] = frozenset(target for target, _, same in self.plan(day, basis) if same)
+        return self._unchanged[key]
+
+    def targets(self, meta_agg: str, basis: str, first: Observation, present: dict[str, Observation], day: date,
+                identity: bool = True) -> list[Fact]:
+        """The facts of a slice prepared by `prepare`, in the order of today's gemeenten; without
+        `identity`, not those of the gemeenten that did not change (the build makes those column-wise)."""
+        table_id, measure, dims, period = first.table_id, first.measure, first.dims, first.period
+        start = period_start(period)
         facts = []
         append = facts.append
         source = first.source
         get = present.get
-        for target, parts, identity in self.plan(day, basis):
-            if identity:
-                o = get(target)
-                if o is not None:
-                    append(Fact(table_id, measure, dims, target, period, o.value, o.status, False, "ongewijzigd",
-                                f"{target} ({o.source})"))
+        for target, parts, same in self.plan(day, basis):
+            if same:
+                if identity:
+                    o = get(target)
+                    if o is not None:
+                        append(Fact(table_id, measure, dims, target, period, o.value, o.status, False, "ongewijzigd",
+                                    f"{target} ({o.source})"))
                 continue
             if not any(code in present for code, _, _ in parts):
                 continue  # nothing published for this gemeente in this slice
@@ -394,14 +430,14 @@ class Harmoniser:
                 continue
             append(Fact(table_id, measure, dims, target, period, value, _combine_status(statuses), True, method,
                         self._trail(used, source)))
-        return facts, warnings
+        return facts
 
-    def national(self, first: Observation, present: dict[str, Observation], facts: list[Fact]) -> Fact | None:
+    def national(self, first: Observation, present: dict[str, Observation], valued: int) -> Fact | None:
         """Nederland for a count slice of a table without a national row: every published gemeente
         row plus 'niet toe te delen' (GM0000), when every current gemeente got a value (else None).
-        `first` and `present` are as for `slice`, `facts` what `slice` made of them; a code
-        published twice under an old and a new name (see `slice`) counts once."""
-        if sum(1 for f in facts if f.value is not None) < len(self.current):
+        `first` and `present` are as for `slice`, `valued` how many of the facts `slice` made of
+        them have a value; a code published twice under an old and a new name (see `slice`) counts once."""
+        if valued < len(self.current):
             return None
         present = dict(present)
         for new, old in self._renamed.items():
@@ -424,12 +460,12 @@ def _trail(parts: tuple[tuple[str, float, bool], ...], source: str) -> str:
 
 
 class Harmonised(NamedTuple):
-    """What `harmonise_columns` gives: the facts of the regions other than gemeenten as an Arrow
-    table (FACT_SCHEMA: as published, column-wise), then the gemeenten's facts (made one by one),
-    and the warnings. Together, in this order, they are what `harmonise` returns."""
+    """What `harmonise_columns` gives: the facts of the regions other than gemeenten (as published)
+    and those of the gemeenten, each an Arrow table (FACT_SCHEMA), and the warnings. Together, in
+    this order, they are what `harmonise` returns."""
 
     published: Any  # pyarrow.Table
-    facts: list[Fact]
+    facts: Any  # pyarrow.Table
     warnings: list[str]
 
 
@@ -442,14 +478,19 @@ def harmonise(observations: list[Observation], tables: list[TableMeta], registry
     from .buildcache import observations_table
 
     done = harmonise_columns(observations, observations_table(observations), tables, registry, progress)
-    published = done.published.to_pydict()
-    return [*map(Fact, *(published[name] for name in Fact._fields)), *done.facts], done.warnings
+    return [*facts_of(done.published), *facts_of(done.facts)], done.warnings
+
+
+def facts_of(table) -> list[Fact]:
+    """The rows of a facts table (FACT_SCHEMA) as Fact tuples."""
+    columns = table.to_pydict()
+    return list(map(Fact, *(columns[name] for name in Fact._fields)))
 
 
 def harmonise_columns(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
                       progress=None) -> Harmonised:
     """`harmonise`, given the observations also as an Arrow table (buildcache.observations_table):
-    the build's way, which turns only the gemeenten's observations into facts one by one."""
+    the build's way, which makes one by one only the facts of gemeenten that changed."""
     with gcpause.paused():
         return _harmonise(observations, table, tables, registry, progress)
 
@@ -489,10 +530,10 @@ def _rows_at(table, positions):
 def _harmonise(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
                progress=None) -> Harmonised:
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    positions, warnings = select_rows(observations, table)
+    encoded = _encoded(table, (*CELL, "status", "source"))
+    positions, warnings = select_rows(observations, table, encoded)
     positions = np.asarray(positions, dtype=np.int64)
     regions = table.column("region_code")
 
@@ -503,35 +544,119 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
         return positions[found[positions]]
 
     published = _published_facts(_rows_at(table, kind(*PUBLISHED)))
-    selected = [observations[i] for i in kind("GM").tolist()]
+    rows = kind("GM")  # the gemeenten's selected rows, by position in `table`
+    selected = [observations[i] for i in rows.tolist()]
     sizes = Sizes(selected)
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
-    # Per (table, measure, dims, period): its first gemeente row and its rows with a value by code.
-    slices: dict[tuple, tuple[Observation, dict[str, Observation]]] = {}
-    facts: list[Fact] = []
-    for o in selected:
+    # Per (table, measure, dims, period): its first gemeente row, its rows with a value by code,
+    # and its number; per selected row the number of its slice.
+    slices: dict[tuple, tuple[Observation, dict[str, Observation], int]] = {}
+    slice_of = np.empty(len(selected), dtype=np.int64)
+    for j, o in enumerate(selected):
         key = (o.table_id, o.measure, o.dims, o.period)
         got = slices.get(key)
         if got is None:
-            got = slices[key] = (o, {})
+            got = slices[key] = (o, {}, len(slices))
+        slice_of[j] = got[2]
         if o.value is not None:
             got[1][o.region_code] = o
     national = set(pc.unique(published.filter(pc.equal(published.column("region_code"), "NL01"))
                              .column("table_id")).to_pylist())
+    # The facts of gemeenten that did not change are the published rows as they are: they are
+    # chosen and made column-wise below; the others one by one here. Every fact gets its place:
+    # (the rank of its slice, the position of its gemeente among today's).
+    place = {code: k for k, code in enumerate(h.current)}
+    plans: dict[tuple, int] = {}  # (day, basis) → number
+    plan_of = np.full(len(slices), -1, dtype=np.int64)
+    rank_of = np.zeros(len(slices), dtype=np.int64)
+    dropped: list[tuple[int, str]] = []  # (slice, code) left out as the second code of a renamed gemeente
+    made: list[Fact] = []
+    made_at: list[tuple[int, int]] = []
     keys = sorted(slices)
-    for i, key in enumerate(keys):
+    for rank, key in enumerate(keys):
         meta = measures.get((key[0], key[1]))
         agg = meta.aggregation if meta else ""
         basis = meta.basis if meta else "inwoners"
-        first, present = slices[key]
-        f, w = h.slice(agg, basis, first, present)
-        facts.extend(f)
+        first, present, number = slices[key]
+        day, kept, w = h.prepare(first, present)
         warnings.extend(w)
-        if agg == "sum" and key[0] not in national and f:
-            nl = h.national(first, present, f)
-            if nl is not None:
-                facts.append(nl)
+        rank_of[number] = rank
+        if day is not None:
+            plan_of[number] = plans.setdefault((day, basis), len(plans))
+            dropped.extend((number, code) for code in present.keys() - kept.keys())
+            f = h.targets(agg, basis, first, kept, day, identity=False)
+            made.extend(f)
+            made_at.extend((rank, place[x.region_code]) for x in f)
+            unchanged = len(h.unchanged(day, basis) & kept.keys())
+            if agg == "sum" and key[0] not in national and (f or unchanged):
+                nl = h.national(first, present, unchanged + sum(1 for x in f if x.value is not None))
+                if nl is not None:
+                    made.append(nl)
+                    made_at.append((rank, len(place)))
         if progress:
-            progress(i + 1, len(keys))
-    return Harmonised(published, facts, warnings)
+            progress(rank + 1, len(keys))
+    # Unchanged: a row with a value whose gemeente is one of its plan's unchanged targets.
+    codes, region_numbers = encoded["region_code"]
+    region_of = region_numbers[rows]
+    unchanged_in = np.zeros((len(plans) + 1, len(codes) + 1), dtype=bool)  # last row and column: none
+    index_of = {code: k for k, code in enumerate(codes)}
+    for (day, basis), number in plans.items():
+        for code in h.unchanged(day, basis):
+            if code in index_of:
+                unchanged_in[number, index_of[code]] = True
+    plan_rows = plan_of[slice_of]
+    take = table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows] \
+        & unchanged_in[np.where(plan_rows < 0, len(plans), plan_rows), region_of]
+    if dropped:
+        left_out = np.array([number * (len(codes) + 1) + index_of[code] for number, code in dropped], dtype=np.int64)
+        take &= ~np.isin(slice_of * (len(codes) + 1) + region_of, left_out)
+    same = rows[take]
+    at = np.concatenate([np.stack([rank_of[slice_of[take]],
+                                   np.array([place.get(c, len(place)) for c in codes] + [len(place)], dtype=np.int64)[region_of[take]]]),
+                         np.array(made_at, dtype=np.int64).reshape(-1, 2).T], axis=1)
+    order = np.lexsort((at[1], at[0]))
+    return Harmonised(published, _merged(table, encoded, same, made, order), warnings)
+
+
+def _merged(table, encoded: dict, same, made: list[Fact], order):
+    """The facts table (FACT_SCHEMA): the unchanged gemeenten's rows of `table` at positions `same`
+    as they were published, then `made`, put in `order`. Texts are merged as numbers into one
+    list of distinct texts per column, so that ordering moves numbers, not texts."""
+    import numpy as np
+    import pyarrow as pa
+
+    from .store import FACT_SCHEMA
+
+    n = len(same)
+    columns = {}
+    for name in ("table_id", "measure", "dims", "region_code", "period", "status", "method", "provenance", "reason"):
+        if name in encoded:
+            texts, numbers = encoded[name]
+            texts = list(texts)
+            first = numbers[same]
+        elif name == "method":
+            texts, first = ["ongewijzigd"], np.zeros(n, dtype=np.int64)
+        elif name == "reason":
+            texts, first = [], np.full(n, -1, dtype=np.int64)
+        else:  # provenance: "GM0193 (source)" per distinct gemeente and source
+            codes, sources = encoded["region_code"][0], encoded["source"][0]
+            pairs, first = np.unique(encoded["region_code"][1][same] * len(sources) + encoded["source"][1][same],
+                                     return_inverse=True)
+            texts = [f"{codes[p // len(sources)]} ({sources[p % len(sources)]})" for p in pairs.tolist()]
+            first = first.astype(np.int64)
+        number = {text: k for k, text in enumerate(texts)}
+        rest = np.array([-1 if v is None else number.setdefault(v, len(number)) for v in
+                         (getattr(f, name) for f in made)], dtype=np.int64)
+        texts = list(number)
+        numbers = np.concatenate([first, rest])[order]
+        columns[name] = pa.DictionaryArray.from_arrays(pa.array(numbers.astype(np.int32), mask=numbers < 0),
+                                                       pa.array(texts, type=pa.string())).cast(pa.string())
+    values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False)[same]
+    rest = np.array([np.nan if f.value is None else f.value for f in made], dtype=np.float64)
+    merged = np.concatenate([values, rest])[order]
+    missing = np.concatenate([np.zeros(n, dtype=bool), np.array([f.value is None for f in made], dtype=bool)])[order]
+    columns["value"] = pa.array(merged, mask=missing, type=pa.float64())
+    columns["harmonised"] = pa.array(np.concatenate([np.zeros(n, dtype=bool),
+                                                     np.array([f.harmonised for f in made], dtype=bool)])[order])
+    return pa.Table.from_arrays([columns[f.name] for f in FACT_SCHEMA], schema=FACT_SCHEMA)
