@@ -256,6 +256,7 @@ class FactIndex:
             self.by_title.setdefault((table, fold_title(title)), []).append(measure)
         self.units = {k: fold_title(u) for k, u in (measure_units or {}).items()}
         self._by_period: dict[tuple[str, str, str], dict[str, dict[str, Cell]]] = {}
+        self._periods: dict[tuple[str, str, str], frozenset[str]] = {}
 
     def add_table(self, table) -> None:
         """The rows of an Arrow table of facts or observations (without `harmonised`: False), as
@@ -273,6 +274,13 @@ class FactIndex:
                                         zip(columns["value"], columns["status"], harmonised)):
                 if cell[0] is not None:
                     setdefault(key, {})[where] = cell
+
+    def periods(self, key: tuple[str, str, str]) -> frozenset[str]:
+        """The periods of one series (worked out once: many indicators read the same series)."""
+        got = self._periods.get(key)
+        if got is None:
+            got = self._periods[key] = frozenset(p for _, p in self.series[key])
+        return got
 
     def at(self, key: tuple[str, str, str], period: str) -> dict[str, Cell]:
         """One series in one period: region → cell (grouped once per series, on first use)."""
@@ -319,7 +327,7 @@ class _Compiled:
         for v, _, lags, inputs in self.variants:
             keys = [k for name, _ in lags if name in inputs for k in inputs[name]]
             for k in keys:
-                out |= {p for _, p in index.series[k]}
+                out |= index.periods(k)
         return out
 
 
@@ -472,13 +480,15 @@ class _Inputs:
                 now.append([c[1] if c is not None else None for c in cells])
         # The numbers are meaningful only where `ok`: elsewhere nothing is computed from them.
         number = status_memo.number
-        self.status = [number(s) for s in zip(*now)] if now else [number(())] * n
+        self.status = status_memo.numbers(zip(*now)) if now else [number(())] * n
         if all(isinstance(c, tuple) for c in chosen):
             self.used = [used_memo.number(frozenset(c[0] for c in chosen))] * n
         else:
             columns = [c * n if isinstance(c, tuple) else c for c in chosen]
             number = used_memo.number
-            self.used = [number(frozenset(keys).difference((None,))) for keys in zip(*columns)]
+            seen: dict[tuple, int] = {}  # the same keys recur for most regions: one frozenset each
+            self.used = [seen[keys] if keys in seen else seen.setdefault(keys, number(frozenset(keys).difference((None,))))
+                         for keys in zip(*columns)]
 
 
 class _Numbered:
@@ -494,6 +504,17 @@ class _Numbered:
             got = self._numbers[value] = len(self.values)
             self.values.append(value)
         return got
+
+    def numbers(self, values) -> list[int]:
+        """`number` of each of `values` (one loop, for a whole column)."""
+        known, distinct, out = self._numbers, self.values, []
+        for value in values:
+            got = known.get(value)
+            if got is None:
+                got = known[value] = len(distinct)
+                distinct.append(value)
+            out.append(got)
+        return out
 
 
 def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
