@@ -596,27 +596,35 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
                     made_at.append((rank, len(place)))
         if progress:
             progress(rank + 1, len(keys))
-    # Unchanged: a row with a value whose gemeente is one of its plan's unchanged targets.
+    same, same_at = _unchanged_rows(table, encoded, rows, slice_of, [(h.unchanged(*plan), n) for plan, n in plans.items()],
+                                    plan_of, rank_of, dropped, place)
+    at = np.concatenate([same_at, np.array(made_at, dtype=np.int64).reshape(-1, 2).T], axis=1)
+    order = np.lexsort((at[1], at[0]))
+    return Harmonised(published, _merged(table, encoded, same, made, order), warnings)
+
+
+def _unchanged_rows(table, encoded: dict, rows, slice_of, plans: list[tuple[frozenset[str], int]], plan_of, rank_of,
+                    dropped: list[tuple[int, str]], place: dict[str, int]):
+    """The rows (positions in `table`, of the gemeenten's selected `rows`) that are facts as they
+    are: with a value, of a gemeente among the unchanged targets of its slice's plan (`plans`:
+    (unchanged codes, number); `plan_of` per slice, -1: no facts), not `dropped`; and the place of
+    each (rank of its slice, position of its gemeente in `place`) as a 2 × n array."""
+    import numpy as np
+
     codes, region_numbers = encoded["region_code"]
     region_of = region_numbers[rows]
-    unchanged_in = np.zeros((len(plans) + 1, len(codes) + 1), dtype=bool)  # last row and column: none
     index_of = {code: k for k, code in enumerate(codes)}
-    for (day, basis), number in plans.items():
-        for code in h.unchanged(day, basis):
-            if code in index_of:
-                unchanged_in[number, index_of[code]] = True
+    unchanged_in = np.zeros((len(plans) + 1, len(codes) + 1), dtype=bool)  # last row and column: none
+    for unchanged, number in plans:
+        unchanged_in[number, [index_of[code] for code in unchanged if code in index_of]] = True
     plan_rows = plan_of[slice_of]
     take = table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows] \
         & unchanged_in[np.where(plan_rows < 0, len(plans), plan_rows), region_of]
     if dropped:
         left_out = np.array([number * (len(codes) + 1) + index_of[code] for number, code in dropped], dtype=np.int64)
         take &= ~np.isin(slice_of * (len(codes) + 1) + region_of, left_out)
-    same = rows[take]
-    at = np.concatenate([np.stack([rank_of[slice_of[take]],
-                                   np.array([place.get(c, len(place)) for c in codes] + [len(place)], dtype=np.int64)[region_of[take]]]),
-                         np.array(made_at, dtype=np.int64).reshape(-1, 2).T], axis=1)
-    order = np.lexsort((at[1], at[0]))
-    return Harmonised(published, _merged(table, encoded, same, made, order), warnings)
+    position = np.array([place.get(code, len(place)) for code in codes], dtype=np.int64)
+    return rows[take], np.stack([rank_of[slice_of[take]], position[region_of[take]]])
 
 
 def _merged(table, encoded: dict, same, made: list[Fact], order):
