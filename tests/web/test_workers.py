@@ -154,3 +154,18 @@ def test_workers_that_keep_failing_to_start_end_the_server(tmp_path):
     with pytest.raises(TrendstudieError, match="stoppen steeds tijdens het starten"):
         workers.supervise("127.0.0.1", free_port(), broken, 2, warm=False, notice=notices.append, backoff_max=0.01)
     assert any("poging 2 van" in n for n in notices), notices
+
+
+def test_the_workers_share_the_rate_limit(two_workers):
+    """The failed-token limit is kept in each worker's memory and one address's connections are
+    spread over the workers: each allows half, so that together they allow the limit (not twice
+    it). 100 wrong links, each on a new connection: exactly TOKEN_FAILURES answered 404, then 429
+    (a worker seeing fewer than half of the 100 attempts has a chance of about 10⁻¹³)."""
+    from trendstudie.web.routes_verkenning import TOKEN_FAILURES
+
+    _, port = two_workers
+    statuses = []
+    for k in range(100):
+        with httpx.Client(timeout=60) as c:
+            statuses.append(c.get(f"http://127.0.0.1:{port}/deelname/{'D' * 30}{k:02d}").status_code)
+    assert set(statuses) == {404, 429} and statuses.count(404) == TOKEN_FAILURES, statuses

@@ -741,6 +741,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     if prepare:
         helper = subprocess.Popen([sys.executable, "-m", "trendstudie.web.edition", str(database), "--met-server"],
                                   stdout=subprocess.DEVNULL)
+    from .routes_verkenning import WORKERS_ENV
+
+    os.environ[WORKERS_ENV] = str(workers)  # the workers share the rate limits (routes_verkenning.worker_share)
     try:
         if workers > 1 and balanced():  # one socket per worker (Linux): the connections spread evenly
             supervise(host, port, database, workers, warm=prepare)

@@ -50,13 +50,31 @@ GROUP_MIN = 3  # the group's median is shown from this many answers on
 NOT_FOUND = "Deze link bestaat niet (meer). Controleer de link die u kreeg."
 
 
+WORKERS_ENV = "TRENDSTUDIE_WEB_WORKERS"  # set by `serve` for its worker processes
+
+
+def worker_share():
+    """The rate limits are kept in each worker process's memory, and the kernel spreads one
+    address's connections over the workers (web/workers.py): with N workers each allows 1/N of a
+    limit (rounded up), so that together they allow the limit, not N times it."""
+    import math
+    import os
+
+    try:
+        n = max(1, int(os.environ.get(WORKERS_ENV, "1")))
+    except ValueError:
+        n = 1
+    return lambda limit: max(1, math.ceil(limit / n))
+
+
 class State:
     def __init__(self, app: FastAPI, db: Database):
         self.app = app
         self.db = db
         self.secret = service.secret(db)
-        self.tokens = security.RateLimiter(TOKEN_FAILURES, WINDOW)
-        self.passwords = security.RateLimiter(PASSWORD_FAILURES, WINDOW)
+        share = worker_share()
+        self.tokens = security.RateLimiter(share(TOKEN_FAILURES), WINDOW)
+        self.passwords = security.RateLimiter(share(PASSWORD_FAILURES), WINDOW)
         self._localiser = None
         self._lock = threading.Lock()
         self._writers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
