@@ -240,10 +240,20 @@ def supervise(host: str, port: int, database: Path, n: int, warm: bool, notice=N
 
 # --- a worker -------------------------------------------------------------------------------------
 
-def _watch_parent(server) -> None:
+def _die_with_parent() -> None:
+    """Linux: a SIGTERM for this worker the moment its parent ends (PR_SET_PDEATHSIG), also when
+    the parent is killed outright and cannot pass a signal on; _watch_parent is the fallback."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _watch_parent(server, parent: int) -> None:
     """Stop the worker when its parent is gone (killed without passing the signal on): no orphan
     keeps the port."""
-    parent = os.getppid()
 
     def watch():
         while not server.should_exit:
@@ -270,7 +280,11 @@ def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> i
         except OSError:  # the parent is gone
             pass
 
+    parent = os.getppid()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # uvicorn passes a caught SIGTERM on after its shutdown
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent ended before the line above
+        return 0
     try:
         app = create_app(database)
         app = settle(warm_app(app) if warm else app)
@@ -295,10 +309,10 @@ def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> i
             if self.started:
                 tell(b"ok")
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False,
-                            proxy_headers=False, backlog=BACKLOG)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
+                            proxy_headers=False, backlog=BACKLOG)  # the access log is off at "warning" anyway
     server = Server(config)
-    _watch_parent(server)
+    _watch_parent(server, parent)
     server.run(sockets=[sock])
     return 0
 
