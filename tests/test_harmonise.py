@@ -119,3 +119,55 @@ def test_flows_published_after_a_mid_year_merger_are_not_lost(bundle):
     # The same file's population on 1 January 2022 still lists Weesp apart: there it is added.
     pop = got[("PopulationOn1January", "GM0363", "2022JJ00")]
     assert pop.value == raw[("PopulationOn1January", "GM0363", "2022JJ00")] + raw[("PopulationOn1January", "GM0457", "2022JJ00")]
+
+
+# --- the build's column-wise selection is `select` ---------------------------------------------
+
+_SOURCES = ["cache/odata/x", "odata-v4/a", "tidy/b", "raw/c.csv", "raw/d.csv"]
+
+
+def _observation(cell: int, value, source: int, region: int = 0) -> Observation:
+    return Observation(f"T{cell % 2}", f"M{cell % 3}", ["GM0001", "GM0002", "PV20", "NL01"][region], "2020JJ00", value,
+                       None, f"D={cell % 5}" if cell % 4 else "", None, _SOURCES[source])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 11), st.one_of(st.none(), st.sampled_from([1.0, 2.0, 1.2, 50.0])),
+                          st.integers(0, 4), st.integers(0, 3)), max_size=30))
+def test_select_rows_is_select(rows):
+    """Cells published once, twice or more, by sources of equal and different rank, with and
+    without a value: the same choice, in the same order, and the same disagreements."""
+    from trendstudie.buildcache import observations_table
+    from trendstudie.harmonise import select_rows
+
+    observations = [_observation(*row) for row in rows]
+    chosen, conflicts = select(observations)
+    positions, got_conflicts = select_rows(observations, observations_table(observations))
+    assert [observations[i] for i in positions] == chosen
+    assert [observations[i] is c for i, c in zip(positions, chosen)] == [True] * len(chosen)
+    assert got_conflicts == conflicts
+
+
+def test_other_regions_are_as_published_column_wise(bundle):
+    """The facts of provinces, landsdelen, COROP regions and Nederland, made column-wise by the
+    build, are the selected observations as published, in order; the gemeenten's facts follow."""
+    from trendstudie.buildcache import observations_table
+    from trendstudie.harmonise import Fact, harmonise_columns
+
+    registry = RegionRegistry.from_regioscodes(bundle / "odata-v4/03759ned/RegioSCodes.json")
+    imported = read_mirror(bundle / "odata-v4")
+    imported.extend(read_tidy_dir(bundle / "tidy"))
+    chosen, _ = select(imported.observations)
+    expected = [Fact(o.table_id, o.measure, o.dims, o.region_code, o.period, o.value, o.status, False,
+                     "zoals gepubliceerd" if o.value is not None else "ontbreekt", o.source, o.reason)
+                for o in chosen if o.region_code[:2] in ("NL", "PV", "LD", "CR")]
+    published, facts, _ = harmonise_columns(imported.observations, observations_table(imported.observations),
+                                            imported.tables, registry)
+    columns = published.to_pydict()
+    assert len(expected) > 1000 and list(map(Fact, *(columns[name] for name in Fact._fields))) == expected
+    assert facts and all(f.region_code.startswith("GM") or f.region_code == "NL01" for f in facts)
+    assert harmonise(imported.observations, imported.tables, registry)[0] == expected + facts

@@ -16,7 +16,7 @@ from . import atomic, buildcache, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
-from .harmonise import harmonise
+from .harmonise import Fact, harmonise_columns
 from .lock import build_lock
 from .sources import mirror, tidy
 from .sources.records import Imported
@@ -106,7 +106,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
         if cached is None:
             part = step.read(registry)
-            table = buildcache.observations_table(part.observations)
+            table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
             if reread is not None:
                 reread.append(step.name)
             try:
@@ -245,12 +245,15 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
     imported = read_sources(settings, bundle, registry, progress, steps, fingerprints, use_cache=not full,
                             reread=reread, tables=observation_tables)
     # The big tables go into the new database while the build computes the rest (store.Writer).
+    import pyarrow as pa
+
+    table = pa.concat_tables(observation_tables) if observation_tables else buildcache.OBSERVATION_COLUMNS.empty_table()
     writer = store.Writer(settings.database)
     try:
-        writer.add("observations", buildcache.observations_with_fetched(observation_tables, _fetched_at(settings, bundle),
+        writer.add("observations", buildcache.observations_with_fetched(table, _fetched_at(settings, bundle),
                                                                         store.OBSERVATION_SCHEMA))
         return _harmonise_derive_write(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint,
-                                       started, registry, imported, reread, writer)
+                                       started, registry, imported, table, reread, writer)
     except BaseException:
         writer.abort()
         raise
@@ -258,20 +261,29 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
 
 def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress | None, user_groups: Path | None,
                             steps: list[Source], fingerprints: dict[str, str], fingerprint: str, started: float,
-                            registry: RegionRegistry, imported: Imported, reread: list[str],
+                            registry: RegionRegistry, imported: Imported, table, reread: list[str],
                             writer: store.Writer) -> BuildReport:
+    """`table`: imported.observations as an Arrow table (the same rows in the same order)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     def harmonise_progress(done: int, total: int) -> None:
         if progress:
             progress("harmoniseren naar de huidige gemeentelijke indeling", done, total)
 
-    facts, harmonise_warnings = harmonise(imported.observations, imported.tables, registry, harmonise_progress)
+    if progress:
+        progress("harmoniseren naar de huidige gemeentelijke indeling", 0, None)
+    # The other regions' facts are as published (a table); the gemeenten's are made one by one.
+    published, facts, harmonise_warnings = harmonise_columns(imported.observations, table, imported.tables, registry,
+                                                             harmonise_progress)
     from . import eigen
 
     facts = eigen.complete_facts(facts, imported.observations, imported.tables, registry)
 
     from .geo import groups as group_data
 
-    writer.add("facts", store.to_arrow(facts, store.FACT_SCHEMA))
+    writer.add("facts", pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)]))
     populations = _latest_populations(facts, registry)
     groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
@@ -281,11 +293,17 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     # Gemeenten from the harmonised facts; Nederland as CBS publishes it (NL01 facts, see
     # indicators/registry.py); wijken as published (for indicators of the spread between a
     # gemeente's wijken, see indicators/registry.py `Spread`).
+    only = indicators.series_read()
+    regions = table.column("region_code")
+    wijken = np.flatnonzero(pc.starts_with(regions, "WK").to_numpy(zero_copy_only=False)).tolist()
+    national = published.filter(pc.equal(published.column("region_code"), "NL01")).to_pydict()
     index = indicator_registry.FactIndex(
-        itertools.chain((f for f in facts if f.region_code.startswith("GM") or f.region_code == "NL01"),
-                        (o for o in imported.observations if o.region_code.startswith("WK"))),
+        itertools.chain(map(Fact, *(national[name] for name in Fact._fields)),
+                        facts,  # the gemeenten's, and Nederland's where it is their sum
+                        (imported.observations[i] for i in wijken)),
         {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
+        only=only,
     )
 
     def derive_progress(done: int, total: int) -> None:
@@ -332,7 +350,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     return BuildReport(
         database=settings.database,
         observations=len(imported.observations),
-        facts=len(facts),
+        facts=published.num_rows + len(facts),
         indicators=len(indicators.indicators),
         missing_indicators=len(missing),
         tables=sorted({t.table_id for t in imported.tables}),
@@ -378,8 +396,10 @@ POPULATION = ("03759ned", "M000352", "BurgerlijkeStaat=T001019;Geslacht=T001038;
 def _latest_populations(facts, registry: RegionRegistry) -> Populations:
     current = set(registry.current_gemeenten())
     latest: dict[str, tuple[str, float]] = {}
+    table, measure, dims = POPULATION
     for f in facts:
-        if (f.table_id, f.measure, f.dims) == POPULATION and f.region_code in current and f.value is not None:
+        if f.measure == measure and f.table_id == table and f.dims == dims and f.region_code in current \
+                and f.value is not None:
             if f.region_code not in latest or f.period > latest[f.region_code][0]:
                 latest[f.region_code] = (f.period, f.value)
     pops = Populations({c: v for c, (_, v) in latest.items()})

@@ -181,10 +181,9 @@ def _values(column: pa.Array) -> list:
     return [texts[i] for i in column.indices.fill_null(len(texts) - 1).to_numpy(zero_copy_only=False).tolist()]
 
 
-def observations_with_fetched(parts: list[pa.Table], fetched_at, schema: pa.Schema) -> pa.Table:
-    """The observations of all sources (tables as `observations_table` gives them, in order) in the
-    store's `schema`, with `fetched_at(source)` as the column fetched_at."""
-    table = pa.concat_tables(parts) if parts else OBSERVATION_COLUMNS.empty_table()
+def observations_with_fetched(table: pa.Table, fetched_at, schema: pa.Schema) -> pa.Table:
+    """The observations of all sources (`observations_table`'s columns) in the store's `schema`,
+    with `fetched_at(source)` as the column fetched_at."""
     sources = table.column("source").combine_chunks().dictionary_encode()
     stamps = pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=schema.field("fetched_at").type)
     columns = {name: table.column(name) for name in OBSERVATION_COLUMNS.names}

@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import gcpause
 from .geo.regions import RegionRegistry
@@ -84,19 +84,74 @@ def select(observations: list[Observation]) -> tuple[list[Observation], list[str
     setdefault = best.setdefault
     for o in observations:
         cur = setdefault((o.table_id, o.measure, o.dims, o.region_code, o.period), o)
-        if cur is o:
-            continue
-        key = (o.table_id, o.measure, o.dims, o.region_code, o.period)
-        keep, other = (o, cur) if source_rank(o.source) < source_rank(cur.source) else (cur, o)
-        if keep.value is None and other.value is not None and source_rank(other.source) == source_rank(keep.source):
-            keep, other = other, keep
-        if keep.value is not None and other.value is not None and abs(keep.value - other.value) > max(0.5, 1e-6 * abs(keep.value)):
-            conflicts.append(
-                f"{keep.table_id} {keep.measure} {keep.region_code} {keep.period}: {keep.value:g} ({keep.source}) "
-                f"tegenover {other.value:g} ({other.source}); eerste aangehouden"
-            )
-        best[key] = keep
+        if cur is not o:
+            best[(o.table_id, o.measure, o.dims, o.region_code, o.period)] = _prefer(cur, o, conflicts)
     return list(best.values()), conflicts
+
+
+def _prefer(cur: Observation, o: Observation, conflicts: list[str]) -> Observation:
+    """Of two observations of one cell (`cur` seen first), the one to keep; a real disagreement
+    between them is added to `conflicts`."""
+    keep, other = (o, cur) if source_rank(o.source) < source_rank(cur.source) else (cur, o)
+    if keep.value is None and other.value is not None and source_rank(other.source) == source_rank(keep.source):
+        keep, other = other, keep
+    if keep.value is not None and other.value is not None and abs(keep.value - other.value) > max(0.5, 1e-6 * abs(keep.value)):
+        conflicts.append(
+            f"{keep.table_id} {keep.measure} {keep.region_code} {keep.period}: {keep.value:g} ({keep.source}) "
+            f"tegenover {other.value:g} ({other.source}); eerste aangehouden"
+        )
+    return keep
+
+
+CELL = ("table_id", "measure", "dims", "region_code", "period")  # what makes a cell
+
+
+def _repeated_cells(table):
+    """Per row of `table`: whether another row has the same cell (CELL). Each column is encoded as
+    numbers, combined into one number per row (made dense again before it could overflow)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    key = np.zeros(table.num_rows, dtype=np.int64)
+    size = 1
+    for name in CELL:
+        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
+        distinct = max(len(encoded.dictionary), 1)
+        if size * distinct >= 2**62:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            size = int(key.max()) + 1 if len(key) else 1
+        key = key * distinct + encoded.indices.to_numpy(zero_copy_only=False)
+        size *= distinct
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return counts[inverse] > 1
+
+
+def select_rows(observations: list[Observation], table) -> tuple[list[int], list[str]]:
+    """`select` on the rows of `table` (the same observations as an Arrow table): the positions in
+    `observations` of what `select` returns, in its order, and the same disagreements. Only the
+    cells published more than once (found column-wise) are gone through one by one."""
+    import numpy as np
+
+    n = table.num_rows
+    repeated = np.flatnonzero(_repeated_cells(table)).tolist()
+    first: dict[tuple, int] = {}  # cell → position of its first observation
+    chosen: dict[int, int] = {}  # that position → position of the observation kept
+    conflicts: list[str] = []
+    for i in repeated:
+        o = observations[i]
+        key = (o.table_id, o.measure, o.dims, o.region_code, o.period)
+        at = first.setdefault(key, i)
+        if at != i:
+            kept = chosen.get(at, at)
+            chosen[at] = i if _prefer(observations[kept], o, conflicts) is o else kept
+    rows = np.ones(n, dtype=bool)
+    rows[repeated] = False
+    rows[list(first.values())] = True
+    positions = np.flatnonzero(rows)
+    if chosen:
+        at = np.array(list(chosen), dtype=np.int64)
+        positions[np.searchsorted(positions, at)] = np.array(list(chosen.values()), dtype=np.int64)
+    return positions.tolist(), conflicts
 
 
 class Sizes:
@@ -368,16 +423,74 @@ def _trail(parts: tuple[tuple[str, float, bool], ...], source: str) -> str:
     return f"{shown}{more} ({source})"
 
 
+class Harmonised(NamedTuple):
+    """What `harmonise_columns` gives: the facts of the regions other than gemeenten as an Arrow
+    table (FACT_SCHEMA: as published, column-wise), then the gemeenten's facts (made one by one),
+    and the warnings. Together, in this order, they are what `harmonise` returns."""
+
+    published: Any  # pyarrow.Table
+    facts: list[Fact]
+    warnings: list[str]
+
+
+PUBLISHED = ("NL", "PV", "LD", "CR")  # regions whose facts are as CBS publishes them
+
+
 def harmonise(observations: list[Observation], tables: list[TableMeta], registry: RegionRegistry,
               progress=None) -> tuple[list[Fact], list[str]]:
     """All facts: gemeenten on today's classification, other regions as published."""
+    from .buildcache import observations_table
+
+    done = harmonise_columns(observations, observations_table(observations), tables, registry, progress)
+    published = done.published.to_pydict()
+    return [*map(Fact, *(published[name] for name in Fact._fields)), *done.facts], done.warnings
+
+
+def harmonise_columns(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
+                      progress=None) -> Harmonised:
+    """`harmonise`, given the observations also as an Arrow table (buildcache.observations_table):
+    the build's way, which turns only the gemeenten's observations into facts one by one."""
     with gcpause.paused():
-        return _harmonise(observations, tables, registry, progress)
+        return _harmonise(observations, table, tables, registry, progress)
 
 
-def _harmonise(observations: list[Observation], tables: list[TableMeta], registry: RegionRegistry,
-               progress=None) -> tuple[list[Fact], list[str]]:
-    selected, warnings = select(observations)
+def _published_facts(selected):
+    """The facts of the regions other than gemeenten in `selected` (an Arrow table of observations):
+    as published, column-wise."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .store import FACT_SCHEMA
+
+    n = selected.num_rows
+    missing = pc.is_null(selected.column("value"))
+    columns = {name: selected.column(name) for name in ("table_id", "measure", "dims", "region_code", "period",
+                                                          "value", "status", "reason")}
+    columns["harmonised"] = pa.array(np.zeros(n, dtype=bool))
+    columns["method"] = pc.if_else(missing, "ontbreekt", "zoals gepubliceerd")
+    columns["provenance"] = selected.column("source")
+    return pa.Table.from_arrays([pc.cast(columns[f.name], f.type) for f in FACT_SCHEMA], schema=FACT_SCHEMA)
+
+
+def _harmonise(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
+               progress=None) -> Harmonised:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    positions, warnings = select_rows(observations, table)
+    positions = np.asarray(positions, dtype=np.int64)
+    regions = table.column("region_code")
+
+    def kind(*prefixes: str):  # per selected row: whether its region code starts with one of `prefixes`
+        found = np.zeros(table.num_rows, dtype=bool)
+        for prefix in prefixes:
+            found |= pc.starts_with(regions, prefix).to_numpy(zero_copy_only=False)
+        return positions[found[positions]]
+
+    published = _published_facts(table.take(pa.array(kind(*PUBLISHED))))
+    selected = [observations[i] for i in kind("GM").tolist()]
     sizes = Sizes(selected)
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
@@ -385,18 +498,14 @@ def _harmonise(observations: list[Observation], tables: list[TableMeta], registr
     slices: dict[tuple, tuple[Observation, dict[str, Observation]]] = {}
     facts: list[Fact] = []
     for o in selected:
-        code = o.region_code
-        if code.startswith("GM"):
-            key = (o.table_id, o.measure, o.dims, o.period)
-            got = slices.get(key)
-            if got is None:
-                got = slices[key] = (o, {})
-            if o.value is not None:
-                got[1][code] = o
-        elif code[:2] in ("NL", "PV", "LD", "CR"):
-            facts.append(Fact(o.table_id, o.measure, o.dims, code, o.period, o.value, o.status, False,
-                              "zoals gepubliceerd" if o.value is not None else "ontbreekt", o.source, o.reason))
-    national = {f.table_id for f in facts if f.region_code == "NL01"}
+        key = (o.table_id, o.measure, o.dims, o.period)
+        got = slices.get(key)
+        if got is None:
+            got = slices[key] = (o, {})
+        if o.value is not None:
+            got[1][o.region_code] = o
+    national = set(pc.unique(published.filter(pc.equal(published.column("region_code"), "NL01"))
+                             .column("table_id")).to_pylist())
     keys = sorted(slices)
     for i, key in enumerate(keys):
         meta = measures.get((key[0], key[1]))
@@ -412,4 +521,4 @@ def _harmonise(observations: list[Observation], tables: list[TableMeta], registr
                 facts.append(nl)
         if progress:
             progress(i + 1, len(keys))
-    return facts, warnings
+    return Harmonised(published, facts, warnings)

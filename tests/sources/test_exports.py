@@ -502,3 +502,58 @@ def test_mangled_csv_gives_imported_or_input_error(tmp_path, registry, data):
         for o in out.observations:
             assert o.value is None or isinstance(o.value, float)
             assert (o.value is None) == (o.reason is not None)
+
+
+# --- the figures are read column-wise: the same as cell by cell ------------------------------
+
+_PLAIN_CELLS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**12, max_value=10**12).map(lambda d: f"{d:f}"),
+    st.integers(-10**15, 10**15).map(str),
+    st.sampled_from(["", ".", "   .", "  12", "+3", "-0", ".5", "5.", "007", "1.10", " 0.1 "]),
+)
+_OTHER_CELLS = st.one_of(_PLAIN_CELLS, st.sampled_from(["\t4", "4\u00a0", "\u00a05", "1" * 16, "1e3", "x", "1,5"]),
+                         st.text(alphabet=" 0123456789.-+", max_size=8))
+# A column of plain cells only (read column-wise) or of any cells (then possibly cell by cell).
+_COLUMN = st.one_of(st.lists(_PLAIN_CELLS, min_size=1, max_size=6), st.lists(_OTHER_CELLS, min_size=1, max_size=6))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(columns=st.lists(_COLUMN, min_size=2, max_size=2), untyped=st.booleans())
+def test_columnwise_figures_equal_cell_by_cell(tmp_path, columns, untyped):
+    """Each measure column is read column-wise where its cells are plain (spaces around a number,
+    empty, "." in untyped files) and cell by cell otherwise: either way every figure, reason and
+    error is what reading each cell on its own gives, and the Arrow table holds the same rows."""
+    from trendstudie.buildcache import observations_table
+    from trendstudie.sources.cbsodata_csv import _measure_cell
+
+    rows = min(len(c) for c in columns)
+    cells = list(zip(*(c[:rows] for c in columns)))
+    lines = ['"ID";"RegioS";"Perioden";"A_1";"B_2"']
+    for i, (a, b) in enumerate(cells):
+        lines.append(f'"{i}";"GM{363 + i:04d}";"2015JJ00";"{a}";"{b}"')
+    path = tmp_path / "figures.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected, errors = [], []
+    for row, (a, b) in enumerate(cells, start=2):
+        for raw, column in ((a, "A_1"), (b, "B_2")):
+            try:
+                expected.append(_measure_cell(raw, untyped, path, row, column))
+            except InputError as exc:
+                errors.append((exc.column, exc.line, exc.message))
+    try:
+        out = read_v3_csv(path, table_id="t", flavour="untyped" if untyped else "cbsodata")
+    except InputError as exc:  # the first bad cell, column by column
+        assert (exc.column, exc.line, exc.message) == min(errors)
+        return
+    assert not errors
+    got = [(o.value, o.reason) for o in out.observations]
+    assert got == expected
+    assert [type(v) for v, _ in got] == [type(v) for v, _ in expected]
+    assert out.columns.equals(observations_table(out.observations))
+
+
+def test_columns_of_the_bundle_exports_equal_their_observations(imported):
+    from trendstudie.buildcache import observations_table
+
+    assert imported.columns is not None
+    assert imported.columns.equals(observations_table(imported.observations))

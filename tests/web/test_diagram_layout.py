@@ -150,3 +150,21 @@ def test_gemeente_page_and_explorer_diagrams(client):
     svg = re.search(r"(<svg[^>]*class=\"chart bowtie\".*?</svg>)", page, re.S).group(1)
     assert _check(svg) > 10
     assert client.get("/svg/samenhang/vergrijzing.svg").status_code == 200
+
+
+def test_a_trend_driving_many_keeps_one_diagram_where_the_page_allows():
+    """The hub of _many_links drives six trends: one small diagram holds all six where it fits the
+    page's height (and on screens, which scroll); only where it would not is it split in diagrams
+    of STAR_TARGETS."""
+    from trendstudie.charts.diagram import STAR_TARGETS, _stars
+
+    titles, edges = _many_links()
+    hub = [e for e in edges if e.source == "t0"]
+    assert len(hub) > STAR_TARGETS
+    for height in (None, 860):
+        stars = [own for _, own, _ in _stars(titles, edges, 320, height) if own[0].source == "t0"]
+        assert stars == [hub]
+    tall = max(h for _, own, h in _stars(titles, edges, 320) if own[0].source == "t0")
+    split = [own for _, own, _ in _stars(titles, edges, 320, tall - 1) if own[0].source == "t0"]
+    assert [len(own) for own in split] == [STAR_TARGETS, len(hub) - STAR_TARGETS]
+    assert [e for own in split for e in own] == hub

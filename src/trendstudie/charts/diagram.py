@@ -51,7 +51,7 @@ def causal_diagrams(nodes: dict[str, str], edges: list[Edge], max_width: float, 
         alt = _alt(nodes, edges)
         return [(draw(boxes, _links(edges), alt, alt, laid_out=whole), alt, list(edges))]
     columns = max(1, int((max_width + GAP) // (STAR_WIDTH + GAP)))
-    stars = _stars(nodes, edges, (max_width - GAP * (columns - 1)) / columns)
+    stars = _stars(nodes, edges, (max_width - GAP * (columns - 1)) / columns, max_height)
     pages: list[list[tuple[str, list[Edge], float]]] = []
     for star in stars:  # into the first drawing it still fits in (first fit), else a new one
         for page in pages:
@@ -72,7 +72,7 @@ def _height(svg: str) -> float:
     return float(re.search(r'viewBox="0 0 [\d.]+ ([\d.]+)"', svg).group(1))
 
 
-STAR_TARGETS = 4  # at most this many trends to the right of one: a small diagram stays within a page
+STAR_TARGETS = 4  # a trend driving more, whose diagram would be taller than a page, gets one per this many
 STAR_WIDTH = 300  # px: the narrowest small diagram (two boxes and an arrow); a phone fits one
 GAP = 12
 
@@ -86,24 +86,34 @@ def _links(edges) -> list[Link]:
     return [Link(e.source, e.target, e.polarity, e.mechanism) for e in edges]
 
 
-def _stars(nodes: dict[str, str], edges: list[Edge], max_width: float) -> list[tuple[str, list[Edge], float]]:
+def _stars(nodes: dict[str, str], edges: list[Edge], max_width: float, max_height: float | None = None
+           ) -> list[tuple[str, list[Edge], float]]:
     """One diagram per trend that drives others, (svg, its arrows, height): the trend on the left,
-    what it drives on the right (STAR_TARGETS at most: more make more diagrams of the same
-    trend); in the order of the edges (the most important first)."""
+    what it drives on the right; in the order of the edges (the most important first). A trend
+    that drives more than STAR_TARGETS others keeps them in one diagram where that is no taller
+    than `max_height` (a printed page); else it gets more diagrams of STAR_TARGETS each."""
     by_source: dict[str, list[Edge]] = {}
     for e in edges:
         by_source.setdefault(e.source, []).append(e)
     first = {e.source: i for i, e in reversed(list(enumerate(edges)))}
     out = []
     for source, all_own in sorted(by_source.items(), key=lambda kv: first[kv[0]]):
-        for own in (all_own[k:k + STAR_TARGETS] for k in range(0, len(all_own), STAR_TARGETS)):
-            boxes = [Node(source, nodes[source], rank=0)] + [Node(e.target, nodes[e.target], rank=1) for e in own]
-            lay = (fitted_layout(boxes, _links(own), max_width, rankdirs=("LR",))
-                   or layout(boxes, _links(own), "LR", NARROWER_WRAPS[-1], compact=True))
-            title = f"{nodes[source]}: " + "; ".join(
-                f"{'versterkt' if e.polarity == '+' else 'remt'} {nodes[e.target].lower()}" for e in own)
-            out.append((draw(boxes, _links(own), title, title, laid_out=lay), own, lay[1] + MARGIN))
+        whole = _star(nodes, source, all_own, max_width)
+        if len(all_own) <= STAR_TARGETS or max_height is None or whole[2] <= max_height:
+            out.append(whole)
+            continue
+        out.extend(_star(nodes, source, all_own[k:k + STAR_TARGETS], max_width)
+                   for k in range(0, len(all_own), STAR_TARGETS))
     return out
+
+
+def _star(nodes: dict[str, str], source: str, own: list[Edge], max_width: float) -> tuple[str, list[Edge], float]:
+    boxes = [Node(source, nodes[source], rank=0)] + [Node(e.target, nodes[e.target], rank=1) for e in own]
+    lay = (fitted_layout(boxes, _links(own), max_width, rankdirs=("LR",))
+           or layout(boxes, _links(own), "LR", NARROWER_WRAPS[-1], compact=True))
+    title = f"{nodes[source]}: " + "; ".join(
+        f"{'versterkt' if e.polarity == '+' else 'remt'} {nodes[e.target].lower()}" for e in own)
+    return draw(boxes, _links(own), title, title, laid_out=lay), own, lay[1] + MARGIN
 
 
 def bowtie(center: str, titles: dict[str, str], cause_steps: list, effect_steps: list, depth: int,

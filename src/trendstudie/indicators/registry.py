@@ -139,6 +139,11 @@ class Registry(BaseModel):
                 return i
         raise KeyError(id)
 
+    def series_read(self) -> set[tuple[str, str]]:
+        """(table, dims) of every series some indicator reads: all a FactIndex for them must hold."""
+        return {(ref.table, ref.dims_key) for i in self.indicators for v in i.variants
+                for refs in v.inputs.values() for ref in refs}
+
 
 def load(path: Path = REGISTRY) -> Registry:
     raw = load_yaml(path)
@@ -237,12 +242,17 @@ class FactIndex:
     (with their units, so a title that occurs once per unit can be told apart)."""
 
     def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str],
-                 measure_units: dict[tuple[str, str], str] | None = None):
+                 measure_units: dict[tuple[str, str], str] | None = None,
+                 only: set[tuple[str, str]] | None = None):
+        """`only`: the (table, dims) of the series to hold (Registry.series_read); all when None."""
         self.series: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
         setdefault = self.series.setdefault
+        tables = {t for t, _ in only} if only is not None else None
         with gcpause.paused():
             for f in facts:
                 if f.value is None:
+                    continue
+                if tables is not None and (f.table_id not in tables or (f.table_id, f.dims) not in only):
                     continue
                 setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
                     f.value, f.status, bool(getattr(f, "harmonised", False)))

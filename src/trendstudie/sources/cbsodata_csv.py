@@ -27,8 +27,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..textfile import read_text
-from .records import (Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key, is_period, is_region,
-                      period_year)
+from .records import (MAX_MAGNITUDE, Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key,
+                      is_period, is_region, period_year)
 from .statline_csv import exists_in, parse_rows
 
 _TOPIC = re.compile(r"^(?P<stem>[A-Za-z][A-Za-z0-9_]*?)_(?P<pos>\d+)$")
@@ -145,13 +145,15 @@ def read_v3_csv(
         raise InputError(path, "geen onderwerpkolommen (sleutels als TotaleBevolking_1) gevonden", line=header_line)
 
     dimensions: dict[str, dict[str, str]] = {header[i]: {} for i in dim_cols}
-    dropped = 0
+    # Row by row: the codes, dimensions and labels of each row (a few per row).
+    dim_names = [header[i] for i in dim_cols]
+    labelled = [(i, header[i], labels[header[i]]) for i in dim_cols if header[i] in labels]
     seen: dict[tuple[str, str, str], int] = {}
-    not_valid: list[str] = []
-    unknown: list[str] = []
     valid_codes: set[str] = set()  # region and period codes found valid already (repeated on every row)
     valid_periods: set[str] = set()
-    for line, row in rows[1:]:
+    data = rows[1:]
+    keys: list[tuple[str, str, str]] = []
+    for line, row in data:
         if len(row) != len(header):
             raise InputError(path, f"verwacht {len(header)} velden, gevonden {len(row)}", line=line)
         code = row[gcol].strip()
@@ -164,46 +166,133 @@ def read_v3_csv(
             if not is_period(period):
                 raise InputError(path, f"geen CBS-periodecode: {row[tcol]!r}", line, header[tcol])
             valid_periods.add(period)
-        dims = {}
-        for i in dim_cols:
-            value = row[i].strip()
+        values = [row[i].strip() for i in dim_cols]
+        for name, value in zip(dim_names, values):
             if not value:
-                raise InputError(path, "lege dimensiecode", line, header[i])
-            dims[header[i]] = value
-            if header[i] in labels:
-                dimensions[header[i]].setdefault(value, row[labels[header[i]]].strip())
-        key = dims_key(dims)
-        if (code, period, key) in seen:
-            raise InputError(path, f"dubbele rij voor {code} {period} {key} (ook op regel {seen[(code, period, key)]})", line)
-        seen[(code, period, key)] = line
-        cells = []
-        for i, mid in measure_cols.items():
-            raw = row[i].strip()
-            if raw == "" or (untyped and raw == "."):
-                reason = ("onmogelijk" if raw == "" else "onbekend") if untyped else "leeg"
-                cells.append((mid, None, reason))
-            elif raw.isdigit() and raw.isascii() and len(raw) < 16:  # a whole number (most cells), quickly
-                cells.append((mid, float(raw), None))
-            elif _NUMBER.fullmatch(raw):
-                cells.append((mid, checked_value(float(raw), row[i], path, line, header[i]), None))
-            else:
-                raise InputError(path, f"geen getal: {row[i]!r}", line, header[i])
-        if registry is not None:
-            region = registry.regions.get(code)
-            has_value = any(v is not None for _, v, _ in cells)
-            if region is None:
-                if has_value and code not in unknown:
-                    unknown.append(code)
-            elif not exists_in(region, period_year(period)):
-                if not has_value:
-                    dropped += 1
-                    continue
-                label = f"{code} {period}"
-                if label not in not_valid:
-                    not_valid.append(label)
-        out.observations.extend(
-            Observation(table_id, mid, code, period, value, None, key, reason, source) for mid, value, reason in cells
+                raise InputError(path, "lege dimensiecode", line, name)
+        for i, name, label in labelled:
+            dimensions[name].setdefault(row[i].strip(), row[label].strip())
+        key = dims_key(dict(zip(dim_names, values)))
+        cell = (code, period, key)
+        if cell in seen:
+            raise InputError(path, f"dubbele rij voor {code} {period} {key} (ook op regel {seen[cell]})", line)
+        seen[cell] = line
+        keys.append(cell)
+    # Column by column: the figures (most of the file), see `_measure_column`.
+    lines = [line for line, _ in data]
+    cells = list(zip(*(row for _, row in data))) if data else [()] * len(header)
+    figures = [_measure_column(cells[i], untyped, path, lines, header[i]) for i in measure_cols]
+    kept = _kept_rows(keys, figures, registry, out, source)
+    out.observations, out.columns = _observations(table_id, list(measure_cols.values()), keys, figures, kept, source)
+    out.tables.append(
+        TableMeta(
+            table_id=table_id,
+            title=title or table_id,
+            measures=meta,
+            dimensions={k: v for k, v in dimensions.items() if v},
+            source=source,
         )
+    )
+    return out
+
+
+# The figures of one measure column, worked column-wise: REASONS index per cell.
+REASONS = (None, "onmogelijk", "onbekend", "leeg")
+_PLAIN_NUMBER = r"^ *[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+) *$"
+
+
+def _measure_column(raw: tuple[str, ...], untyped: bool, path: Path, lines: list[int], column: str):
+    """(values, reasons) of one measure column: float64 values (0 where missing) and the index in
+    REASONS of each cell (0 = a value). The common cells (a plain number between spaces, an empty
+    cell, "." in an untyped export) are worked column-wise; a column with any other cell goes
+    cell by cell through `_measure_cell`, which reads what it can and names the line of what it
+    cannot (other whitespace, a number out of range, no number)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(raw)
+    column_array = pa.array(raw, type=pa.string())
+    trimmed = pc.utf8_trim(column_array, " ")
+    empty = pc.equal(trimmed, "")
+    dot = pc.equal(trimmed, ".") if untyped else pa.array(np.zeros(n, dtype=bool))
+    number = pc.match_substring_regex(column_array, _PLAIN_NUMBER)
+    plain = pc.or_(pc.or_(empty, dot), number)
+    if n and pc.all(plain).as_py():
+        is_number = number.to_numpy(zero_copy_only=False)
+        values = np.zeros(n, dtype=np.float64)
+        if is_number.any():
+            try:
+                values[is_number] = pc.cast(pc.filter(trimmed, number), pa.float64()).to_numpy(zero_copy_only=False)
+            except pa.ArrowInvalid:
+                return _cell_by_cell(raw, untyped, path, lines, column)
+        if np.abs(values).max(initial=0.0) <= MAX_MAGNITUDE:
+            reasons = np.zeros(n, dtype=np.int8)
+            if untyped:
+                reasons[empty.to_numpy(zero_copy_only=False)] = 1
+                reasons[dot.to_numpy(zero_copy_only=False)] = 2
+            else:
+                reasons[empty.to_numpy(zero_copy_only=False)] = 3
+            return values, reasons
+    return _cell_by_cell(raw, untyped, path, lines, column)
+
+
+def _cell_by_cell(raw: tuple[str, ...], untyped: bool, path: Path, lines: list[int], column: str):
+    import numpy as np
+
+    values = np.zeros(len(raw), dtype=np.float64)
+    reasons = np.zeros(len(raw), dtype=np.int8)
+    for j, (cell, line) in enumerate(zip(raw, lines)):
+        value, reason = _measure_cell(cell, untyped, path, line, column)
+        if reason is None:
+            values[j] = value
+        else:
+            reasons[j] = REASONS.index(reason)
+    return values, reasons
+
+
+def _measure_cell(cell: str, untyped: bool, path: Path, line: int, column: str) -> tuple[float | None, str | None]:
+    """One cell as (value, None) or (None, reason); an InputError naming the line when it is no figure."""
+    raw = cell.strip()
+    if raw == "" or (untyped and raw == "."):
+        return None, (("onmogelijk" if raw == "" else "onbekend") if untyped else "leeg")
+    if _NUMBER.fullmatch(raw):
+        return checked_value(float(raw), cell, path, line, column), None
+    raise InputError(path, f"geen getal: {cell!r}", line, column)
+
+
+def _kept_rows(keys: list[tuple[str, str, str]], figures: list, registry, out: Imported, source: str):
+    """The rows to keep, as a boolean array: with a registry, rows of codes that did not exist in
+    that year and hold no value are dropped; values for such codes, and codes the registry does
+    not know, are reported in `out.warnings`."""
+    import numpy as np
+
+    kept = np.ones(len(keys), dtype=bool)
+    if registry is None or not keys:
+        return kept
+    has_value = np.zeros(len(keys), dtype=bool)
+    for _values, reasons in figures:
+        has_value |= reasons == 0
+    dropped = 0
+    not_valid: list[str] = []
+    unknown: list[str] = []
+    exists: dict[tuple[str, str], bool | None] = {}  # (code, period) → existed that year; None: unknown code
+    for j, (code, period, _key) in enumerate(keys):
+        state = exists.get((code, period), False)
+        if state is False and (code, period) not in exists:
+            region = registry.regions.get(code)
+            state = exists[(code, period)] = None if region is None else exists_in(region, period_year(period))
+        if state is None:
+            if has_value[j] and code not in unknown:
+                unknown.append(code)
+        elif not state:
+            if not has_value[j]:
+                dropped += 1
+                kept[j] = False
+                continue
+            label = f"{code} {period}"
+            if label not in not_valid:
+                not_valid.append(label)
     if dropped:
         out.warnings.append(
             f"{source}: {dropped} rij(en) zonder waarden overgeslagen van regiocodes die in dat jaar niet bestonden"
@@ -215,13 +304,48 @@ def read_v3_csv(
         )
     if unknown:
         out.warnings.append(f"{source}: regiocodes met waarden die RegioSCodes niet kent: {', '.join(unknown[:20])}")
-    out.tables.append(
-        TableMeta(
-            table_id=table_id,
-            title=title or table_id,
-            measures=meta,
-            dimensions={k: v for k, v in dimensions.items() if v},
-            source=source,
-        )
-    )
-    return out
+    return kept
+
+
+def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str, str]], figures: list, kept,
+                  source: str):
+    """The observations of the kept rows, row by row and within a row in column order, both as
+    Observation tuples and as an Arrow table (buildcache.OBSERVATION_COLUMNS) of the same rows.
+    Texts repeat (a row's codes in each of its cells): each is kept once and taken by index."""
+    from itertools import repeat
+
+    import numpy as np
+    import pyarrow as pa
+
+    from ..buildcache import OBSERVATION_COLUMNS
+
+    k = len(measures)
+    rows = np.flatnonzero(kept)
+    if not k or not len(rows):
+        return [], OBSERVATION_COLUMNS.empty_table()
+    n = len(rows) * k
+    values = np.stack([v[rows] for v, _ in figures], axis=1).ravel()  # row-major: a row's cells together
+    reasons = np.stack([r[rows] for _, r in figures], axis=1).ravel()
+    present = reasons == 0
+    texts: list[tuple[list[str], np.ndarray]] = []  # per column: its distinct texts, each cell's index
+    for part in range(3):  # region code, period, dimensions
+        distinct: dict[str, int] = {}
+        index = np.fromiter((distinct.setdefault(keys[j][part], len(distinct)) for j in rows.tolist()),
+                            dtype=np.int64, count=len(rows))
+        texts.append((list(distinct), index.repeat(k)))
+    texts.insert(0, (measures, np.tile(np.arange(k), len(rows))))
+    texts.append((list(REASONS), reasons.astype(np.int64)))
+    measure, code, period, dims, reason = ([np.array(d, dtype=object)[i].tolist()] for d, i in texts)
+    value_objects = values.astype(object)
+    value_objects[~present] = None
+    columns = [repeat(table_id, n), *measure, *code, *period, value_objects.tolist(), repeat(None, n), *dims, *reason,
+               repeat(source, n)]
+    observations = list(map(tuple.__new__, repeat(Observation), zip(*columns)))
+    measure, code, period, dims, reason = (pa.array(d, type=pa.string()).take(i) for d, i in texts)
+    constant = np.zeros(n, dtype=np.int64)
+    table = pa.Table.from_arrays([
+        pa.array([table_id], type=pa.string()).take(constant), measure, code, period,
+        pa.array(values, mask=~present, type=pa.float64()), pa.nulls(n, type=pa.string()), dims, reason,
+        pa.array([source], type=pa.string()).take(constant),
+    ], schema=OBSERVATION_COLUMNS)
+    return observations, table

@@ -140,8 +140,11 @@ def read_all(bundle: Path, registry, spec: ExportsSpec | None = None) -> Importe
     tables: dict[str, TableMeta] = {}
     for entry in spec.files:
         part = read_file(bundle, spec, entry, registry)
-        result.observations.extend(part.observations)
-        result.warnings.extend(part.warnings)
+        if part.columns is None:  # the StatLine downloads (small) as a table too, so that the whole keeps one
+            from ..buildcache import observations_table
+
+            part.columns = observations_table(part.observations)
+        result.extend(Imported(observations=part.observations, warnings=part.warnings, columns=part.columns))
         for meta in part.tables:
             merged = tables.get(meta.table_id)
             if merged is None:

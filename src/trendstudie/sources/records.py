@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import InputError
 
@@ -100,11 +100,24 @@ class TableMeta:
 
 @dataclass
 class Imported:
+    """What an importer read. `columns` is None, or exactly `observations` as an Arrow table
+    (buildcache.OBSERVATION_COLUMNS, same rows in the same order) when the importer made them
+    column-wise: the build then need not turn a million tuples into a table again."""
+
     tables: list[TableMeta] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    columns: Any = None  # pyarrow.Table | None (pyarrow is imported only where tables are made)
 
     def extend(self, other: "Imported") -> None:
+        """Add `other`; `columns` stays only while every part brought its own."""
+        if other.observations:
+            if other.columns is not None and (self.columns is not None or not self.observations):
+                import pyarrow as pa
+
+                self.columns = other.columns if self.columns is None else pa.concat_tables([self.columns, other.columns])
+            else:
+                self.columns = None
         self.tables.extend(other.tables)
         self.observations.extend(other.observations)
         self.warnings.extend(other.warnings)
