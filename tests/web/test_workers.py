@@ -9,6 +9,7 @@ addresses: 64 connections all landing on one of two listening workers has a chan
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -111,11 +112,12 @@ def test_both_workers_serve_and_a_killed_one_is_replaced(two_workers):
     assert httpx.get(f"http://127.0.0.1:{port}/api/v1/info", timeout=60).status_code == 200
 
 
-def test_sigterm_stops_every_worker(two_workers):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
+def test_sigterm_and_ctrl_c_stop_every_worker(two_workers, sig):
     proc, port = two_workers
     pids = _worker_pids(proc)
     assert len(pids) == 2
-    proc.terminate()
+    proc.send_signal(sig)
     assert proc.wait(timeout=60) == 0
     assert all(_gone(pid) for pid in pids), "a worker outlived its server"
     assert _listeners(port) == 0

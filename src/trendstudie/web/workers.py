@@ -171,17 +171,18 @@ def supervise(host: str, port: int, database: Path, n: int, warm: bool, notice=N
     TrendstudieError (Dutch) when the address is taken or workers keep failing to start."""
     notice = notice or (lambda text: print(text, file=sys.stderr, flush=True))
     check_port(host, port)
-    stopping = threading.Event()
+    workers: list[_Worker] = []
+    stopping = [False]  # set by the signal handler (no lock there: it runs between any two lines)
     signals = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    wake_r, wake_w = os.pipe()
+    wake_r, wake_w = os.pipe()  # the handler wakes the loop's select
     os.set_blocking(wake_w, False)
 
     def stop(sig, frame):
-        if stopping.is_set() and sig == signal.SIGINT:  # a second Ctrl+C: no more waiting
+        if stopping[0] and sig == signal.SIGINT:  # a second Ctrl+C: no more waiting
             for w in workers:
                 if w.proc.poll() is None:
                     w.proc.kill()
-        stopping.set()
+        stopping[0] = True
         try:
             os.write(wake_w, b"x")
         except OSError:
@@ -189,26 +190,25 @@ def supervise(host: str, port: int, database: Path, n: int, warm: bool, notice=N
 
     for sig in signals:
         signal.signal(sig, stop)
-    workers: list[_Worker] = []
     failures = 0
     fatal: str | None = None
     try:
         workers = [_start(host, port, database, warm) for _ in range(n)]
-        while not stopping.is_set():
+        while not stopping[0]:
             select.select([wake_r] + [w.ready_fd for w in workers if w.ready_fd >= 0], [], [], 0.5)
             for i, w in enumerate(workers):
                 _read(w)
                 if w.ready and failures and w.proc.poll() is None:
                     failures = 0  # a worker started: the failures are not in a row any more
                 code = w.proc.poll()
-                if code is None or stopping.is_set():
+                if code is None or stopping[0]:
                     continue
                 _read(w)
                 w.close()
                 why = w.message.decode(errors="replace")
                 if why.startswith("fatal:"):
                     fatal = why[len("fatal:"):]
-                    stopping.set()
+                    stopping[0] = True
                     break
                 if w.ready:
                     notice(f"Een werker van de server (proces {w.proc.pid}) stopte onverwacht ({_describe(code)}); "
@@ -220,12 +220,13 @@ def supervise(host: str, port: int, database: Path, n: int, warm: bool, notice=N
                         fatal = (f"De werkers van de server stoppen steeds tijdens het starten ({failures} keer "
                                  f"achter elkaar, laatst met {_describe(code)}); de server stopt. "
                                  "Zie de meldingen hierboven.")
-                        stopping.set()
+                        stopping[0] = True
                         break
                     delay = min(backoff_max, 2.0 ** (failures - 1))
                     notice(f"Een werker van de server stopte tijdens het starten ({_describe(code)}); "
                            f"over {delay:g} s volgt poging {failures + 1} van {START_FAILURES}.")
-                if stopping.wait(delay):
+                select.select([wake_r], [], [], delay)
+                if stopping[0]:
                     break
                 workers[i] = _start(host, port, database, warm)
     finally:
