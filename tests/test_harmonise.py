@@ -171,3 +171,14 @@ def test_other_regions_are_as_published_column_wise(bundle):
     assert len(expected) > 1000 and list(map(Fact, *(columns[name] for name in Fact._fields))) == expected
     assert facts and all(f.region_code.startswith("GM") or f.region_code == "NL01" for f in facts)
     assert harmonise(imported.observations, imported.tables, registry)[0] == expected + facts
+
+
+def test_rows_at_ascending_and_not():
+    import pyarrow as pa
+
+    from trendstudie.harmonise import _rows_at
+
+    table = pa.concat_tables([pa.table({"x": [0, 1, 2]}), pa.table({"x": [3, 4]})])
+    assert _rows_at(table, [0, 3, 4]).column("x").to_pylist() == [0, 3, 4]
+    assert _rows_at(table, [4, 0, 2]).column("x").to_pylist() == [4, 0, 2]
+    assert _rows_at(table, []).num_rows == 0

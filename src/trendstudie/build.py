@@ -3,20 +3,20 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import atomic, buildcache, editions, gcpause, store
+from . import atomic, buildcache, buildworker, editions, gcpause, store
 from .config import Settings, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
-from .harmonise import Fact, harmonise_columns
+from .harmonise import harmonise_columns
 from .lock import build_lock
 from .sources import mirror, tidy
 from .sources.records import Imported
@@ -92,35 +92,79 @@ def source_fingerprints(settings: Settings, bundle: Path, steps: list[Source]) -
 def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None,
                  steps: list[Source] | None = None, fingerprints: dict[str, str] | None = None,
                  use_cache: bool = True, reread: list[str] | None = None,
-                 tables: list | None = None) -> Imported:
+                 tables: list | None = None, parallel: bool | None = None) -> Imported:
     """What every source holds: from the build cache where its fingerprint is unchanged, else by
     its importer (and then kept in the cache). The names of the sources read from their files
-    are appended to `reread`, each source's observations as an Arrow table to `tables`."""
+    are appended to `reread`, each source's observations as an Arrow table to `tables`.
+    With more than one source to read and more than one core (`parallel` None), a second process
+    reads the others while this one reads the largest (buildworker.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     steps = steps if steps is not None else sources(settings, bundle)
     fingerprints = fingerprints or source_fingerprints(settings, bundle, steps)
+    got: dict[str, tuple[Imported, object]] = {}
+    for step in steps:
+        cached = buildcache.load(settings.home, step.key, fingerprints[step.key]) if use_cache else None
+        if cached is not None:
+            got[step.key] = cached
+    to_read = [step for step in steps if step.key not in got]
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1
+    worker = None
+    folder = buildcache.cache_dir(settings.home) / f".lezen-{os.getpid()}"
+    try:
+        if parallel and len(to_read) > 1:
+            largest = max(to_read, key=lambda step: sum(folder_size(p) if p.is_dir() else _size(p) for p in step.inputs))
+            worker = buildworker.start(settings.home, bundle, folder, [s.key for s in to_read if s is not largest])
+        mine = [step for step in to_read if worker is None or step.key not in worker.keys]
+        for i, step in enumerate(mine):
+            if progress:
+                progress(f"inlezen: {step.name}" + (" (de andere bronnen tegelijk)" if worker else ""), i, len(mine))
+            got[step.key] = _read(step, registry)
+        if worker is not None:
+            done = buildworker.collect(worker)
+            for step in to_read:
+                if step.key not in got:
+                    got[step.key] = done[step.key] if done is not None else _read(step, registry)
+    finally:
+        if worker is not None and worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    read_here = {step.key for step in to_read}
     out = Imported()
-    for i, step in enumerate(steps):
-        if progress:
-            progress(f"inlezen: {step.name}", i, len(steps))
-        fp = fingerprints[step.key]
-        cached = buildcache.load(settings.home, step.key, fp) if use_cache else None
-        if cached is None:
-            part = step.read(registry)
-            table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
-            if reread is not None:
-                reread.append(step.name)
+    saving = []  # the cache entries are compressed and written on a thread (outside Python's lock)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-cache") as saver:
+        for step in steps:
+            part, table = got[step.key]
+            if step.key in read_here:
+                if reread is not None:
+                    reread.append(step.name)
+                saving.append(saver.submit(buildcache.save, settings.home, step.key, fingerprints[step.key], part, table))
+            if tables is not None:
+                tables.append(table)
+            out.extend(part)
+        for job in saving:
             try:
-                buildcache.save(settings.home, step.key, fp, part, table)
+                job.result()
             except OSError:
                 pass  # a cache that cannot be written only makes the next build slower
-        else:
-            part, table = cached
-        if tables is not None:
-            tables.append(table)
-        out.extend(part)
     if progress:
         progress("inlezen", len(steps), len(steps))
     return out
+
+
+def _read(step: Source, registry: RegionRegistry) -> tuple[Imported, object]:
+    """One source read by its importer, with its observations as an Arrow table."""
+    part = step.read(registry)
+    return part, part.columns if part.columns is not None else buildcache.observations_table(part.observations)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | None]:
@@ -167,7 +211,10 @@ def preflight(settings: Settings, bundle: Path) -> None:
 
 
 def remove_stale_temporaries(settings: Settings) -> list[Path]:
-    """Temporary databases of builds that were killed (only safe while holding the build lock)."""
+    """Temporary databases, and folders of read sources, of builds that were killed (only safe while
+    holding the build lock)."""
+    for folder in buildcache.cache_dir(settings.home).glob(".lezen-*"):
+        shutil.rmtree(folder, ignore_errors=True)
     return atomic.remove_stale(settings.home, f".{settings.database.name}.", alive=lambda p: False)
 
 
@@ -264,9 +311,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
                             registry: RegionRegistry, imported: Imported, table, reread: list[str],
                             writer: store.Writer) -> BuildReport:
     """`table`: imported.observations as an Arrow table (the same rows in the same order)."""
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     def harmonise_progress(done: int, total: int) -> None:
         if progress:
@@ -283,7 +328,9 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
 
     from .geo import groups as group_data
 
-    writer.add("facts", pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)]))
+    fact_table = pa.concat_tables([published, store.to_arrow(facts, store.FACT_SCHEMA)])
+    writer.add("facts", fact_table)
+    writer.checkpoint()  # the two big tables into the file while the indicators are computed
     populations = _latest_populations(facts, registry)
     groups = group_data.all_groups(registry, populations, peildatum=populations.peildatum, user_file=user_groups)
 
@@ -293,18 +340,11 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     # Gemeenten from the harmonised facts; Nederland as CBS publishes it (NL01 facts, see
     # indicators/registry.py); wijken as published (for indicators of the spread between a
     # gemeente's wijken, see indicators/registry.py `Spread`).
-    only = indicators.series_read()
-    regions = table.column("region_code")
-    wijken = np.flatnonzero(pc.starts_with(regions, "WK").to_numpy(zero_copy_only=False)).tolist()
-    national = published.filter(pc.equal(published.column("region_code"), "NL01")).to_pydict()
     index = indicator_registry.FactIndex(
-        itertools.chain(map(Fact, *(national[name] for name in Fact._fields)),
-                        facts,  # the gemeenten's, and Nederland's where it is their sum
-                        (imported.observations[i] for i in wijken)),
-        {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
-        {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()},
-        only=only,
-    )
+        [], {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
+        {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()})
+    index.add_table(_rows(fact_table, indicators, national=True))
+    index.add_table(_rows(table, indicators))
 
     def derive_progress(done: int, total: int) -> None:
         if progress:
@@ -359,6 +399,26 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
         reread=reread,
         cached=[s.name for s in steps if s.name not in reread],
     )
+
+
+def _rows(table, indicators, national: bool = False):
+    """The rows of `table` (facts or observations) in the series the indicators read, with a value:
+    of the gemeenten and, with `national`, Nederland (facts); else of the wijken (observations, for
+    indicators of the spread between a gemeente's wijken, see indicators/registry.py `Spread`).
+    Chosen column-wise, in the table's order; only the columns a FactIndex reads."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    read = indicators.series_read()
+    regions = table.column("region_code")
+    where = pc.or_(pc.starts_with(regions, "GM"), pc.equal(regions, "NL01")) if national else pc.starts_with(regions, "WK")
+    where = pc.and_(where, pc.is_valid(table.column("value")))
+    where = pc.and_(where, pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))))
+    chosen = table.filter(where)
+    series = pc.binary_join_element_wise(chosen.column("table_id"), chosen.column("dims"), "\x1f")
+    chosen = chosen.filter(pc.is_in(series, value_set=pa.array(sorted(f"{t}\x1f{d}" for t, d in read))))
+    return chosen.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",
+                                      "harmonised") if c in chosen.column_names])
 
 
 BOUNDARIES = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"

@@ -22,6 +22,7 @@ import json
 import os
 import re
 from dataclasses import asdict
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable
 
@@ -137,7 +138,7 @@ def observations_table(observations: list[Observation]) -> pa.Table:
 def save(home: Path, key: str, fp: str, data: Imported, table: pa.Table | None = None) -> None:
     """Keep what `key`'s importer returned under fingerprint `fp` (replacing an older entry);
     `table` is its observations as `observations_table` gives them, when already made."""
-    meta = {"fingerprint": fp, "tables": [asdict(t) for t in data.tables], "warnings": data.warnings}
+    meta = {"fingerprint": fp, **describe(data)}
     table = (table if table is not None else observations_table(data.observations)).replace_schema_metadata(
         {"trendstudie": json.dumps(meta, ensure_ascii=False)})
     path = _entry(home, key)
@@ -163,15 +164,38 @@ def load(home: Path, key: str, fp: str) -> tuple[Imported, pa.Table] | None:
         if meta.get("fingerprint") != fp:
             return None
         table = encoded.cast(OBSERVATION_COLUMNS.with_metadata(encoded.schema.metadata)).replace_schema_metadata(None)
-        tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
-                  for t in meta["tables"]]
-        warnings = [str(w) for w in meta["warnings"]]
-        columns = [_values(encoded.column(n).combine_chunks()) for n in OBSERVATION_COLUMNS.names]
-        observations = list(map(Observation, *columns))
+        imported = imported_from(meta, encoded)
     except Exception:  # noqa: BLE001 - a damaged cache entry is never an error: read the source again
         path.unlink(missing_ok=True)
         return None
-    return Imported(tables=tables, observations=observations, warnings=warnings), table
+    return imported, table
+
+
+def describe(data: Imported) -> dict:
+    """What an Imported holds besides its observations, as JSON-able data (see `imported_from`)."""
+    return {"tables": [asdict(t) for t in data.tables], "warnings": data.warnings}
+
+
+def imported_from(meta: dict, table: pa.Table) -> Imported:
+    """The Imported that `describe` gave `meta`, with `table`'s rows as its observations (its text
+    columns dictionary-encoded or not: each distinct text becomes one object)."""
+    tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
+              for t in meta["tables"]]
+    columns = [python_values(table.column(name)) for name in OBSERVATION_COLUMNS.names]
+    observations = list(map(tuple.__new__, repeat(Observation), zip(*columns)))
+    return Imported(tables=tables, observations=observations, warnings=[str(w) for w in meta["warnings"]],
+                    columns=table if table.schema.equals(OBSERVATION_COLUMNS) else None)
+
+
+def python_values(column) -> list:
+    """An Arrow column as a Python list; each distinct text one object (texts repeat: a code on
+    every row of its region), so that the list is made faster and takes less memory."""
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if column.type == pa.string():
+        column = pc.dictionary_encode(column)
+    return _values(column)
 
 
 def _values(column: pa.Array) -> list:
@@ -183,9 +207,15 @@ def _values(column: pa.Array) -> list:
 
 def observations_with_fetched(table: pa.Table, fetched_at, schema: pa.Schema) -> pa.Table:
     """The observations of all sources (`observations_table`'s columns) in the store's `schema`,
-    with `fetched_at(source)` as the column fetched_at."""
-    sources = table.column("source").combine_chunks().dictionary_encode()
-    stamps = pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=schema.field("fetched_at").type)
+    with `fetched_at(source)` as the column fetched_at (worked out per chunk: a source's table
+    names few sources, so each is looked up once without copying the column)."""
+    import pyarrow.compute as pc
+
+    kind = schema.field("fetched_at").type
+    stamps = []
+    for chunk in table.column("source").chunks:
+        sources = pc.dictionary_encode(chunk)
+        stamps.append(pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=kind).take(sources.indices))
     columns = {name: table.column(name) for name in OBSERVATION_COLUMNS.names}
-    columns["fetched_at"] = stamps.take(sources.indices)
+    columns["fetched_at"] = pa.chunked_array(stamps, type=kind)
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)

@@ -473,6 +473,19 @@ def _published_facts(selected):
     return pa.Table.from_arrays([pc.cast(columns[f.name], f.type) for f in FACT_SCHEMA], schema=FACT_SCHEMA)
 
 
+def _rows_at(table, positions):
+    """The rows of `table` at `positions`: where they ascend (nearly always) as a filter, which
+    works chunk by chunk, else as a take (which first joins the chunks of every column)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if len(positions) > 1 and not (np.diff(positions) > 0).all():
+        return table.take(pa.array(positions))
+    keep = np.zeros(table.num_rows, dtype=bool)
+    keep[positions] = True
+    return table.filter(pa.array(keep))
+
+
 def _harmonise(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
                progress=None) -> Harmonised:
     import numpy as np
@@ -489,7 +502,7 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
             found |= pc.starts_with(regions, prefix).to_numpy(zero_copy_only=False)
         return positions[found[positions]]
 
-    published = _published_facts(table.take(pa.array(kind(*PUBLISHED))))
+    published = _published_facts(_rows_at(table, kind(*PUBLISHED)))
     selected = [observations[i] for i in kind("GM").tolist()]
     sizes = Sizes(selected)
     h = Harmoniser(registry, sizes)

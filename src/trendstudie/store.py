@@ -134,6 +134,15 @@ class Writer:
         if arrow is not None and arrow.num_rows:
             self._jobs.append(self._thread.submit(self._insert, table, arrow))
 
+    def checkpoint(self) -> None:
+        """Write what was inserted so far into the file, in the background (so that `finish` has
+        only the rest to write)."""
+        self._jobs.append(self._thread.submit(self._checkpoint))
+
+    def _checkpoint(self) -> None:
+        if self._con is not None:
+            self._con.execute("CHECKPOINT")
+
     def _wait(self) -> None:
         for job in self._jobs:
             job.result()  # the first failure, as it happened

@@ -242,17 +242,12 @@ class FactIndex:
     (with their units, so a title that occurs once per unit can be told apart)."""
 
     def __init__(self, facts: Iterable, measure_titles: dict[tuple[str, str], str],
-                 measure_units: dict[tuple[str, str], str] | None = None,
-                 only: set[tuple[str, str]] | None = None):
-        """`only`: the (table, dims) of the series to hold (Registry.series_read); all when None."""
+                 measure_units: dict[tuple[str, str], str] | None = None):
         self.series: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
         setdefault = self.series.setdefault
-        tables = {t for t, _ in only} if only is not None else None
         with gcpause.paused():
             for f in facts:
                 if f.value is None:
-                    continue
-                if tables is not None and (f.table_id not in tables or (f.table_id, f.dims) not in only):
                     continue
                 setdefault((f.table_id, f.measure, f.dims), {})[(f.region_code, f.period)] = (
                     f.value, f.status, bool(getattr(f, "harmonised", False)))
@@ -261,6 +256,23 @@ class FactIndex:
             self.by_title.setdefault((table, fold_title(title)), []).append(measure)
         self.units = {k: fold_title(u) for k, u in (measure_units or {}).items()}
         self._by_period: dict[tuple[str, str, str], dict[str, dict[str, Cell]]] = {}
+
+    def add_table(self, table) -> None:
+        """The rows of an Arrow table of facts or observations (without `harmonised`: False), as
+        the constructor adds facts, column by column rather than as objects."""
+        from itertools import repeat
+
+        from ..buildcache import python_values
+
+        columns = {name: python_values(table.column(name)) for name in table.column_names}
+        harmonised = columns["harmonised"] if "harmonised" in columns else repeat(False)
+        setdefault = self.series.setdefault
+        with gcpause.paused():
+            for key, where, cell in zip(zip(columns["table_id"], columns["measure"], columns["dims"]),
+                                        zip(columns["region_code"], columns["period"]),
+                                        zip(columns["value"], columns["status"], harmonised)):
+                if cell[0] is not None:
+                    setdefault(key, {})[where] = cell
 
     def at(self, key: tuple[str, str, str], period: str) -> dict[str, Cell]:
         """One series in one period: region → cell (grouped once per series, on first use)."""
