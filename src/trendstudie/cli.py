@@ -3,7 +3,6 @@ are printed without a traceback and exit with status 2."""
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from pathlib import Path
@@ -135,48 +134,10 @@ def _check_workers(n: int | None, flag: str = "--werkers") -> None:
 
 
 def _check_port(host: str, port: int) -> None:
-    """The address can be listened on, before the server says it runs."""
-    import socket
+    """The address can be listened on, before the server says it runs (see web/workers.py)."""
+    from .web.workers import check_port
 
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise TrendstudieError(f"Onbekend adres voor --host: {host!r}.") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise TrendstudieError(f"Poort {port} op {host} is al in gebruik door een ander programma; "
-                                       "kies een andere met --port.") from None
-            if exc.errno in (errno.EACCES, errno.EPERM):
-                raise TrendstudieError(f"Geen toestemming om op poort {port} te luisteren; kies een poort boven "
-                                       "1024 met --port.") from None
-            raise TrendstudieError(f"Kan niet luisteren op {host}:{port} ({exc.strerror}); kies een ander "
-                                   "adres met --host of een andere poort met --port.") from None
-
-
-def _check_years(reader, van: int | None, tot: int | None, *names: str) -> None:
-    if van is None and tot is None:
-        return
-    span = reader.year_range()
-    if span is None:
-        raise TrendstudieError("De database bevat geen indicatorwaarden; bouw haar opnieuw met trendstudie build.")
-    problem = years_outside(van, tot, span[0], span[1], names or ("--van", "--tot"))
-    if problem:
-        raise TrendstudieError(problem)
-
-
-def _fmt_int(v) -> str:
-    return f"{v:,.0f}".replace(",", ".") if v is not None else "–"
-
-
-def _fmt_date(d) -> str:
-    months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-              "oktober", "november", "december"]
-    return f"{d.day} {months[d.month - 1]} {d.year}" if d else "–"
+    check_port(host, port)
 
 
 @app.command()

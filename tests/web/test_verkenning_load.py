@@ -35,16 +35,17 @@ ITEMS = 3
 
 
 class Server:
-    def __init__(self, database, url: str):
-        self.database, self.url, self.port = database, url, free_port()
+    def __init__(self, database, url: str, workers: int = 1):
+        self.database, self.url, self.port, self.workers = database, url, free_port(), workers
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
     def start(self):
         code = ("import sys; from trendstudie.web import serve; "  # answers only: no edition helper
-                "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 1, prepare=False)")
+                "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), prepare=False)")
         env = dict(os.environ, TRENDSTUDIE_DATABASE_URL=self.url)
-        self.proc = subprocess.Popen([sys.executable, "-c", code, str(self.port), str(self.database)], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-c", code, str(self.port), str(self.database),
+                                      str(self.workers)], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for _ in range(600):
             try:
@@ -60,6 +61,13 @@ class Server:
         self.proc.kill()
         self.proc.wait(timeout=30)
 
+    def kill_worker(self):
+        """One of the workers killed outright (web/workers.py: the supervisor starts another)."""
+        from test_serve import _children
+
+        pid = min(p for p, cmd in _children(self.proc.pid).items() if "trendstudie.web.workers" in cmd)
+        os.kill(pid, 9)
+
 
 def _scores(k: int, ids: list[int]) -> list[dict]:
     return [{"item": i, "impact": 1 + (k + j) % 5, "onzekerheid": 1 + (k * 3 + j) % 5,
@@ -67,7 +75,7 @@ def _scores(k: int, ids: list[int]) -> list[dict]:
             for j, i in enumerate(ids)]
 
 
-def _run(server: Server, tokens: list[str], ids: list[int], kill_after: int | None) -> None:
+def _run(server: Server, tokens: list[str], ids: list[int], kill_after: int | None, restart=None) -> None:
     acknowledged = 0
     lock = threading.Lock()
     killed = threading.Event()
@@ -100,8 +108,11 @@ def _run(server: Server, tokens: list[str], ids: list[int], kill_after: int | No
         futures = [pool.submit(submit, k) for k in range(N)]
         if kill_after is not None:
             assert killed.wait(600)
-            server.kill()
-            server.start()
+            if restart is None:
+                server.kill()
+                server.start()
+            else:
+                restart()
             restart_done.set()
         assert sorted(f.result() for f in futures) == list(range(N))
 
@@ -159,6 +170,23 @@ def test_200_concurrent_submissions_all_land_also_across_a_restart(database, db_
         _check(db, tokens, ids)
         tokens, ids = _verkenning(db)
         _run(server, tokens, ids, kill_after=N // 4)
+        _check(db, tokens, ids)
+    finally:
+        server.kill()
+        db.dispose()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the supervisor of web/workers.py is Linux's")
+def test_200_concurrent_submissions_all_land_when_a_worker_is_killed(database, db_url):
+    """`serve --workers 2` (our supervisor): a worker killed in the middle of the run takes its
+    connections with it; the clients retry on the other worker and the replacement, and every
+    answer lands."""
+    db = Database(db_url)
+    server = Server(database, db_url, workers=2)
+    server.start()
+    try:
+        tokens, ids = _verkenning(db)
+        _run(server, tokens, ids, kill_after=N // 4, restart=server.kill_worker)
         _check(db, tokens, ids)
     finally:
         server.kill()

@@ -74,8 +74,10 @@ class Answer(Base):
     __tablename__ = "antwoorden"
     __table_args__ = (UniqueConstraint("participant_id", "item_id", "ronde", name="uq_antwoord"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("deelnemers.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    # no index of their own (migration 0002): the unique index serves the lookups by participant,
+    # and one on item_id made every submission write some sixteen pages instead of four
+    participant_id: Mapped[int] = mapped_column(ForeignKey("deelnemers.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     ronde: Mapped[int] = mapped_column(Integer)
     impact: Mapped[int | None] = mapped_column(Integer, nullable=True)
     onzekerheid: Mapped[int | None] = mapped_column(Integer, nullable=True)

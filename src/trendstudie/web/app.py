@@ -719,7 +719,9 @@ def warm_routes(app: FastAPI, code: str) -> list[int]:
 
 def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = None, workers: int = 1,
           prepare: bool = True) -> None:
-    """Run the site with uvicorn; each worker process loads the store once. With `prepare` (the
+    """Run the site with uvicorn; each worker process loads the store once. More than one worker:
+    our own supervisor with one listening socket per worker (workers.py), or uvicorn's own mode
+    where that does not spread the connections (not Linux). With `prepare` (the
     default) a background process renders the edition into the shared page cache first (see
     edition.py; once per build: nothing to do when it is already there), and each worker warms
     up (`warm`) before it takes requests."""
@@ -729,6 +731,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     import uvicorn
 
     from ..config import settings
+    from .workers import balanced, supervise
 
     database = Path(database) if database else settings().database
     if not database.exists():
@@ -738,8 +741,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     if prepare:
         helper = subprocess.Popen([sys.executable, "-m", "trendstudie.web.edition", str(database), "--met-server"],
                                   stdout=subprocess.DEVNULL)
+    from .routes_verkenning import WORKERS_ENV
+
+    os.environ[WORKERS_ENV] = str(workers)  # the workers share the rate limits (routes_verkenning.worker_share)
     try:
-        if workers > 1:
+        if workers > 1 and balanced():  # one socket per worker (Linux): the connections spread evenly
+            supervise(host, port, database, workers, warm=prepare)
+        elif workers > 1:
             os.environ["TRENDSTUDIE_WEB_DATABASE"] = str(database)
             os.environ["TRENDSTUDIE_WEB_WARM"] = "1" if prepare else "0"
             uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,

@@ -1,0 +1,173 @@
+"""`serve --workers 2` through our own supervisor (web/workers.py): every worker has its own
+listening socket (SO_REUSEPORT) and the kernel spreads the connections over them; a killed worker
+is replaced; SIGTERM stops every worker (no orphans); a port in use is a Dutch message and an exit
+code other than 0; workers that keep failing to start end the server with a Dutch message.
+
+Nothing here depends on timing: the tests wait (with a generous limit) for conditions, such as both
+workers listening, and the spread over the workers is the kernel's hash of the connections'
+addresses: 64 connections all landing on one of two listening workers has a chance of 2⁻⁶³."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from trendstudie.errors import TrendstudieError
+from trendstudie.web import workers
+
+from test_serve import _children, _gone
+
+pytestmark = pytest.mark.skipif(not workers.balanced(), reason="one socket per worker is Linux's (SO_REUSEPORT)")
+
+WORKER = "trendstudie.web.workers"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listeners(port: int) -> int:
+    """Sockets listening on the loopback port (Linux /proc/net/tcp, state 0A)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+            count += 1
+    return count
+
+
+def _wait(condition, what: str, seconds: float = 240) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds:.0f} s: {what}")
+
+
+def _worker_pids(proc: subprocess.Popen) -> set[int]:
+    return {pid for pid, cmd in _children(proc.pid).items() if WORKER in cmd}
+
+
+def _owners(port: int, n: int = 64) -> dict[int, int]:
+    """n new connections, one request each (answered, so accepted by a worker); which worker
+    process holds each."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=60)
+            s.sendall(b"GET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert s.recv(12).startswith(b"HTTP/1.1 200"), "a worker did not answer"
+            socks.append(s)
+        return dict(workers.connection_owners(port, [s.getsockname()[1] for s in socks]))
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.fixture
+def two_workers(database):
+    port = free_port()
+    code = ("import sys; from trendstudie.web import serve; "
+            "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], 2, prepare=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(database)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _wait(lambda: proc.poll() is not None or (_listeners(port) == 2 and len(_worker_pids(proc)) == 2),
+          "two workers listening")
+    assert proc.poll() is None, proc.stderr.read().decode(errors="replace")
+    yield proc, port
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=30)
+    for pid in _worker_pids(proc):
+        subprocess.run(["kill", "-9", str(pid)], check=False)
+
+
+def test_both_workers_serve_and_a_killed_one_is_replaced(two_workers):
+    proc, port = two_workers
+    pids = _worker_pids(proc)
+    seen = _owners(port)
+    assert set(seen) == pids, f"connections per worker {seen}, workers {pids}"
+    assert sum(seen.values()) == 64
+    # another `serve` on this port would share it silently through SO_REUSEPORT; the check binds
+    # without it and so refuses
+    with pytest.raises(TrendstudieError, match="al in gebruik"):
+        workers.check_port("127.0.0.1", port)
+    victim = min(pids)
+    subprocess.run(["kill", "-9", str(victim)], check=True)
+    _wait(lambda: len(_worker_pids(proc)) == 2 and victim not in _worker_pids(proc) and _listeners(port) == 2,
+          "the killed worker replaced")
+    assert proc.poll() is None
+    replaced = _worker_pids(proc)
+    assert replaced - pids and set(_owners(port)) == replaced
+    assert httpx.get(f"http://127.0.0.1:{port}/api/v1/info", timeout=60).status_code == 200
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
+def test_sigterm_and_ctrl_c_stop_every_worker(two_workers, sig):
+    proc, port = two_workers
+    pids = _worker_pids(proc)
+    assert len(pids) == 2
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == 0
+    assert all(_gone(pid) for pid in pids), "a worker outlived its server"
+    assert _listeners(port) == 0
+    err = proc.stderr.read().decode(errors="replace")
+    assert "Traceback" not in err and "leaked" not in err, err
+
+
+def test_a_worker_without_its_parent_stops(two_workers):
+    """The supervisor killed outright (it cannot pass a signal on): its workers stop by themselves."""
+    proc, port = two_workers
+    pids = _worker_pids(proc)
+    proc.kill()
+    proc.wait(timeout=30)
+    assert all(_gone(pid, 60) for pid in pids), "a worker outlived its killed server"
+
+
+def test_port_in_use_is_a_dutch_message(database):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "trendstudie", "serve", "--port", str(port), "--workers", "2",
+                              "--home", str(database.parent)], capture_output=True, text=True, timeout=120)
+        assert run.returncode != 0
+        assert f"Poort {port} op 127.0.0.1 is al in gebruik" in run.stderr and "Traceback" not in run.stderr
+        with pytest.raises(TrendstudieError, match="al in gebruik"):  # the supervisor's own check
+            workers.supervise("127.0.0.1", port, database, 2, warm=False)
+        with pytest.raises(TrendstudieError, match="al in gebruik"):  # a worker's socket (SO_REUSEPORT)
+            workers.listen("127.0.0.1", port)
+
+
+def test_workers_that_keep_failing_to_start_end_the_server(tmp_path):
+    broken = tmp_path / "trendstudie.duckdb"
+    broken.write_text("geen database")
+    notices: list[str] = []
+    with pytest.raises(TrendstudieError, match="stoppen steeds tijdens het starten"):
+        workers.supervise("127.0.0.1", free_port(), broken, 2, warm=False, notice=notices.append, backoff_max=0.01)
+    assert any("poging 2 van" in n for n in notices), notices
+
+
+def test_the_workers_share_the_rate_limit(two_workers):
+    """The failed-token limit is kept in each worker's memory and one address's connections are
+    spread over the workers: each allows half, so that together they allow the limit (not twice
+    it). 100 wrong links, each on a new connection: exactly TOKEN_FAILURES answered 404, then 429
+    (a worker seeing fewer than half of the 100 attempts has a chance of about 10⁻¹³)."""
+    from trendstudie.web.routes_verkenning import TOKEN_FAILURES
+
+    _, port = two_workers
+    statuses = []
+    for k in range(100):
+        with httpx.Client(timeout=60) as c:
+            statuses.append(c.get(f"http://127.0.0.1:{port}/deelname/{'D' * 30}{k:02d}").status_code)
+    assert set(statuses) == {404, 429} and statuses.count(404) == TOKEN_FAILURES, statuses
