@@ -140,6 +140,27 @@ def _check_port(host: str, port: int) -> None:
     check_port(host, port)
 
 
+def _check_years(reader, van: int | None, tot: int | None, *names: str) -> None:
+    if van is None and tot is None:
+        return
+    span = reader.year_range()
+    if span is None:
+        raise TrendstudieError("De database bevat geen indicatorwaarden; bouw haar opnieuw met trendstudie build.")
+    problem = years_outside(van, tot, span[0], span[1], names or ("--van", "--tot"))
+    if problem:
+        raise TrendstudieError(problem)
+
+
+def _fmt_int(v) -> str:
+    return f"{v:,.0f}".replace(",", ".") if v is not None else "–"
+
+
+def _fmt_date(d) -> str:
+    months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+              "oktober", "november", "december"]
+    return f"{d.day} {months[d.month - 1]} {d.year}" if d else "–"
+
+
 @app.command()
 def regio(naam_of_code: str = typer.Argument(..., help="Gemeentecode (GM1992) of naam (Voorne aan Zee)."),
           home: Optional[Path] = HomeOpt) -> None:
