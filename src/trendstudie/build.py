@@ -346,8 +346,9 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     index = indicator_registry.FactIndex(
         [], {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()})
-    index.add_table(_rows(fact_table, indicators, national=True))
-    index.add_table(_rows(table, indicators))
+    index.add_table(_rows(published, indicators, regions="NL01"))
+    index.add_table(_rows(facts, indicators, regions=""))
+    index.add_table(_rows(table, indicators, regions="WK"))
 
     def derive_progress(done: int, total: int) -> None:
         if progress:
@@ -404,20 +405,19 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     )
 
 
-def _rows(table, indicators, national: bool = False):
-    """The rows of `table` (facts or observations) in the series the indicators read, with a value:
-    of the gemeenten and, with `national`, Nederland (facts); else of the wijken (observations, for
-    indicators of the spread between a gemeente's wijken, see indicators/registry.py `Spread`).
-    Chosen column-wise, in the table's order; only the columns a FactIndex reads."""
+def _rows(table, indicators, regions: str = "WK"):
+    """The rows of `table` (facts or observations) in the series the indicators read, with a value,
+    of the regions whose code starts with `regions` ("" for all); only the columns a FactIndex
+    reads. Chosen column-wise, in the table's order: first by table (few are read), then the rest."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     read = indicators.series_read()
-    regions = table.column("region_code")
-    where = pc.or_(pc.starts_with(regions, "GM"), pc.equal(regions, "NL01")) if national else pc.starts_with(regions, "WK")
-    where = pc.and_(where, pc.is_valid(table.column("value")))
-    where = pc.and_(where, pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))))
-    chosen = table.filter(where)
+    chosen = table.filter(pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))))
+    where = pc.is_valid(chosen.column("value"))
+    if regions:
+        where = pc.and_(where, pc.starts_with(chosen.column("region_code"), regions))
+    chosen = chosen.filter(where)
     series = pc.binary_join_element_wise(chosen.column("table_id"), chosen.column("dims"), "\x1f")
     chosen = chosen.filter(pc.is_in(series, value_set=pa.array(sorted(f"{t}\x1f{d}" for t, d in read))))
     return chosen.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",

@@ -112,10 +112,11 @@ def _encoded(table, names) -> dict:
     import pyarrow.compute as pc
 
     out = {}
-    for name in names:
-        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
-        out[name] = (encoded.dictionary.to_pylist(),
-                     encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64))
+    for name in names:  # chunk by chunk, the chunks' lists of values then made one (no text is copied)
+        chunks = pc.dictionary_encode(table.column(name)).unify_dictionaries().chunks
+        values = chunks[0].dictionary.to_pylist() if chunks else []
+        out[name] = (values, np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+                                             for c in chunks]) if chunks else np.zeros(0, dtype=np.int64))
     return out
 
 
