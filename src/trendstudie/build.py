@@ -408,20 +408,20 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
 def _rows(table, indicators, regions: str = "WK"):
     """The rows of `table` (facts or observations) in the series the indicators read, with a value,
     of the regions whose code starts with `regions` ("" for all); only the columns a FactIndex
-    reads. Chosen column-wise, in the table's order: first by table (few are read), then the rest."""
+    reads. Chosen column-wise, in the table's order: one mask, then one filter of those columns
+    (filtering copies every column it is given)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     read = indicators.series_read()
-    chosen = table.filter(pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))))
-    where = pc.is_valid(chosen.column("value"))
+    where = pc.and_(pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))),
+                    pc.is_valid(table.column("value")))
     if regions:
-        where = pc.and_(where, pc.starts_with(chosen.column("region_code"), regions))
-    chosen = chosen.filter(where)
-    series = pc.binary_join_element_wise(chosen.column("table_id"), chosen.column("dims"), "\x1f")
-    chosen = chosen.filter(pc.is_in(series, value_set=pa.array(sorted(f"{t}\x1f{d}" for t, d in read))))
-    return chosen.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",
-                                      "harmonised") if c in chosen.column_names])
+        where = pc.and_(where, pc.starts_with(table.column("region_code"), regions))
+    series = pc.binary_join_element_wise(table.column("table_id"), table.column("dims"), "\x1f")
+    where = pc.and_(where, pc.is_in(series, value_set=pa.array(sorted(f"{t}\x1f{d}" for t, d in read))))
+    return table.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",
+                                     "harmonised") if c in table.column_names]).filter(where)
 
 
 BOUNDARIES = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"
