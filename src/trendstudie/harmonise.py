@@ -261,6 +261,7 @@ class Harmoniser:
         self._gm = frozenset(c for c, r in registry.regions.items() if r.kind == "GM")
         self._plans: dict[tuple[date, str], list[tuple[str, list[tuple[str, float, bool]], bool]]] = {}
         self._unchanged: dict[tuple[date, str], frozenset[str]] = {}
+        self._changed: dict[tuple[date, str], list] = {}
         self._trails: dict[tuple, str] = {}
         self._days: dict[tuple[frozenset[str], date, date | None], date | None] = {}
 
@@ -372,6 +373,13 @@ class Harmoniser:
             )
         return day, present, warnings
 
+    def changed(self, day: date, basis: str) -> list[tuple[str, list[tuple[str, float, bool]], bool]]:
+        """The entries of `plan(day, basis)` for the targets that are not `unchanged`."""
+        key = (day, basis)
+        if key not in self._changed:
+            self._changed[key] = [entry for entry in self.plan(day, basis) if not entry[2]]
+        return self._changed[key]
+
     def unchanged(self, day: date, basis: str) -> frozenset[str]:
         """The targets of `plan(day, basis)` that are their own only predecessor, whole."""
         key = (day, basis)
@@ -389,7 +397,7 @@ class Harmoniser:
         append = facts.append
         source = first.source
         get = present.get
-        for target, parts, same in self.plan(day, basis):
+        for target, parts, same in (self.plan(day, basis) if identity else self.changed(day, basis)):
             if same:
                 if identity:
                     o = get(target)
