@@ -120,23 +120,34 @@ def _encoded(table, names) -> dict:
     return out
 
 
-def _repeated_cells(encoded: dict):
-    """Per row: whether another row has the same cell (CELL), from the rows' numbers per column
-    (`_encoded`), combined into one number per row (made dense again before it could overflow)."""
+def _combined(encoded: dict, names, rows=None):
+    """One number per row (of `rows`, or all) for its values in the columns `names` together, from
+    their numbers (`_encoded`): equal rows, equal numbers; made dense again before it could overflow."""
     import numpy as np
 
-    key = np.zeros(len(encoded[CELL[0]][1]), dtype=np.int64)
+    key = None
     size = 1
-    for name in CELL:
+    for name in names:
         values, numbers = encoded[name]
+        numbers = numbers if rows is None else numbers[rows]
         distinct = max(len(values), 1)
-        if size * distinct >= 2**62:
-            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
-            size = int(key.max()) + 1 if len(key) else 1
-        key = key * distinct + numbers
+        if key is None:
+            key = numbers.copy()
+        else:
+            if size * distinct >= 2**62:
+                key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+                size = int(key.max()) + 1 if len(key) else 1
+            key = key * distinct + numbers
         size *= distinct
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return counts[inverse] > 1
+    return key
+
+
+def _repeated_cells(encoded: dict):
+    """Per row: whether another row has the same cell (CELL)."""
+    import numpy as np
+
+    _, inverse, counts = np.unique(_combined(encoded, CELL), return_inverse=True, return_counts=True)
+    return counts[inverse.reshape(-1)] > 1
 
 
 def select_rows(observations: list[Observation], table, encoded: dict | None = None) -> tuple[list[int], list[str]]:
@@ -558,18 +569,7 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
     sizes = Sizes(selected)
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
-    # Per (table, measure, dims, period): its first gemeente row, its rows with a value by code,
-    # and its number; per selected row the number of its slice.
-    slices: dict[tuple, tuple[Observation, dict[str, Observation], int]] = {}
-    slice_of = np.empty(len(selected), dtype=np.int64)
-    for j, o in enumerate(selected):
-        key = (o.table_id, o.measure, o.dims, o.period)
-        got = slices.get(key)
-        if got is None:
-            got = slices[key] = (o, {}, len(slices))
-        slice_of[j] = got[2]
-        if o.value is not None:
-            got[1][o.region_code] = o
+    slices, slice_of = _slices(table, encoded, rows, selected)
     national = set(pc.unique(published.filter(pc.equal(published.column("region_code"), "NL01"))
                              .column("table_id")).to_pylist())
     # The facts of gemeenten that did not change are the published rows as they are: they are
@@ -610,6 +610,34 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
     at = np.concatenate([same_at, np.array(made_at, dtype=np.int64).reshape(-1, 2).T], axis=1)
     order = np.lexsort((at[1], at[0]))
     return Harmonised(published, _merged(table, encoded, same, made, order), warnings)
+
+
+def _slices(table, encoded: dict, rows, selected: list[Observation]):
+    """The gemeenten's `selected` rows (at positions `rows` in `table`) per (table, measure, dims,
+    period): {key: (its first row, its rows with a value by code, its number)}, numbered in order
+    of first appearance, and per selected row the number of its slice. Grouped column-wise; each
+    slice's rows by code are then made in one go."""
+    import numpy as np
+
+    key = _combined(encoded, ("table_id", "measure", "dims", "period"), rows)
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    by_appearance = np.argsort(first, kind="stable")
+    number = np.empty(len(first), dtype=np.int64)
+    number[by_appearance] = np.arange(len(first))
+    slice_of = number[group.reshape(-1)]
+    with_value = np.flatnonzero(table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows])
+    ordered = with_value[np.argsort(slice_of[with_value], kind="stable")]  # by slice, in selected order
+    codes = encoded["region_code"][0]
+    region_of = encoded["region_code"][1][rows]
+    ordered_codes = [codes[k] for k in region_of[ordered].tolist()]
+    ordered_rows = [selected[j] for j in ordered.tolist()]
+    ends = np.searchsorted(slice_of[ordered], np.arange(len(first) + 1), side="left").tolist()
+    slices = {}
+    for n, j in enumerate(first[by_appearance].tolist()):
+        o = selected[j]
+        slices[(o.table_id, o.measure, o.dims, o.period)] = (
+            o, dict(zip(ordered_codes[ends[n]:ends[n + 1]], ordered_rows[ends[n]:ends[n + 1]])), n)
+    return slices, slice_of
 
 
 def _unchanged_rows(table, encoded: dict, rows, slice_of, plans: list[tuple[frozenset[str], int]], plan_of, rank_of,
