@@ -566,7 +566,10 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
     published = _published_facts(_rows_at(table, kind(*PUBLISHED)))
     rows = kind("GM")  # the gemeenten's selected rows, by position in `table`
     selected = [observations[i] for i in rows.tolist()]
-    sizes = Sizes(selected)
+    # Sizes reads only the tables in SIZE_SOURCES: their rows, chosen by number, in order.
+    tables_of = encoded["table_id"]
+    size_tables = [k for k, t in enumerate(tables_of[0]) if any(t == s for srcs in SIZE_SOURCES.values() for s, _, _ in srcs)]
+    sizes = Sizes([selected[j] for j in np.flatnonzero(np.isin(tables_of[1][rows], size_tables)).tolist()])
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
     slices, slice_of = _slices(table, encoded, rows, selected)
@@ -675,6 +678,7 @@ def _merged(table, encoded: dict, same, made: list[Fact], order):
 
     n = len(same)
     columns = {}
+    fields = dict(zip(Fact._fields, zip(*made))) if made else {name: () for name in Fact._fields}
     for name in ("table_id", "measure", "dims", "region_code", "period", "status", "method", "provenance", "reason"):
         if name in encoded:
             texts, numbers = encoded[name]
@@ -691,17 +695,18 @@ def _merged(table, encoded: dict, same, made: list[Fact], order):
             texts = [f"{codes[p // len(sources)]} ({sources[p % len(sources)]})" for p in pairs.tolist()]
             first = first.astype(np.int64)
         number = {text: k for k, text in enumerate(texts)}
-        rest = np.array([-1 if v is None else number.setdefault(v, len(number)) for v in
-                         (getattr(f, name) for f in made)], dtype=np.int64)
-        texts = list(number)
+        texts += [text for text in dict.fromkeys(fields[name]) if text is not None and text not in number]
+        number = {text: k for k, text in enumerate(texts)}
+        number[None] = -1
+        rest = np.array([number[v] for v in fields[name]], dtype=np.int64)
         numbers = np.concatenate([first, rest])[order]
         columns[name] = pa.DictionaryArray.from_arrays(pa.array(numbers.astype(np.int32), mask=numbers < 0),
                                                        pa.array(texts, type=pa.string())).cast(pa.string())
     values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False)[same]
-    rest = np.array([np.nan if f.value is None else f.value for f in made], dtype=np.float64)
+    rest = np.array([np.nan if v is None else v for v in fields["value"]], dtype=np.float64)
     merged = np.concatenate([values, rest])[order]
-    missing = np.concatenate([np.zeros(n, dtype=bool), np.array([f.value is None for f in made], dtype=bool)])[order]
+    missing = np.concatenate([np.zeros(n, dtype=bool), np.array([v is None for v in fields["value"]], dtype=bool)])[order]
     columns["value"] = pa.array(merged, mask=missing, type=pa.float64())
     columns["harmonised"] = pa.array(np.concatenate([np.zeros(n, dtype=bool),
-                                                     np.array([f.harmonised for f in made], dtype=bool)])[order])
+                                                     np.array(fields["harmonised"], dtype=bool)])[order])
     return pa.Table.from_arrays([columns[f.name] for f in FACT_SCHEMA], schema=FACT_SCHEMA)
