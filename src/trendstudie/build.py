@@ -3,6 +3,7 @@ harmonise, and write the database atomically."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -92,13 +93,13 @@ def source_fingerprints(settings: Settings, bundle: Path, steps: list[Source]) -
 def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, progress: Progress | None = None,
                  steps: list[Source] | None = None, fingerprints: dict[str, str] | None = None,
                  use_cache: bool = True, reread: list[str] | None = None,
-                 tables: list | None = None, parallel: bool | None = None) -> Imported:
+                 tables: list | None = None, parallel: bool | None = None, saver=None) -> Imported:
     """What every source holds: from the build cache where its fingerprint is unchanged, else by
     its importer (and then kept in the cache). The names of the sources read from their files
     are appended to `reread`, each source's observations as an Arrow table to `tables`.
     With more than one source to read and more than one core (`parallel` None), a second process
-    reads the others while this one reads the largest (buildworker.py)."""
-    from concurrent.futures import ThreadPoolExecutor
+    reads the others while this one reads the largest (buildworker.py). The sources read are kept
+    in the build cache by `saver` (a CacheSaver; when None, one that is waited for here)."""
 
     steps = steps if steps is not None else sources(settings, bundle)
     fingerprints = fingerprints or source_fingerprints(settings, bundle, steps)
@@ -133,25 +134,45 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
         shutil.rmtree(folder, ignore_errors=True)
     read_here = {step.key for step in to_read}
     out = Imported()
-    saving = []  # the cache entries are compressed and written on a thread (outside Python's lock)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-cache") as saver:
+    with (CacheSaver() if saver is None else contextlib.nullcontext(saver)) as keep:
         for step in steps:
             part, table = got[step.key]
             if step.key in read_here:
                 if reread is not None:
                     reread.append(step.name)
-                saving.append(saver.submit(buildcache.save, settings.home, step.key, fingerprints[step.key], part, table))
+                keep.save(settings.home, step.key, fingerprints[step.key], part, table)
             if tables is not None:
                 tables.append(table)
             out.extend(part)
-        for job in saving:
-            try:
-                job.result()
-            except OSError:
-                pass  # a cache that cannot be written only makes the next build slower
     if progress:
         progress("inlezen", len(steps), len(steps))
     return out
+
+
+class CacheSaver:
+    """Keeps sources in the build cache on a thread (compressing and writing happen outside
+    Python's lock) while the build goes on; leaving the `with` waits for what is still being
+    written. A cache that cannot be written only makes the next build slower."""
+
+    def __enter__(self) -> "CacheSaver":
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-cache")
+        self._jobs: list = []
+        return self
+
+    def save(self, *args) -> None:
+        self._jobs.append(self._pool.submit(buildcache.save, *args))
+
+    def __exit__(self, *exc) -> None:
+        try:
+            for job in self._jobs:
+                try:
+                    job.result()
+                except OSError:
+                    pass
+        finally:
+            self._pool.shutdown()
 
 
 def _read(step: Source, registry: RegionRegistry) -> tuple[Imported, object]:
@@ -289,21 +310,22 @@ def _build(settings: Settings, bundle: Path, progress: Progress | None, user_gro
         raise TrendstudieError("De regio-indeling lijkt onvolledig: minder dan 300 huidige gemeenten in RegioSCodes.")
     reread: list[str] = []
     observation_tables: list = []
-    imported = read_sources(settings, bundle, registry, progress, steps, fingerprints, use_cache=not full,
-                            reread=reread, tables=observation_tables)
-    # The big tables go into the new database while the build computes the rest (store.Writer).
-    import pyarrow as pa
+    with CacheSaver() as saver:  # the build cache is written while the build goes on
+        imported = read_sources(settings, bundle, registry, progress, steps, fingerprints, use_cache=not full,
+                                reread=reread, tables=observation_tables, saver=saver)
+        import pyarrow as pa
 
-    table = pa.concat_tables(observation_tables) if observation_tables else buildcache.OBSERVATION_COLUMNS.empty_table()
-    writer = store.Writer(settings.database)
-    try:
-        writer.add("observations", buildcache.observations_with_fetched(table, _fetched_at(settings, bundle),
-                                                                        store.OBSERVATION_SCHEMA))
-        return _harmonise_derive_write(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint,
-                                       started, registry, imported, table, reread, writer)
-    except BaseException:
-        writer.abort()
-        raise
+        table = pa.concat_tables(observation_tables) if observation_tables else buildcache.OBSERVATION_COLUMNS.empty_table()
+        # The big tables go into the new database while the build computes the rest (store.Writer).
+        writer = store.Writer(settings.database)
+        try:
+            writer.add("observations", buildcache.observations_with_fetched(table, _fetched_at(settings, bundle),
+                                                                            store.OBSERVATION_SCHEMA))
+            return _harmonise_derive_write(settings, bundle, progress, user_groups, steps, fingerprints, fingerprint,
+                                           started, registry, imported, table, reread, writer)
+        except BaseException:
+            writer.abort()
+            raise
 
 
 def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress | None, user_groups: Path | None,
