@@ -145,7 +145,7 @@ def save(home: Path, key: str, fp: str, data: Imported, table: pa.Table | None =
     atomic.ensure_dir(path.parent)
 
     def write(tmp: Path) -> None:
-        pq.write_table(table, str(tmp), compression="zstd")
+        pq.write_table(table, str(tmp), compression="lz4")  # cheap to write and read; the files are small
 
     atomic.save_with(path, write)
 

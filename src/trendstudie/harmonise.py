@@ -555,12 +555,10 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
     encoded = _encoded(table, (*CELL, "status", "source"))
     positions, warnings = select_rows(observations, table, encoded)
     positions = np.asarray(positions, dtype=np.int64)
-    regions = table.column("region_code")
+    codes, region_numbers = encoded["region_code"]
 
-    def kind(*prefixes: str):  # per selected row: whether its region code starts with one of `prefixes`
-        found = np.zeros(table.num_rows, dtype=bool)
-        for prefix in prefixes:
-            found |= pc.starts_with(regions, prefix).to_numpy(zero_copy_only=False)
+    def kind(*prefixes: str):  # the selected rows whose region code starts with one of `prefixes`
+        found = np.array([code.startswith(prefixes) for code in codes] + [False], dtype=bool)[region_numbers]
         return positions[found[positions]]
 
     published = _published_facts(_rows_at(table, kind(*PUBLISHED)))
