@@ -50,6 +50,8 @@ SIZE_SOURCES = {
     ],
 }
 
+SIZE_TABLES = frozenset(t for sources in SIZE_SOURCES.values() for t, _, _ in sources)
+
 REQUIRED_SHARE = 0.001
 UNASSIGNED = "GM0000"  # the police's 'niet toe te delen': in the national total, in no gemeente  # predecessors that carry at least this share must all be present
 
@@ -184,10 +186,9 @@ class Sizes:
 
     def __init__(self, observations: list[Observation]):
         wanted = {(t, m, d): (basis, rank) for basis, srcs in SIZE_SOURCES.items() for rank, (t, m, d) in enumerate(srcs)}
-        tables = {t for t, _, _ in wanted}
         found: dict[tuple[str, str, int], tuple[int, float]] = {}
         for o in observations:
-            if o.table_id not in tables:
+            if o.table_id not in SIZE_TABLES:
                 continue
             hit = wanted.get((o.table_id, o.measure, o.dims))
             if hit is None or o.value is None or not o.region_code.startswith("GM"):
@@ -270,9 +271,8 @@ class Harmoniser:
         self._renamed = {t.to_code: t.from_code for t in registry.transfers if t.kind == "naamswijziging"}
         self._gemeenten_on: dict[date, frozenset[str]] = {}
         self._gm = frozenset(c for c, r in registry.regions.items() if r.kind == "GM")
-        self._plans: dict[tuple[date, str], list[tuple[str, list[tuple[str, float, bool]], bool]]] = {}
-        self._unchanged: dict[tuple[date, str], frozenset[str]] = {}
-        self._changed: dict[tuple[date, str], list] = {}
+        # (day, basis) → (plan, its entries that changed, the targets that did not)
+        self._plans: dict[tuple[date, str], tuple[list, list, frozenset[str]]] = {}
         self._trails: dict[tuple, str] = {}
         self._days: dict[tuple[frozenset[str], date, date | None], date | None] = {}
 
@@ -319,12 +319,16 @@ class Harmoniser:
         """`matrix` in the order of today's gemeenten, for the targets with a predecessor:
         (target, parts, identity), identity when the target is its own only predecessor, whole
         (the common case, which a slice then handles with one look-up)."""
+        return self._plan(day, basis)[0]
+
+    def _plan(self, day: date, basis: str) -> tuple[list, list, frozenset[str]]:
         key = (day, basis)
         if key not in self._plans:
             matrix = self.matrix(day, basis)
-            self._plans[key] = [
-                (target, parts, len(parts) == 1 and parts[0][0] == target and abs(parts[0][1] - 1) < 1e-12)
-                for target in self.current if (parts := matrix.get(target))]
+            plan = [(target, parts, len(parts) == 1 and parts[0][0] == target and abs(parts[0][1] - 1) < 1e-12)
+                    for target in self.current if (parts := matrix.get(target))]
+            self._plans[key] = (plan, [entry for entry in plan if not entry[2]],
+                                frozenset(target for target, _, same in plan if same))
         return self._plans[key]
 
     def _classification_day(self, codes: set[str], start: date, end: date | None) -> date | None:
@@ -386,17 +390,11 @@ class Harmoniser:
 
     def changed(self, day: date, basis: str) -> list[tuple[str, list[tuple[str, float, bool]], bool]]:
         """The entries of `plan(day, basis)` for the targets that are not `unchanged`."""
-        key = (day, basis)
-        if key not in self._changed:
-            self._changed[key] = [entry for entry in self.plan(day, basis) if not entry[2]]
-        return self._changed[key]
+        return self._plan(day, basis)[1]
 
     def unchanged(self, day: date, basis: str) -> frozenset[str]:
         """The targets of `plan(day, basis)` that are their own only predecessor, whole."""
-        key = (day, basis)
-        if key not in self._unchanged:
-            self._unchanged[key] = frozenset(target for target, _, same in self.plan(day, basis) if same)
-        return self._unchanged[key]
+        return self._plan(day, basis)[2]
 
     def targets(self, meta_agg: str, basis: str, first: Observation, present: dict[str, Observation], day: date,
                 identity: bool = True) -> list[Fact]:
@@ -566,11 +564,12 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
     selected = [observations[i] for i in rows.tolist()]
     # Sizes reads only the tables in SIZE_SOURCES: their rows, chosen by number, in order.
     tables_of = encoded["table_id"]
-    size_tables = [k for k, t in enumerate(tables_of[0]) if any(t == s for srcs in SIZE_SOURCES.values() for s, _, _ in srcs)]
+    size_tables = [k for k, t in enumerate(tables_of[0]) if t in SIZE_TABLES]
     sizes = Sizes([selected[j] for j in np.flatnonzero(np.isin(tables_of[1][rows], size_tables)).tolist()])
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
-    slices, slice_of = _slices(table, encoded, rows, selected)
+    valued = table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows]  # per selected row
+    slices, slice_of = _slices(encoded, rows, selected, valued)
     national = set(pc.unique(published.filter(pc.equal(published.column("region_code"), "NL01"))
                              .column("table_id")).to_pylist())
     # The facts of gemeenten that did not change are the published rows as they are: they are
@@ -606,18 +605,18 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
                     made_at.append((rank, len(place)))
         if progress:
             progress(rank + 1, len(keys))
-    same, same_at = _unchanged_rows(table, encoded, rows, slice_of, [(h.unchanged(*plan), n) for plan, n in plans.items()],
-                                    plan_of, rank_of, dropped, place)
+    same, same_at = _unchanged_rows(encoded, rows, valued, slice_of,
+                                    [(h.unchanged(*plan), n) for plan, n in plans.items()], plan_of, rank_of, dropped, place)
     at = np.concatenate([same_at, np.array(made_at, dtype=np.int64).reshape(-1, 2).T], axis=1)
     order = np.lexsort((at[1], at[0]))
     return Harmonised(published, _merged(table, encoded, same, made, order), warnings)
 
 
-def _slices(table, encoded: dict, rows, selected: list[Observation]):
-    """The gemeenten's `selected` rows (at positions `rows` in `table`) per (table, measure, dims,
-    period): {key: (its first row, its rows with a value by code, its number)}, numbered in order
-    of first appearance, and per selected row the number of its slice. Grouped column-wise; each
-    slice's rows by code are then made in one go."""
+def _slices(encoded: dict, rows, selected: list[Observation], valued):
+    """The gemeenten's `selected` rows (at positions `rows` in the observations table; `valued`:
+    whether each has a value) per (table, measure, dims, period): {key: (its first row, its rows
+    with a value by code, its number)}, numbered in order of first appearance, and per selected
+    row the number of its slice. Grouped column-wise; each slice's rows by code are then made in one go."""
     import numpy as np
 
     key = _combined(encoded, ("table_id", "measure", "dims", "period"), rows)
@@ -626,7 +625,7 @@ def _slices(table, encoded: dict, rows, selected: list[Observation]):
     number = np.empty(len(first), dtype=np.int64)
     number[by_appearance] = np.arange(len(first))
     slice_of = number[group.reshape(-1)]
-    with_value = np.flatnonzero(table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows])
+    with_value = np.flatnonzero(valued)
     ordered = with_value[np.argsort(slice_of[with_value], kind="stable")]  # by slice, in selected order
     codes = encoded["region_code"][0]
     region_of = encoded["region_code"][1][rows]
@@ -641,10 +640,10 @@ def _slices(table, encoded: dict, rows, selected: list[Observation]):
     return slices, slice_of
 
 
-def _unchanged_rows(table, encoded: dict, rows, slice_of, plans: list[tuple[frozenset[str], int]], plan_of, rank_of,
+def _unchanged_rows(encoded: dict, rows, valued, slice_of, plans: list[tuple[frozenset[str], int]], plan_of, rank_of,
                     dropped: list[tuple[int, str]], place: dict[str, int]):
-    """The rows (positions in `table`, of the gemeenten's selected `rows`) that are facts as they
-    are: with a value, of a gemeente among the unchanged targets of its slice's plan (`plans`:
+    """The rows (positions in the observations table, of the gemeenten's selected `rows`) that are
+    facts as they are: with a value (`valued`), of a gemeente among the unchanged targets of its slice's plan (`plans`:
     (unchanged codes, number); `plan_of` per slice, -1: no facts), not `dropped`; and the place of
     each (rank of its slice, position of its gemeente in `place`) as a 2 × n array."""
     import numpy as np
@@ -656,8 +655,7 @@ def _unchanged_rows(table, encoded: dict, rows, slice_of, plans: list[tuple[froz
     for unchanged, number in plans:
         unchanged_in[number, [index_of[code] for code in unchanged if code in index_of]] = True
     plan_rows = plan_of[slice_of]
-    take = table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows] \
-        & unchanged_in[np.where(plan_rows < 0, len(plans), plan_rows), region_of]
+    take = valued & unchanged_in[np.where(plan_rows < 0, len(plans), plan_rows), region_of]
     if dropped:
         left_out = np.array([number * (len(codes) + 1) + index_of[code] for number, code in dropped], dtype=np.int64)
         take &= ~np.isin(slice_of * (len(codes) + 1) + region_of, left_out)
