@@ -115,7 +115,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
     folder = buildcache.cache_dir(settings.home) / f".lezen-{os.getpid()}"
     try:
         if parallel and len(to_read) > 1:
-            largest = max(to_read, key=lambda step: sum(folder_size(p) if p.is_dir() else _size(p) for p in step.inputs))
+            largest = max(to_read, key=lambda step: sum(max(size, 0) for _, size, _ in buildcache.file_states(step.inputs)))
             worker = buildworker.start(settings.home, bundle, folder, [s.key for s in to_read if s is not largest])
         mine = [step for step in to_read if worker is None or step.key not in worker.keys]
         for i, step in enumerate(mine):
@@ -179,13 +179,6 @@ def _read(step: Source, registry: RegionRegistry) -> tuple[Imported, object]:
     """One source read by its importer, with its observations as an Arrow table."""
     part = step.read(registry)
     return part, part.columns if part.columns is not None else buildcache.observations_table(part.observations)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | None]:
@@ -368,9 +361,10 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     index = indicator_registry.FactIndex(
         [], {(t.table_id, mid): m.title for t in imported.tables for mid, m in t.measures.items()},
         {(t.table_id, mid): m.unit for t in imported.tables for mid, m in t.measures.items()})
-    index.add_table(_rows(published, indicators, regions="NL01"))
-    index.add_table(_rows(facts, indicators, regions=""))
-    index.add_table(_rows(table, indicators, regions="WK"))
+    read = indicators.series_read()
+    index.add_table(_rows(published, read, regions="NL01"))
+    index.add_table(_rows(facts, read, regions=""))
+    index.add_table(_rows(table, read, regions="WK"))
 
     def derive_progress(done: int, total: int) -> None:
         if progress:
@@ -427,15 +421,14 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
     )
 
 
-def _rows(table, indicators, regions: str = "WK"):
-    """The rows of `table` (facts or observations) in the series the indicators read, with a value,
+def _rows(table, read: set[tuple[str, str]], regions: str = "WK"):
+    """The rows of `table` (facts or observations) in the series `read` (Registry.series_read), with a value,
     of the regions whose code starts with `regions` ("" for all); only the columns a FactIndex
     reads. Chosen column-wise, in the table's order: one mask, then one filter of those columns
     (filtering copies every column it is given)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    read = indicators.series_read()
     where = pc.and_(pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))),
                     pc.is_valid(table.column("value")))
     if regions:

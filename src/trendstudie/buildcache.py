@@ -123,8 +123,13 @@ def cache_dir(home: Path) -> Path:
     return Path(home) / "cache" / "build"
 
 
+def file_name(key: str, suffix: str) -> str:
+    """A source key as a file name (sync keys hold a catalogue's name)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key) + suffix
+
+
 def _entry(home: Path, key: str) -> Path:
-    return cache_dir(home) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", key) + ".parquet")
+    return cache_dir(home) / file_name(key, ".parquet")
 
 
 def observations_table(observations: list[Observation]) -> pa.Table:

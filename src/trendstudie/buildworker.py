@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -77,7 +76,9 @@ def collect(worker: Worker) -> dict | None:
 
 
 def _entry(folder: Path, key: str) -> Path:
-    return folder / (re.sub(r"[^A-Za-z0-9_.-]+", "_", key) + ".arrow")
+    from .buildcache import file_name
+
+    return folder / file_name(key, ".arrow")
 
 
 def _run(home: Path, bundle: Path, folder: Path, keys: list[str]) -> int:
