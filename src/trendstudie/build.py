@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import atomic, buildcache, buildworker, editions, gcpause, store
-from .config import Settings, require_bundle
+from .config import Settings, cores, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
 from .harmonise import facts_of, harmonise_columns
@@ -110,7 +110,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
             got[step.key] = cached
     to_read = [step for step in steps if step.key not in got]
     if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1
+        parallel = cores() > 1
     worker = None
     folder = buildcache.cache_dir(settings.home) / f".lezen-{os.getpid()}"
     try:

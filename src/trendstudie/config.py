@@ -56,3 +56,17 @@ def require_bundle(s: Settings) -> Path:
     if not s.bundle.is_dir():
         raise TrendstudieError(f"Databundel niet gevonden: {s.bundle}")
     return s.bundle
+
+
+def cores() -> int:
+    """The processor cores this process may use (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def processes(most: int) -> int:
+    """How many processes to run side by side by default: one per core, at most `most` (each holds
+    its own data in memory)."""
+    return max(1, min(cores(), most))

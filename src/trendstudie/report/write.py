@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import atomic, formatting, tables
+from ..config import processes
 from .content import Context, Options, build_report
 from .html import render_html
 from .pdf import render_pdf
@@ -144,7 +144,7 @@ def write_many(database: Path, codes: list[str], outdir: Path, opts: Options, pd
     total = len(codes)
     if progress:
         progress(len(done), total)
-    workers = workers or min(os.cpu_count() or 1, 4)
+    workers = workers or processes(4)
     if todo:
         if workers == 1 or len(todo) == 1:
             for code, key in todo:

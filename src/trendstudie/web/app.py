@@ -685,7 +685,9 @@ def default_workers() -> int:
     """`trendstudie serve`'s number of processes: one per core (requests such as 200 participants
     answering at once are processor work), at most MAX_DEFAULT_WORKERS, since every worker holds
     the loaded store in its own memory."""
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+    from ..config import processes
+
+    return processes(MAX_DEFAULT_WORKERS)
 
 
 def warm_routes(app: FastAPI, code: str) -> list[int]:

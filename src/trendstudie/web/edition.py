@@ -27,7 +27,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 MARKER = "editie.json"
 
@@ -73,32 +72,23 @@ def marker(app) -> Path:
     return app.state.cache.directory / MARKER
 
 
-def is_prepared(app) -> bool:
-    return marker(app).exists()
-
-
-def prepare(app, progress: Callable[[int, int, str], None] | None = None, part: tuple[int, int] = (0, 1),
-            mark: bool = True) -> dict:
+def prepare(app, part: tuple[int, int] = (0, 1)) -> dict:
     """Render the URLs of the edition through `app` (whose cache keeps them on disk): with `part`
-    (k, n) the k-th of n shares (URLs k, k+n, …: each process of a parallel preparation its own);
-    with `mark` write the marker file when all succeeded. Returns what was done."""
+    (k, n) the k-th of n shares (URLs k, k+n, …: each process of a parallel preparation its own).
+    Returns what was done; `main` writes the marker when every share succeeded."""
     k, n = part
     urls = edition_urls(app.state.data)[k::n]
     t0, cpu0 = time.perf_counter(), time.process_time()
     failed = []
 
     async def run():
-        for i, url in enumerate(urls, 1):
+        for url in urls:
             if await _get(app, url) != 200:
                 failed.append(url)
-            if progress:
-                progress(i, len(urls), url)
 
     asyncio.run(run())
     result = {"urls": len(urls), "failed": failed, "seconds": round(time.perf_counter() - t0, 1),
               "cpu_seconds": round(time.process_time() - cpu0, 1)}
-    if mark and not failed:
-        write_marker(app, result)
     return result
 
 
@@ -112,11 +102,9 @@ def processes() -> int:
     """How many processes prepare an edition: one per core this process may use, at most 4 (each
     loads the store: some hundreds of MB). At the lowest priority they take only idle time, so
     they cost visitors nothing and finish in half the time on two cores."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
+    from ..config import processes as per_core
+
+    return per_core(4)
 
 
 def lower_priority() -> int:
@@ -195,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         for h in helpers:
             h.terminate()
         return 1
-    result = prepare(app, part=part, mark=False)
+    result = prepare(app, part=part)
     if part[0] != 0:  # a share: the first process writes the marker when every share is done
         return 1 if result["failed"] else 0
     shares_ok = all(h.wait() == 0 for h in helpers)
