@@ -633,10 +633,15 @@ def _remove_stale_caches(root: Path, keep: str, age: float = 3600.0) -> None:
                 pass
 
 
+def serving_app(database: Path, warmed: bool) -> FastAPI:
+    """The app as a server process runs it: loaded, warmed up first when `warmed`, then settled."""
+    app = create_app(database)
+    return settle(warm(app) if warmed else app)
+
+
 def _app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--factory`): the database path comes from the environment."""
-    app = create_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]))
-    return settle(warm(app) if os.environ.get("TRENDSTUDIE_WEB_WARM") == "1" else app)
+    return serving_app(Path(os.environ["TRENDSTUDIE_WEB_DATABASE"]), os.environ.get("TRENDSTUDIE_WEB_WARM") == "1")
 
 
 def settle(app: FastAPI) -> FastAPI:
@@ -755,8 +760,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
             uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
                         log_level="warning", proxy_headers=False, server_header=False)
         else:
-            app = create_app(database)
-            uvicorn.run(settle(warm(app) if prepare else app), host=host, port=port, log_level="warning", server_header=False)
+            uvicorn.run(serving_app(database, prepare), host=host, port=port, log_level="warning", server_header=False)
     finally:
         if helper is not None and helper.poll() is None:
             helper.terminate()

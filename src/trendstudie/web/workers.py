@@ -272,8 +272,7 @@ def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> i
     taken (a restart would not help)."""
     import uvicorn
 
-    from .app import create_app, settle
-    from .app import warm as warm_app
+    from .app import serving_app
 
     def tell(message: bytes) -> None:
         try:
@@ -287,8 +286,7 @@ def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> i
     if os.getppid() != parent:  # the parent ended before the line above
         return 0
     try:
-        app = create_app(database)
-        app = settle(warm_app(app) if warm else app)
+        app = serving_app(database, warm)
     except TrendstudieError as exc:
         print(f"Fout bij het starten van een werker van de server: {exc}", file=sys.stderr, flush=True)
         return 1
