@@ -465,7 +465,9 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
         paragraphs.append(f"De trends die in {name} spelen, staan niet los van elkaar: de trendstudies beschrijven "
                           f"{len(edges)} verbanden tussen de {len(applying)} trends die hier sterk of enigszins spelen. "
                           "De belangrijkste:")
-    for e in sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))[:RELATIONS_LISTED]:
+    # the most important first: between strong trends, then from one
+    ranked = sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))
+    for e in ranked[:RELATIONS_LISTED]:
         word = "versterkt" if e.polarity == "+" else "remt"
         studies = sorted({c.year for x in by_pair[(e.source, e.target)] for c in x.citations})
         paragraphs.append(f"{ctx.kb.entry(e.source).title} {word} {ctx.kb.entry(e.target).title[0].lower()}"
@@ -477,7 +479,7 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
     if not edges:
         paragraphs.append(f"Tussen de trends die in {name} spelen, beschrijven de trendstudies geen directe verbanden.")
     figures = []
-    shown = sorted(edges, key=lambda e: (e.source not in strong, e.target not in strong, e.source, e.target))[:24]
+    shown = ranked[:24]
     titles = {i: ctx.kb.entry(i).title for i in applying}
     # laid out for an A4 column at full text size, on one page at most: where the whole does not
     # fit, per trend what it drives, the most important relations first, as many as fit
