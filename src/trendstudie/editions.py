@@ -601,18 +601,16 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
     trend uses, without the figures' labels)."""
     import pyarrow as pa
 
-    from . import store
     from .knowledge import cache
     from .reader import Reader
 
     if trends is not None:
         return _some_verdicts(database, trends, progress, what)
-    reader = Reader(database) if keep else Reader(connection=store.connect(database))
+    localiser = None if keep or home is None else cache.cached(database, Path(home) / "cache")
+    if localiser is None and not keep:  # nothing to keep it for: only what the strengths need
+        return _some_verdicts(database, set(_knowledge()[0].trends), progress, what)
+    reader = Reader(database) if localiser is None else None  # the home's own store, to be kept
     try:
-        localiser = None if keep or home is None else cache.cached(database, Path(home) / "cache")
-        if localiser is None and not keep:  # nothing to keep it for: only what the strengths need
-            reader.close()
-            return _some_verdicts(database, set(_knowledge()[0].trends), progress, what)
         localiser = localiser or reader.localiser
         codes = localiser.gemeenten
         regions, trends_, strengths = [], [], []
@@ -628,7 +626,8 @@ def compute_verdicts(database: Path, progress: Progress | None = None, what: str
         return pa.table({"region_code": regions, "trend": trends_, "sterkte": strengths},
                         schema=schemas()["VERDICT_SCHEMA"])
     finally:
-        reader.close()
+        if reader is not None:
+            reader.close()
 
 
 def _some_verdicts(database: Path, trends: set[str], progress: Progress | None, what: str) -> pa.Table:
