@@ -28,6 +28,7 @@ import os
 import signal
 import socket
 import subprocess
+from statistics import median
 import sys
 import tempfile
 import time
@@ -204,12 +205,6 @@ def wait_idle(pid: int, limit: float = 600.0) -> float:
 
 def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, max(0, int(round(q * len(sorted_values))) - 1))]
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main() -> None:

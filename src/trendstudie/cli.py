@@ -133,13 +133,6 @@ def _check_workers(n: int | None, flag: str = "--werkers") -> None:
                                f"kies hoogstens {max_workers()} (standaard: het aantal kernen).")
 
 
-def _check_port(host: str, port: int) -> None:
-    """The address can be listened on, before the server says it runs (see web/workers.py)."""
-    from .web.workers import check_port
-
-    check_port(host, port)
-
-
 def _check_years(reader, van: int | None, tot: int | None, *names: str) -> None:
     if van is None and tot is None:
         return
@@ -705,7 +698,9 @@ def serve(
     workers = workers or default_workers()
     s = settings(home=home)
     store.connect(s.database).close()  # a clear error before the server starts when there is no database
-    _check_port(host, port)
+    from .web.workers import check_port
+
+    check_port(host, port)  # before the server says it runs
     err.print(f"trendstudie draait op http://{host}:{port}/ (stoppen met Ctrl+C)")
     run(host=host, port=port, database=s.database, workers=workers)
 
