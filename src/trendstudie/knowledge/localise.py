@@ -247,10 +247,7 @@ class IndicatorData:
                 self._by_period.setdefault((ind, period), []).append(value)
         for values in self._by_period.values():
             values.sort()
-        if only is None:
-            self.newest_year = max((int(s[-1][0][:4]) for s in self._series.values()), default=0)
-        else:  # the same figure over every indicator: the latest year of any value
-            self.newest_year = newest_year(con)
+        self.newest_year = newest_year(con)  # over every indicator, also when only some are loaded
         self.group_titles = dict(con.execute("SELECT group_id, title FROM groups").fetchall())
         self.memberships: dict[str, dict[str, str]] = {}  # per gemeente: its province and size class
         self.groups_of: dict[str, set[str]] = {}  # per gemeente: every group it belongs to
