@@ -146,7 +146,7 @@ def test_select_rows_is_select(rows):
 
     observations = [_observation(*row) for row in rows]
     chosen, conflicts = select(observations)
-    positions, got_conflicts = select_rows(observations, observations_table(observations))
+    positions, got_conflicts = select_rows(observations_table(observations))
     assert [observations[i] for i in positions] == chosen
     assert [observations[i] is c for i, c in zip(positions, chosen)] == [True] * len(chosen)
     assert got_conflicts == conflicts
@@ -165,8 +165,7 @@ def test_other_regions_are_as_published_column_wise(bundle):
     expected = [Fact(o.table_id, o.measure, o.dims, o.region_code, o.period, o.value, o.status, False,
                      "zoals gepubliceerd" if o.value is not None else "ontbreekt", o.source, o.reason)
                 for o in chosen if o.region_code[:2] in ("NL", "PV", "LD", "CR")]
-    published, facts, _ = harmonise_columns(imported.observations, observations_table(imported.observations),
-                                            imported.tables, registry)
+    published, facts, _ = harmonise_columns(observations_table(imported.observations), imported.tables, registry)
     assert len(expected) > 1000 and facts_of(published) == expected
     facts = facts_of(facts)
     assert facts and all(f.region_code.startswith("GM") or f.region_code == "NL01" for f in facts)
@@ -190,7 +189,7 @@ def test_unchanged_gemeenten_column_wise_as_one_by_one(bundle):
     (with the national sums), on the bundle's v4 tables, tidy files and exports (herindelingen,
     renamed codes, mid-year mergers)."""
     from trendstudie.buildcache import observations_table
-    from trendstudie.harmonise import Harmoniser, Sizes, facts_of, harmonise_columns
+    from trendstudie.harmonise import Harmoniser, Sizes, cells_of, facts_of, harmonise_columns
     from trendstudie.sources import exports
 
     registry = RegionRegistry.from_regioscodes(bundle / "odata-v4/03759ned/RegioSCodes.json")
@@ -214,10 +213,10 @@ def test_unchanged_gemeenten_column_wise_as_one_by_one(bundle):
         facts, _ = h.slice(agg, basis, *slices[key])
         expected += facts
         if agg == "sum" and key[0] not in national and facts:
-            nl = h.national(*slices[key], sum(1 for f in facts if f.value is not None))
+            first, present = slices[key]
+            nl = h.national(first, cells_of(present), sum(1 for f in facts if f.value is not None))
             expected += [nl] if nl is not None else []
-    got = facts_of(harmonise_columns(imported.observations, observations_table(imported.observations),
-                                     imported.tables, registry).facts)
+    got = facts_of(harmonise_columns(observations_table(imported.observations), imported.tables, registry).facts)
     assert sum(1 for f in expected if f.method == "ongewijzigd") > 100_000
     assert {f.method for f in expected} >= {"ongewijzigd", "samengeteld", "gewogen", "ontbreekt"}
     assert got == expected

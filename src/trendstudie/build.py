@@ -143,7 +143,7 @@ def read_sources(settings: Settings, bundle: Path, registry: RegionRegistry, pro
                 keep.save(settings.home, step.key, fingerprints[step.key], part, table)
             if tables is not None:
                 tables.append(table)
-            out.extend(part)
+            out.extend(Imported(tables=part.tables, warnings=part.warnings, columns=table))  # no tuples (see Imported)
     if progress:
         progress("inlezen", len(steps), len(steps))
     return out
@@ -178,7 +178,7 @@ class CacheSaver:
 def _read(step: Source, registry: RegionRegistry) -> tuple[Imported, object]:
     """One source read by its importer, with its observations as an Arrow table."""
     part = step.read(registry)
-    return part, part.columns if part.columns is not None else buildcache.observations_table(part.observations)
+    return part, buildcache.table_of(part)
 
 
 def _fetched_at(settings: Settings, bundle: Path) -> Callable[[str], datetime | None]:
@@ -325,7 +325,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
                             steps: list[Source], fingerprints: dict[str, str], fingerprint: str, started: float,
                             registry: RegionRegistry, imported: Imported, table, reread: list[str],
                             writer: store.Writer) -> BuildReport:
-    """`table`: imported.observations as an Arrow table (the same rows in the same order)."""
+    """`table`: the observations of `imported` as an Arrow table (its `columns`)."""
     import pyarrow as pa
 
     def harmonise_progress(done: int, total: int) -> None:
@@ -336,8 +336,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
         progress("harmoniseren naar de huidige gemeentelijke indeling", 0, None)
     # The other regions' facts as published; the gemeenten's (made one by one only where a
     # gemeente changed): two tables.
-    published, facts, harmonise_warnings = harmonise_columns(imported.observations, table, imported.tables, registry,
-                                                             harmonise_progress)
+    published, facts, harmonise_warnings = harmonise_columns(table, imported.tables, registry, harmonise_progress)
     from . import eigen
 
     if eigen.needs_completing(imported.tables):
@@ -409,7 +408,7 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
         progress("database schrijven", 1, 1)
     return BuildReport(
         database=settings.database,
-        observations=len(imported.observations),
+        observations=table.num_rows,
         facts=fact_table.num_rows,
         indicators=len(indicators.indicators),
         missing_indicators=len(missing),

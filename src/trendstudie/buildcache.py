@@ -22,7 +22,6 @@ import json
 import os
 import re
 from dataclasses import asdict
-from itertools import repeat
 from pathlib import Path
 from typing import Iterable
 
@@ -140,11 +139,16 @@ def observations_table(observations: list[Observation]) -> pa.Table:
                                 schema=OBSERVATION_COLUMNS)
 
 
+def table_of(data: Imported) -> pa.Table:
+    """An Imported's observations as a table: its `columns`, or made from its tuples."""
+    return data.columns if data.columns is not None else observations_table(data.observations)
+
+
 def save(home: Path, key: str, fp: str, data: Imported, table: pa.Table | None = None) -> None:
     """Keep what `key`'s importer returned under fingerprint `fp` (replacing an older entry);
-    `table` is its observations as `observations_table` gives them, when already made."""
+    `table` is `table_of(data)`, when already made."""
     meta = {"fingerprint": fp, **describe(data)}
-    table = (table if table is not None else observations_table(data.observations)).replace_schema_metadata(
+    table = (table if table is not None else table_of(data)).replace_schema_metadata(
         {"trendstudie": json.dumps(meta, ensure_ascii=False)})
     path = _entry(home, key)
     atomic.ensure_dir(path.parent)
@@ -163,13 +167,12 @@ def load(home: Path, key: str, fp: str) -> tuple[Imported, pa.Table] | None:
     if not path.exists():
         return None
     try:
-        strings = [n for n in OBSERVATION_COLUMNS.names if OBSERVATION_COLUMNS.field(n).type == pa.string()]
-        encoded = pq.read_table(str(path), read_dictionary=strings)  # few distinct texts: one object each
-        meta = json.loads(encoded.schema.metadata[b"trendstudie"])
+        kept = pq.read_table(str(path))
+        meta = json.loads(kept.schema.metadata[b"trendstudie"])
         if meta.get("fingerprint") != fp:
             return None
-        table = encoded.cast(OBSERVATION_COLUMNS.with_metadata(encoded.schema.metadata)).replace_schema_metadata(None)
-        imported = imported_from(meta, encoded)
+        imported = imported_from(meta, kept.replace_schema_metadata(None))
+        table = imported.columns
     except Exception:  # noqa: BLE001 - a damaged cache entry is never an error: read the source again
         path.unlink(missing_ok=True)
         return None
@@ -182,32 +185,12 @@ def describe(data: Imported) -> dict:
 
 
 def imported_from(meta: dict, table: pa.Table) -> Imported:
-    """The Imported that `describe` gave `meta`, with `table`'s rows as its observations (its text
-    columns dictionary-encoded or not: each distinct text becomes one object)."""
+    """The Imported that `describe` gave `meta`, with `table`'s rows as its observations (made
+    into tuples only when asked for, see Imported)."""
     tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
               for t in meta["tables"]]
-    columns = [python_values(table.column(name)) for name in OBSERVATION_COLUMNS.names]
-    observations = list(map(tuple.__new__, repeat(Observation), zip(*columns)))
-    return Imported(tables=tables, observations=observations, warnings=[str(w) for w in meta["warnings"]],
-                    columns=table if table.schema.equals(OBSERVATION_COLUMNS) else None)
-
-
-def python_values(column) -> list:
-    """An Arrow column as a Python list; each distinct text one object (texts repeat: a code on
-    every row of its region), so that the list is made faster and takes less memory."""
-    import pyarrow.compute as pc
-
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if column.type == pa.string():
-        column = pc.dictionary_encode(column)
-    return _values(column)
-
-
-def _values(column: pa.Array) -> list:
-    if not pa.types.is_dictionary(column.type):
-        return column.to_pylist()
-    texts = column.dictionary.to_pylist() + [None]
-    return [texts[i] for i in column.indices.fill_null(len(texts) - 1).to_numpy(zero_copy_only=False).tolist()]
+    return Imported(tables=tables, warnings=[str(w) for w in meta["warnings"]],
+                    columns=table if table.schema.equals(OBSERVATION_COLUMNS) else table.cast(OBSERVATION_COLUMNS))
 
 
 def observations_with_fetched(table: pa.Table, fetched_at, schema: pa.Schema) -> pa.Table:

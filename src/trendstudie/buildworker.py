@@ -97,7 +97,7 @@ def _run(home: Path, bundle: Path, folder: Path, keys: list[str]) -> int:
             registry = RegionRegistry.from_regioscodes(_registry_source(s, bundle))
             for key in keys:
                 part = steps[key].read(registry)
-                table = part.columns if part.columns is not None else buildcache.observations_table(part.observations)
+                table = buildcache.table_of(part)
                 table = table.replace_schema_metadata({"trendstudie": json.dumps(buildcache.describe(part),
                                                                                  ensure_ascii=False)})
                 with pa.OSFile(str(_entry(folder, key)), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:

@@ -79,6 +79,21 @@ class Fact(NamedTuple):
     reason: str | None = None
 
 
+Cell = tuple[float, "str | None", str]  # a gemeente's published value in a slice: value, status, source
+
+
+def cells_of(present: dict[str, Observation]) -> dict[str, Cell]:
+    """A slice's observations with a value by code, as the cells the Harmoniser works on."""
+    return {code: (o.value, o.status, o.source) for code, o in present.items()}
+
+
+def observations_at(table, positions) -> list[Observation]:
+    """The rows of an Arrow table of observations at `positions`, in that order, as tuples."""
+    from .sources.records import observations_of
+
+    return observations_of(_rows_at(table, positions)) if len(positions) else []
+
+
 def select(observations: list[Observation]) -> tuple[list[Observation], list[str]]:
     """One observation per cell, by source rank; report real disagreements."""
     best: dict[tuple, Observation] = {}
@@ -152,15 +167,16 @@ def _repeated_cells(encoded: dict):
     return counts[inverse.reshape(-1)] > 1
 
 
-def select_rows(observations: list[Observation], table, encoded: dict | None = None) -> tuple[list[int], list[str]]:
-    """`select` on the rows of `table` (the same observations as an Arrow table): the positions in
-    `observations` of what `select` returns, in its order, and the same disagreements. Only the
-    cells published more than once (found column-wise) are gone through one by one. `encoded`:
-    `_encoded(table, CELL)` when already made."""
+def select_rows(table, encoded: dict | None = None) -> tuple[list[int], list[str]]:
+    """`select` on the rows of `table` (observations as an Arrow table): the positions of the
+    rows `select` returns, in its order, and the same disagreements. Only the cells published
+    more than once (found column-wise) are gone through one by one, as Observation tuples.
+    `encoded`: `_encoded(table, CELL)` when already made."""
     import numpy as np
 
     n = table.num_rows
     repeated = np.flatnonzero(_repeated_cells(encoded or _encoded(table, CELL))).tolist()
+    observations = dict(zip(repeated, observations_at(table, repeated)))
     first: dict[tuple, int] = {}  # cell → position of its first observation
     chosen: dict[int, int] = {}  # that position → position of the observation kept
     conflicts: list[str] = []
@@ -350,11 +366,10 @@ class Harmoniser:
               present: dict[str, Observation]) -> tuple[list[Fact], list[str]]:
         """Harmonise one (table, measure, dims, period) slice of gemeente observations: `first` is
         its first row (published value or not), `present` its rows with a value by code."""
-        day, present, warnings = self.prepare(first, present)
-        return (self.targets(meta_agg, basis, first, present, day) if day is not None else []), warnings
+        day, cells, warnings = self.prepare(first, cells_of(present))
+        return (self.targets(meta_agg, basis, first, cells, day) if day is not None else []), warnings
 
-    def prepare(self, first: Observation, present: dict[str, Observation]
-                ) -> tuple[date | None, dict[str, Observation], list[str]]:
+    def prepare(self, first: Observation, present: dict[str, Cell]) -> tuple[date | None, dict[str, Cell], list[str]]:
         """What a slice is published on: (the day of its classification, or None when it gives no
         facts; its rows with a value by code, without the second code of a renamed gemeente; warnings)."""
         table_id, measure, dims, period = first.table_id, first.measure, first.dims, first.period
@@ -396,10 +411,11 @@ class Harmoniser:
         """The targets of `plan(day, basis)` that are their own only predecessor, whole."""
         return self._plan(day, basis)[2]
 
-    def targets(self, meta_agg: str, basis: str, first: Observation, present: dict[str, Observation], day: date,
+    def targets(self, meta_agg: str, basis: str, first: Observation, present: dict[str, Cell], day: date,
                 identity: bool = True) -> list[Fact]:
-        """The facts of a slice prepared by `prepare`, in the order of today's gemeenten; without
-        `identity`, not those of the gemeenten that did not change (the build makes those column-wise)."""
+        """The facts of a slice prepared by `prepare` (`present`: its cells by code), in the order of
+        today's gemeenten; without `identity`, not those of the gemeenten that did not change (the
+        build makes those column-wise)."""
         table_id, measure, dims, period = first.table_id, first.measure, first.dims, first.period
         start = period_start(period)
         facts = []
@@ -409,10 +425,10 @@ class Harmoniser:
         for target, parts, same in (self.plan(day, basis) if identity else self.changed(day, basis)):
             if same:
                 if identity:
-                    o = get(target)
-                    if o is not None:
-                        append(Fact(table_id, measure, dims, target, period, o.value, o.status, False, "ongewijzigd",
-                                    f"{target} ({o.source})"))
+                    cell = get(target)
+                    if cell is not None:
+                        append(Fact(table_id, measure, dims, target, period, cell[0], cell[1], False, "ongewijzigd",
+                                    f"{target} ({cell[2]})"))
                 continue
             if not any(code in present for code, _, _ in parts):
                 continue  # nothing published for this gemeente in this slice
@@ -422,10 +438,10 @@ class Harmoniser:
                             self._trail(parts, source), "geen waarde voor " + ", ".join(missing)))
                 continue
             used = [(code, share, approx) for code, share, approx in parts if code in present]
-            statuses = [present[c].status for c, _, _ in used]
+            statuses = [present[c][1] for c, _, _ in used]
             approximate = any(a for _, _, a in used)
             if meta_agg == "sum":
-                value = sum(present[c].value * s for c, s, _ in used)  # type: ignore[operator]
+                value = sum(present[c][0] * s for c, s, _ in used)  # type: ignore[operator]
                 method = "benaderd" if approximate else "samengeteld"
             elif meta_agg == "mean":
                 year = start.year
@@ -439,7 +455,7 @@ class Harmoniser:
                 total = sum(weights)
                 if total <= 0:
                     continue
-                value = sum(present[c].value * w for (c, _, _), w in zip(used, weights)) / total  # type: ignore[operator]
+                value = sum(present[c][0] * w for (c, _, _), w in zip(used, weights)) / total  # type: ignore[operator]
                 method = "benaderd" if approximate else "gewogen"
             else:
                 append(Fact(table_id, measure, dims, target, period, None, None, True, "ontbreekt",
@@ -450,11 +466,11 @@ class Harmoniser:
                         self._trail(used, source)))
         return facts
 
-    def national(self, first: Observation, present: dict[str, Observation], valued: int) -> Fact | None:
+    def national(self, first: Observation, present: dict[str, Cell], valued: int) -> Fact | None:
         """Nederland for a count slice of a table without a national row: every published gemeente
         row plus 'niet toe te delen' (GM0000), when every current gemeente got a value (else None).
-        `first` and `present` are as for `slice`, `valued` how many of the facts `slice` made of
-        them have a value; a code published twice under an old and a new name (see `slice`) counts once."""
+        `first` is as for `slice`, `present` its cells by code (`cells_of`), `valued` how many of the
+        facts `slice` made of them have a value; a code published twice under an old and a new name (see `slice`) counts once."""
         if valued < len(self.current):
             return None
         present = dict(present)
@@ -462,11 +478,11 @@ class Harmoniser:
             if new in present and old in present:
                 start = period_start(first.period)
                 del present[new if self.registry.regions[old].valid_on(start) else old]
-        used = [o for c, o in present.items() if c == UNASSIGNED or c in self._gm]
+        used = [cell for c, cell in present.items() if c == UNASSIGNED or c in self._gm]
         unassigned = present.get(UNASSIGNED)
-        extra = f" plus niet toe te delen {unassigned.value:g}" if unassigned is not None else ""
+        extra = f" plus niet toe te delen {unassigned[0]:g}" if unassigned is not None else ""
         return Fact(first.table_id, first.measure, first.dims, "NL01", first.period,
-                    sum(o.value for o in used), _combine_status([o.status for o in used]),  # type: ignore[misc]
+                    sum(cell[0] for cell in used), _combine_status([cell[1] for cell in used]),  # type: ignore[misc]
                     False, "samengeteld",
                     f"som van {len(used) - (unassigned is not None)} gemeenten{extra} ({first.source})")
 
@@ -495,7 +511,7 @@ def harmonise(observations: list[Observation], tables: list[TableMeta], registry
     """All facts: gemeenten on today's classification, other regions as published."""
     from .buildcache import observations_table
 
-    done = harmonise_columns(observations, observations_table(observations), tables, registry, progress)
+    done = harmonise_columns(observations_table(observations), tables, registry, progress)
     return [*facts_of(done.published), *facts_of(done.facts)], done.warnings
 
 
@@ -505,12 +521,12 @@ def facts_of(table) -> list[Fact]:
     return list(map(Fact, *(columns[name] for name in Fact._fields)))
 
 
-def harmonise_columns(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
-                      progress=None) -> Harmonised:
-    """`harmonise`, given the observations also as an Arrow table (buildcache.observations_table):
-    the build's way, which makes one by one only the facts of gemeenten that changed."""
+def harmonise_columns(table, tables: list[TableMeta], registry: RegionRegistry, progress=None) -> Harmonised:
+    """`harmonise` of the observations as an Arrow table (buildcache.OBSERVATION_COLUMNS): the
+    build's way, which makes one by one only the facts of gemeenten that changed, and makes
+    Observation tuples only of the rows it goes through one by one."""
     with gcpause.paused():
-        return _harmonise(observations, table, tables, registry, progress)
+        return _harmonise(table, tables, registry, progress)
 
 
 def _published_facts(selected):
@@ -545,13 +561,12 @@ def _rows_at(table, positions):
     return table.filter(pa.array(keep))
 
 
-def _harmonise(observations: list[Observation], table, tables: list[TableMeta], registry: RegionRegistry,
-               progress=None) -> Harmonised:
+def _harmonise(table, tables: list[TableMeta], registry: RegionRegistry, progress=None) -> Harmonised:
     import numpy as np
     import pyarrow.compute as pc
 
     encoded = _encoded(table, (*CELL, "status", "source"))
-    positions, warnings = select_rows(observations, table, encoded)
+    positions, warnings = select_rows(table, encoded)
     positions = np.asarray(positions, dtype=np.int64)
     codes, region_numbers = encoded["region_code"]
 
@@ -561,15 +576,11 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
 
     published = _published_facts(_rows_at(table, kind(*PUBLISHED)))
     rows = kind("GM")  # the gemeenten's selected rows, by position in `table`
-    selected = [observations[i] for i in rows.tolist()]
-    # Sizes reads only the tables in SIZE_SOURCES: their rows, chosen by number, in order.
-    tables_of = encoded["table_id"]
-    size_tables = [k for k, t in enumerate(tables_of[0]) if t in SIZE_TABLES]
-    sizes = Sizes([selected[j] for j in np.flatnonzero(np.isin(tables_of[1][rows], size_tables)).tolist()])
+    sizes = Sizes(observations_at(table, rows[_size_rows(encoded, rows)]))
     h = Harmoniser(registry, sizes)
     measures = {(t.table_id, mid): m for t in tables for mid, m in t.measures.items()}
     valued = table.column("value").is_valid().to_numpy(zero_copy_only=False)[rows]  # per selected row
-    slices, slice_of = _slices(encoded, rows, selected, valued)
+    slices, slice_of = _slices(table, encoded, rows, valued)
     national = set(pc.unique(published.filter(pc.equal(published.column("region_code"), "NL01"))
                              .column("table_id")).to_pylist())
     # The facts of gemeenten that did not change are the published rows as they are: they are
@@ -612,11 +623,27 @@ def _harmonise(observations: list[Observation], table, tables: list[TableMeta], 
     return Harmonised(published, _merged(table, encoded, same, made, order), warnings)
 
 
-def _slices(encoded: dict, rows, selected: list[Observation], valued):
-    """The gemeenten's `selected` rows (at positions `rows` in the observations table; `valued`:
-    whether each has a value) per (table, measure, dims, period): {key: (its first row, its rows
-    with a value by code, its number)}, numbered in order of first appearance, and per selected
-    row the number of its slice. Grouped column-wise; each slice's rows by code are then made in one go."""
+def _size_rows(encoded: dict, rows):
+    """Which of `rows` (positions in the observations table) are of a series in SIZE_SOURCES, the
+    only rows Sizes reads: chosen by number, in order."""
+    import numpy as np
+
+    names = ("table_id", "measure", "dims")
+    numbers = [encoded[name][1][rows] for name in names]
+    found = np.zeros(len(rows), dtype=bool)
+    for series in (series for sources in SIZE_SOURCES.values() for series in sources):
+        at = [encoded[name][0].index(text) if text in encoded[name][0] else None for name, text in zip(names, series)]
+        if None not in at:
+            found |= (numbers[0] == at[0]) & (numbers[1] == at[1]) & (numbers[2] == at[2])
+    return found
+
+
+def _slices(table, encoded: dict, rows, valued):
+    """The gemeenten's selected rows (at positions `rows` in the observations `table`; `valued`:
+    whether each has a value) per (table, measure, dims, period): {key: (its first row as an
+    Observation, its cells with a value by code (`cells_of`), its number)}, numbered in order of
+    first appearance, and per selected row the number of its slice. Grouped column-wise; each
+    slice's cells by code are then made in one go, without an Observation per row."""
     import numpy as np
 
     key = _combined(encoded, ("table_id", "measure", "dims", "period"), rows)
@@ -630,13 +657,20 @@ def _slices(encoded: dict, rows, selected: list[Observation], valued):
     codes = encoded["region_code"][0]
     region_of = encoded["region_code"][1][rows]
     ordered_codes = [codes[k] for k in region_of[ordered].tolist()]
-    ordered_rows = [selected[j] for j in ordered.tolist()]
+    at = rows[ordered]
+    values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False)[at].tolist()
+
+    def texts_at(column: str) -> list:
+        texts, numbers = encoded[column]
+        texts = [*texts, None]  # number -1: none
+        return [texts[k] for k in numbers[at].tolist()]
+
+    ordered_cells = list(zip(values, texts_at("status"), texts_at("source")))
     ends = np.searchsorted(slice_of[ordered], np.arange(len(first) + 1), side="left").tolist()
     slices = {}
-    for n, j in enumerate(first[by_appearance].tolist()):
-        o = selected[j]
+    for n, o in enumerate(observations_at(table, rows[first[by_appearance]])):
         slices[(o.table_id, o.measure, o.dims, o.period)] = (
-            o, dict(zip(ordered_codes[ends[n]:ends[n + 1]], ordered_rows[ends[n]:ends[n + 1]])), n)
+            o, dict(zip(ordered_codes[ends[n]:ends[n + 1]], ordered_cells[ends[n]:ends[n + 1]])), n)
     return slices, slice_of
 
 

@@ -263,9 +263,9 @@ class FactIndex:
         the constructor adds facts, column by column rather than as objects."""
         from itertools import repeat
 
-        from ..buildcache import python_values
+        from ..sources.records import text_values
 
-        columns = {name: python_values(table.column(name)) for name in table.column_names}
+        columns = {name: text_values(table.column(name)) for name in table.column_names}
         harmonised = columns["harmonised"] if "harmonised" in columns else repeat(False)
         setdefault = self.series.setdefault
         with gcpause.paused():

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..textfile import read_text
-from .records import (MAX_MAGNITUDE, Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key,
+from .records import (MAX_MAGNITUDE, Imported, MeasureMeta, TableMeta, checked_value, dims_key,
                       is_period, is_region, period_year)
 from .statline_csv import exists_in, parse_rows
 
@@ -183,7 +183,7 @@ def read_v3_csv(
     cells = list(zip(*(row for _, row in data))) if data else [()] * len(header)
     figures = _measure_columns([cells[i] for i in measure_cols], untyped, path, lines, [header[i] for i in measure_cols])
     kept = _kept_rows(keys, figures, registry, out, source)
-    out.observations, out.columns = _observations(table_id, list(measure_cols.values()), keys, figures, kept, source)
+    out.columns = _observations(table_id, list(measure_cols.values()), keys, figures, kept, source)
     out.tables.append(
         TableMeta(
             table_id=table_id,
@@ -343,11 +343,9 @@ def _kept_rows(keys: list[tuple[str, str, str]], figures: list, registry, out: I
 
 def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str, str]], figures: list, kept,
                   source: str):
-    """The observations of the kept rows, row by row and within a row in column order, both as
-    Observation tuples and as an Arrow table (buildcache.OBSERVATION_COLUMNS) of the same rows.
-    Texts repeat (a row's codes in each of its cells): each is kept once and taken by index."""
-    from itertools import repeat
-
+    """The observations of the kept rows, row by row and within a row in column order, as an
+    Arrow table (buildcache.OBSERVATION_COLUMNS). Texts repeat (a row's codes in each of its
+    cells): each is kept once and taken by index."""
     import numpy as np
     import pyarrow as pa
 
@@ -356,7 +354,7 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
     k = len(measures)
     rows = np.flatnonzero(kept)
     if not k or not len(rows):
-        return [], OBSERVATION_COLUMNS.empty_table()
+        return OBSERVATION_COLUMNS.empty_table()
     n = len(rows) * k
     values = np.stack([v[rows] for v, _ in figures], axis=1).ravel()  # row-major: a row's cells together
     reasons = np.stack([r[rows] for _, r in figures], axis=1).ravel()
@@ -369,17 +367,10 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
         texts.append((list(distinct), index.repeat(k)))
     texts.insert(0, (measures, np.tile(np.arange(k), len(rows))))
     texts.append((list(REASONS), reasons.astype(np.int64)))
-    measure, code, period, dims, reason = ([np.array(d, dtype=object)[i].tolist()] for d, i in texts)
-    value_objects = values.astype(object)
-    value_objects[~present] = None
-    columns = [repeat(table_id, n), *measure, *code, *period, value_objects.tolist(), repeat(None, n), *dims, *reason,
-               repeat(source, n)]
-    observations = list(map(tuple.__new__, repeat(Observation), zip(*columns)))
     measure, code, period, dims, reason = (pa.array(d, type=pa.string()).take(i) for d, i in texts)
     constant = np.zeros(n, dtype=np.int64)
-    table = pa.Table.from_arrays([
+    return pa.Table.from_arrays([
         pa.array([table_id], type=pa.string()).take(constant), measure, code, period,
         pa.array(values, mask=~present, type=pa.float64()), pa.nulls(n, type=pa.string()), dims, reason,
         pa.array([source], type=pa.string()).take(constant),
     ], schema=OBSERVATION_COLUMNS)
-    return observations, table

@@ -140,11 +140,11 @@ def read_all(bundle: Path, registry, spec: ExportsSpec | None = None) -> Importe
     tables: dict[str, TableMeta] = {}
     for entry in spec.files:
         part = read_file(bundle, spec, entry, registry)
-        if part.columns is None:  # the StatLine downloads (small) as a table too, so that the whole keeps one
-            from ..buildcache import observations_table
+        # The StatLine downloads (small) as a table too, so that the whole is one table (and its
+        # tuples are made only when asked for, see Imported).
+        from ..buildcache import table_of
 
-            part.columns = observations_table(part.observations)
-        result.extend(Imported(observations=part.observations, warnings=part.warnings, columns=part.columns))
+        result.extend(Imported(warnings=part.warnings, columns=table_of(part)))
         for meta in part.tables:
             merged = tables.get(meta.table_id)
             if merged is None:

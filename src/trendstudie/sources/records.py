@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -98,28 +99,58 @@ class TableMeta:
     modified: str | None = None
 
 
-@dataclass
 class Imported:
-    """What an importer read. `columns` is None, or exactly `observations` as an Arrow table
-    (buildcache.OBSERVATION_COLUMNS, same rows in the same order) when the importer made them
-    column-wise: the build then need not turn a million tuples into a table again."""
+    """What an importer read: its observations, the metadata of its tables and its warnings.
 
-    tables: list[TableMeta] = field(default_factory=list)
-    observations: list[Observation] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    columns: Any = None  # pyarrow.Table | None (pyarrow is imported only where tables are made)
+    An importer gives its observations as Observation tuples, or column-wise as `columns` (an
+    Arrow table, buildcache.OBSERVATION_COLUMNS). Given only `columns`, the tuples are made from
+    them on the first use of `observations`; the build works on the table and never asks for
+    them, so that a million tuples are not made for nothing. When both are there, `columns` is
+    exactly `observations` (same rows, same order)."""
+
+    def __init__(self, tables: list[TableMeta] | None = None, observations: list[Observation] | None = None,
+                 warnings: list[str] | None = None, columns: Any = None):
+        self.tables: list[TableMeta] = tables if tables is not None else []
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.columns = columns  # pyarrow.Table | None (pyarrow is imported only where tables are made)
+        self._observations = observations  # None: not made (yet) from `columns`
+
+    @property
+    def observations(self) -> list[Observation]:
+        if self._observations is None:
+            self._observations = observations_of(self.columns) if self.columns is not None else []
+        return self._observations
+
+    @observations.setter
+    def observations(self, value: list[Observation]) -> None:
+        self._observations = value
+
+    def count(self) -> int:
+        """How many observations (without making them)."""
+        if self._observations is None:
+            return self.columns.num_rows if self.columns is not None else 0
+        return len(self._observations)
+
+    def __repr__(self) -> str:
+        return f"Imported({self.count()} observaties, {len(self.tables)} tabellen, {len(self.warnings)} waarschuwingen)"
 
     def extend(self, other: "Imported") -> None:
-        """Add `other`; `columns` stays only while every part brought its own."""
-        if other.observations:
-            if other.columns is not None and (self.columns is not None or not self.observations):
-                import pyarrow as pa
+        """Add `other`; `columns` stays only while every part brought its own. Tuples are made
+        only where one side already has them."""
+        if other.count():
+            if other.columns is not None and (self.columns is not None or not self.count()):
+                if self._observations is not None or other._observations is not None:
+                    self._observations = self.observations + other.observations  # before `columns` changes
+                if self.columns is None:
+                    self.columns = other.columns
+                else:
+                    import pyarrow as pa
 
-                self.columns = other.columns if self.columns is None else pa.concat_tables([self.columns, other.columns])
+                    self.columns = pa.concat_tables([self.columns, other.columns])
             else:
+                self._observations = self.observations + other.observations
                 self.columns = None
         self.tables.extend(other.tables)
-        self.observations.extend(other.observations)
         self.warnings.extend(other.warnings)
 
     def check_sum(self, where: str, code: str, values: dict, total: str, parts: list[str]) -> None:
@@ -162,3 +193,25 @@ def period_year(code: str) -> int:
 
 def year_period(year: int) -> str:
     return f"{year}JJ00"
+
+
+def observations_of(table) -> list[Observation]:
+    """The rows of an Arrow table of observations (buildcache.OBSERVATION_COLUMNS; text columns
+    dictionary-encoded or not) as Observation tuples; each distinct text one object."""
+    columns = [text_values(table.column(name)) for name in Observation._fields]
+    return list(map(tuple.__new__, repeat(Observation), zip(*columns)))
+
+
+def text_values(column) -> list:
+    """An Arrow column as a Python list; each distinct text one object (texts repeat: a code on
+    every row of its region), so that the list is made faster and takes less memory."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if column.type == pa.string():
+        column = pc.dictionary_encode(column)
+    if not pa.types.is_dictionary(column.type):
+        return column.to_pylist()
+    texts = column.dictionary.to_pylist() + [None]
+    return [texts[i] for i in column.indices.fill_null(len(texts) - 1).to_numpy(zero_copy_only=False).tolist()]
