@@ -6,12 +6,13 @@ half-written one. Also the checks that a folder can be written before work start
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 TMP_SUFFIX = ".tmp"
 
@@ -146,3 +147,20 @@ def remove_stale(folder: str | Path, prefix: str, alive: Callable[[Path], bool])
             except OSError:
                 pass
     return removed
+
+
+def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """Write JSON to a temporary file beside `path` (its folder made when missing), then rename it
+    into place (no fsync: for the many files of a sync or a mirror, which can be fetched again)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, ensure_ascii=False, indent=indent))  # dumps uses the C encoder
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from . import atomic, buildcache, buildworker, editions, gcpause, store
+from . import atomic, buildcache, buildworker, gcpause, store
 from .config import Settings, cores, require_bundle
 from .errors import TrendstudieError
 from .geo.regions import RegionRegistry
@@ -402,6 +402,8 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
         + [("harmoniseren", w) for w in harmonise_warnings]
         + [("grenzen", w) for w in shape_warnings],
     )
+    from . import editions  # (here: the reading worker, which imports this module, needs none of it)
+
     with editions.recording(settings, progress):  # a new edition, with what changed against the previous store
         writer.finish(content)
     if progress:

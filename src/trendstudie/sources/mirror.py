@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..textfile import parse_json, read_text
-from .odata import write_json_atomic
+from ..atomic import write_json
 from .records import Imported, MeasureMeta, Observation, TableMeta, dims_key, is_period, number_problem
 
 # How CBS's PresentationType / unit tell whether a measure may be summed over gemeenten.
@@ -141,22 +141,22 @@ def write_table(folder: Path, table: TableMeta, observations: list[Observation])
     periods as `Perioden`), each file atomically. `sync` stores the sources that are not CBS
     tables this way, so one importer reads everything that was synced. Returns the row count."""
     folder = Path(folder)
-    write_json_atomic(folder / "Properties.json", {
+    write_json(folder / "Properties.json", {
         "Identifier": table.table_id, "Title": table.title, "Catalog": table.catalog, "Modified": table.modified})
-    write_json_atomic(folder / "Dimensions.json", {"value": [
+    write_json(folder / "Dimensions.json", {"value": [
         {"Identifier": "RegioS", "Title": "Regio's", "Kind": "GeoDimension", "ContainsCodes": True},
         {"Identifier": "Perioden", "Title": "Perioden", "Kind": "TimeDimension", "ContainsCodes": True}]})
-    write_json_atomic(folder / "MeasureCodes.json", {"value": [
+    write_json(folder / "MeasureCodes.json", {"value": [
         {"Identifier": mid, "Title": m.title, "Unit": m.unit, "Decimals": m.decimals,
          "PresentationType": "Average" if m.aggregation == "mean" else "Absolute"}
         for mid, m in table.measures.items()]})
     regions = sorted({o.region_code for o in observations})
     periods = sorted({o.period for o in observations})
     status = {o.period: o.status for o in observations}
-    write_json_atomic(folder / "RegioSCodes.json", {"value": [{"Identifier": r, "Title": ""} for r in regions]})
-    write_json_atomic(folder / "PeriodenCodes.json",
+    write_json(folder / "RegioSCodes.json", {"value": [{"Identifier": r, "Title": ""} for r in regions]})
+    write_json(folder / "PeriodenCodes.json",
                       {"value": [{"Identifier": p, "Title": p[:4], "Status": status[p]} for p in periods]})
-    write_json_atomic(folder / "Observations.json", {"value": [
+    write_json(folder / "Observations.json", {"value": [
         {"Id": i, "Measure": o.measure, "ValueAttribute": None if o.value is not None else "Missing",
          "Value": o.value, "RegioS": o.region_code, "Perioden": o.period}
         for i, o in enumerate(observations)]})

@@ -27,9 +27,7 @@ import email.utils
 import errno
 import hashlib
 import json
-import os
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +38,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import httpx
 
+from ..atomic import write_json
 from ..errors import TrendstudieError
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -372,7 +371,7 @@ class ODataClient:
             return
         body = json.loads(content)
         entry = {"url": url, "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "body": body}
-        write_json_atomic(path, entry)
+        write_json(path, entry)
 
     # -- endpoints --------------------------------------------------------------------------
     def properties(self, catalog: str, table_id: str) -> dict[str, Any]:
@@ -506,19 +505,3 @@ def _server_message(response: httpx.Response) -> str:
         text = response.text
     text = " ".join(text.split())
     return text[:300] or "(geen toelichting)"
-
-
-def write_json_atomic(path: Path, data: Any, *, indent: int | None = None) -> None:
-    """Write JSON to a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, ensure_ascii=False, indent=indent))  # dumps uses the C encoder
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

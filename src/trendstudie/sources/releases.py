@@ -32,12 +32,13 @@ from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..atomic import write_json
 from ..errors import InputError
 from ..formatting import day
 from ..geo.herindeling import History, merge_transfers, parse_description
 from ..geo.regions import display_name
 from ..textfile import load_yaml
-from .odata import ODataClient, ODataError, Unreachable, write_json_atomic
+from .odata import ODataClient, ODataError, Unreachable
 
 RULES_FILE = Path(__file__).with_name("releases.yaml")
 STATE_FILE = "_releases.json"
@@ -357,7 +358,7 @@ class ReleaseState:
     def save(self, cache_dir: Path) -> None:
         data = asdict(self)
         data["aangekondigde_herindelingen"] = [a.to_json() for a in self.announcements()]
-        write_json_atomic(Path(cache_dir) / STATE_FILE, data, indent=1)
+        write_json(Path(cache_dir) / STATE_FILE, data, indent=1)
 
     def announcements(self, today: date | None = None) -> list[Announcement]:
         """Every announced herindeling still to come, once (several tables may announce it)."""

@@ -42,10 +42,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..atomic import write_json
 from ..errors import TrendstudieError
 from . import external
 from .catalog import Catalog, CatalogTable, load_catalog
-from .odata import ODataClient, Unreachable, write_json_atomic
+from .odata import ODataClient, Unreachable
 from .releases import (Announcement, Discontinued, Release, ReleaseState, coming_classifications, query_catalogue,
                        release_from, rules, same_version, successors, announced_herindelingen)
 
@@ -424,7 +425,7 @@ def _fetch_external(client: ODataClient, entry: CatalogTable, partial: Path, key
     if partial.exists():
         shutil.rmtree(partial)
     rows = external.fetch(client, entry, partial, keys)
-    write_json_atomic(partial / SYNC_FILE, {
+    write_json(partial / SYNC_FILE, {
         **_state_for(client, entry), "name": entry.name, "title": entry.title, "started_at": started,
         "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}, indent=1)
     return rows
@@ -459,7 +460,7 @@ def _fetch_into(
         if refresh or old_state != state:
             shutil.rmtree(partial)  # other filter, other server, or a deliberate refresh: start over
     partial.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(partial / STATE_FILE, state)
+    write_json(partial / STATE_FILE, state)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     cat, tid = entry.catalog, entry.id
@@ -469,7 +470,7 @@ def _fetch_into(
     properties = _read_json(props_path)
     if not isinstance(properties, dict):
         properties = client.properties(cat, tid)
-        write_json_atomic(props_path, properties)
+        write_json(props_path, properties)
     dims_doc = _metadata(client, partial, cat, tid, "Dimensions")
     _metadata(client, partial, cat, tid, "MeasureCodes")
     for dim in dims_doc.get("value", []):
@@ -500,7 +501,7 @@ def _fetch_into(
         for page in client.observation_pages(
             cat, tid, entry.filter, entry.select, start_url=next_url, first_number=len(saved) + 1
         ):
-            write_json_atomic(
+            write_json(
                 pages_dir / f"{page.number:06d}.json",
                 {"url": page.url, "next": page.next_url, "context": page.context, "value": page.rows},
             )
@@ -525,8 +526,8 @@ def _fetch_into(
     if context:
         doc["@odata.context"] = context
     doc["value"] = all_rows
-    write_json_atomic(partial / "Observations.json", doc)
-    write_json_atomic(
+    write_json(partial / "Observations.json", doc)
+    write_json(
         partial / SYNC_FILE,
         {
             **state,
@@ -554,7 +555,7 @@ def _metadata(client: ODataClient, partial: Path, catalog: str, table_id: str, e
     if isinstance(doc, dict) and isinstance(doc.get("value"), list):
         return doc
     doc = client.list_endpoint(catalog, table_id, endpoint)
-    write_json_atomic(path, doc)
+    write_json(path, doc)
     return doc
 
 
