@@ -237,6 +237,21 @@ class IndicatorValue(NamedTuple):
     harmonised: bool = False  # an input was re-expressed on today's gemeenten (herindeling)
 
 
+class Aligned(NamedTuple):
+    """A series in one period over a list of regions (FactIndex.aligned): per region whether it
+    has a value, the value (0.0 where not), whether it was harmonised, its status."""
+
+    present: np.ndarray
+    values: np.ndarray
+    harmonised: np.ndarray
+    statuses: tuple
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False  # shared by every indicator that reads the series
+    return array
+
+
 class FactIndex:
     """Facts by (table, measure, dims) → {(region, period): (value, status)}, and measure titles
     (with their units, so a title that occurs once per unit can be told apart)."""
@@ -257,6 +272,7 @@ class FactIndex:
         self.units = {k: fold_title(u) for k, u in (measure_units or {}).items()}
         self._by_period: dict[tuple[str, str, str], dict[str, dict[str, Cell]]] = {}
         self._periods: dict[tuple[str, str, str], frozenset[str]] = {}
+        self._aligned: dict[tuple, Aligned] = {}
 
     def add_table(self, table) -> None:
         """The rows of an Arrow table of facts or observations (without `harmonised`: False), as
@@ -290,6 +306,20 @@ class FactIndex:
             for (region, p), cell in self.series[key].items():
                 by_period.setdefault(p, {})[region] = cell
         return by_period.get(period, {})
+
+    def aligned(self, key: tuple[str, str, str], period: str, regions: tuple[str, ...]) -> "Aligned":
+        """One series in one period as columns over `regions` (worked out once per series, period
+        and list of regions: many indicators read the same inputs)."""
+        got = self._aligned.get((key, period, regions))
+        if got is None:
+            cells = self.at(key, period)
+            row = [cells.get(r) for r in regions]
+            got = Aligned(_read_only(np.array([c is not None for c in row], dtype=bool)),
+                          _read_only(np.array([c[0] if c is not None else 0.0 for c in row], dtype=np.float64)),
+                          _read_only(np.array([c is not None and c[2] for c in row], dtype=bool)),
+                          tuple(c[1] if c is not None else None for c in row))
+            self._aligned[(key, period, regions)] = got
+        return got
 
     def resolve(self, ref: Ref) -> list[tuple[str, str, str]]:
         measures = [ref.measure] if ref.measure else self.by_title.get((ref.table, fold_title(ref.title or "")), [])
@@ -446,7 +476,7 @@ class _Inputs:
     combine over its members without a loop over them (see `_group_values`)."""
 
     def __init__(self, index: FactIndex, variant: Variant, lags: set[tuple[str, int]],
-                 inputs: dict[str, list[tuple[str, str, str]]], regions: list[str], period: str,
+                 inputs: dict[str, list[tuple[str, str, str]]], regions: tuple[str, ...], period: str,
                  status_memo: "_Numbered", used_memo: "_Numbered"):
         needed = list(set(lags) | ({(variant.weight, 0)} if variant.aggregate == "gewogen gemiddelde" else set()))
         n = len(regions)
@@ -458,26 +488,27 @@ class _Inputs:
         for entry in needed:
             name, years = entry
             back = _period_back(period, years)
-            sources = [(k, d) for k in inputs.get(name, []) if (d := index.at(k, back))]
+            sources = [(k, index.aligned(k, back, regions)) for k in inputs.get(name, []) if index.at(k, back)]
             if len(sources) == 1:
-                k, d = sources[0]
-                cells = [d.get(r) for r in regions]
+                k, got = sources[0]
                 chosen.append((k,))
-            else:
-                cells = [None] * n
+            else:  # per region the first source with a value
+                present, values, harmonised = np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n, dtype=bool)
+                statuses: list = [None] * n
                 keys: list = [None] * n
-                for i, region in enumerate(regions):
-                    for k, d in sources:
-                        cell = d.get(region)
-                        if cell is not None:
-                            cells[i], keys[i] = cell, k
-                            break
+                for k, one in sources:
+                    take = one.present & ~present
+                    values[take], harmonised[take] = one.values[take], one.harmonised[take]
+                    for i in np.flatnonzero(take).tolist():
+                        statuses[i], keys[i] = one.statuses[i], k
+                    present |= take
+                got = Aligned(present, values, harmonised, statuses)
                 chosen.append(keys)
-            self.ok &= np.array([c is not None for c in cells], dtype=bool)
-            self.columns[entry] = np.array([c[0] if c is not None else 0.0 for c in cells], dtype=np.float64)
-            self.harmonised |= np.array([c is not None and c[2] for c in cells], dtype=bool)
+            self.ok &= got.present
+            self.columns[entry] = got.values
+            self.harmonised |= got.harmonised
             if years == 0:
-                now.append([c[1] if c is not None else None for c in cells])
+                now.append(got.statuses)
         # The numbers are meaningful only where `ok`: elsewhere nothing is computed from them.
         number = status_memo.number
         self.status = status_memo.numbers(zip(*now)) if now else [number(())] * n
@@ -534,6 +565,7 @@ def compute(indicator: Indicator, index: FactIndex, gemeenten: list[str],
             if r not in position:
                 position[r] = len(regions)
                 regions.append(r)
+    regions = tuple(regions)  # the same for every indicator: FactIndex.aligned keeps columns per list of regions
     ngem = len(gemeenten)
     # Groups as a padded matrix of member positions; padding points at a row past the regions
     # (value 0.0, inputs present), added after the members so that sums stay exactly the same.
