@@ -220,3 +220,18 @@ def test_unchanged_gemeenten_column_wise_as_one_by_one(bundle):
     assert sum(1 for f in expected if f.method == "ongewijzigd") > 100_000
     assert {f.method for f in expected} >= {"ongewijzigd", "samengeteld", "gewogen", "ontbreekt"}
     assert got == expected
+
+
+def test_combined_keys_tell_a_missing_value_apart():
+    """A row with no value in a column (number -1) never gets the key of another row."""
+    import numpy as np
+
+    from trendstudie.harmonise import _combined, _repeated_cells
+
+    encoded = {"a": (["x", "y"], np.array([1, 0, 1], dtype=np.int64)),
+               "b": (["p", "q"], np.array([-1, 1, -1], dtype=np.int64))}
+    key = _combined(encoded, ("a", "b"))
+    assert key[0] != key[1] and key[0] == key[2]
+    cells = {name: (["c"], np.zeros(4, dtype=np.int64)) for name in ("table_id", "measure", "dims", "period")}
+    cells["region_code"] = (["GM0001", "GM0002"], np.array([0, -1, 1, 0], dtype=np.int64))
+    assert _repeated_cells(cells).tolist() == [True, False, False, True]

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from . import gcpause
 from .geo.regions import RegionRegistry
-from .sources.records import Observation, TableMeta
+from .sources.records import Observation, TableMeta, pick
 
 # Lower rank wins when two sources publish the same cell.
 SOURCE_RANKS = (("cache/", 0), ("odata-v4/", 1), ("tidy/", 2))
@@ -146,10 +146,10 @@ def _combined(encoded: dict, names, rows=None):
     size = 1
     for name in names:
         values, numbers = encoded[name]
-        numbers = numbers if rows is None else numbers[rows]
-        distinct = max(len(values), 1)
+        numbers = (numbers if rows is None else numbers[rows]) + 1  # 0: null (number -1)
+        distinct = len(values) + 1
         if key is None:
-            key = numbers.copy()
+            key = numbers
         else:
             if size * distinct >= 2**62:
                 key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
@@ -163,8 +163,12 @@ def _repeated_cells(encoded: dict):
     """Per row: whether another row has the same cell (CELL)."""
     import numpy as np
 
-    _, inverse, counts = np.unique(_combined(encoded, CELL), return_inverse=True, return_counts=True)
-    return counts[inverse.reshape(-1)] > 1
+    key = _combined(encoded, CELL)
+    ordered = np.sort(key)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])  # the keys seen more than once (few)
+    if not len(repeated):
+        return np.zeros(len(key), dtype=bool)
+    return repeated[np.minimum(np.searchsorted(repeated, key), len(repeated) - 1)] == key
 
 
 def select_rows(table, encoded: dict | None = None) -> tuple[list[int], list[str]]:
@@ -656,16 +660,10 @@ def _slices(table, encoded: dict, rows, valued):
     ordered = with_value[np.argsort(slice_of[with_value], kind="stable")]  # by slice, in selected order
     codes = encoded["region_code"][0]
     region_of = encoded["region_code"][1][rows]
-    ordered_codes = [codes[k] for k in region_of[ordered].tolist()]
+    ordered_codes = pick(codes, region_of[ordered])
     at = rows[ordered]
     values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False)[at].tolist()
-
-    def texts_at(column: str) -> list:
-        texts, numbers = encoded[column]
-        texts = [*texts, None]  # number -1: none
-        return [texts[k] for k in numbers[at].tolist()]
-
-    ordered_cells = list(zip(values, texts_at("status"), texts_at("source")))
+    ordered_cells = list(zip(values, *(pick(encoded[name][0], encoded[name][1][at]) for name in ("status", "source"))))
     ends = np.searchsorted(slice_of[ordered], np.arange(len(first) + 1), side="left").tolist()
     slices = {}
     for n, o in enumerate(observations_at(table, rows[first[by_appearance]])):

