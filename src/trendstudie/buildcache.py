@@ -40,7 +40,7 @@ CACHE_FORMAT = "1"  # raise when the layout of a cache file changes
 OBSERVATION_COLUMNS = pa.schema([
     ("table_id", pa.string()), ("measure", pa.string()), ("region_code", pa.string()), ("period", pa.string()),
     ("value", pa.float64()), ("status", pa.string()), ("dims", pa.string()), ("reason", pa.string()),
-    ("source", pa.string()),
+    ("source", pa.dictionary(pa.int32(), pa.string())),  # one file for many rows (store.few_texts)
 ])  # Observation's fields, in its order
 
 

@@ -548,7 +548,7 @@ def _published_facts(selected):
                                                           "value", "status", "reason")}
     columns["harmonised"] = pa.array(np.zeros(n, dtype=bool))
     columns["method"] = pc.if_else(missing, "ontbreekt", "zoals gepubliceerd")
-    columns["provenance"] = selected.column("source")
+    columns["provenance"] = selected.column("source")  # both store.few_texts: not copied
     return pa.Table.from_arrays([pc.cast(columns[f.name], f.type) for f in FACT_SCHEMA], schema=FACT_SCHEMA)
 
 
@@ -728,8 +728,10 @@ def _merged(table, encoded: dict, same, made: list[Fact], order):
         number[None] = -1
         rest = np.array([number[v] for v in fields[name]], dtype=np.int64)
         numbers = np.concatenate([first, rest])[order]
-        columns[name] = pa.DictionaryArray.from_arrays(pa.array(numbers.astype(np.int32), mask=numbers < 0),
-                                                       pa.array(texts, type=pa.string())).cast(pa.string())
+        encoded_column = pa.DictionaryArray.from_arrays(pa.array(numbers.astype(np.int32), mask=numbers < 0),
+                                                        pa.array(texts, type=pa.string()))
+        kind = FACT_SCHEMA.field(name).type
+        columns[name] = encoded_column if encoded_column.type == kind else encoded_column.cast(kind)
     values = table.column("value").combine_chunks().to_numpy(zero_copy_only=False)[same]
     rest = np.array([np.nan if v is None else v for v in fields["value"]], dtype=np.float64)
     merged = np.concatenate([values, rest])[order]

@@ -271,21 +271,31 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 @cache
+def few_texts():
+    """The Arrow type of a text column with few distinct texts that repeat on many rows (a source
+    file, a provenance): dictionary-encoded, so that a build does not hold and copy a long text per
+    row. DuckDB stores it as VARCHAR like any text."""
+    import pyarrow as pa
+
+    return pa.dictionary(pa.int32(), pa.string())
+
+
 def _schemas() -> dict:
     """The Arrow schemas a build writes with; pyarrow is imported only by a build (it costs a
     reading command such as `trends` a fifth of a second)."""
     import pyarrow as pa
 
+    few = few_texts()
     return {
         "OBSERVATION_SCHEMA": pa.schema([
             ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
             ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
-            ("source", pa.string()), ("fetched_at", pa.timestamp("us")),
+            ("source", few), ("fetched_at", pa.timestamp("us")),
         ]),
         "FACT_SCHEMA": pa.schema([
             ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
             ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
-            ("method", pa.string()), ("provenance", pa.string()), ("reason", pa.string()),
+            ("method", few), ("provenance", few), ("reason", pa.string()),
         ]),
         "INDICATOR_VALUE_SCHEMA": pa.schema([
             ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()),

@@ -372,5 +372,5 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
     return pa.Table.from_arrays([
         pa.array([table_id], type=pa.string()).take(constant), measure, code, period,
         pa.array(values, mask=~present, type=pa.float64()), pa.nulls(n, type=pa.string()), dims, reason,
-        pa.array([source], type=pa.string()).take(constant),
+        pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([source], type=pa.string())),
     ], schema=OBSERVATION_COLUMNS)
