@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..textfile import csv_rows, parse_json, read_text
 from .mirror import aggregation_for
-from .records import (STATUSES, Imported, MeasureMeta, Observation, TableMeta, checked_value, dims_key, is_period,
+from .records import (STATUSES, Imported, MeasureMeta, Observation, TableMeta, checked_value, is_period,
                       is_region)
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -68,14 +68,20 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
     value_column = f"{pos['value'] + 1} (value)"
     valid_regions: set[str] = set()  # codes found valid already (a file repeats them on every row)
     valid_periods: set[str] = set()
+    # Looked up once, not per row: the columns' positions, and the dimensions in dims_key's order
+    # with the codes each allows (None: any).
+    at_table, at_measure, at_region, at_period, at_value, at_status = (
+        pos[c] for c in ("table_id", "measure", "region_code", "period", "value", "status"))
+    dims_at = [(d, pos[d], frozenset(meta.dimensions[d]) or None) for d in sorted(dim_cols)]
+    append = out.observations.append
     for _, line, row in rows:
         if not row:
             continue
         if len(row) != len(header):
             raise InputError(csv_path, f"{len(row)} velden, verwacht {len(header)}", line=line)
-        table_id, measure = row[pos["table_id"]], row[pos["measure"]]
-        region, period = row[pos["region_code"]].strip(), row[pos["period"]].strip()
-        raw, status = row[pos["value"]].strip(), row[pos["status"]].strip()
+        table_id, measure = row[at_table], row[at_measure]
+        region, period = row[at_region].strip(), row[at_period].strip()
+        raw, status = row[at_value].strip(), row[at_status].strip()
         if table_id != meta.table_id:
             raise InputError(csv_path, f"tabel {table_id!r} wijkt af van {meta.table_id!r} in de meta", line=line, column="table_id")
         if measure not in meta.measures:
@@ -98,14 +104,13 @@ def read_tidy(csv_path: Path, source: str | None = None) -> Imported:
             value = checked_value(float(raw), raw, csv_path, line, value_column)
         else:
             raise InputError(csv_path, f"waarde {raw!r} is geen getal", line=line, column=value_column)
-        dims = {d: row[pos[d]].strip() for d in dim_cols}
-        for d, code in dims.items():
-            if meta.dimensions[d] and code not in meta.dimensions[d]:
+        codes = [row[i].strip() for _, i, _ in dims_at]
+        for (d, _, allowed), code in zip(dims_at, codes):
+            if allowed is not None and code not in allowed:
                 raise InputError(csv_path, f"onbekende code {code!r} voor {d}", line=line, column=d)
-        out.observations.append(
-            Observation(meta.table_id, measure, region, period, value, status or None, dims_key(dims),
-                        None if value is not None else "ontbreekt", source)
-        )
+        append(Observation(meta.table_id, measure, region, period, value, status or None,
+                           ";".join([f"{d}={code}" for (d, _, _), code in zip(dims_at, codes)]),  # dims_key
+                           None if value is not None else "ontbreekt", source))
     return out
 
 
