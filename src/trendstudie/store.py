@@ -270,7 +270,6 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-@cache
 def few_texts():
     """The Arrow type of a text column with few distinct texts that repeat on many rows (a source
     file, a provenance): dictionary-encoded, so that a build does not hold and copy a long text per
@@ -280,6 +279,7 @@ def few_texts():
     return pa.dictionary(pa.int32(), pa.string())
 
 
+@cache
 def _schemas() -> dict:
     """The Arrow schemas a build writes with; pyarrow is imported only by a build (it costs a
     reading command such as `trends` a fifth of a second)."""
@@ -298,8 +298,8 @@ def _schemas() -> dict:
             ("method", few), ("provenance", few), ("reason", pa.string()),
         ]),
         "INDICATOR_VALUE_SCHEMA": pa.schema([
-            ("indicator_id", pa.string()), ("region_code", pa.string()), ("period", pa.string()),
-            ("value", pa.float64()), ("status", pa.string()), ("provenance", pa.string()), ("harmonised", pa.bool_()),
+            ("indicator_id", few), ("region_code", pa.string()), ("period", pa.string()),
+            ("value", pa.float64()), ("status", few), ("provenance", few), ("harmonised", pa.bool_()),
         ]),
     }
 
