@@ -427,17 +427,28 @@ def _rows(table, read: set[tuple[str, str]], regions: str = "WK"):
     of the regions whose code starts with `regions` ("" for all); only the columns a FactIndex
     reads. Chosen column-wise, in the table's order: one mask, then one filter of those columns
     (filtering copies every column it is given)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    where = pc.and_(pc.is_in(table.column("table_id"), value_set=pa.array(sorted({t for t, _ in read}))),
-                    pc.is_valid(table.column("value")))
+    columns = table.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",
+                                         "harmonised") if c in table.column_names])
+    # Whether each row's (table, dims) is read: looked up once per distinct table and dims, then
+    # taken by their numbers (the columns are dictionary-encoded, see store.few_texts).
+    tables, dims = (pc.dictionary_encode(table.column(name)).combine_chunks() for name in ("table_id", "dims"))
+    table_texts, dims_texts = tables.dictionary.to_pylist(), dims.dictionary.to_pylist()
+    dims_at = {d: j for j, d in enumerate(dims_texts)}
+    wanted = np.zeros((len(table_texts) + 1, len(dims_texts) + 1), dtype=bool)  # last row and column: null
+    table_at = {t: i for i, t in enumerate(table_texts)}
+    for t, d in read:
+        if t in table_at and d in dims_at:
+            wanted[table_at[t], dims_at[d]] = True
+    series = wanted[tables.indices.fill_null(len(table_texts)).to_numpy(zero_copy_only=False),
+                    dims.indices.fill_null(len(dims_texts)).to_numpy(zero_copy_only=False)]
+    where = pc.and_(pa.array(series), pc.is_valid(table.column("value")))
     if regions:
         where = pc.and_(where, pc.starts_with(table.column("region_code"), regions))
-    series = pc.binary_join_element_wise(table.column("table_id"), table.column("dims"), "\x1f")
-    where = pc.and_(where, pc.is_in(series, value_set=pa.array(sorted(f"{t}\x1f{d}" for t, d in read))))
-    return table.select([c for c in ("table_id", "measure", "dims", "region_code", "period", "value", "status",
-                                     "harmonised") if c in table.column_names]).filter(where)
+    return columns.filter(where)
 
 
 BOUNDARIES = "raw/luc4sdreyer__dutch_demographics/web/nl_gemeenten.geojson"

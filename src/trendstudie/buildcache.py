@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from . import atomic
 from .sources.records import Imported, MeasureMeta, Observation, TableMeta
+from .store import few_texts
 
 PACKAGE = Path(__file__).resolve().parent
 # Everything an importer runs (the modules below and the YAML beside them, e.g. exports.yaml):
@@ -38,10 +39,10 @@ PARSE_CODE = ("sources", "geo", "textfile.py", "errors.py", "formatting.py", "ei
 CACHE_FORMAT = "1"  # raise when the layout of a cache file changes
 
 OBSERVATION_COLUMNS = pa.schema([
-    ("table_id", pa.string()), ("measure", pa.string()), ("region_code", pa.string()), ("period", pa.string()),
-    ("value", pa.float64()), ("status", pa.string()), ("dims", pa.string()), ("reason", pa.string()),
-    ("source", pa.dictionary(pa.int32(), pa.string())),  # one file for many rows (store.few_texts)
-])  # Observation's fields, in its order
+    ("table_id", few_texts()), ("measure", few_texts()), ("region_code", pa.string()), ("period", few_texts()),
+    ("value", pa.float64()), ("status", pa.string()), ("dims", few_texts()), ("reason", pa.string()),
+    ("source", few_texts()),
+])  # Observation's fields, in its order; few_texts: texts repeated on many rows, dictionary-encoded
 
 
 def _digest(parts: Iterable[object]) -> str:

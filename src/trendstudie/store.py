@@ -271,9 +271,10 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def few_texts():
-    """The Arrow type of a text column with few distinct texts that repeat on many rows (a source
-    file, a provenance): dictionary-encoded, so that a build does not hold and copy a long text per
-    row. DuckDB stores it as VARCHAR like any text."""
+    """The Arrow type of a text column with few distinct texts that repeat on many rows (a table,
+    measure, dimensions, period, source file, provenance): dictionary-encoded, so that a build does
+    not hold and copy a text per row. DuckDB stores it as VARCHAR like any text. Arrow's string
+    functions (starts_with, binary_join) take no such column: the region code stays plain text."""
     import pyarrow as pa
 
     return pa.dictionary(pa.int32(), pa.string())
@@ -288,13 +289,13 @@ def _schemas() -> dict:
     few = few_texts()
     return {
         "OBSERVATION_SCHEMA": pa.schema([
-            ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
-            ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
+            ("table_id", few), ("measure", few), ("dims", few), ("region_code", pa.string()),
+            ("period", few), ("value", pa.float64()), ("status", pa.string()), ("reason", pa.string()),
             ("source", few), ("fetched_at", pa.timestamp("us")),
         ]),
         "FACT_SCHEMA": pa.schema([
-            ("table_id", pa.string()), ("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
-            ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
+            ("table_id", few), ("measure", few), ("dims", few), ("region_code", pa.string()),
+            ("period", few), ("value", pa.float64()), ("status", pa.string()), ("harmonised", pa.bool_()),
             ("method", few), ("provenance", few), ("reason", pa.string()),
         ]),
         "INDICATOR_VALUE_SCHEMA": pa.schema([

@@ -350,6 +350,7 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
     import pyarrow as pa
 
     from ..buildcache import OBSERVATION_COLUMNS
+    from ..store import few_texts
 
     k = len(measures)
     rows = np.flatnonzero(kept)
@@ -367,10 +368,13 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
         texts.append((list(distinct), index.repeat(k)))
     texts.insert(0, (measures, np.tile(np.arange(k), len(rows))))
     texts.append((list(REASONS), reasons.astype(np.int64)))
-    measure, code, period, dims, reason = (pa.array(d, type=pa.string()).take(i) for d, i in texts)
-    constant = np.zeros(n, dtype=np.int64)
+    texts.insert(0, ([table_id], np.zeros(n, dtype=np.int64)))
+    texts.append(([source], np.zeros(n, dtype=np.int64)))
+    columns = [pa.DictionaryArray.from_arrays(pa.array(i.astype(np.int32)), pa.array(d, type=pa.string()))
+               if OBSERVATION_COLUMNS.field(name).type == few_texts() else pa.array(d, type=pa.string()).take(i)
+               for name, (d, i) in zip(("table_id", "measure", "region_code", "period", "dims", "reason", "source"), texts)]
+    table_column, measure, code, period, dims, reason, source_column = columns
     return pa.Table.from_arrays([
-        pa.array([table_id], type=pa.string()).take(constant), measure, code, period,
-        pa.array(values, mask=~present, type=pa.float64()), pa.nulls(n, type=pa.string()), dims, reason,
-        pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([source], type=pa.string())),
+        table_column, measure, code, period, pa.array(values, mask=~present, type=pa.float64()),
+        pa.nulls(n, type=pa.string()), dims, reason, source_column,
     ], schema=OBSERVATION_COLUMNS)
