@@ -23,14 +23,15 @@ import os
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Iterable
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from functools import cache
+from typing import TYPE_CHECKING, Iterable
 
 from . import atomic
 from .sources.records import Imported, MeasureMeta, Observation, TableMeta
 from .store import few_texts
+
+if TYPE_CHECKING:  # imported where tables are made: a build with nothing to do needs no pyarrow
+    import pyarrow as pa
 
 PACKAGE = Path(__file__).resolve().parent
 # Everything an importer runs (the modules below and the YAML beside them, e.g. exports.yaml):
@@ -38,11 +39,21 @@ PACKAGE = Path(__file__).resolve().parent
 PARSE_CODE = ("sources", "geo", "textfile.py", "errors.py", "formatting.py", "eigen.py", "buildcache.py")
 CACHE_FORMAT = "1"  # raise when the layout of a cache file changes
 
-OBSERVATION_COLUMNS = pa.schema([
-    ("table_id", few_texts()), ("measure", few_texts()), ("region_code", pa.string()), ("period", few_texts()),
-    ("value", pa.float64()), ("status", pa.string()), ("dims", few_texts()), ("reason", pa.string()),
-    ("source", few_texts()),
-])  # Observation's fields, in its order; few_texts: texts repeated on many rows, dictionary-encoded
+@cache
+def _observation_columns() -> "pa.Schema":
+    import pyarrow as pa
+
+    return pa.schema([
+        ("table_id", few_texts()), ("measure", few_texts()), ("region_code", pa.string()), ("period", few_texts()),
+        ("value", pa.float64()), ("status", pa.string()), ("dims", few_texts()), ("reason", pa.string()),
+        ("source", few_texts()),
+    ])  # Observation's fields, in its order; few_texts: texts repeated on many rows, dictionary-encoded
+
+
+def __getattr__(name: str):
+    if name == "OBSERVATION_COLUMNS":  # the schema of a source's observations as a table, made on first use
+        return _observation_columns()
+    raise AttributeError(name)
 
 
 def _digest(parts: Iterable[object]) -> str:
@@ -133,11 +144,13 @@ def _entry(home: Path, key: str) -> Path:
 
 
 def observations_table(observations: list[Observation]) -> pa.Table:
+    import pyarrow as pa
+
+    schema = _observation_columns()
     if not observations:
-        return OBSERVATION_COLUMNS.empty_table()
+        return schema.empty_table()
     columns = zip(*observations)  # observations are tuples: their columns, transposed in C
-    return pa.Table.from_arrays([pa.array(c, type=t) for c, t in zip(columns, OBSERVATION_COLUMNS.types)],
-                                schema=OBSERVATION_COLUMNS)
+    return pa.Table.from_arrays([pa.array(c, type=t) for c, t in zip(columns, schema.types)], schema=schema)
 
 
 def table_of(data: Imported) -> pa.Table:
@@ -155,6 +168,8 @@ def save(home: Path, key: str, fp: str, data: Imported, table: pa.Table | None =
     atomic.ensure_dir(path.parent)
 
     def write(tmp: Path) -> None:
+        import pyarrow.parquet as pq
+
         pq.write_table(table, str(tmp), compression="lz4")  # cheap to write and read; the files are small
 
     atomic.save_with(path, write)
@@ -168,6 +183,8 @@ def load(home: Path, key: str, fp: str) -> tuple[Imported, pa.Table] | None:
     if not path.exists():
         return None
     try:
+        import pyarrow.parquet as pq
+
         kept = pq.read_table(str(path))
         meta = json.loads(kept.schema.metadata[b"trendstudie"])
         if meta.get("fingerprint") != fp:
@@ -190,14 +207,16 @@ def imported_from(meta: dict, table: pa.Table) -> Imported:
     into tuples only when asked for, see Imported)."""
     tables = [TableMeta(**{**t, "measures": {k: MeasureMeta(**m) for k, m in t["measures"].items()}})
               for t in meta["tables"]]
+    schema = _observation_columns()
     return Imported(tables=tables, warnings=[str(w) for w in meta["warnings"]],
-                    columns=table if table.schema.equals(OBSERVATION_COLUMNS) else table.cast(OBSERVATION_COLUMNS))
+                    columns=table if table.schema.equals(schema) else table.cast(schema))
 
 
 def observations_with_fetched(table: pa.Table, fetched_at, schema: pa.Schema) -> pa.Table:
     """The observations of all sources (`observations_table`'s columns) in the store's `schema`,
     with `fetched_at(source)` as the column fetched_at (worked out per chunk: a source's table
     names few sources, so each is looked up once without copying the column)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     kind = schema.field("fetched_at").type
@@ -205,6 +224,6 @@ def observations_with_fetched(table: pa.Table, fetched_at, schema: pa.Schema) ->
     for chunk in table.column("source").chunks:
         sources = pc.dictionary_encode(chunk)
         stamps.append(pa.array([fetched_at(s) for s in sources.dictionary.to_pylist()], type=kind).take(sources.indices))
-    columns = {name: table.column(name) for name in OBSERVATION_COLUMNS.names}
+    columns = {name: table.column(name) for name in _observation_columns().names}
     columns["fetched_at"] = pa.chunked_array(stamps, type=kind)
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)

@@ -24,12 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from .errors import InputError, TrendstudieError
 from .harmonise import Fact
-from .knowledge.localise import OWN_RULES_KEY  # the user's localisation rules in build_info
 from .sources.eigen import TABLE_PREFIX, Parsed, table_id
 from .sources.records import Imported, MeasureMeta, Observation, TableMeta
 
@@ -38,7 +34,12 @@ OWN_MARK = "eigen bron"
 PROGNOSES = ("bevolking", "huishoudens")
 INFO_KEY = "eigen_imports"  # build_info key: the imports' metadata as JSON, for web and report
 
-_COLUMNS = pa.schema([("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
+def _columns():
+    """The Arrow schema of an import's observations (pyarrow imported here: a build with nothing
+    to do reads only this module's names)."""
+    import pyarrow as pa
+
+    return pa.schema([("measure", pa.string()), ("dims", pa.string()), ("region_code", pa.string()),
                       ("period", pa.string()), ("value", pa.float64()), ("status", pa.string()),
                       ("reason", pa.string())])
 
@@ -99,6 +100,9 @@ def check_prognosis(parsed: Parsed, prognose: str | None) -> None:
 def save(home: Path, parsed: Parsed, meta: ImportMeta) -> Path:
     """Keep an import: observations as Parquet, metadata as JSON; each written to a temporary
     file and renamed into place (metadata last, so a half-written import is never listed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     folder = imports_dir(home)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,7 @@ def save(home: Path, parsed: Parsed, meta: ImportMeta) -> Path:
             "measure": [o.measure for o in obs], "dims": [o.dims for o in obs],
             "region_code": [o.region_code for o in obs], "period": [o.period for o in obs],
             "value": [o.value for o in obs], "status": [o.status for o in obs], "reason": [o.reason for o in obs],
-        }, schema=_COLUMNS)
+        }, schema=_columns())
         table = parsed.table
         payload = asdict(meta)
         payload["tabel"] = {"titel": table.title, "maatstaven": {mid: asdict(m) for mid, m in table.measures.items()},
@@ -163,6 +167,9 @@ def remove(home: Path, naam: str) -> ImportMeta:
 
 def read_imports(home: Path) -> Imported:
     """Every kept import as observations and table metadata (what a build takes in)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     out = Imported()
     folder = imports_dir(home)
     if not folder.is_dir():
@@ -174,7 +181,7 @@ def read_imports(home: Path) -> Imported:
             continue
         meta, table = _read_meta(path)
         try:
-            rows = pq.read_table(data_path, schema=_COLUMNS).to_pylist()
+            rows = pq.read_table(data_path, schema=_columns()).to_pylist()
         except (OSError, pa.ArrowException) as exc:
             raise InputError(data_path, f"onleesbaar ({exc}); verwijder de import en importeer opnieuw") from None
         tid, source = meta.table_id, table.get("bron") or f"eigen/{meta.naam}"
