@@ -382,7 +382,8 @@ def _harmonise_derive_write(settings: Settings, bundle: Path, progress: Progress
         info={FINGERPRINT_KEY: fingerprint,
               SOURCES_KEY: json.dumps({s.name: fingerprints[s.key] for s in steps}, ensure_ascii=False),
               "bundle": str(bundle.resolve()), "regions_source": str(_registry_source(settings, bundle)),
-              eigen.INFO_KEY: eigen.store_info(settings.home), OWN_RULES_KEY: eigen.own_rules_text(settings.home, indicators)},
+              eigen.INFO_KEY: eigen.store_info(settings.home),
+              OWN_RULES_KEY: eigen.own_rules_text(settings.home, indicators)},
         source_tables=[(t.table_id, t.title, t.catalog, t.source, t.modified) for t in imported.tables],
         measures=[(t.table_id, mid, m.title, m.unit, m.decimals, m.aggregation, m.basis)
                   for t in imported.tables for mid, m in t.measures.items()],

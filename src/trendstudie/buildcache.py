@@ -22,8 +22,8 @@ import json
 import os
 import re
 from dataclasses import asdict
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from . import atomic

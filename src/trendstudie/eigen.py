@@ -34,6 +34,7 @@ OWN_MARK = "eigen bron"
 PROGNOSES = ("bevolking", "huishoudens")
 INFO_KEY = "eigen_imports"  # build_info key: the imports' metadata as JSON, for web and report
 
+
 def _columns():
     """The Arrow schema of an import's observations (pyarrow imported here: a build with nothing
     to do reads only this module's names)."""

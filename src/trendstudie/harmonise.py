@@ -474,7 +474,8 @@ class Harmoniser:
         """Nederland for a count slice of a table without a national row: every published gemeente
         row plus 'niet toe te delen' (GM0000), when every current gemeente got a value (else None).
         `first` is as for `slice`, `present` its cells by code (`cells_of`), `valued` how many of the
-        facts `slice` made of them have a value; a code published twice under an old and a new name (see `slice`) counts once."""
+        facts `slice` made of them have a value; a code published twice under an old and a new name
+        (see `slice`) counts once."""
         if valued < len(self.current):
             return None
         present = dict(present)

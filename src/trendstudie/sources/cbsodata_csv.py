@@ -345,7 +345,8 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
                   source: str):
     """The observations of the kept rows, row by row and within a row in column order, as an
     Arrow table (buildcache.OBSERVATION_COLUMNS). Texts repeat (a row's codes in each of its
-    cells): each is kept once and taken by index."""
+    cells): each is kept once, and each cell gets its number (a few_texts column) or its text taken
+    by number."""
     import numpy as np
     import pyarrow as pa
 
@@ -360,21 +361,24 @@ def _observations(table_id: str, measures: list[str], keys: list[tuple[str, str,
     values = np.stack([v[rows] for v, _ in figures], axis=1).ravel()  # row-major: a row's cells together
     reasons = np.stack([r[rows] for _, r in figures], axis=1).ravel()
     present = reasons == 0
-    texts: list[tuple[list[str], np.ndarray]] = []  # per column: its distinct texts, each cell's index
-    for part in range(3):  # region code, period, dimensions
+
+    def column(name: str, texts: list[str], number) -> pa.Array:  # `number`: each cell's index into `texts`
+        if OBSERVATION_COLUMNS.field(name).type == few_texts():
+            return pa.DictionaryArray.from_arrays(pa.array(number.astype(np.int32)), pa.array(texts, type=pa.string()))
+        return pa.array(texts, type=pa.string()).take(number)
+
+    by_row = []  # region code, period, dimensions: a row's, repeated for each of its cells
+    for part in range(3):
         distinct: dict[str, int] = {}
-        index = np.fromiter((distinct.setdefault(keys[j][part], len(distinct)) for j in rows.tolist()),
-                            dtype=np.int64, count=len(rows))
-        texts.append((list(distinct), index.repeat(k)))
-    texts.insert(0, (measures, np.tile(np.arange(k), len(rows))))
-    texts.append((list(REASONS), reasons.astype(np.int64)))
-    texts.insert(0, ([table_id], np.zeros(n, dtype=np.int64)))
-    texts.append(([source], np.zeros(n, dtype=np.int64)))
-    columns = [pa.DictionaryArray.from_arrays(pa.array(i.astype(np.int32)), pa.array(d, type=pa.string()))
-               if OBSERVATION_COLUMNS.field(name).type == few_texts() else pa.array(d, type=pa.string()).take(i)
-               for name, (d, i) in zip(("table_id", "measure", "region_code", "period", "dims", "reason", "source"), texts)]
-    table_column, measure, code, period, dims, reason, source_column = columns
+        number = np.fromiter((distinct.setdefault(keys[j][part], len(distinct)) for j in rows.tolist()),
+                             dtype=np.int64, count=len(rows))
+        by_row.append((list(distinct), number.repeat(k)))
+    (codes, code_of), (periods, period_of), (dims, dims_of) = by_row
+    once = np.zeros(n, dtype=np.int64)
     return pa.Table.from_arrays([
-        table_column, measure, code, period, pa.array(values, mask=~present, type=pa.float64()),
-        pa.nulls(n, type=pa.string()), dims, reason, source_column,
+        column("table_id", [table_id], once), column("measure", measures, np.tile(np.arange(k), len(rows))),
+        column("region_code", codes, code_of), column("period", periods, period_of),
+        pa.array(values, mask=~present, type=pa.float64()), pa.nulls(n, type=pa.string()),
+        column("dims", dims, dims_of), column("reason", list(REASONS), reasons.astype(np.int64)),
+        column("source", [source], once),
     ], schema=OBSERVATION_COLUMNS)

@@ -138,12 +138,12 @@ def read_all(bundle: Path, registry, spec: ExportsSpec | None = None) -> Importe
     spec = spec or load_spec()
     result = Imported()
     tables: dict[str, TableMeta] = {}
+    from ..buildcache import table_of
+
     for entry in spec.files:
         part = read_file(bundle, spec, entry, registry)
         # The StatLine downloads (small) as a table too, so that the whole is one table (and its
         # tuples are made only when asked for, see Imported).
-        from ..buildcache import table_of
-
         result.extend(Imported(warnings=part.warnings, columns=table_of(part)))
         for meta in part.tables:
             merged = tables.get(meta.table_id)

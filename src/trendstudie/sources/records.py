@@ -221,4 +221,6 @@ def pick(texts: list, numbers) -> list:
     takes from an array of the objects, three times as fast as a Python loop)."""
     import numpy as np
 
-    return np.array([*texts, None], dtype=object)[numbers].tolist()
+    objects = np.empty(len(texts) + 1, dtype=object)  # the last: None
+    objects[:len(texts)] = texts
+    return objects[numbers].tolist()
