@@ -39,7 +39,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
 import shutil
 from contextlib import contextmanager

@@ -215,7 +215,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) 
     to those types go in the slow way, with DuckDB's own conversions."""
     import pyarrow as pa
 
-    columns = con.execute(f"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+    columns = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
                           "ORDER BY column_index", [table]).fetchall()
     try:
         arrow = pa.Table.from_arrays(

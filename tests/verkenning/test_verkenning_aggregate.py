@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-
-import pytest
-
 from trendstudie.verkenning.aggregate import AnswerScores, ItemInfo, aggregate, quantile, stat
 from trendstudie.verkenning.frame import axes, base_items, choose_projection, draft_challenges, frame, load_rules
 from trendstudie.verkenning.svg import matrix, radar, ring_of, shade

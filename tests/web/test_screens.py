@@ -5,8 +5,6 @@ Playwright with Debian's Chromium; screenshots in /tmp/trendstudie-scherm-*.png.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 PAGES = ["/", "/zoek?q=berg", "/gemeente/GM0193", "/gemeente/GM0193/prognose",

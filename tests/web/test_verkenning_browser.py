@@ -11,8 +11,6 @@ import io
 from pathlib import Path
 from statistics import median
 
-import pytest
-
 SHOTS = Path("/tmp")
 
 # Final (round 2) scores per item, one per participant; round 1 differs only in item 3's impact.

@@ -45,8 +45,6 @@ def make(fresh, titel="Zwolle 2040", password="") -> tuple[str, list[str], list[
 
 
 def test_prefilled_with_the_trends_that_play_in_the_gemeente(fresh, app, con):
-    from trendstudie.knowledge.verdict import Localiser
-
     token, ptokens, items = make(fresh)
     c, _ = fresh
     doc = c.get(f"/api/v1/deelname/{ptokens[0]}").json()

@@ -10,14 +10,12 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-import duckdb
-
-from .. import formatting, store
+from .. import formatting
 from ..formatting import COUNT_UNITS
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
-from ..knowledge.localise import IndicatorData, load_rules, unit_in_title, unit_label
-from ..knowledge.verdict import Localiser, Verdict
+from ..knowledge.localise import load_rules, unit_in_title, unit_label
+from ..knowledge.verdict import Verdict
 
 STRENGTH_LABEL = {"sterk": "speelt sterk", "enigszins": "speelt enigszins"}
 BASIS_LABEL = {"cijfers": "volgens de cijfers", "typering": "volgens de typering", "landelijk": "landelijke trend"}

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..analysis.labels import FigureFlags
 from ..geo.regions import normalise_name
 from ..knowledge.verdict import STRENGTHS, Verdict
 from ..knowledge.model import DOMAINS

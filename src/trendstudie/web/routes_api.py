@@ -313,7 +313,7 @@ def findings(request: Request, code: Annotated[str, Path(pattern=GM, max_length=
     onbekend) and basis (cijfers, typering, landelijk), with the evidence for and against, the
     labels of reconstructed or provisional figures and a note on old figures."""
     d = _data(request)
-    g = _gemeente(d, code)
+    _gemeente(d, code)  # a code that is no current gemeente: 404
     rows = []
     for v in d.verdicts[code]:
         if (strength and v.strength != strength) or (basis and v.basis != basis):
