@@ -634,6 +634,7 @@ def _some_verdicts(database: Path, trends: set[str], progress: Progress | None, 
 
     from . import store
     from .knowledge.localise import IndicatorData, own_rules
+    from .knowledge.scopes import scope_rules
     from .knowledge.verdict import indicators_used, judge_all
 
     regions, names, strengths = [], [], []
@@ -647,10 +648,11 @@ def _some_verdicts(database: Path, trends: set[str], progress: Progress | None, 
         data = IndicatorData(con, rules.derived, only=set().union(*(used.get(t, ()) for t in trends)))
         codes = sorted(c for c in data.groups_of if c.startswith("GM"))  # as Localiser.gemeenten
         scopes: dict = {}
+        conditions = scope_rules(kb)  # validated once, as the Localiser does
         for i, code in enumerate(codes):
             if progress and i % 50 == 0:
                 progress(f"editie: oordelen {what}", i, len(codes))
-            for v in judge_all(kb, data, code, rules, scopes, trends=trends):
+            for v in judge_all(kb, data, code, rules, scopes, trends=trends, scope_rules=conditions):
                 regions.append(code)
                 names.append(v.trend)
                 strengths.append(v.strength)
