@@ -74,6 +74,49 @@ def test_gemeente_page_shows_store_figures(client, app):
     assert svgs and all("<title" in s for s in svgs)
 
 
+def test_gemeente_page_lays_out_the_samenhang_diagram_for_screens_only(client, app, monkeypatch):
+    """The page's samenhang diagram is laid out for a screen (with a phone layout beside it); the
+    print layout, which the page would throw away, is not made for it."""
+    from trendstudie.charts import diagram
+    from trendstudie.report.content import Options, build_report
+    from trendstudie.web.charts import samenhang_for_screens
+
+    d = app.state.data
+    chapter = next(c for c in build_report(d.ctx, "GM0150", Options(screen=True)).chapters if c.anchor == "samenhang")
+    assert chapter.figures == [] and chapter.graph is not None and chapter.graph[1]
+    widths = []
+    real = diagram.causal_diagrams
+    monkeypatch.setattr(diagram, "causal_diagrams",
+                        lambda nodes, edges, max_width, max_height=None: widths.append(max_width)
+                        or real(nodes, edges, max_width, max_height))
+    samenhang_for_screens(chapter)
+    assert len(chapter.figures) == 1 and chapter.figures[0].svg.startswith("<svg") and chapter.figures[0].narrow
+    assert diagram.PRINT_WIDTH not in widths and len(widths) == 2
+    printed = next(c for c in build_report(d.ctx, "GM0150", Options()).chapters if c.anchor == "samenhang")
+    assert len(printed.figures) == 1 and printed.graph == chapter.graph
+    r = client.get("/gemeente/GM0150")
+    section = r.text[r.text.index('<section id="samenhang"'):]
+    section = section[:section.index("</section>")]
+    assert section.count('<figure class="diagram">') == 1 and "<svg" in section
+
+
+def test_samenhang_for_screens_leaves_out_a_diagram_it_cannot_draw(app, monkeypatch):
+    """A drawing problem (Graphviz failing) leaves the page's diagram out instead of failing the page."""
+    from trendstudie.charts import diagram
+    from trendstudie.report.content import Options, build_report
+    from trendstudie.web.charts import samenhang_for_screens
+
+    chapter = next(c for c in build_report(app.state.data.ctx, "GM0150", Options(screen=True)).chapters
+                   if c.anchor == "samenhang")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("dot is stuk")
+
+    monkeypatch.setattr(diagram, "causal_diagrams", broken)
+    samenhang_for_screens(chapter)
+    assert chapter.figures == [] and chapter.paragraphs
+
+
 def test_unknown_and_former_gemeente_pages(client):
     r = client.get("/gemeente/GM9999")
     assert r.status_code == 404 and "Er is geen gemeente met code GM9999" in r.text and 'lang="nl"' in r.text

@@ -26,8 +26,6 @@ class Figure:
     svg: str
     alt: str
     caption: str
-    # a diagram's boxes and arrows (titles by id, edges), for the web to lay it out for a screen
-    graph: tuple[dict[str, str], list] | None = None
 
 
 @dataclass
@@ -78,6 +76,9 @@ class Chapter:
     typed: list[TrendBlock] = field(default_factory=list)  # trends that play here by the studies' typology
     national: list[str] = field(default_factory=list)  # titles of national trends that reach this gemeente too
     less: list[tuple[str, str]] = field(default_factory=list)  # (title, why) of trends that play less here
+    # the samenhang chapter's boxes and arrows (titles by id, the edges to draw), for the web to lay
+    # the diagram out for a screen (web/charts.py samenhang_for_screens)
+    graph: tuple[dict[str, str], list] | None = None
 
     @property
     def typed_groups(self) -> list[tuple[str, list[TrendBlock]]]:
@@ -130,6 +131,7 @@ class Options:
     logo_svg: str | None = None
     future: bool = True  # the chapter on projections and scenarios
     until: int = 2040
+    screen: bool = False  # for the web: the samenhang diagram is laid out for a screen there, not here for print
 
 
 def _anchor(text: str) -> str:
@@ -314,7 +316,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     strong = [item for _, item in sorted(ranked, key=lambda x: x[0])[:8]]
     strong_ids = {b.id for c in chapters for b in c.trends + c.typed if b.strength == "sterk"}
     applying = {b.id for c in chapters for b in c.trends + c.typed}
-    chapters.append(samenhang_chapter(ctx, name, applying, strong_ids))
+    chapters.append(samenhang_chapter(ctx, name, applying, strong_ids, for_print=not opts.screen))
     challenges = challenges_chapter(ctx, name, verdicts)
     if challenges:
         chapters.append(challenges)
@@ -448,8 +450,9 @@ RELATIONS_LISTED = 8
 SAMENHANG_CAPTION = "Verbanden tussen de trends die hier spelen (+ versterkt, − remt; gestippeld: remmend)"
 
 
-def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[str]) -> Chapter:
-    """How the trends that apply here drive each other: the causal subgraph, its loops, a diagram."""
+def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[str], for_print: bool = True) -> Chapter:
+    """How the trends that apply here drive each other: the causal subgraph, its loops, a diagram
+    (laid out for print; without `for_print` only its boxes and arrows, which a screen lays out)."""
     from ..charts.diagram import PRINT_HEIGHT, PRINT_WIDTH, causal_diagrams
 
     by_pair: dict[tuple[str, str], list] = {}
@@ -481,13 +484,14 @@ def samenhang_chapter(ctx: Context, name: str, applying: set[str], strong: set[s
     titles = {i: ctx.kb.entry(i).title for i in applying}
     # laid out for an A4 column at full text size, on one page at most: where the whole does not
     # fit, per trend what it drives, the most important relations first, as many as fit
-    parts = causal_diagrams(titles, shown, PRINT_WIDTH, PRINT_HEIGHT) if shown else []
+    parts = causal_diagrams(titles, shown, PRINT_WIDTH, PRINT_HEIGHT) if shown and for_print else []
     if parts:
         svg, alt, drawn = parts[0]
         more = "; per trend wat die versterkt of remt" if len(drawn) < len(shown) else ""
         more += f", {len(drawn)} van de {len(edges)} verbanden" if len(drawn) < len(edges) else ""
-        figures.append(Figure(svg, alt, f"{SAMENHANG_CAPTION}{more}.", (titles, shown)))
-    return Chapter("samenhang", "Samenhang", [], [], None, figures, paragraphs)
+        figures.append(Figure(svg, alt, f"{SAMENHANG_CAPTION}{more}."))
+    return Chapter("samenhang", "Samenhang", [], [], None, figures, paragraphs,
+                   graph=(titles, shown) if shown else None)
 
 
 def locator_map(ctx: Context, code: str, name: str, province: str | None, province_name: str | None) -> Figure | None:

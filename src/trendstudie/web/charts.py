@@ -159,20 +159,28 @@ DIAGRAM_WIDE = 1100  # px: the page's column on a laptop (72rem less padding)
 
 
 def samenhang_for_screens(chapter) -> None:
-    """The samenhang chapter's diagram laid out for a screen instead of for print: the whole graph
-    in the width of a laptop's column, and for phones one small diagram per trend in a phone's
-    width (charts.diagram.causal_diagram); one figure where print may need two."""
-    if chapter is None or not chapter.figures or chapter.figures[0].graph is None:
+    """The samenhang chapter's diagram laid out for a screen (the report, built with
+    Options(screen=True), did not lay it out for print): the whole graph in the width of a laptop's
+    column, and for phones one small diagram per trend in a phone's width
+    (charts.diagram.causal_diagram). A drawing problem leaves the diagram out (or only its phone
+    layout), as `both` does for charts."""
+    if chapter is None or chapter.graph is None:
         return
     from ..charts.diagram import PHONE_WIDTH
 
-    first = chapter.figures[0]
-    titles, edges = first.graph
-    wide = lib.causal_diagram(titles, edges, max_width=DIAGRAM_WIDE)
-    narrow = lib.causal_diagram(titles, edges, max_width=PHONE_WIDTH)
+    titles, edges = chapter.graph
+    try:
+        wide = lib.causal_diagram(titles, edges, max_width=DIAGRAM_WIDE)
+    except Exception:
+        wide = None
     if wide is None:
+        chapter.figures = []
         return
-    fig = Figure(wide[0], wide[1], SAMENHANG_CAPTION + ".", first.graph)
+    try:
+        narrow = lib.causal_diagram(titles, edges, max_width=PHONE_WIDTH)
+    except Exception:
+        narrow = None
+    fig = Figure(wide[0], wide[1], SAMENHANG_CAPTION + ".")
     fig.narrow = narrow[0] if narrow else None
     chapter.figures = [fig]
 

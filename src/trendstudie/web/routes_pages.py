@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .. import formatting, tables
 from ..knowledge.model import DOMAINS, SEEDS
-from ..report.content import BASIS_LABEL, STRENGTH_LABEL, build_report
+from ..report.content import BASIS_LABEL, STRENGTH_LABEL, Options, build_report
 from . import charts, export, prognose, ranking
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
 
@@ -125,7 +125,8 @@ def gemeente(request: Request, code: Annotated[str, Path(max_length=100)]):
 
     def build():
         peers = d.peers(code)
-        report = build_report(d.ctx, code, None, lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
+        report = build_report(d.ctx, code, Options(screen=True),
+                              lambda ctx, c, f, p, o: charts.trend_figure(d, c, f, p))
         chapters = {c.anchor: c for c in report.chapters}
         _toekomst_fan(request, code, chapters.get("toekomst"))
         charts.samenhang_for_screens(chapters.get("samenhang"))
@@ -160,8 +161,6 @@ def _toekomst_fan(request: Request, code: str, chapter) -> None:
     with its band) in place of the report's drawing, laid out again for phones."""
     if chapter is None or not chapter.figures:
         return
-    from ..report.content import Options
-
     chart = prognose.fan_chart(request.app.state.forecasts, code, "basis", Options().until)
     if chart is not None:
         fig = chapter.figures[0]
