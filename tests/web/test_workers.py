@@ -171,3 +171,53 @@ def test_the_workers_share_the_rate_limit(two_workers):
         with httpx.Client(timeout=60) as c:
             statuses.append(c.get(f"http://127.0.0.1:{port}/deelname/{'D' * 30}{k:02d}").status_code)
     assert set(statuses) == {404, 429} and statuses.count(404) == TOKEN_FAILURES, statuses
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_stop_while_a_worker_loads_ends_it_without_an_error(tmp_path, sig):
+    """Ctrl+C, or the supervisor's SIGTERM, while a worker still loads the app (DuckDB turns either
+    into "Query interrupted" when it arrives during a query): the worker stops with exit code 0
+    and says nothing."""
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from trendstudie.web import app, workers\n"
+        "def loading(database, warm):\n"
+        "    try:\n"
+        f"        os.kill(os.getpid(), signal.{sig})\n"
+        "        signal.sigtimedwait([], 5)  # not reached: the handler raises at once\n"
+        "    except (KeyboardInterrupt, SystemExit):\n"
+        "        raise RuntimeError('Query interrupted') from None  # as DuckDB does\n"
+        "    raise AssertionError('het signaal kwam niet aan')\n"
+        "app.serving_app = loading\n"
+        "r, w = os.pipe()\n"
+        "sys.exit(workers.worker('127.0.0.1', 0, 'geen.duckdb', False, w))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Fout" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_load_app_gives_none_when_asked_to_stop_and_restores_the_handlers():
+    """The one-process server and each worker load the app through load_app: a SIGINT or SIGTERM
+    while loading gives None whatever the loading made of it; other errors pass; the signal
+    handlers are as before afterwards."""
+    import os
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+    def interrupted(sig):
+        def load():
+            try:
+                os.kill(os.getpid(), sig)
+                signal.sigtimedwait([], 5)  # not reached: the handler raises at once
+            except KeyboardInterrupt:
+                raise RuntimeError("Query interrupted") from None  # as DuckDB does
+            raise AssertionError("het signaal kwam niet aan")
+        return load
+
+    assert workers.load_app(interrupted(signal.SIGINT)) is None
+    assert workers.load_app(interrupted(signal.SIGTERM)) is None
+    assert workers.load_app(lambda: "app") == "app"
+    with pytest.raises(ValueError):
+        workers.load_app(lambda: int("geen getal"))
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

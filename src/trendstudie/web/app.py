@@ -738,7 +738,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
     import uvicorn
 
     from ..config import settings
-    from .workers import balanced, supervise
+    from .workers import balanced, load_app, supervise
 
     database = Path(database) if database else settings().database
     if not database.exists():
@@ -760,7 +760,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: Path | None = Non
             uvicorn.run("trendstudie.web.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
                         log_level="warning", proxy_headers=False, server_header=False)
         else:
-            uvicorn.run(serving_app(database, prepare), host=host, port=port, log_level="warning", server_header=False)
+            app = load_app(lambda: serving_app(database, prepare))
+            if app is not None:  # None: Ctrl+C while it loaded
+                uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
     finally:
         if helper is not None and helper.poll() is None:
             helper.terminate()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -160,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if "--met-server" in argv:  # started by `trendstudie serve` (or by the first process): stop with it
         argv.remove("--met-server")
         _exit_with_parent()
+        # Ctrl+C in the terminal reaches the whole process group: it is for the server, which then
+        # ends this helper itself (a traceback of an interrupted helper would only confuse).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     part = None
     if "--deel" in argv:
         i = argv.index("--deel")

@@ -266,6 +266,30 @@ def _watch_parent(server, parent: int) -> None:
     threading.Thread(target=watch, name="ouder", daemon=True).start()
 
 
+def load_app(load):
+    """`load()` (the app), or None when Ctrl+C (SIGINT) or a SIGTERM came while it loaded: the
+    process then stops without serving and without an error, whatever the loading made of the
+    signal (DuckDB turns it into "Query interrupted" during a query; warming up carries on past
+    errors). The signal handlers are as before afterwards."""
+    stopped = []
+
+    def stop(signum, frame):
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        app = load()
+    except (KeyboardInterrupt, Exception):
+        if stopped:
+            return None
+        raise
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    return None if stopped else app
+
+
 def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> int:
     """One worker: load the app, listen on its own socket, serve until SIGTERM/SIGINT. Tells the
     parent on `ready_fd` b"ok" once it listens, or b"fatal:<Dutch message>" when the address is
@@ -286,16 +310,16 @@ def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> i
     if os.getppid() != parent:  # the parent ended before the line above
         return 0
     try:
-        app = serving_app(database, warm)
+        app = load_app(lambda: serving_app(database, warm))
     except TrendstudieError as exc:
         print(f"Fout bij het starten van een werker van de server: {exc}", file=sys.stderr, flush=True)
         return 1
-    except KeyboardInterrupt:
-        return 0
     except Exception as exc:  # noqa: BLE001 - said in one line; the parent restarts the worker or gives up
         print(f"Fout bij het starten van een werker van de server: {type(exc).__name__}: {exc}", file=sys.stderr,
               flush=True)
         return 1
+    if app is None:  # asked to stop while loading
+        return 0
     try:
         sock = listen(host, port)
     except TrendstudieError as exc:
