@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from trendstudie.errors import InputError
 from trendstudie.geo.regions import RegionRegistry
+from trendstudie.geo import shapes
 from trendstudie.sources import kwb, misc_csv, more
 from trendstudie.sources.records import Imported, is_period
 
@@ -304,6 +305,37 @@ def test_malformed_files_name_file_and_line(tmp_path, registry, name, text, read
         reader(path, registry)
     assert err.value.path == str(path) and err.value.line == line
     assert str(path) in str(err.value) and f"regel {line}" in str(err.value)
+
+
+HEADER_READERS = {
+    "kwb 2019": (HEADER_2019.strip(), lambda p, r: kwb.read_kwb_2019(p, r)),
+    "kwb woningen": ("year,gwb_code,gm_naam,recs,a_woning", lambda p, r: kwb.read_kwb_housing(p, r)),
+    "kaart 2014": ("CBSCODE,Gemeentenaam,Inwoners,Mannen,Vrouwen," + ",".join(shapes.AGE_BANDS_2014),
+                   lambda p, r: shapes.read_attributes_2014(p, r)),
+    "leefbaarometer": ("wk_code,wk_naam,jaar," + ",".join(misc_csv.LBM_MEASURES),
+                       lambda p, r: misc_csv.read_leefbaarometer(p, r)),
+    "indeling": (",".join(misc_csv.INDELING_COLUMNS), lambda p, r: misc_csv.read_gemeentelijke_indeling(p)),
+}
+
+
+@pytest.mark.parametrize("which", sorted(HEADER_READERS))
+def test_header_problems_are_named_alike(tmp_path, registry, which):
+    """The readers of one-header CSV files share one check: an empty file, a required column
+    missing and a column given twice are each refused naming the file, the header's line and
+    the columns."""
+    header, reader = HEADER_READERS[which]
+    first, *rest = header.split(",")
+    path = tmp_path / "bestand.csv"
+    for text, line, message in [
+        ("", 1, "leeg bestand"),
+        (",".join(rest) + "\n", 1, f"kolom(men) ontbreken: {first}"),
+        (f"{header},{rest[0]}\n", 1, f"kolom(men) dubbel: {rest[0]}"),
+    ]:
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as err:
+            reader(path, registry)
+        assert (err.value.path, err.value.line) == (str(path), line)
+        assert message in str(err.value) and f"regel {line}" in str(err.value)
 
 
 def test_invalid_utf8_and_json_errors_name_the_line(tmp_path, bundle):

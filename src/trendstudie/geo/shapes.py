@@ -29,7 +29,8 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError
-from ..sources.misc_csv import check_code_name, csv_records, gemeente_rows, parse_number, source_name
+from ..sources.misc_csv import (check_code_name, gemeente_rows, header_and_records, header_index, parse_number,
+                                source_name)
 from ..sources.records import Imported, MeasureMeta, Observation, TableMeta, year_period
 from ..textfile import parse_json, read_text
 
@@ -293,24 +294,15 @@ def read_attributes_2014(path: str | Path, registry: RegionRegistry | None = Non
     """Population (total, sex, 9 age bands), area and density per gemeente on 1 January 2014
     from the attribute table of the 2014 map. Code and name are checked against the registry;
     so is the province column."""
-    text = read_text(path)
     source = source_name(path, root)
     out = Imported()
-    records = csv_records(text, path)
-    if not records:
-        raise InputError(path, "leeg bestand", line=1)
-    header_line, header = records[0]
-    names = [h.strip() for h in header]
+    header_line, header, records = header_and_records(path)
     required = ["CBSCODE", "Gemeentenaam", "Inwoners", "Mannen", "Vrouwen", *AGE_BANDS_2014]
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise InputError(path, f"kolom(men) ontbreken: {', '.join(missing)}", line=header_line)
-    if len(set(names)) != len(names):
-        raise InputError(path, "dubbele kolomnamen in de kopregel", line=header_line)
-    idx = {n: i for i, n in enumerate(names)}
+    idx = header_index(header, required, path, header_line)
+    names = [h.strip() for h in header]
     measures = [n for n in names if n in ATTRIBUTES_2014_MEASURES]
     day, period = date(year, 1, 1), year_period(year)
-    for line, cells, code in gemeente_rows(records[1:], idx, "CBSCODE", "Gemeentenaam", path, source, registry, day, out):
+    for line, cells, code in gemeente_rows(records, idx, "CBSCODE", "Gemeentenaam", path, source, registry, day, out):
         where = f"{source}, regel {line}"
         if registry is not None and "Provincie_code" in idx and code in registry.regions:
             pv = cells[idx["Provincie_code"]].strip()

@@ -40,8 +40,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..geo.regions import RegionRegistry
-from ..textfile import load_json, read_text
-from .misc_csv import check_code_name, check_wijk, csv_records, gemeente_rows, parse_number, source_name
+from ..textfile import load_json
+from .misc_csv import (check_code_name, check_wijk, gemeente_rows, header_and_records, header_index, parse_number,
+                       source_name)
 from .records import Imported, MeasureMeta, Observation, TableMeta, number_problem, year_period
 
 KWB_TABLES: dict[int, str] = {
@@ -89,27 +90,18 @@ def read_kwb_2019(path: str | Path, registry: RegionRegistry | None = None,
     """A gemeente extract of KWB 2019 (84583NED) with English column names."""
     if year not in KWB_TABLES:
         raise ValueError(f"no known KWB edition for {year}")
-    text = read_text(path)
     source = source_name(path, root)
     out = Imported()
     table_id = KWB_TABLES[year]
-    records = csv_records(text, path)
-    if not records:
-        raise InputError(path, "leeg bestand", line=1)
-    header_line, header = records[0]
-    names = [h.strip() for h in header]
+    header_line, header, records = header_and_records(path)
     required = ["region", "unique_id", *KWB2019_COLUMNS]
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise InputError(path, f"kolom(men) ontbreken: {', '.join(missing)}", line=header_line)
-    if len(set(names)) != len(names):
-        raise InputError(path, "dubbele kolomnamen in de kopregel", line=header_line)
+    idx = header_index(header, required, path, header_line)
+    names = [h.strip() for h in header]
     extra = [n for n in names if n not in required]
     if extra:
         out.warnings.append(f"{source}: onbekende kolommen genegeerd: {', '.join(extra)}")
-    idx = {n: i for i, n in enumerate(names)}
     day, period = date(year, 1, 1), year_period(year)
-    for line, cells, code in gemeente_rows(records[1:], idx, "unique_id", "region", path, source, registry, day, out):
+    for line, cells, code in gemeente_rows(records, idx, "unique_id", "region", path, source, registry, day, out):
         values = {}
         for column, (measure, _) in KWB2019_COLUMNS.items():
             v = parse_number(cells[idx[column]], path, line, column)
@@ -152,20 +144,12 @@ PUBLISHER_COLUMNS = ("housing_pressure", "effective_housing_stock", "vacancy_adj
 def read_kwb_housing(path: str | Path, registry: RegionRegistry | None = None,
                      root: str | Path | None = None) -> Imported:
     """Gemeente rows of the KWB editions 2020–2025 (housing, households, WOZ)."""
-    text = read_text(path)
     source = source_name(path, root)
     out = Imported()
-    records = csv_records(text, path)
-    if not records:
-        raise InputError(path, "leeg bestand", line=1)
-    header_line, header = records[0]
-    names = [h.strip() for h in header]
+    header_line, header, records = header_and_records(path)
     required = ["year", "gwb_code", "gm_naam", "recs"]
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise InputError(path, f"kolom(men) ontbreken: {', '.join(missing)}", line=header_line)
-    if len(set(names)) != len(names):
-        raise InputError(path, "dubbele kolomnamen in de kopregel", line=header_line)
+    idx = header_index(header, required, path, header_line)
+    names = [h.strip() for h in header]
     measures = [n for n in names if n in KWB_HOUSING_MEASURES]
     if not measures:
         raise InputError(path, "geen enkele KWB-variabele gevonden in de kopregel", line=header_line)
@@ -175,11 +159,10 @@ def read_kwb_housing(path: str | Path, registry: RegionRegistry | None = None,
     unknown = [n for n in names if n not in required and n not in KWB_HOUSING_MEASURES and n not in PUBLISHER_COLUMNS]
     if unknown:
         out.warnings.append(f"{source}: onbekende kolommen genegeerd: {', '.join(unknown)}")
-    idx = {n: i for i, n in enumerate(names)}
     seen: dict[tuple[str, int], int] = {}
     years: set[int] = set()
     scientific: list[str] = []
-    for line, cells in records[1:]:
+    for line, cells in records:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(names):

@@ -121,7 +121,19 @@ def _dutch_date(day: date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def _header_index(header: list[str], required: list[str], path: str | Path, line: int) -> dict[str, int]:
+def header_and_records(path: str | Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """A comma-separated file with a header: (the header's line, its cells, the records after
+    it). An empty file is an InputError."""
+    records = csv_records(read_text(path), path)
+    if not records:
+        raise InputError(path, "leeg bestand", line=1)
+    (header_line, header), rest = records[0], records[1:]
+    return header_line, header, rest
+
+
+def header_index(header: list[str], required: list[str], path: str | Path, line: int) -> dict[str, int]:
+    """Each (stripped) column name's position. A required column missing, or a name given twice,
+    is an InputError naming them and the header's line."""
     names = [h.strip() for h in header]
     missing = [c for c in required if c not in names]
     if missing:
@@ -208,7 +220,7 @@ def read_huishoudens_samenstelling(
     if not records:
         raise InputError(path, "geen kopregel gevonden", line=first_data + 1)
     header_line, header = records[0]
-    idx = _header_index(header, ["Gemeente", "Jaar", *HUISHOUDENS_MEASURES], path, header_line)
+    idx = header_index(header, ["Gemeente", "Jaar", *HUISHOUDENS_MEASURES], path, header_line)
     extra = [h.strip() for h in header if h.strip() not in ("Gemeente", "Jaar", *HUISHOUDENS_MEASURES)]
     if extra:
         out.warnings.append(f"{source}: onbekende kolommen genegeerd: {', '.join(extra)}")
@@ -307,7 +319,7 @@ def read_autobezit(path: str | Path, registry: RegionRegistry | None, root: str 
     value_col = next((h.strip() for h in header if h.strip().lower().startswith("personenauto")), None)
     if value_col is None:
         raise InputError(path, "kolom met personenauto's per huishouden ontbreekt", line=header_line)
-    idx = _header_index(header, ["Gemeentenaam", "Gemeentecode", value_col], path, header_line)
+    idx = header_index(header, ["Gemeentenaam", "Gemeentecode", value_col], path, header_line)
     day = date(year, 1, 1)
     period = year_period(year)
     catalog = "CBS/RDW"
@@ -370,24 +382,20 @@ def read_leefbaarometer(path: str | Path, registry: RegionRegistry | None = None
     checked (the registry holds no wijken); the wijk's gemeente must exist in the year of the
     score. The publisher gives every year on one (the latest) classification, so a gemeente code
     only has to be known to the registry, not to exist in that year."""
-    text = read_text(path)
     source = source_name(path, root)
     out = Imported()
-    records = csv_records(text, path)
-    if not records:
-        raise InputError(path, "leeg bestand", line=1)
-    header_line, header = records[0]
+    header_line, header, records = header_and_records(path)
     names = {h.strip() for h in header}
     level = "gm" if "gm_code" in names and "wk_code" not in names else "wk"
     code_col, name_col = f"{level}_code", f"{level}_naam"
-    idx = _header_index(header, [code_col, "jaar", *LBM_MEASURES], path, header_line)
+    idx = header_index(header, [code_col, "jaar", *LBM_MEASURES], path, header_line)
     known = {code_col, name_col, "jaar", *LBM_MEASURES}
     dropped = [h.strip() for h in header if h.strip() not in known]
     if dropped:
         out.warnings.append(f"{source}: kolom(men) {', '.join(repr(d) for d in dropped)} van de uitgever "
                             "(geen Leefbaarometer-gegeven) genegeerd")
     seen: dict[tuple[str, int], int] = {}
-    for line, cells in records[1:]:
+    for line, cells in records:
         if not any(c.strip() for c in cells):
             continue
         n = len(header)
@@ -437,15 +445,11 @@ def read_gemeentelijke_indeling(path: str | Path) -> list[tuple[str, str, str]]:
 
     The numeric and prefixed code columns must agree (`0363` and `GM0363`; `27` and `PV27`);
     a disagreement is an InputError, since the list then says two things at once."""
-    text = read_text(path)
-    records = csv_records(text, path)
-    if not records:
-        raise InputError(path, "leeg bestand", line=1)
-    header_line, header = records[0]
-    idx = _header_index(header, INDELING_COLUMNS, path, header_line)
+    header_line, header, records = header_and_records(path)
+    idx = header_index(header, INDELING_COLUMNS, path, header_line)
     rows: list[tuple[str, str, str]] = []
     seen: dict[str, int] = {}
-    for line, cells in records[1:]:
+    for line, cells in records:
         if not any(c.strip() for c in cells):
             continue
         n = len(header)
@@ -512,7 +516,7 @@ def check_gemeentelijke_indeling(
 
 
 __all__ = [
-    "read_text", "csv_records", "parse_number", "source_name", "check_code_name", "check_wijk",
+    "read_text", "csv_records", "header_and_records", "header_index", "parse_number", "source_name", "check_code_name", "check_wijk",
     "read_huishoudens_samenstelling", "read_autobezit", "read_leefbaarometer",
     "read_gemeentelijke_indeling", "check_gemeentelijke_indeling", "indeling_year",
 ]
