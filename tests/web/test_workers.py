@@ -221,3 +221,31 @@ def test_load_app_gives_none_when_asked_to_stop_and_restores_the_handlers():
     with pytest.raises(ValueError):
         workers.load_app(lambda: int("geen getal"))
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+ORPHAN = """
+import sys, threading
+from trendstudie.web.workers import when_parent_gone
+acted = threading.Event()
+when_parent_gone(lambda: (open(sys.argv[1], "w").write("weg"), acted.set()), "ouder", int(sys.argv[2]))
+sys.exit(0 if acted.wait(60) else 1)
+"""
+
+
+def test_when_parent_gone_acts_once_the_parent_is_gone(tmp_path):
+    """The fallback of workers and the edition helper when their parent is killed without passing
+    a signal on: a process whose parent ended acts, and one told to stop watching does not."""
+    import threading
+
+    flag = tmp_path / "weg"
+    middle = ("import subprocess, sys, os; subprocess.Popen([sys.executable, '-c', sys.argv[1], sys.argv[2], "
+              "str(os.getpid())])")
+    subprocess.run([sys.executable, "-c", middle, ORPHAN, str(flag)], check=True, timeout=60)
+    deadline = time.monotonic() + 60
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert flag.read_text() == "weg"
+
+    acted, watching = threading.Event(), threading.Event()
+    workers.when_parent_gone(acted.set, "ouder", parent=-1, until=lambda: watching.set() or True)
+    assert watching.wait(30) and not acted.is_set()

@@ -132,21 +132,6 @@ def _prepared_already(database: Path) -> bool:
     return (database.parent / "cache" / "web-pages" / etag_of(database, built_at).strip('"') / MARKER).exists()
 
 
-def _exit_with_parent() -> None:
-    """Stop when the process that started this one is gone, also when it was killed and could
-    not stop its helper itself (a server's workers would otherwise share the machine with it)."""
-    import threading
-
-    parent = os.getppid()
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)  # the cache files are written whole or not at all (os.replace)
-
-    threading.Thread(target=watch, name="editie-bewaker", daemon=True).start()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Prepare the edition of the store at DATABASE (default: $TRENDSTUDIE_HOME), in `processes()`
     processes at the lowest priority (`--deel k/n`: one share, started by the first process)."""
@@ -160,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--met-server" in argv:  # started by `trendstudie serve` (or by the first process): stop with it
         argv.remove("--met-server")
-        _exit_with_parent()
+        from .workers import when_parent_gone
+
+        # the cache files are written whole or not at all (os.replace): stopping at once is safe
+        when_parent_gone(lambda: os._exit(0), "editie-bewaker")
         # Ctrl+C in the terminal reaches the whole process group: it is for the server, which then
         # ends this helper itself (a traceback of an interrupted helper would only confuse).
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -243,7 +243,7 @@ def supervise(host: str, port: int, database: Path, n: int, warm: bool, notice=N
 
 def _die_with_parent() -> None:
     """Linux: a SIGTERM for this worker the moment its parent ends (PR_SET_PDEATHSIG), also when
-    the parent is killed outright and cannot pass a signal on; _watch_parent is the fallback."""
+    the parent is killed outright and cannot pass a signal on; when_parent_gone is the fallback."""
     try:
         import ctypes
 
@@ -252,18 +252,20 @@ def _die_with_parent() -> None:
         pass
 
 
-def _watch_parent(server, parent: int) -> None:
-    """Stop the worker when its parent is gone (killed without passing the signal on): no orphan
-    keeps the port."""
+def when_parent_gone(act, name: str, parent: int | None = None, until=lambda: False) -> None:
+    """Call `act()` in a watching thread once the process that started this one (`parent`, by
+    default the present one) is gone, killed outright too, when it could not stop its children
+    itself: no orphan keeps the port or the machine. The watch ends early once `until()` is true."""
+    parent = os.getppid() if parent is None else parent
 
     def watch():
-        while not server.should_exit:
+        while not until():
             if os.getppid() != parent:
-                server.should_exit = True
+                act()
                 return
             time.sleep(1.0)
 
-    threading.Thread(target=watch, name="ouder", daemon=True).start()
+    threading.Thread(target=watch, name=name, daemon=True).start()
 
 
 def load_app(load):
@@ -335,7 +337,7 @@ def worker(host: str, port: int, database: Path, warm: bool, ready_fd: int) -> i
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
                             proxy_headers=False, backlog=BACKLOG)  # the access log is off at "warning" anyway
     server = Server(config)
-    _watch_parent(server, parent)
+    when_parent_gone(lambda: setattr(server, "should_exit", True), "ouder", parent, until=lambda: server.should_exit)
     server.run(sockets=[sock])
     return 0
 
