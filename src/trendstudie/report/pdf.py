@@ -189,15 +189,14 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
         # chapter's first paragraph, and `place.flush()` at the chapter's end keeps it out of the
         # next chapter (it once landed under the next chapter's heading).
         floating = [f for f in c.figures if _figure_width(f).endswith("pt")]
-        for i, p in enumerate(c.paragraphs):
+        for p in c.paragraphs[:1]:
             add(_s(p))
             add("")
-            if i == 0:
-                for f in floating:
-                    add_figure(f, ", placement: auto")
-        if floating and not c.paragraphs:
-            for f in floating:
-                add_figure(f, ", placement: auto")
+        for f in floating:
+            add_figure(f, ", placement: auto")
+        for p in c.paragraphs[1:]:
+            add(_s(p))
+            add("")
         for f in c.figures:
             if f not in floating:
                 add_figure(f, "")
