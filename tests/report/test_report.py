@@ -68,6 +68,9 @@ def test_html_has_every_chapter_and_working_anchors(written, code):
     assert CASES[code] in html
     for bad in (r"n\.v\.t\.", r"\bNone\b", r"\bnan\b", r"\bN/A\b", r"\{\{", r"\{%"):
         assert not re.search(bad, html), bad
+    # the style sheet as written, not escaped as text (the browser would drop the fonts and markers)
+    style = html[html.index("<style>") + 7:html.index("</style>")]
+    assert 'font-family: "Source Sans 3"' in style and "&#34;" not in style and "&quot;" not in style
 
 
 @pytest.mark.parametrize("code", sorted(CASES))

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from .content import BASIS_LABEL, STRENGTH_LABEL, Report
 
@@ -19,7 +20,7 @@ def _env() -> Environment:
 
 
 def render_html(report: Report, data_files: list[str] | None = None, logo_svg: str | None = None) -> str:
-    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    css = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))  # our own file: not escaped
     return _env().get_template("report.html.j2").render(
         r=report, css=css, strength=STRENGTH_LABEL, basis=BASIS_LABEL, logo=logo_svg, data_files=data_files or [],
         built=report.built_at[:10])
