@@ -526,7 +526,7 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
             return Check(None, None)
         share = 100 - pct
         place = (f"bij de {formatting.number(max(share, 1), 0)}% van de gemeenten met de hoogste waarde" if share <= 50
-                 else f"bij de {formatting.number(pct, 0)}% van de gemeenten met de laagste waarde")
+                 else f"bij de {formatting.number(max(pct, 1), 0)}% van de gemeenten met de laagste waarde")
         holds = pct > cond.percentiel_boven
         fact = f"{title}: {data.fmt(ind, value)} in {year}; daarmee hoort {data.names.get(code, code)} {place}"
         asked = "" if holds else f" (de regel vraagt de hoogste {formatting.number(100 - cond.percentiel_boven, 0)}%)"
