@@ -239,6 +239,9 @@ def test_sentences_read_as_dutch(all_findings):
                 assert "))" not in s and "% gemeenten" not in s, s
                 assert " de 0% van de gemeenten" not in s, s  # the lowest of 342 is 0,3%: 'de 1%'
                 assert not s.startswith(("Inwoners steeg", "Inwoners daalde")), s
+            for s in f.counter if f.strength in ("sterk", "enigszins") else f.evidence:
+                if re.search(r"\(.*, tegen .* in .*\)", s):  # a comparison that speaks against: says why
+                    assert re.search(r"die de regel vraagt\.$|: niet (sneller|trager) dan .*\.$", s), s
 
 
 def test_one_word_for_the_middle_verdict_old_rule_files_still_read(tiny):

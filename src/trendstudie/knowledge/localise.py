@@ -574,6 +574,8 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     asked = ""
     if not holds and gap > 0:
         asked = (f", een verschil kleiner dan de {_margin_text(meta.unit, cond.marge)} die de regel vraagt")
+    elif not holds:  # said outright: the sentence then reads as what speaks against the trend
+        asked = f": niet {'sneller' if cond.sneller_dan else 'trager'} dan {data.group_label(gid)}"
     return Check.of(holds, f"{base} ({how})", p1, asked)
 
 
