@@ -439,6 +439,14 @@ def _change(indicator_unit: str, a: float, b: float) -> float | None:
     return (b - a) / abs(a)
 
 
+def _shown_change(meta: IndicatorRow, a: float, b: float, change: float) -> float:
+    """The change as the reader works it out from the two values the sentence prints (18,8% → 16,2%
+    is −2,6 procentpunt, even when the unrounded values differ by 2,52); `change` where that
+    cannot be (a printed start of 0)."""
+    shown = _change(meta.unit, *(float(f"{v:.{meta.decimals}f}") for v in (a, b)))
+    return change if shown is None else shown
+
+
 def _change_text(unit: str, change: float) -> str:
     """+4,8% (relative) or +1,2 procentpunt (for % units)."""
     value, word = (change, " procentpunt") if "%" in unit else (change * 100, "%")
@@ -559,7 +567,7 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
         if not holds and not small and meaningful and (change > 0) == (cond.verandering == "stijgend"):
             asked = (f", minder dan de {'groei' if change > 0 else 'daling'} van "
                      f"{_margin_text(meta.unit, cond.marge)} die de regel vraagt")
-        fact = base if printed_equal else f"{base} ({_change_text(meta.unit, change)})"
+        fact = base if printed_equal else f"{base} ({_change_text(meta.unit, _shown_change(meta, v0, v1, change))})"
         return Check.of(holds, fact, p1, asked)
     gid = data.group_for(code, cond.sneller_dan or cond.trager_dan or "")
     g0, g1 = (data.value(ind, gid, p0), data.value(ind, gid, p1)) if gid else (None, None)
@@ -570,7 +578,8 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
         return Check(None, None)
     gap = change - other if cond.sneller_dan else other - change
     holds = gap > cond.marge
-    how = f"{_change_text(meta.unit, change)}, tegen {_change_text(meta.unit, other)} in {data.group_label(gid)}"
+    how = (f"{_change_text(meta.unit, _shown_change(meta, v0, v1, change))}, tegen {_change_text(meta.unit, other)} "
+           f"in {data.group_label(gid)}")
     asked = ""
     if not holds and gap > 0:
         asked = (f", een verschil kleiner dan de {_margin_text(meta.unit, cond.marge)} die de regel vraagt")
