@@ -9,8 +9,8 @@ from helpers import tiny_indicator_store
 
 from trendstudie.errors import InputError
 from trendstudie.knowledge import model
-from trendstudie.knowledge.localise import (Condition, IndicatorData, Rule, Rules, Settings, evaluate, load_rules,
-                                            localise, localise_all)
+from trendstudie.knowledge.localise import (Condition, IndicatorData, Rule, Rules, Scale, Settings, evaluate,
+                                            load_rules, localise, localise_all, rule_in_words)
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +281,37 @@ def test_one_word_for_the_middle_verdict_old_rule_files_still_read(tiny):
 
     assert sum(len(r.enigszins) for r in load_rules()) > 20
     assert "matig" not in RULES.read_text(encoding="utf-8")  # the built-in rules use the one word
+
+
+def test_a_difference_of_shares_changes_in_procentpunten():
+    """An indicator in procentpunt (a gap between wijken) rises by points, as one in %: 4,0 → 5,5 is
+    +1,5 procentpunt and meets a margin of 1 point (relatively it would be +37,5%, short of +100%)."""
+    data = tiny_store({("gap", "GM0001", "2020JJ00"): 4.0, ("gap", "GM0001", "2025JJ00"): 5.5,
+                       ("bevolking", "GM0001", "2025JJ00"): 1000.0}, units={"gap": "procentpunt"})
+    check = evaluate(cond(indicator="gap", verandering="stijgend", jaren=5, marge=1.0), data, "GM0001")
+    assert check.holds is True
+    assert check.sentence.endswith("(+1,5 procentpunt).")
+
+
+def test_a_rule_in_words():
+    """Every part of a rule, as the trend page and `trendstudie trend` show it: the margins of a
+    level relative, of a change in the indicator's own terms, each with the rule file's reason."""
+    data = tiny_store({("a", "GM0001", "2025JJ00"): 12.0, ("s", "GM0001", "2025JJ00"): 20.0,
+                       ("bevolking", "GM0001", "2025JJ00"): 1000.0}, units={"s": "%"})
+    rule = Rule(trend="t", indicators=["a", "s"],
+                vereist=[cond(indicator="s", verandering="stijgend", jaren=10, marge=1.0, reden="groei")],
+                sterk=[cond(indicator="s", **{"is": "hoger"}, dan="NL01", marge=0.1),
+                       cond(indicator="a", sneller_dan="NL01", marge=0.005)],
+                enigszins=[cond(indicator="a", percentiel_boven=75), cond(indicator="a", onder=0)],
+                schaal=Scale(voorwaarden=[cond(indicator="bevolking", boven=50000)], omschrijving="de grote steden",
+                             reden="r"))
+    steps = rule_in_words(rule, data)
+    assert [s.label for s in steps] == [
+        "Eerst moet dit gelden (anders speelt de trend niet)", "Sterk als al deze voorwaarden gelden",
+        "Anders enigszins als een van deze geldt",
+        "De trend gaat over de grote steden; waar dit niet geldt, speelt hij hooguit enigszins"]
+    assert steps[0].conditions == ["S meer dan 1,0 procentpunt gestegen over 10 jaar: groei"]
+    assert steps[1].conditions == ["S meer dan 10% hoger dan Nederland",
+                                   "A over 5 jaar sterker gestegen dan in Nederland (een verschil van meer dan 0,5%)"]
+    assert steps[2].conditions == ["A bij de hoogste 25% van de gemeenten", "A negatief"]
+    assert steps[3].conditions == ["Bevolking boven 50.000,0"]

@@ -431,8 +431,14 @@ def _window(series: list[tuple[str, float]], years: int) -> tuple[tuple[str, flo
     return start, last
 
 
+def _in_points(unit: str) -> bool:
+    """A share (%, % per jaar) or a difference of shares (procentpunt): its changes and margins
+    are in procentpunten, not relative."""
+    return "%" in unit or unit == "procentpunt"
+
+
 def _change(indicator_unit: str, a: float, b: float) -> float | None:
-    if "%" in indicator_unit:
+    if _in_points(indicator_unit):
         return b - a
     if a == 0:
         return None
@@ -449,13 +455,13 @@ def _shown_change(meta: IndicatorRow, a: float, b: float, change: float) -> floa
 
 def _change_text(unit: str, change: float) -> str:
     """+4,8% (relative) or +1,2 procentpunt (for % units)."""
-    value, word = (change, " procentpunt") if "%" in unit else (change * 100, "%")
+    value, word = (change, " procentpunt") if _in_points(unit) else (change * 100, "%")
     decimals = 1 if abs(value) >= 0.05 or value == 0 else 2  # -0,04%, never a change shown as 0,0%
     return f"{'+' if change > 0 else ''}{formatting.number(value, decimals)}{word}"
 
 
 def _margin_text(unit: str, marge: float) -> str:
-    if "%" in unit:
+    if _in_points(unit):
         return f"{formatting.number(marge, 1)} procentpunt"
     pct = marge * 100
     return f"{formatting.number(pct, 0 if pct == round(pct) else 1)}%"
@@ -586,6 +592,63 @@ def evaluate(cond: Condition, data: IndicatorData, code: str) -> Check:
     elif not holds:  # said outright: the sentence then reads as what speaks against the trend
         asked = f": niet {'sneller' if cond.sneller_dan else 'trager'} dan {data.group_label(gid)}"
     return Check.of(holds, f"{base} ({how})", p1, asked)
+
+
+@dataclass(frozen=True)
+class RuleStep:
+    """One part of a rule in words: `label` ('Sterk als al deze voorwaarden gelden') over its
+    conditions, each a sentence with the reason the rule file gives for it."""
+
+    label: str
+    conditions: list[str]
+
+
+def condition_in_words(cond: Condition, data: IndicatorData) -> str:
+    """A condition as a reader of a report or a page understands it: 'Aandeel 15 tot 25 jaar meer dan
+    10% hoger dan Nederland', 'Woningen per huishouden onder 1,000', with the rule file's reason."""
+    meta = data.meta[cond.indicator]
+
+    def group(gid: str) -> str:
+        return {"provincie": "de eigen provincie", "grootteklasse": "gemeenten van dezelfde grootte"}.get(
+            gid, data.group_label(gid))
+
+    # a margin on a level is relative ('10% hoger dan Nederland'), on a change in the indicator's own terms
+    margin = f"meer dan {_margin_text('' if cond.is_ else meta.unit, cond.marge)} " if cond.marge else ""
+    span = f"over {cond.jaren} jaar"
+    if cond.is_ is not None:
+        text = f"{meta.title} {margin}{cond.is_} dan {group(cond.dan)}"
+    elif cond.boven is not None or cond.onder is not None:
+        limit = cond.boven if cond.boven is not None else cond.onder
+        side = ("positief" if cond.boven is not None else "negatief") if limit == 0 else \
+            f"{'boven' if cond.boven is not None else 'onder'} {data.fmt(cond.indicator, limit, unit=False)}"
+        text = f"{meta.title} {side}"
+    elif cond.percentiel_boven is not None:
+        text = (f"{meta.title} bij de hoogste {formatting.number(100 - cond.percentiel_boven, 0)}% "
+                "van de gemeenten")
+    elif cond.verandering is not None:
+        text = f"{meta.title} {margin}{'gestegen' if cond.verandering == 'stijgend' else 'gedaald'} {span}"
+    else:
+        how = "sterker gestegen" if cond.sneller_dan else "minder gestegen"
+        gap = f" (een verschil van {margin.removesuffix(' ')})" if margin else ""
+        text = f"{meta.title} {span} {how} dan in {group(cond.sneller_dan or cond.trager_dan)}{gap}"
+    return text + (f": {cond.reden}" if cond.reden else "")
+
+
+def rule_in_words(rule: Rule, data: IndicatorData) -> list[RuleStep]:
+    """How a trend is judged from a gemeente's figures, step by step as `localise` does it."""
+    steps = []
+    if rule.vereist:
+        steps.append(RuleStep("Eerst moet dit gelden (anders speelt de trend niet)",
+                              [condition_in_words(c, data) for c in rule.vereist]))
+    steps.append(RuleStep("Sterk als al deze voorwaarden gelden", [condition_in_words(c, data) for c in rule.sterk]))
+    if rule.enigszins:
+        steps.append(RuleStep("Anders enigszins als een van deze geldt",
+                              [condition_in_words(c, data) for c in rule.enigszins]))
+    if rule.schaal:
+        said = {"enigszins": "hooguit enigszins", "niet van toepassing": "niet"}[rule.schaal.hooguit]
+        steps.append(RuleStep(f"De trend gaat over {rule.schaal.omschrijving}; waar dit niet geldt, speelt hij {said}",
+                              [condition_in_words(c, data) for c in rule.schaal.voorwaarden]))
+    return steps
 
 
 def _join(items: list[str]) -> str:
