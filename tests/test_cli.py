@@ -203,6 +203,10 @@ def test_trend_shows_citations_causes_and_opgaven(cli):
     assert "Bronnen:" in text and "Gevolgen:" in text
     years = {int(y) for y in re.findall(r"^  (\d{4}): ", text, flags=re.M)}
     assert len(years) >= 3  # a trend that recurs over a decade of studies
+    # how a gemeente's figures judge it, in words, with the reasons of the rule file
+    rule = text[text.index("Wanneer speelt deze trend in een gemeente?"):text.index("Bronnen:")]
+    assert "Sterk als al deze voorwaarden gelden:" in rule and "Anders enigszins als een van deze geldt:" in rule
+    assert "- Aandeel 65 jaar en ouder hoger dan Nederland" in rule
     for typo in ("vergrijz", "vergrijsing"):  # part of an id, or a misspelling
         result = cli("trend", typo, ok=False)
         assert "Bedoelt u" in str(result.exception) and "vergrijzing" in str(result.exception)

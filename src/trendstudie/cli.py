@@ -457,6 +457,7 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
     if extra:
         out.print(" · ".join(extra))
     out.print(entry.summary)
+    _print_rule(id)
     out.print("\nBronnen:")
     for c in sorted(kb.citations_of(id), key=lambda c: c.year or 0):
         out.print(f"  {c.year}: {_citation_text(c)}")
@@ -476,6 +477,28 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
             ref = f" [{item.id}]" if item.id else ""
             note = f": {item.note}" if item.note else ""
             out.print(f"  • {item.title}{ref}{note}")
+
+
+def _print_rule(trend_id: str) -> None:
+    """How the figures judge this trend for a gemeente (its rule in words), when there is a store
+    to word it with (indicator titles and units, group names)."""
+    from .knowledge.localise import rule_in_words
+
+    database = settings().database
+    if not database.exists():
+        return
+    reader = _reader(None)
+    try:
+        rule = next((r for r in reader.rules if r.trend == trend_id), None)
+        if rule is None:
+            return
+        out.print("\nWanneer speelt deze trend in een gemeente? " + rule.reden)
+        for step in rule_in_words(rule, reader.data):
+            out.print(f"  {step.label}:")
+            for line in step.conditions:
+                out.print(f"    - {line}")
+    finally:
+        reader.close()
 
 
 @app.command()
