@@ -185,6 +185,17 @@ def test_trend_and_samenhang_pages(client, app):
     assert r.status_code == 200
     counts = app.state.data.trend_counts("vergrijzing")
     assert f"Sterk in {counts['sterk']} gemeenten" in r.text and "Bronnen" in r.text
+    # the rule in words, as trendstudie.knowledge.localise words it (reasons included)
+    from markupsafe import escape
+
+    from trendstudie.knowledge.localise import rule_in_words
+
+    reader = app.state.data.reader
+    rule = next(r for r in reader.rules if r.trend == "vergrijzing")
+    assert "Zo geven de cijfers het oordeel" in r.text and str(escape(rule.reden)) in r.text
+    for step in rule_in_words(rule, reader.data):
+        assert f"{escape(step.label)}:" in r.text
+        assert all(f"<li>{escape(line)}</li>" in r.text for line in step.conditions)
     r = client.get("/samenhang/vergrijzing", params={"diepte": 3})
     assert r.status_code == 200 and "Oorzaken" in r.text
     assert client.get("/samenhang/vergrijzing", params={"diepte": 5}).status_code == 422
