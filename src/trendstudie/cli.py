@@ -370,7 +370,9 @@ def _kb_entry(kb, id: str):
 def _citation_text(c) -> str:
     from .knowledge.model import SEEDS
 
-    return f"{SEEDS[c.seed][1]}, {c.section}, regels {c.lines[0]}–{c.lines[1]} ({c.seed})"
+    from .knowledge.model import lines_text
+
+    return f"{SEEDS[c.seed][1]}, {c.section}, {lines_text(c.lines)} ({c.seed})"
 
 
 @app.command()

@@ -4,6 +4,7 @@ merged per cause and effect, edges that read the right way, the chain view, and 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -298,3 +299,15 @@ def test_older_items_that_later_studies_overtook_are_linked(kb):
             assert k.to != t.id
     crisis = [t for t in kb.trends.values() if t.period]
     assert crisis and all(any(ch.isdigit() for ch in t.period) for t in crisis)
+
+
+def test_citations_read_cleanly_in_the_chain(kb):
+    """Where a trend plays according to the studies: a note ending in a full stop is not followed by
+    ';' ('….; De G40/M50-studie'), and a citation of one line says 'regel 3985', not 'regels 3985–3985'."""
+    from trendstudie.knowledge.model import line_span, lines_text
+
+    assert (line_span((184, 196)), lines_text((184, 196))) == ("184–196", "regels 184–196")
+    assert (line_span((3985, 3985)), lines_text((3985, 3985))) == ("3985", "regel 3985")
+    notes = [item.note for t in kb.trends for step in place(kb, t) for item in step.items if item.note]
+    assert notes and not any(".;" in n for n in notes)
+    assert not any(re.search(r"regels (\d+)–\1\b", n) for n in notes)

@@ -106,9 +106,11 @@ class SourceSpec(_Strict):
         return self
 
     def describe(self) -> str:
+        from ..knowledge.model import lines_text
+
         parts = [self.title]
         if self.seed and self.lines:
-            parts.append(f"bronstudie {self.seed}, regels {self.lines[0]}–{self.lines[1]}")
+            parts.append(f"bronstudie {self.seed}, {lines_text(self.lines)}")
         if self.url:
             parts.append(self.url)
         return "; ".join(parts)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import SEEDS, AgendaPoint, Challenge, Consideration, KnowledgeBase, Opgave, Scenario, Trend
+from .model import SEEDS, AgendaPoint, Challenge, Consideration, KnowledgeBase, Opgave, Scenario, Trend, lines_text
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ def place(kb: KnowledgeBase, id: str) -> list[Step]:
     if isinstance(e, Trend):
         steps.append(Step("Waar het speelt volgens de studies", [
             Item(None, kb.scopes[s.scope].label,
-                 (s.note + "; " if s.note else "") + f"{SEEDS[s.citation.seed][1]}, regels "
-                 f"{s.citation.lines[0]}–{s.citation.lines[1]}") for s in e.scopes]))
+                 (s.note.rstrip(".") + "; " if s.note else "")
+                 + f"{SEEDS[s.citation.seed][1]}, {lines_text(s.citation.lines)}") for s in e.scopes]))
         if e.period:
             steps.append(Step("Beschrijft de periode", [Item(None, e.period)]))
         links = [Item(k.to, kb.entry(k.to).title, f"{k.relation}: {k.note}") for k in e.links]

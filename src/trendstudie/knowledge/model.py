@@ -44,6 +44,18 @@ STUDY_SHORT: dict[str, str] = {
     "004_9a5c835ef468cec0.txt": "de commissie-Derksen en het PBL (2014)",
 }
 
+
+
+def line_span(lines: tuple[int, int] | list[int]) -> str:
+    """The lines of a study's text a citation points at: '184–196', or '3985' for one line."""
+    return str(lines[0]) if lines[0] == lines[1] else f"{lines[0]}–{lines[1]}"
+
+
+def lines_text(lines: tuple[int, int] | list[int]) -> str:
+    """'regels 184–196', 'regel 3985'."""
+    return f"{'regel' if lines[0] == lines[1] else 'regels'} {line_span(lines)}"
+
+
 _ID = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 

@@ -248,7 +248,7 @@ def _sources_text(ctx: Context, trend_id: str) -> list[str]:
     """One entry per study, with the lines of its text file: "Platform31 (2013), r. 76–82, 184–190"."""
     by_seed: dict[str, list[str]] = {}
     for c in sorted(ctx.kb.citations_of(trend_id), key=lambda c: (c.year or 0, c.seed, c.lines)):
-        lines = f"{c.lines[0]}–{c.lines[1]}"
+        lines = kbmodel.line_span(c.lines)
         if lines not in by_seed.setdefault(c.seed, []):
             by_seed[c.seed].append(lines)
     return [f"{kbmodel.STUDY_SHORT[seed][0].upper()}{kbmodel.STUDY_SHORT[seed][1:]}, r. {', '.join(lines)}"

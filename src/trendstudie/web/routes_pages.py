@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .. import formatting, tables
-from ..knowledge.model import DOMAINS, SEEDS
+from ..knowledge.model import DOMAINS, SEEDS, lines_text
 from ..knowledge.localise import rule_in_words
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, Options, build_report
 from . import charts, export, prognose, ranking
@@ -523,7 +523,7 @@ def _entry_or_404(d, entry_id: str):
 def _citations(d, entry_id: str) -> list[dict]:
     out = []
     for c in sorted(d.kb.citations_of(entry_id), key=lambda c: (c.year or 0, c.seed, c.lines)):
-        out.append({"study": SEEDS[c.seed][1], "section": c.section, "lines": c.lines, "year": c.year})
+        out.append({"study": SEEDS[c.seed][1], "section": c.section, "lines": lines_text(c.lines), "year": c.year})
     return out
 
 
