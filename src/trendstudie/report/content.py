@@ -337,8 +337,8 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
         sources=[(t, title_) for t, title_ in ctx.sources],
         method=method_text(ctx) + ([f"Statistische buren van {name}: {', '.join(n.name for n in near)}. Dat zijn de "
                                  "gemeenten die het dichtst bij liggen op een gestandaardiseerd profiel van "
-                                 "structuurkenmerken (in de manier van de 'similar areas' van het Britse ONS; "
-                                 "zie docs/buren.md)."] if near else []),
+                                 "structuurkenmerken (naar het voorbeeld van de 'similar areas' van het Britse "
+                                 "statistiekbureau ONS)."] if near else []),
         data_rows=data_rows, peers=peers, neighbours=[n.name for n in near],
         map=locator_map(ctx, code, name, province, province_name),
         nieuw=news_section(ctx, code),
@@ -397,7 +397,7 @@ def challenges_chapter(ctx: Context, name: str, verdicts: dict[str, Verdict]) ->
         here = sorted(here, key=lambda d: (d not in strong, ctx.kb.trends[d].title))
         why = "; ".join(ctx.kb.trends[d].title.lower() + (" (sterk)" if d in strong else "") for d in here[:5])
         if len(here) > 5:
-            why += f" en {len(here) - 5} meer"
+            why += f" en {_count(len(here) - 5, 'andere trend', 'andere trends')}"
         text = f"{c.title}. Hier spelen: {why}."
         if answers:
             text += " Daarop antwoordt: " + "; ".join(a for a in answers[:2]) + "."
@@ -604,9 +604,9 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                      f"{hh[-1].period[:4]}. Zet de woningbouw van de afgelopen jaren zich voort, dan is er in "
                      f"{end.period[:4]} een {word} van ongeveer {formatting.number(abs(end.value), 0)} woningen "
                      "(de woningbehoefte, huishoudens plus 2% frictieleegstand, min de woningvoorraad).")
-    paras.append("Dit zijn prognoses van trendstudie zelf, geen officiële PBL/CBS-prognose: een componentenmodel "
-                 "per gemeente en een cohort-componentenmodel in losse leeftijdsjaren met migratie naar leeftijd per gemeente, getoetst op het verleden (trendstudie backtest). "
-                 "De methode staat in docs/prognose.md.")
+    paras.append("Deze prognoses maakt trendstudie zelf, niet PBL of CBS: een componentenmodel per gemeente en een "
+                 "cohort-componentenmodel in leeftijdsjaren met migratie naar leeftijd, getoetst op het verleden "
+                 "(opdracht trendstudie backtest).")
     figures = []
     chart = population_fan("Inwoners", history, rows_of)
     if chart:
@@ -626,14 +626,15 @@ def method_text(ctx: Context | None = None) -> list[str]:
         "Alle cijfers komen uit open data van CBS StatLine (en de politie via CBS), ingelezen uit de tabellen die "
         "hieronder staan. Elk cijfer staat op de gemeentelijke indeling van nu: reeksen van gemeenten die zijn "
         "samengevoegd of van grens veranderden, zijn omgerekend met de aantallen inwoners en woningen die CBS bij "
-        "elke herindeling publiceert (zie docs/harmonisatie.md). Groepswaarden (G4, G40, M50, provincie, "
+        "elke herindeling publiceert (opdracht trendstudie regio). Groepswaarden (G4, G40, M50, provincie, "
         "grootteklasse) zijn berekend uit de opgetelde tellers en noemers van de leden. Nederland is het cijfer "
         "dat CBS voor Nederland publiceert; voor de politiecijfers, die geen landelijke rij hebben, is dat de som "
         "van alle gemeenten plus de misdrijven die niet aan een gemeente zijn toe te delen.",
         "Of een trend hier speelt, volgt uit regels die per trend vastleggen welke indicatoren ertoe doen en wanneer "
         "de trend sterk of enigszins speelt (hoger dan Nederland, stijgend over een periode, sneller dan Nederland). "
         + " ".join(s for s in (
-            "De regels staan in knowledge/localisation.yaml. Bij elke trend staan de cijfers die ervoor spreken (de "
+            "De regel van elke trend staat op de pagina van die trend in het dashboard. Bij elke trend staan de "
+            "cijfers die ervoor spreken (de "
             "voorwaarden die gelden) en, apart, de cijfers die ertegen spreken (de voorwaarden die niet gelden), elk "
             "met het jaar waar het cijfer over gaat. Niet elke indicator is even actueel; voor sommige zijn er geen "
             "recente cijfers.",

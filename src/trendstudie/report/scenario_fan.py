@@ -20,7 +20,7 @@ def scenario_ids() -> tuple[str, ...]:
 
 # What each kind of scenario varies (the `soort` of a scenario in forecast/scenarios.yaml).
 KIND_SENTENCE = {
-    "wlo": "volgen de manier van de WLO-scenario's (andere geboorte, sterfte en migratie)",
+    "wlo": "zijn opgezet zoals de WLO-scenario's (andere geboorte, sterfte en migratie)",
     "hcss": "volgen de stedelijke scenario's van HCSS (waar migranten en verhuizers heen gaan)",
     "eigen": "zijn eigen scenario's",
 }
