@@ -103,10 +103,24 @@ def test_data_appendix_matches_the_store(ctx, written):
     csv_name = next(f for f in ws["GM0193"].files if f.endswith("-data.csv"))
     with open(out / csv_name, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert rows and set(rows[0]) == {"indicator_id", "region_code", "period", "value", "status", "harmonised", "provenance"}
+    assert rows and list(rows[0]) == ["indicator_id", "title", "unit", "region_code", "region_name", "period", "value",
+                                      "status", "harmonised", "provenance"]
     assert all(r["harmonised"] in ("ja", "nee") for r in rows)
-    for r in rows[:200]:
+    for r in rows:
         assert float(r["value"]) == pytest.approx(ctx.data.value(r["indicator_id"], r["region_code"], r["period"]))
+        assert r["title"] == ctx.data.meta[r["indicator_id"]].title
+    assert len({(r["indicator_id"], r["region_code"], r["period"]) for r in rows}) == len(rows)
+    # not only the tables' last year: the series the charts and sentences cite, every year ...
+    years = {r["period"] for r in rows if (r["indicator_id"], r["region_code"]) == ("bevolking", "GM0193")}
+    assert years == {p for p, _ in ctx.data.series("bevolking", "GM0193")}
+    assert {"G40", "NL01"} <= {r["region_code"] for r in rows if r["indicator_id"] == "bevolking"}
+    assert next(r for r in rows if r["region_code"] == "GM0193")["region_name"] == "Zwolle"
+    # ... and all gemeenten of a ranking
+    per_period = {}
+    for r in rows:
+        if r["region_code"].startswith("GM"):
+            per_period.setdefault((r["indicator_id"], r["period"]), set()).add(r["region_code"])
+    assert max(len(codes) for codes in per_period.values()) >= 300
 
 
 def test_a_trend_needs_its_data(ctx):

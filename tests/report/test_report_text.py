@@ -81,4 +81,4 @@ def test_the_rank_caption_names_the_network_with_its_article(ctx, reports):
 def test_the_method_explains_old_figures(reports):
     text = " ".join(reports["GM0014"].method)
     assert "hooguit 'speelt enigszins'" in text and "ertegen spreken" in text
-    assert text.count("op de pagina van die trend in het dashboard") == 1
+    assert text.count("Elke regel staat op de trendpagina van het dashboard") == 1

@@ -26,6 +26,7 @@ class Figure:
     svg: str
     alt: str
     caption: str
+    rows: list[dict] = field(default_factory=list)  # its figures for the data appendix, where not in a table
 
 
 @dataclass
@@ -207,7 +208,9 @@ def indicator_table(ctx: Context, code: str, name: str, domain: str, peers: list
             if other is not None:
                 data_rows.append({"indicator_id": ind, "region_code": gid, "period": period, "value": other})
         if buren:
-            near = sorted(v for v in (ctx.data.value(ind, b, period) for b in buren) if v is not None)
+            values = {b: v for b in buren if (v := ctx.data.value(ind, b, period)) is not None}
+            data_rows += [{"indicator_id": ind, "region_code": b, "period": period, "value": v} for b, v in values.items()]
+            near = sorted(values.values())
             row.append(formatting.number(statistics.median(near), decimals) if len(near) >= len(buren) // 2 else "–")
         row.append(formatting.period(period))
         rows.append(row)
@@ -295,6 +298,12 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             rank = (rank_figure(ctx, code, f, peers)
                     if chart_maker and f and v.strength == "sterk" and not any(b.rank for b in blocks) else None)
             by_figures = v.basis == "cijfers"
+            if f:  # what the sentences and the chart of the trend cite: its indicators over the years
+                data_rows += [{"indicator_id": ind, "region_code": region, "period": p, "value": value}
+                              for ind in f.indicators for region in [code, *(g for g, _ in peers)]
+                              for p, value in ctx.data.series(ind, region) if _in_years(p, opts)]
+            if rank:
+                data_rows += rank.rows
             blocks.append(TrendBlock(trend_id, t.title, v.strength, t.summary, v.evidence,
                                      _opgaven_for(ctx, trend_id, (3 if v.strength == "sterk" else 2) if by_figures else 1),
                                      _sources_text(ctx, trend_id) if by_figures else [], figure, rank,
@@ -337,12 +346,22 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
         sources=[(t, title_) for t, title_ in ctx.sources],
         method=method_text(ctx) + ([f"Statistische buren van {name}: {', '.join(n.name for n in near)}. Dat zijn de "
                                  "gemeenten die het dichtst bij liggen op een gestandaardiseerd profiel van "
-                                 "structuurkenmerken (naar het voorbeeld van de 'similar areas' van het Britse "
-                                 "statistiekbureau ONS)."] if near else []),
-        data_rows=data_rows, peers=peers, neighbours=[n.name for n in near],
+                                 "structuurkenmerken (zoals de 'similar areas' van het Britse ONS)."] if near else []),
+        data_rows=_one_each(data_rows), peers=peers, neighbours=[n.name for n in near],
         map=locator_map(ctx, code, name, province, province_name),
         nieuw=news_section(ctx, code),
     )
+
+
+# The appendix chapter's text, in the HTML (with links to the files) and the PDF alike.
+APPENDIX_TEXT = ("De CBS-cijfers van dit rapport, met hun reeksen en rangschikkingen, staan ook in {files}, met "
+                 "per cijfer het gebied, de periode, de status en de herkomst (CBS-tabel en maatstaf).")
+
+
+def _one_each(rows: list[dict]) -> list[dict]:
+    """The appendix's rows, each figure once, sorted by indicator id, region code and period."""
+    unique = {(r["indicator_id"], r["region_code"], r["period"]): r for r in rows}
+    return [unique[k] for k in sorted(unique)]
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -545,7 +564,8 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     article = "de" if network == "G4" else "het"  # het G40-stedennetwerk, het M50-netwerk
     label = f"; {article} {dict(peers)[network]} in een tweede tint" if network else ""
     return Figure(chart.svg, chart.alt, f"{meta.title} in alle {len(values)} gemeenten in {formatting.period(period)}, "
-                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.")
+                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.",
+                  [{"indicator_id": ind, "region_code": c, "period": period, "value": v} for c, v in values.items()])
 
 
 def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter | None:
@@ -604,9 +624,8 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                      f"{hh[-1].period[:4]}. Zet de woningbouw van de afgelopen jaren zich voort, dan is er in "
                      f"{end.period[:4]} een {word} van ongeveer {formatting.number(abs(end.value), 0)} woningen "
                      "(de woningbehoefte, huishoudens plus 2% frictieleegstand, min de woningvoorraad).")
-    paras.append("Deze prognoses maakt trendstudie zelf, niet PBL of CBS: een componentenmodel per gemeente en een "
-                 "cohort-componentenmodel in leeftijdsjaren met migratie naar leeftijd, getoetst op het verleden "
-                 "(opdracht trendstudie backtest).")
+    paras.append("Deze prognoses maakt trendstudie zelf, niet PBL of CBS: een cohort-componentenmodel per gemeente, "
+                 "getoetst op het verleden.")
     figures = []
     chart = population_fan("Inwoners", history, rows_of)
     if chart:
@@ -626,14 +645,14 @@ def method_text(ctx: Context | None = None) -> list[str]:
         "Alle cijfers komen uit open data van CBS StatLine (en de politie via CBS), ingelezen uit de tabellen die "
         "hieronder staan. Elk cijfer staat op de gemeentelijke indeling van nu: reeksen van gemeenten die zijn "
         "samengevoegd of van grens veranderden, zijn omgerekend met de aantallen inwoners en woningen die CBS bij "
-        "elke herindeling publiceert (opdracht trendstudie regio). Groepswaarden (G4, G40, M50, provincie, "
+        "elke herindeling publiceert. Groepswaarden (G4, G40, M50, provincie, "
         "grootteklasse) zijn berekend uit de opgetelde tellers en noemers van de leden. Nederland is het cijfer "
         "dat CBS voor Nederland publiceert; voor de politiecijfers, die geen landelijke rij hebben, is dat de som "
         "van alle gemeenten plus de misdrijven die niet aan een gemeente zijn toe te delen.",
         "Of een trend hier speelt, volgt uit regels die per trend vastleggen welke indicatoren ertoe doen en wanneer "
         "de trend sterk of enigszins speelt (hoger dan Nederland, stijgend over een periode, sneller dan Nederland). "
         + " ".join(s for s in (
-            "De regel van elke trend staat op de pagina van die trend in het dashboard. Bij elke trend staan de "
+            "Elke regel staat op de trendpagina van het dashboard. Bij elke trend staan de "
             "cijfers die ervoor spreken (de "
             "voorwaarden die gelden) en, apart, de cijfers die ertegen spreken (de voorwaarden die niet gelden), elk "
             "met het jaar waar het cijfer over gaat. Niet elke indicator is even actueel; voor sommige zijn er geen "

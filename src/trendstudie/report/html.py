@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from .content import BASIS_LABEL, STRENGTH_LABEL, Report
+from .content import APPENDIX_TEXT, BASIS_LABEL, STRENGTH_LABEL, Report
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -23,4 +23,4 @@ def render_html(report: Report, data_files: list[str] | None = None, logo_svg: s
     css = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))  # our own file: not escaped
     return _env().get_template("report.html.j2").render(
         r=report, css=css, strength=STRENGTH_LABEL, basis=BASIS_LABEL, logo=logo_svg, data_files=data_files or [],
-        built=report.built_at[:10])
+        built=report.built_at[:10], appendix=APPENDIX_TEXT.split("{files}"))

@@ -10,7 +10,7 @@ import re
 
 import typst
 
-from .content import BASIS_LABEL, STRENGTH_LABEL, Report
+from .content import APPENDIX_TEXT, BASIS_LABEL, STRENGTH_LABEL, Report
 
 
 def _s(text: str) -> str:
@@ -221,8 +221,7 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     add('#text(9pt)[#table(columns: (auto, 1fr), inset: 4pt, stroke: (bottom: 0.3pt + luma(200)), [*Tabel*], [*Titel*], '
         + ", ".join(f"[{_s(t)}], [{_s(title)}]" for t, title in r.sources) + ')]')  # a reference list: 9pt
     add('= ' + _s("Bijlage: de cijfers") + ' <bijlage>')
-    add(_s("Alle cijfers in dit rapport staan ook in de databijlage (CSV en XLSX naast dit bestand), met per cijfer "
-           "de indicator, het gebied, de periode, de status en de herkomst (CBS-tabel en maatstaf)."))
+    add(_s(APPENDIX_TEXT.format(files="de databijlage (CSV en XLSX naast dit bestand)")))
     return "\n".join(out)
 
 

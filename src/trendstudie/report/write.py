@@ -47,9 +47,17 @@ def _data_appendix(ctx: Context, report, base: Path) -> list[str]:
                 "WHERE indicator_id IN (SELECT unnest(?)) AND region_code IN (SELECT unnest(?))",
                 [sorted({k[0] for k in keys}), sorted({k[1] for k in keys})]).fetchall():
             prov[(ind, region, period)] = (status, "ja" if harmonised else "nee", provenance)
-    columns = ["indicator_id", "region_code", "period", "value", "status", "harmonised", "provenance"]
-    rows = [[r["indicator_id"], r["region_code"], r["period"], r["value"],
-             *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None, None))] for r in report.data_rows]
+    columns = ["indicator_id", "title", "unit", "region_code", "region_name", "period", "value", "status", "harmonised",
+               "provenance"]
+    meta = ctx.data.meta
+
+    def region_name(code: str) -> str:
+        return ctx.regions[code][0] if code in ctx.regions else ctx.groups[code][0] if code in ctx.groups else code
+
+    rows = [[r["indicator_id"], meta[r["indicator_id"]].title, meta[r["indicator_id"]].unit, r["region_code"],
+             region_name(r["region_code"]), r["period"], r["value"],
+             *prov.get((r["indicator_id"], r["region_code"], r["period"]), (None, None, None))]
+            for r in report.data_rows]
     csv_path, xlsx_path = base.with_name(base.name + "-data.csv"), base.with_name(base.name + "-data.xlsx")
     _write_atomic(csv_path, tables.to_csv(columns, rows).encode("utf-8"))
     _write_atomic(xlsx_path, tables.to_xlsx(columns, rows))
