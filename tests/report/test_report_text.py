@@ -82,3 +82,10 @@ def test_the_method_explains_old_figures(reports):
     text = " ".join(reports["GM0014"].method)
     assert "hooguit 'speelt enigszins'" in text and "ertegen spreken" in text
     assert text.count("Elke regel staat op de trendpagina van het dashboard") == 1
+
+
+def test_the_locator_map_names_the_province_as_a_province(reports):
+    """Groningen lies 'in de provincie Groningen', not 'Groningen in Groningen'."""
+    m = reports["GM0014"].map
+    assert "Groningen in de provincie Groningen" in m.svg and m.caption.startswith("Ligging van Groningen in de provincie")
+    assert "Groningen in Groningen" not in m.svg + m.alt

@@ -528,11 +528,11 @@ def locator_map(ctx: Context, code: str, name: str, province: str | None, provin
     names = {c: ctx.regions[c][0] for c in features}
     from ..geo.shapes import BOUNDARY_SOURCE
 
-    chart = map_svg(features, code, None, f"{name} in {province_name or 'Nederland'}", names=names, width=360)
+    where = f"de provincie {province_name}" if province_name else "Nederland"  # 'Groningen in de provincie Groningen'
+    chart = map_svg(features, code, None, f"{name} in {where}", names=names, width=360)
     if chart is None:
         return None
-    return Figure(chart.svg, chart.alt, f"Ligging van {name}" + (f" in de provincie {province_name}" if province_name else "")
-                  + f". {BOUNDARY_SOURCE}.")
+    return Figure(chart.svg, chart.alt, f"Ligging van {name} in {where}. {BOUNDARY_SOURCE}.")
 
 
 def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) -> Figure | None:
