@@ -394,3 +394,31 @@ def test_differences_within_a_gemeente_are_judged_on_the_spread_between_wijken(r
     for trend in ("kwetsbare-wijken", "segregatie"):
         rule = next(r for r in rules if r.trend == trend)
         assert {c.indicator for c in rule.conditions()} <= spread and set(rule.indicators) <= spread
+
+
+# --- traditional crime falls: 'sterk' only while the fall goes on ---------------------------------
+
+
+def raw_crime_all(bundle, code: str, years) -> int:
+    with open(bundle / RAW_CRIME, encoding="utf-8") as f:
+        return sum(int(float(row["value"])) for row in csv.DictReader(f)
+                   if row["region_code"] == code and row["value"] and int(row["period"][:4]) in years)
+
+
+def test_crime_that_rises_again_falls_only_somewhat(bundle, judge):
+    """Groningen: far less crime than in 2013-2015, but 2023-2025 well above 2020-2022 (the police
+    counts, all offence types): the trend 'traditionele criminaliteit daalt' plays only somewhat,
+    and the recent rise stands against it."""
+    assert raw_crime_all(bundle, "GM0014", range(2023, 2026)) > 1.1 * raw_crime_all(bundle, "GM0014", range(2020, 2023))
+    assert raw_crime_all(bundle, "GM0014", range(2023, 2026)) < 0.8 * raw_crime_all(bundle, "GM0014", range(2013, 2016))
+    f = judge("GM0014", "daling-traditionele-criminaliteit")
+    assert f.strength == "enigszins"
+    assert any("2020-2022" in s and "gestegen" in s for s in f.counter)
+
+
+def test_crime_that_keeps_falling_falls_strongly(bundle, judge):
+    """Almere: crime over 2023-2025 below 2020-2022 and far below 2013-2015: 'sterk'."""
+    assert raw_crime_all(bundle, "GM0034", range(2023, 2026)) < raw_crime_all(bundle, "GM0034", range(2020, 2023))
+    f = judge("GM0034", "daling-traditionele-criminaliteit")
+    assert f.strength == "sterk"
+    assert any("2020-2022" in s and "gedaald" in s for s in f.evidence)
