@@ -220,3 +220,20 @@ def test_the_samenhang_diagram_prints_at_9_pt_or_more(ctx, code):
 
         page.extract_text(visitor_text=visit)
         assert len(sizes) > 50 and min(sizes)[0] >= 8.95, (i + 1, min(sizes))
+
+
+@pytest.mark.parametrize("code", ["GM0014", "GM0935"])
+def test_no_chart_twice_and_rankings_on_what_the_verdict_weighs(ctx, code):
+    """Trends judged on the same indicator share their chart once; a ranking of all gemeenten is of
+    an indicator a condition of the trend's rule judges (not this year's growth beside a verdict on
+    five years' growth)."""
+    report = build_report(ctx, code, Options(future=False), chart_maker=make_chart)
+    rules = {r.trend: r for r in ctx.rules}
+    captions = []
+    for chapter in report.chapters:
+        for block in chapter.trends:
+            captions += [f.caption for f in (block.figure, block.rank) if f]
+            if block.rank:
+                judged = {ctx.data.meta[c.indicator].title for c in rules[block.id].conditions()}
+                assert block.rank.caption.split(" in alle ")[0] in judged, block.rank.caption
+    assert captions and len(captions) == len(set(captions))

@@ -276,6 +276,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     chapters: list[Chapter] = []
     data_rows: list[dict] = []
     ranked: list[tuple[tuple, SummaryItem]] = []
+    shown: set[str] = set()  # the captions of the charts so far
     for domain in domains:
         anchor = _anchor(domain)
         blocks, national, less = [], [], []
@@ -297,6 +298,9 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             # where the gemeente stands among all 342: once per domain, for its first strong trend
             rank = (rank_figure(ctx, code, f, peers)
                     if chart_maker and f and v.strength == "sterk" and not any(b.rank for b in blocks) else None)
+            # trends judged on the same indicator would show the same chart again: once is enough
+            figure, rank = ((None if x is None or x.caption in shown else x) for x in (figure, rank))
+            shown.update(x.caption for x in (figure, rank) if x)
             by_figures = v.basis == "cijfers"
             if f:  # what the sentences and the chart of the trend cite: its indicators over the years
                 data_rows += [{"indicator_id": ind, "region_code": region, "period": p, "value": value}
@@ -539,9 +543,15 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     """Where the gemeente stands among all gemeenten on the indicator the trend is judged on."""
     from ..charts import rank_strip
 
-    # The first indicator the trend is judged on that compares between gemeenten: not a count of inwoners.
-    ind = next((i for i in finding.indicators if i in ctx.data.meta
-                and ctx.data.meta[i].unit not in COUNT_UNITS), finding.indicators[0])
+    # The first indicator a condition of the rule judges that compares between gemeenten (not a count of
+    # inwoners): a ranking on an indicator the verdict does not weigh (this year's growth beside a
+    # verdict on five years') would show what the verdict is not about.
+    rule = next((r for r in ctx.rules if r.trend == finding.trend), None)
+    judged = {c.indicator for c in rule.conditions()} if rule else set(finding.indicators)
+    ind = next((i for i in finding.indicators if i in judged and i in ctx.data.meta
+                and ctx.data.meta[i].unit not in COUNT_UNITS), None)
+    if ind is None:
+        return None
     meta = ctx.data.meta.get(ind)
     latest = ctx.data.latest(ind, code)
     if meta is None or latest is None:
