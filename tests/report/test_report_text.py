@@ -89,3 +89,11 @@ def test_the_locator_map_names_the_province_as_a_province(reports):
     m = reports["GM0014"].map
     assert "Groningen in de provincie Groningen" in m.svg and m.caption.startswith("Ligging van Groningen in de provincie")
     assert "Groningen in Groningen" not in m.svg + m.alt
+
+
+def test_the_summary_says_each_key_figure_once(reports):
+    """Two strong trends judged on the same figure show different evidence in the summary, where
+    they have more than one sentence (Groningen printed the same growth twice)."""
+    for report in reports.values():
+        figures = [s.key_figure for s in report.summary_trends if s.key_figure]
+        assert len(figures) == len(set(figures)), report.code

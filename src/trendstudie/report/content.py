@@ -275,7 +275,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     domains = [d for d in kbmodel.DOMAINS if not opts.domains or d in opts.domains]
     chapters: list[Chapter] = []
     data_rows: list[dict] = []
-    ranked: list[tuple[tuple, SummaryItem]] = []
+    ranked: list[tuple[tuple, SummaryItem, list]] = []
     shown: set[str] = set()  # the captions of the charts so far
     for domain in domains:
         anchor = _anchor(domain)
@@ -314,8 +314,8 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
                                      v.counter, v.note, v.basis or "", v.reason, v.labels, v.disagreement))
             if not v.note:  # a verdict on old figures only is not among what matters most here
                 key = (v.strength != "sterk", v.basis != "cijfers", -len(v.evidence), t.title)
-                why = v.evidence[0] if v.evidence else v.reason
-                ranked.append((key, SummaryItem(t.title, domain, why, f"trend-{trend_id}", v.strength)))
+                ranked.append((key, SummaryItem(t.title, domain, None, f"trend-{trend_id}", v.strength),
+                               v.evidence or [v.reason]))
         blocks.sort(key=lambda b: (b.strength != "sterk", b.basis != "cijfers", b.title))
         table, rows = indicator_table(ctx, code, name, domain, peers, opts, [n.code for n in near])
         data_rows.extend(rows)
@@ -326,7 +326,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
                                 [b for b in blocks if b.basis == "cijfers"], table,
                                 typed=[b for b in blocks if b.basis != "cijfers"],
                                 national=sorted(national), less=sorted(less)))
-    strong = [item for _, item in sorted(ranked, key=lambda x: x[0])[:8]]
+    strong = _key_figures([(item, why) for _, item, why in sorted(ranked, key=lambda x: x[0])[:8]])
     strong_ids = {b.id for c in chapters for b in c.trends + c.typed if b.strength == "sterk"}
     applying = {b.id for c in chapters for b in c.trends + c.typed}
     chapters.append(samenhang_chapter(ctx, name, applying, strong_ids, for_print=not opts.screen))
@@ -360,6 +360,16 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
 # The appendix chapter's text, in the HTML (with links to the files) and the PDF alike.
 APPENDIX_TEXT = ("De CBS-cijfers van dit rapport, met hun reeksen en rangschikkingen, staan ook in {files}, met "
                  "per cijfer het gebied, de periode, de status en de herkomst (CBS-tabel en maatstaf).")
+
+
+def _key_figures(items: list[tuple[SummaryItem, list]]) -> list[SummaryItem]:
+    """Each summary item with the first of its evidence sentences that no item before it shows: two
+    trends judged on the same figure would otherwise say the same sentence twice in the summary."""
+    said: set[str] = set()
+    for item, sentences in items:
+        item.key_figure = next((s for s in sentences if s not in said), sentences[0])
+        said.add(item.key_figure)
+    return [item for item, _ in items]
 
 
 def _one_each(rows: list[dict]) -> list[dict]:
