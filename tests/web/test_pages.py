@@ -325,3 +325,17 @@ def test_counts_under_a_trend_are_drawn_as_an_index_against_the_groups(client):
     """Groningen's inhabitants against Nederland's 18 million would be a flat line at zero."""
     captions = re.findall(r"Inwoners in Groningen en vergelijkbare gemeenten[^<]*", client.get("/gemeente/GM0014").text)
     assert captions and all("(index, " in c and "= 100)" in c for c in captions)
+
+
+def test_indicator_list_counts_what_has_figures(client, app):
+    """The register lists every indicator; the lead and the home page count those with figures in
+    this database, and one without says what it needs and how to get it."""
+    d = app.state.data
+    available = sum(1 for i in d.indicators if d.periods.get(i))
+    missing = [m for m in d.indicators.values() if not d.periods.get(m.id) and m.missing]
+    page = client.get("/indicatoren").text
+    assert f"{len(d.indicators)} indicatoren" in page
+    if missing:
+        assert f"{available} daarvan hebben cijfers in deze database" in page
+        assert "nog geen cijfers: vraagt CBS-gegevens" in page and "<code>trendstudie sync</code>" in page
+    assert f"{available} indicatoren met cijfers in deze database" in client.get("/").text
