@@ -26,6 +26,7 @@ class Figure:
     svg: str
     alt: str
     caption: str
+    narrow: str | None = None  # the chart laid out again for a phone (the HTML shows it there)
 
 
 @dataclass
@@ -538,14 +539,14 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     network = next((gid for gid, _ in peers if gid in ("G4", "G40", "M50")), None)
     peer_set = {c for c, groups in ctx.member_of.items() if network in groups} if network else None
     names = {c: ctx.regions[c][0] for c in values}
-    chart = rank_strip(f"{meta.title}, {formatting.period(period)}", meta.unit, values, code, names, peer_set,
-                       decimals=meta.decimals)
+    chart, narrow = (rank_strip(f"{meta.title}, {formatting.period(period)}", meta.unit, values, code, names, peer_set,
+                                decimals=meta.decimals, width=width) for width in (640, 320))
     if chart is None:
         return None
     article = "de" if network == "G4" else "het"  # het G40-stedennetwerk, het M50-netwerk
     label = f"; {article} {dict(peers)[network]} in een tweede tint" if network else ""
     return Figure(chart.svg, chart.alt, f"{meta.title} in alle {len(values)} gemeenten in {formatting.period(period)}, "
-                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.")
+                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.", narrow.svg if narrow else None)
 
 
 def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter | None:
@@ -609,9 +610,11 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                  "De methode staat in docs/prognose.md.")
     figures = []
     chart = population_fan("Inwoners", history, rows_of)
+    narrow = population_fan("Inwoners", history, rows_of, width=320, height=300) if chart else None
     if chart:
         figures.append(Figure(chart.svg, chart.alt, f"Inwoners van {name}: waargenomen, prognose (basis) met marge, "
-                                                     "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie."))
+                                                     "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie.",
+                              narrow.svg if narrow else None))
     from ..forecast.others import toekomst_part  # issue 19: imported prognoses beside ours
 
     others, table = toekomst_part(ctx.con, code, name, rows, opts.until)
