@@ -401,6 +401,50 @@ def test_direct_labels_keep_their_distance(desired):
     assert all(b - a >= 15.0 - 1e-6 for a, b in zip(ys, ys[1:]))
 
 
+def _year_labels(root: ET.Element) -> list[tuple[float, str]]:
+    return sorted((float(t.get("x")), t.text) for t in root.iter(NS + "text")
+                  if t.get("text-anchor") == "middle" and re.fullmatch(r"\d{4}", t.text or ""))
+
+
+@pytest.mark.parametrize("first,last", [(2015, 2025), (2013, 2026), (2012, 2025), (2020, 2024), (1995, 2026)])
+@pytest.mark.parametrize("width", [320, 480, 640])
+def test_the_year_axis_labels_the_first_and_last_year_and_labels_keep_apart(first, last, width):
+    """The reviewer saw '2015, 2020' under a 2015-2025 series and '2013, 2020' under 2013-2026 on a
+    phone, and '2013 2014' running together on a laptop: the ends are always labelled, and no two
+    year labels come closer than a label's width plus a little air."""
+    series = [Series("Zwolle", [(y, float(y % 7)) for y in range(first, last + 1)], True),
+              Series("Gemeenten met 100.000 tot 150.000 inwoners", [(first, 2.0), (last, 3.0)])]
+    labels = _year_labels(parse(time_series("Aandeel", "%", series, 1, width=width)))
+    assert labels[0][1] == str(first) and labels[-1][1] == str(last)
+    room = th.text_width("2024", th.FONT_SIZE - 1) + 4
+    assert all(b[0] - a[0] >= room for a, b in zip(labels, labels[1:])), labels
+
+
+def test_time_series_on_a_phone_names_the_lines_under_the_plot():
+    """At phone width the end labels took two thirds of the width (the plot squeezed into a strip):
+    there the lines are named in a legend under the plot, highest last value first, and the plot
+    spans nearly the whole width; at 640 the lines keep their labels at the line ends."""
+    series = [Series("Zwolle", [(2015, 39.8), (2020, 41.2), (2025, 43.0)], True),
+              Series("G40-stedennetwerk", [(2015, 41.6), (2020, 42.7), (2025, 44.3)]),
+              Series("Gemeenten met 100.000 tot 150.000 inwoners", [(2015, 41.1), (2020, 42.3), (2025, 44.2)]),
+              Series("Provincie Overijssel", [(2015, 33.3), (2020, 35.1), (2025, 36.7)])]
+    for width in (320, 640):
+        root = parse(time_series("Aandeel eenpersoonshuishoudens", "%", series, 1, width=width, height=300))
+        axis = max(float(ln.get("x2")) for ln in root.iter(NS + "line") if ln.get("y1") == ln.get("y2"))
+        shown = [t for t in root.iter(NS + "text") if t.get("text-anchor") is None and t.text]
+        for t in shown:
+            assert float(t.get("x")) + th.text_width(t.text) <= width + 1, t.text
+        named = [t.text for t in shown if any(s.label.split()[0] in t.text for s in series)]
+        if width == 320:
+            assert axis >= 0.9 * width
+            assert float(root.get("height")) > 300  # the legend adds to the drawing's height
+            assert [n.split()[0] for n in named] == ["G40-stedennetwerk", "Gemeenten", "Zwolle", "Provincie"]
+            assert all(float(t.get("y")) > 300 - 30 for t in shown if t.text in named)
+        else:
+            assert axis <= width - 150  # the labels at the line ends
+            assert float(root.get("height")) == 300
+
+
 def test_years_without_figures_are_gaps_not_lines():
     """Age shares exist for 2014, 2015, 2019 and 2025 only: just 2014–2015 is a measured line."""
     from trendstudie.charts.draw import _segments

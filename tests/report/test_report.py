@@ -237,3 +237,82 @@ def test_no_chart_twice_and_rankings_on_what_the_verdict_weighs(ctx, code):
                 judged = {ctx.data.meta[c.indicator].title for c in rules[block.id].conditions()}
                 assert block.rank.caption.split(" in alle ")[0] in judged, block.rank.caption
     assert captions and len(captions) == len(set(captions))
+
+
+def _last_lines(reader: PdfReader) -> list[str]:
+    """Each page's last line of text above its footer (the report's title and the page number)."""
+    out = []
+    for n, page in enumerate(reader.pages, 1):
+        lines = [ln.strip() for ln in page.extract_text().splitlines() if ln.strip()]
+        if lines and lines[-1].endswith(str(n)):
+            lines = lines[:-1]
+        out.append(lines[-1] if lines else "")
+    return out
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_no_page_ends_with_a_heading(written, code):
+    """A reviewer found 'Opgaven', 'Wat ertegen spreekt', 'Speelt hier minder' (bold lines over a
+    list) and a trend's heading with its verdict ('speelt sterk volgens de cijfers') as the last
+    line of a page, their text on the next: each is kept with what follows."""
+    out, ws = written
+    pdf = next(f for f in ws[code].files if f.endswith(".pdf"))
+    name = CASES[code]
+    headings = {"Opgaven", "Wat ertegen spreekt", "Speelt hier minder", f"Wat in de cijfers van {name} ervoor spreekt"}
+    verdict = re.compile(r"^speelt (sterk|enigszins)\s+(volgens de cijfers|volgens de typering|landelijke trend)$")
+    for n, line in enumerate(_last_lines(PdfReader(out / pdf)), 1):
+        assert line not in headings and not verdict.match(line) and "➢" not in line, (name, n, line)
+
+
+def _text_positions(pdf: bytes) -> list[tuple[int, float, str]]:
+    """(page, distance from the page's top, text) of every piece of text, in reading order."""
+    import io
+
+    out = []
+    for n, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, 1):
+        height = float(page.mediabox.height)
+
+        def visit(text, cm, tm, font, size, n=n, height=height):
+            if text.strip():
+                out.append((n, height - (tm[4] * cm[1] + tm[5] * cm[3] + cm[5]), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+    return out
+
+
+@pytest.mark.parametrize("code", ["GM0014", "GM0088", "GM0193", "GM1992"])
+def test_the_samenhang_diagram_stands_under_its_heading_and_above_the_next(ctx, code):
+    """The diagram floats, but never above its own chapter's heading (Groningen: it stood at the
+    top of the page, over '10 Samenhang') and never under the next chapter's heading."""
+    from trendstudie.report.pdf import render_pdf
+
+    report = build_report(ctx, code, Options(), make_chart)
+    at = next(i for i, c in enumerate(report.chapters) if any("Verbanden tussen de trends" in f.caption for f in c.figures))
+    this, following = report.chapters[at].title, report.chapters[at + 1].title
+    texts = _text_positions(render_pdf(report))
+    after_contents = [t for t in texts if t[0] > 2]
+    heading = next((p, y) for p, y, t in after_contents if t == this)
+    caption = next((p, y) for p, y, t in after_contents if "Verbanden tussen de trends" in t)
+    nxt = next((p, y) for p, y, t in after_contents if t == following)
+    assert heading < caption < nxt, (heading, caption, nxt)
+
+
+def test_few_strong_trends_chart_the_best_supported_of_the_rest():
+    """Every trend that plays strongly by the figures gets a chart; where fewer than MIN_CHARTS do,
+    the ones that play somewhat with the most evidence fill up to MIN_CHARTS (Reimerswaal, with one
+    strong trend, had a single chart and 24 pages)."""
+    from types import SimpleNamespace as V
+
+    from trendstudie.report.content import MIN_CHARTS, _charted
+
+    def verdict(trend, strength, evidence, basis="cijfers", note=None):
+        return V(trend=trend, strength=strength, basis=basis, finding=object(), evidence=["x"] * evidence, note=note)
+
+    verdicts = [verdict("s1", "sterk", 1), verdict("e3", "enigszins", 3), verdict("e1", "enigszins", 1),
+                verdict("e2", "enigszins", 2), verdict("old", "enigszins", 5, note="oud"),
+                verdict("typed", "enigszins", 4, basis="typering")]
+    verdicts += [verdict(f"z{i}", "enigszins", 1) for i in range(5)]
+    chosen = _charted({v.trend: v for v in verdicts})
+    assert len(chosen) == MIN_CHARTS and {"s1", "e3", "e2"} <= chosen and not chosen & {"old", "typed"}
+    many = {f"s{i}": verdict(f"s{i}", "sterk", 1) for i in range(MIN_CHARTS + 2)} | {"e3": verdicts[1]}
+    assert _charted(many) == set(many) - {"e3"}

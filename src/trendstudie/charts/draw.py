@@ -312,15 +312,16 @@ def _draw_legend(parts: list[str], rows: list[list[LegendItem]], x0: float, base
 
 
 def _year_ticks(y0: int, y1: int, max_ticks: int = 12) -> list[int]:
+    """The years to label when `max_ticks` labels fit across: always the first and the last year
+    (a reader looks for both), and between them round years (every 1, 2, 5, 10 … years) kept at
+    least one label's room (span / max_ticks years) from each other and from the ends."""
+    if y1 <= y0:
+        return [y0]
     span = y1 - y0
-    for step in (1, 2, 5, 10, 20, 25, 50):
-        if span // step + 1 <= max_ticks:
-            first = math.ceil(y0 / step) * step
-            ticks = list(range(first, y1 + 1, step))
-            if step > 1 and y0 not in ticks and (not ticks or ticks[0] - y0 >= step / 2):
-                ticks.insert(0, y0)
-            return ticks
-    return [y0, y1]
+    room = span / max(max_ticks, 2)
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if s >= room), 100)
+    inner = [t for t in range(math.ceil(y0 / step) * step, y1 + 1, step) if t - y0 >= room and y1 - t >= room]
+    return [y0] + inner + [y1]
 
 
 def _series_style(index_among_peers: int, emphasis: bool, index_among_emphasised: int = 0
@@ -466,8 +467,6 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
     alt = time_series_alt(title, unit, clean, decimals)
     if (engine or DEFAULT_ENGINE) == "vega":
         return Chart(_vega_time_series(title, unit, clean, decimals, alt, width, height), alt)
-    parts = _open(width, height, alt)
-    top = _title(parts, title, width) + 18
     values = [v for s in clean for _, v in s.points]
     years = [y for s in clean for y, _ in s.points]
     y0, y1 = min(years), max(years)
@@ -480,6 +479,16 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
         group[s.label] = len(group)
         labels.append(f"{s.label} {_val(s.points[-1][1], decimals, unit)}")
     gutter = min(200.0, 36 + max(th.text_width(t) for t in labels))
+    # On a phone the labels at the line ends would take most of the width (two thirds at 320 px):
+    # there the lines are named in a legend under the plot instead, highest last value first.
+    legend, legend_lines = None, []
+    if gutter > 0.35 * width:
+        gutter = 12.0
+        legend = sorted(clean, key=lambda s: -s.points[-1][1])
+        legend_lines = [_label_lines(s.label, _val(s.points[-1][1], decimals, unit), width - 40) for s in legend]
+    extra = sum(15 * len(ls) + 4 for ls in legend_lines) + 6 if legend else 0.0
+    parts = _open(width, height + extra, alt)
+    top = _title(parts, title, width) + 18
     right = width - gutter
     bottom = height - 30
     sx, sy = _year_plot(parts, (y0, y1), (lo, hi, ticks, tick_dec), (left, right, top, bottom), unit)
@@ -503,6 +512,18 @@ def time_series(title: str, unit: str, series: Sequence[Series], decimals: int =
                                      f"{s.label}, {y}: {_val(v, decimals, unit)}"))
         parts.append("</g>")
         ends.append((s, colour, dash, shape, lw, pts[-1][1], weight))
+    if legend:
+        style = {s.label: (colour, dash, shape, lw) for (s, colour, dash, shape, lw, *_) in ends}
+        y = height + 4
+        for s, ls in zip(legend, legend_lines):
+            colour, dash, shape, lw = style[s.label]
+            parts.append(_polyline([(8, y), (26, y)], colour, min(lw, 2.4), dash))
+            parts.append(_marker(shape, 17, y, colour, 2.8))
+            for j, line in enumerate(ls):
+                parts.append(_text(32, y + 4 + 15 * j, line, weight="bold" if s.emphasis else None))
+            y += 15 * len(ls) + 4
+        parts.append("</svg>")
+        return Chart("".join(parts), alt)
     lx = right + 8
     entries = [(s.label, _val(s.points[-1][1], decimals, unit), colour, dash, shape, lw, end_y, s.emphasis)
                for (s, colour, dash, shape, lw, end_y, _) in ends]

@@ -57,7 +57,11 @@ def make_chart(ctx: Context, code: str, finding, peers: list[tuple[str, str]], o
     if found is None:
         return None
     chart, caption = found
-    return Figure(chart.svg, chart.alt, f"{caption} Bron: zie de bijlage.")
+    # the same chart laid out for a phone, which the HTML report shows there (at 640 px shrunk to a
+    # phone's width its text would be some 6 px)
+    narrow = trend_chart(ctx.data, ctx.data.meta, code, ctx.regions[code][0], finding, peers,
+                         years=(opts.from_year, opts.to_year), width=320, height=300)
+    return Figure(chart.svg, chart.alt, f"{caption} Bron: zie de bijlage.", narrow[0].svg if narrow else None)
 
 
 __all__ = ["make_chart", "trend_chart"]

@@ -26,6 +26,7 @@ class Figure:
     svg: str
     alt: str
     caption: str
+    narrow: str | None = None  # the chart laid out again for a phone (the HTML shows it there)
     rows: list[dict] = field(default_factory=list)  # its figures for the data appendix, where not in a table
 
 
@@ -277,6 +278,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
     data_rows: list[dict] = []
     ranked: list[tuple[tuple, SummaryItem, list]] = []
     shown: set[str] = set()  # the captions of the charts so far
+    charted = _charted(verdicts)
     for domain in domains:
         anchor = _anchor(domain)
         blocks, national, less = [], [], []
@@ -293,8 +295,9 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
             if v.strength not in ("sterk", "enigszins"):
                 continue
             f = v.finding if v.basis == "cijfers" else None
-            # a chart for what plays strongly; 'enigszins' is said in words, to keep the study readable
-            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker and f and v.strength == "sterk" else None
+            # a chart for what plays strongly ('enigszins' is said in words, to keep the study readable),
+            # and where few trends play strongly, for the best-supported of those that play somewhat
+            figure = chart_maker(ctx, code, f, peers, opts) if chart_maker and f and trend_id in charted else None
             # where the gemeente stands among all 342: once per domain, for its first strong trend
             rank = (rank_figure(ctx, code, f, peers)
                     if chart_maker and f and v.strength == "sterk" and not any(b.rank for b in blocks) else None)
@@ -360,6 +363,19 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
 # The appendix chapter's text, in the HTML (with links to the files) and the PDF alike.
 APPENDIX_TEXT = ("De CBS-cijfers van dit rapport, met hun reeksen en rangschikkingen, staan ook in {files}, met "
                  "per cijfer het gebied, de periode, de status en de herkomst (CBS-tabel en maatstaf).")
+
+
+MIN_CHARTS = 6  # a study shows at least this many trends in a chart, where so many play by the figures
+
+
+def _charted(verdicts: dict) -> set[str]:
+    """The trends that get a chart: every one that plays strongly by the figures, and where those are
+    fewer than MIN_CHARTS, the ones that play somewhat with the most evidence, up to MIN_CHARTS."""
+    by_figures = [v for v in verdicts.values() if v.basis == "cijfers" and v.finding is not None]
+    strong = {v.trend for v in by_figures if v.strength == "sterk"}
+    some = sorted((v for v in by_figures if v.strength == "enigszins" and not v.note),
+                  key=lambda v: (-len(v.evidence), v.trend))
+    return strong | {v.trend for v in some[:max(0, MIN_CHARTS - len(strong))]}
 
 
 def _key_figures(items: list[tuple[SummaryItem, list]]) -> list[SummaryItem]:
@@ -577,14 +593,14 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     network = next((gid for gid, _ in peers if gid in ("G4", "G40", "M50")), None)
     peer_set = {c for c, groups in ctx.member_of.items() if network in groups} if network else None
     names = {c: ctx.regions[c][0] for c in values}
-    chart = rank_strip(f"{meta.title}, {formatting.period(period)}", meta.unit, values, code, names, peer_set,
-                       decimals=meta.decimals)
+    chart, narrow = (rank_strip(f"{meta.title}, {formatting.period(period)}", meta.unit, values, code, names, peer_set,
+                                decimals=meta.decimals, width=width) for width in (640, 320))
     if chart is None:
         return None
     article = "de" if network == "G4" else "het"  # het G40-stedennetwerk, het M50-netwerk
     label = f"; {article} {dict(peers)[network]} in een tweede tint" if network else ""
     return Figure(chart.svg, chart.alt, f"{meta.title} in alle {len(values)} gemeenten in {formatting.period(period)}, "
-                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.",
+                                        f"met {ctx.regions[code][0]} gemarkeerd{label}.", narrow.svg if narrow else None,
                   [{"indicator_id": ind, "region_code": c, "period": period, "value": v} for c, v in values.items()])
 
 
@@ -648,9 +664,11 @@ def future_chapter(ctx: Context, code: str, name: str, opts: Options) -> Chapter
                  "getoetst op het verleden.")
     figures = []
     chart = population_fan("Inwoners", history, rows_of)
+    narrow = population_fan("Inwoners", history, rows_of, width=320, height=300) if chart else None
     if chart:
         figures.append(Figure(chart.svg, chart.alt, f"Inwoners van {name}: waargenomen, prognose (basis) met marge, "
-                                                     "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie."))
+                                                     "en scenario's. Bron: CBS 03759ned en 37259; prognose trendstudie.",
+                              narrow.svg if narrow else None))
     from ..forecast.others import toekomst_part  # issue 19: imported prognoses beside ours
 
     others, table = toekomst_part(ctx.con, code, name, rows, opts.until)

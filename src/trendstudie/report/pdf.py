@@ -41,10 +41,24 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
     out: list[str] = []
     add = out.append
 
-    def add_figure(f, place: str) -> None:
+    def add_list(heading: str, items: list[str]) -> None:
+        """A bold line over a list (items in markup), kept on the page of the list's first item: the
+        line sticks to the list, and the first item does not break (a page could end in the bold
+        line when the item moved to the next page as a whole, to leave no lone line behind)."""
+        add('#block(sticky: true)[*' + _s(heading) + '*]')
+        add("")
+        for i, item in enumerate(items):
+            add(f"- #block(breakable: false)[{item}]" if i == 0 else f"- {item}")
+        add("")
+
+    def add_figure(f, place: str) -> str:
+        """The figure, with a label inside it (where a float is placed; the figure's own location is
+        where it was set in the text); returns the label."""
         name = f"fig{len(figures) + 1}.svg"
         figures[name] = f.svg.encode("utf-8")
-        add(f'#figure(image("{name}", width: {_figure_width(f)}, alt: {_s(f.alt)[1:]}), caption: [{_s(f.caption)}]{place})')
+        add(f'#figure([#image("{name}", width: {_figure_width(f)}, alt: {_s(f.alt)[1:]})#metadata(none) <{name[:-4]}>], '
+            f'caption: [{_s(f.caption)}]{place})')
+        return name[:-4]
     add('#set document(title: ' + _s(r.title)[1:] + ', author: "trendstudie")')
     add('#set page(paper: "a4", margin: (x: 2cm, top: 2cm, bottom: 2.2cm), numbering: "1", '
         'footer: context [#set text(8pt, fill: luma(90)); ' + _s(r.title) + ' #h(1fr) #counter(page).display()])')
@@ -117,27 +131,19 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             add(_s(p))
             add("")
         for t in c.trends:
-            add(f'== {_s("➢ " + t.title)} {_label("trend-" + t.id)}')
-            add(f'#box(stroke: 0.8pt, inset: (x: 4pt, y: 2pt), radius: 6pt)[#text(8pt)[{_s(STRENGTH_LABEL[t.strength])}]] '
-                f'#text(8pt, fill: luma(90))[{_s(BASIS_LABEL.get(t.basis, ""))}]')
-            add("")
+            # the verdict in the heading (as in the HTML), which keeps it with the text that follows
+            add(f'== {_s("➢ " + t.title)} #text(weight: "regular")[#box(stroke: 0.8pt, inset: (x: 4pt, y: 2pt), radius: 6pt)'
+                f'[#text(8pt)[{_s(STRENGTH_LABEL[t.strength])}]] #text(8pt, fill: luma(90))[{_s(BASIS_LABEL.get(t.basis, ""))}]] '
+                f'{_label("trend-" + t.id)}')
             add('#text(style: "italic", fill: luma(70))[' + _s(t.summary) + ']')
             add("")
             if t.basis != "cijfers":
                 add(_s(t.reason))
                 add("")
             if t.evidence:
-                add('*' + _s(f"Wat in de cijfers van {r.name} ervoor spreekt") + '*')
-                add("")
-                for e in t.evidence:
-                    add("- " + _s(e))
-                add("")
+                add_list(f"Wat in de cijfers van {r.name} ervoor spreekt", [_s(e) for e in t.evidence])
             if t.counter:
-                add('*' + _s("Wat ertegen spreekt") + '*')
-                add("")
-                for e in t.counter:
-                    add("- " + _s(e))
-                add("")
+                add_list("Wat ertegen spreekt", [_s(e) for e in t.counter])
             for caveat in ([t.note] if t.note else []) + t.labels + ([t.disagreement] if t.disagreement else []):
                 add('#block(fill: rgb("#fff6e0"), inset: 5pt, width: 100%)[#text(9pt)[' + _s(caveat) + ']]')
                 add("")
@@ -150,17 +156,16 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
                 figures[name] = t.rank.svg.encode("utf-8")
                 add(f'#figure(image("{name}", width: 85%, alt: {_s(t.rank.alt)[1:]}), caption: [{_s(t.rank.caption)}])')
             if t.opgaven:
-                add('*' + _s("Opgaven") + '*')
-                add("")
+                items = []
                 for o in t.opgaven:
                     if o.title in opgave_at:  # said in full once; here its title and where (a shorter PDF)
                         first = opgave_at[o.title]
-                        add(f"- *{_s(o.title)}.* #link({_label('trend-' + first.id)})[{_s(f'Zie bij {first.title}.')}]")
+                        items.append(f"*{_s(o.title)}.* #link({_label('trend-' + first.id)})[{_s(f'Zie bij {first.title}.')}]")
                         continue
                     opgave_at[o.title] = t
                     who = (f" Wie handelt: {o.actors}." if o.local else f" Ligt vooral bij: {o.actors}.") if o.actors else ""
-                    add(f"- *{_s(o.title)}.* {_s(o.summary)} " + ('#emph[' + _s(who.strip()) + ']' if who else ""))
-                add("")
+                    items.append(f"*{_s(o.title)}.* {_s(o.summary)} " + ('#emph[' + _s(who.strip()) + ']' if who else ""))
+                add_list("Opgaven", items)
             add('#text(8pt, fill: luma(90))[' + _s("Bronnen: " + "; ".join(t.sources) + ".") + ']')
             add("")
         if c.typed:
@@ -179,21 +184,18 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             add('*' + _s(f"Landelijke trends die ook {r.name} raken:") + '* ' + _s("; ".join(c.national) + "."))
             add("")
         if c.less:
-            add('*' + _s("Speelt hier minder") + '*')
-            add("")
-            for title, why in c.less:
-                add(f"- *{_s(title)}.* {_s(why)}")
-            add("")
-        # A diagram of up to a page floats to the top or bottom of a page (placement: auto), so the
+            add_list("Speelt hier minder", [f"*{_s(title)}.* {_s(why)}" for title, why in c.less])
+        # A diagram of up to a page floats to the bottom of a page (placement: bottom), so the
         # text around it fills the page instead of leaving it half empty. It is set after the
-        # chapter's first paragraph, and `place.flush()` at the chapter's end keeps it out of the
-        # next chapter (it once landed under the next chapter's heading).
+        # chapter's first paragraph. Not to the top: there it floated above its own chapter's
+        # heading. At the chapter's end `place.flush()` places it if it is still pending, and when
+        # it stands at the foot of the chapter's last page, the next chapter begins on a new page
+        # rather than above it (it once landed under the next chapter's heading).
         floating = [f for f in c.figures if _figure_width(f).endswith("pt")]
         for p in c.paragraphs[:1]:
             add(_s(p))
             add("")
-        for f in floating:
-            add_figure(f, ", placement: auto")
+        floated = [add_figure(f, ", placement: bottom") for f in floating]
         for p in c.paragraphs[1:]:
             add(_s(p))
             add("")
@@ -211,8 +213,12 @@ def typst_source(r: Report, figures: dict[str, bytes], logo_svg: str | None = No
             for note in c.table.notes:
                 add('#text(8pt, fill: luma(90))[' + _s(note) + ']')
             add("")
-        if floating:
+        if floated:
             add("#place.flush()")
+            end = f"<{floated[-1]}-end>"  # where the chapter ends; `here()` would see past the page break
+            add(f"#metadata(none) {end}")
+            add("#context if " + " or ".join(f"locate(<{x}>).page() == locate({end}).page()" for x in floated)
+                + " { pagebreak(weak: true) }")
             add("")
     add('= ' + _s("Methode en bronnen") + ' <methode>')
     for p in r.method:
