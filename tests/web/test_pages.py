@@ -314,3 +314,22 @@ def test_counts_under_a_trend_are_drawn_as_an_index_against_the_groups(client):
     """Groningen's inhabitants against Nederland's 18 million would be a flat line at zero."""
     captions = re.findall(r"Inwoners in Groningen en vergelijkbare gemeenten[^<]*", client.get("/gemeente/GM0014").text)
     assert captions and all("(index, " in c and "= 100)" in c for c in captions)
+
+
+def test_trends_list_keeps_the_space_before_the_dash(client):
+    # the templates' trim_blocks ate the line break before the dash: "controlestaat— landelijke trend"
+    text = re.sub(r"<[^>]+>", "", client.get("/trends").text)
+    assert "— landelijke trend" in text
+    assert not re.findall(r"\S—", text), re.findall(r".{30}\S—.{20}", text)[:5]
+
+
+def test_trend_page_links_to_samenhang_only_where_there_are_relations(client, app):
+    d = app.state.data
+    linked = 0
+    for trend_id in d.kb.trends:
+        has_link = f'href="/samenhang/{trend_id}"' in client.get(f"/trend/{trend_id}").text
+        empty = "geen verbanden" in client.get(f"/samenhang/{trend_id}").text
+        assert has_link != empty, f"/trend/{trend_id}: link to samenhang {has_link}, samenhang empty {empty}"
+        linked += has_link
+    assert linked > len(d.kb.trends) / 2
+    assert 'href="/samenhang/brede-welvaart"' not in client.get("/trend/brede-welvaart").text
