@@ -333,3 +333,10 @@ def test_trend_page_links_to_samenhang_only_where_there_are_relations(client, ap
         linked += has_link
     assert linked > len(d.kb.trends) / 2
     assert 'href="/samenhang/brede-welvaart"' not in client.get("/trend/brede-welvaart").text
+
+
+def test_gemeente_page_always_links_to_its_changes(client):
+    # the first edition: nothing to compare with, and still the way to the wijzigingen page
+    page = client.get("/gemeente/GM0193").text
+    assert 'href="/gemeente/GM0193/wijzigingen"' in page
+    assert "Dit is de eerste editie" in page or "Geen wijzigingen voor" in page or "Nieuw sinds de vorige editie" in page
