@@ -340,3 +340,14 @@ def test_gemeente_page_always_links_to_its_changes(client):
     page = client.get("/gemeente/GM0193").text
     assert 'href="/gemeente/GM0193/wijzigingen"' in page
     assert "Dit is de eerste editie" in page or "Geen wijzigingen voor" in page or "Nieuw sinds de vorige editie" in page
+
+
+def test_compare_keeps_a_typo_and_says_where_a_former_gemeente_went(client):
+    r = client.get("/vergelijk", params=[("gemeente", "Zwole"), ("gemeente", "Deventer")])
+    assert "&#39;Zwole&#39; is niet eenduidig" in r.text
+    assert re.findall(r'name="gemeente" value="([^"]*)"', r.text)[:3] == ["Zwole", "Deventer", ""]  # to correct, not to type again
+    r = client.get("/vergelijk", params=[("gemeente", "Hellevoetsluis"), ("gemeente", "Zwolle")])
+    notice = re.search(r'<div class="notice-message" role="status">(.*?)</div>', r.text, re.S).group(1)
+    assert "Hellevoetsluis" in notice and "2023" in notice and "Getoond: Voorne aan Zee." in notice
+    assert re.findall(r'name="gemeente" value="([^"]*)"', r.text)[:2] == ["Voorne aan Zee", "Zwolle"]
+    assert "notice-message" not in client.get("/vergelijk", params={"gemeente": "Zwolle"}).text
