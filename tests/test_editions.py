@@ -244,7 +244,10 @@ def test_gemeente_page_shows_only_real_changes(client, edited):
     assert "450.763 → 500.000" in page
     quiet = next(code for code in ("GM0014", "GM0344", "GM0599", "GM0518")
                  if not editions.changes(home, code))
-    assert "Nieuw sinds de vorige editie" not in client.get(f"/gemeente/{quiet}").text
+    quiet_page = client.get(f"/gemeente/{quiet}").text
+    assert "Nieuw sinds de vorige editie" not in quiet_page
+    # without changes the page still says so and leads to the wijzigingen page
+    assert "Geen wijzigingen voor" in quiet_page and f'href="/gemeente/{quiet}/wijzigingen"' in quiet_page
     all_page = client.get("/gemeente/GM0193/wijzigingen").text
     assert "Editie 2" in all_page and "Editie 1" in all_page
 

@@ -339,3 +339,40 @@ def test_indicator_list_counts_what_has_figures(client, app):
         assert f"{available} daarvan hebben cijfers in deze database" in page
         assert "nog geen cijfers: vraagt CBS-gegevens" in page and "<code>trendstudie sync</code>" in page
     assert f"{available} indicatoren met cijfers in deze database" in client.get("/").text
+
+
+def test_trends_list_keeps_the_space_before_the_dash(client):
+    # the templates' trim_blocks ate the line break before the dash: "controlestaat— landelijke trend"
+    text = re.sub(r"<[^>]+>", "", client.get("/trends").text)
+    assert "— landelijke trend" in text
+    assert not re.findall(r"\S—", text), re.findall(r".{30}\S—.{20}", text)[:5]
+
+
+def test_trend_page_links_to_samenhang_only_where_there_are_relations(client, app):
+    d = app.state.data
+    linked = 0
+    for trend_id in d.kb.trends:
+        has_link = f'href="/samenhang/{trend_id}"' in client.get(f"/trend/{trend_id}").text
+        empty = "geen verbanden" in client.get(f"/samenhang/{trend_id}").text
+        assert has_link != empty, f"/trend/{trend_id}: link to samenhang {has_link}, samenhang empty {empty}"
+        linked += has_link
+    assert linked > len(d.kb.trends) / 2
+    assert 'href="/samenhang/brede-welvaart"' not in client.get("/trend/brede-welvaart").text
+
+
+def test_gemeente_page_always_links_to_its_changes(client):
+    # the first edition: nothing to compare with, and still the way to the wijzigingen page
+    page = client.get("/gemeente/GM0193").text
+    assert 'href="/gemeente/GM0193/wijzigingen"' in page
+    assert "Dit is de eerste editie" in page or "Geen wijzigingen voor" in page or "Nieuw sinds de vorige editie" in page
+
+
+def test_compare_keeps_a_typo_and_says_where_a_former_gemeente_went(client):
+    r = client.get("/vergelijk", params=[("gemeente", "Zwole"), ("gemeente", "Deventer")])
+    assert "&#39;Zwole&#39; is niet eenduidig" in r.text
+    assert re.findall(r'name="gemeente" value="([^"]*)"', r.text)[:3] == ["Zwole", "Deventer", ""]  # to correct, not to type again
+    r = client.get("/vergelijk", params=[("gemeente", "Hellevoetsluis"), ("gemeente", "Zwolle")])
+    notice = re.search(r'<div class="notice-message" role="status">(.*?)</div>', r.text, re.S).group(1)
+    assert "Hellevoetsluis" in notice and "2023" in notice and "Getoond: Voorne aan Zee." in notice
+    assert re.findall(r'name="gemeente" value="([^"]*)"', r.text)[:2] == ["Voorne aan Zee", "Zwolle"]
+    assert "notice-message" not in client.get("/vergelijk", params={"gemeente": "Zwolle"}).text

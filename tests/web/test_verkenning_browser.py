@@ -122,6 +122,12 @@ def test_a_whole_verkenning_in_the_browser(browser, own_server):
 
     fac.goto(manage + "/resultaten")
     fac.screenshot(path=str(SHOTS / "trendstudie-verkenning-resultaten.png"), full_page=True)
+    # every sector name of the radar inside its drawing ("economie en arbeidsma…" was cut off)
+    outside = fac.evaluate("""() => { const svg = document.querySelector('#vk-radar svg'), b = svg.getBoundingClientRect();
+      return [...svg.querySelectorAll('text.sector')].map(t => [t.textContent, t.getBoundingClientRect()])
+        .filter(([_, r]) => r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
+        .map(([s]) => s); }""")
+    assert fac.locator("#vk-radar text.sector").count() == 8 and not outside, outside
     rows = fac.locator("#vk-respons tbody tr")
     assert rows.nth(0).inner_text().split() == ["1", "6", "6", "6"]
     assert rows.nth(1).inner_text().split() == ["2", "6", "6", "6"]

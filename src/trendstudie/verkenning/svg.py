@@ -78,8 +78,11 @@ def radar(items: list[ItemResult], title: str, size: int = 640) -> str:
         mid = a + math.pi / n_sec
         lx, ly = c + (outer + 16) * math.cos(mid), c + (outer + 16) * math.sin(mid) + 4
         anchor = "middle" if abs(math.cos(mid)) < 0.3 else ("start" if math.cos(mid) > 0 else "end")
-        parts.append(f'<text x="{_num(lx)}" y="{_num(ly)}" font-size="12" text-anchor="{anchor}" fill="#1f2d3d" '
-                     f'class="sector">{escape(d)}</text>')
+        # a long name on two lines ("economie en" / "arbeidsmarkt"): on one it ran out of the drawing
+        lines = d.rsplit(" ", 1) if len(d) > 14 else [d]
+        y0 = ly - 7 * (len(lines) - 1)
+        spans = "".join(f'<tspan x="{_num(lx)}" y="{_num(y0 + 14 * k)}">{escape(t)}</tspan>' for k, t in enumerate(lines))
+        parts.append(f'<text font-size="12" text-anchor="{anchor}" fill="#1f2d3d" class="sector">{spans}</text>')
     shown = numbered(items)
     by_domain: dict[str, list[tuple[int, ItemResult]]] = {}
     for n, r in shown:

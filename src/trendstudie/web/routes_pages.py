@@ -363,7 +363,9 @@ def compare(request: Request,
     d = _d(request)
     sort = ranking.parse_sort(sorteer, richting)  # the order of the group's members
     errors: list[str] = []
+    notices: list[str] = []  # a former gemeente shown as the one it went into
     codes: list[str] = []
+    inputs: list[str] = []  # the form as the user filled it: a text that found nothing stays to be corrected
     for text in [t for t in (gemeente or []) if t.strip()]:
         if not re.fullmatch(NAME_OR_CODE, text):
             raise HTTPException(422, f"Ongeldige gemeentenaam of -code: {text[:100]!r}.")
@@ -372,7 +374,14 @@ def compare(request: Request,
         if len(found) == 1:
             if found[0].code not in codes:
                 codes.append(found[0].code)
-        elif found:
+                inputs.append(found[0].name)
+            if exact:
+                history = d.reader.resolution(text).history  # the herindeling, as the API's /regions/{code} gives it
+                if history:
+                    notices.append(f"{history} Getoond: {found[0].name}.")
+            continue
+        inputs.append(text.strip())
+        if found:
             errors.append(f"'{text}' is niet eenduidig; bedoelt u {', '.join(g.name for g in found[:5])}?")
         else:
             errors.append(f"Geen gemeente gevonden voor '{text}'.")
@@ -443,7 +452,7 @@ def compare(request: Request,
                        own_groups=own_groups,
                        rows_by_domain=rows_by_domain, chosen=chosen, bar=bar, ts=ts, members=members,
                        sort=sort, member_sorts=member_sorts,
-                       inputs=[d.gemeenten[c].name for c in codes] + [""] * (MAX_COMPARE - len(codes)))
+                       notices=notices, inputs=inputs + [""] * (MAX_COMPARE - len(inputs)))
     if errors:  # names that found nothing: not kept in the page cache (any text would be a new entry)
         return Response(build(), media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
     return cached_page(request, build)
