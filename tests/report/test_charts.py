@@ -509,3 +509,28 @@ def test_choropleth_from_projected_paths_equals_from_features(boundaries, popula
     b = map_svg(None, "GM0193", values, "Inwoners, 2025", "inwoners", names=names,
                 projected=svg_paths(geo, width=420, tolerance=0.5, decimals=1))
     assert a.svg == b.svg
+
+
+def test_a_map_for_a_phone_is_as_wide_as_the_phone_with_its_legend_under_it(boundaries, population):
+    """narrow=320: the whole map scaled into 320 px, the legend (text at full size) under the map
+    instead of beside it, and a long title on up to three lines instead of cut off."""
+    from trendstudie.geo.shapes import svg_paths
+
+    geo, names = boundaries
+    smap = svg_paths(geo, width=420.0, tolerance=0.6)
+    values = {c: s[2025] for c, s in population.items() if c in geo}
+    title = "Waar speelt 'Traditionele criminaliteit en onveiligheidsgevoel dalen'?"
+    for chart in (map_svg(None, "GM0193", values, title, "inwoners", names=names, projected=smap, narrow=320),
+                  category_map(smap, {c: "sterk" for c in smap.paths}, th.STRENGTH_FILLS, ["sterk", "niet"], names,
+                               title, narrow=320)):
+        root = parse(chart)
+        assert float(root.get("width")) == 320
+        group = next(g for g in root.iter(NS + "g") if "scale(" in (g.get("transform") or ""))
+        scale = float(group.get("transform").split("scale(")[1].rstrip(")"))
+        assert smap.width * scale == pytest.approx(304, abs=0.01)
+        map_bottom = float(group.get("transform").split(",")[1].split(")")[0]) + smap.height * scale
+        rects = [r for r in root.iter(NS + "rect") if r.get("x") is not None]
+        assert rects and all(float(r.get("y")) > map_bottom and float(r.get("x")) + 18 <= 320 for r in rects)
+        assert float(root.get("height")) >= max(float(r.get("y")) + 14 for r in rects)
+        shown = " ".join(t.text for t in root.iter(NS + "text") if t.get("font-weight") == "bold" and t.text)
+        assert "dalen'?" in shown  # the title's end, on its third line

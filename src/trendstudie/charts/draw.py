@@ -172,10 +172,10 @@ def _open(width: float, height: float, alt: str) -> list[str]:
             f'<rect width="{_f(width)}" height="{_f(height)}" fill="{th.BACKGROUND}"/>']
 
 
-def _title(parts: list[str], title: str, width: float, x: float = 8) -> float:
-    """Draw the title (wrapped to at most two lines); return the y below it."""
+def _title(parts: list[str], title: str, width: float, x: float = 8, lines: int = 2) -> float:
+    """Draw the title (wrapped to at most `lines` lines); return the y below it."""
     y = 4.0
-    for line in _wrap(title, width - 2 * x, th.TITLE_SIZE)[:2]:
+    for line in _wrap(title, width - 2 * x, th.TITLE_SIZE)[:lines]:
         y += th.TITLE_SIZE + 4
         parts.append(f'<text x="{_f(x)}" y="{_f(y)}" font-size="{th.TITLE_SIZE}" font-weight="bold">{_esc(line)}</text>')
     return y + 6
@@ -1001,69 +1001,71 @@ _NO_DATA_PATTERN = ('<defs><pattern id="geen-gegevens" width="5" height="5" patt
 
 
 def _map_document(smap, title: str, alt: str, style, highlight: str | None, hname: str | None,
-                  legend: tuple[str, list[tuple[str, str]]] | None) -> str:
+                  legend: tuple[str, list[tuple[str, str]]] | None, narrow: float | None = None) -> str:
     """The map drawing shared by every map: `style(code)` gives (fill, tooltip) of a gemeente; the
     highlighted one is drawn last with a thick dark outline over a white halo; `legend` is a
     heading and (fill, text) rows to the right of the map (None: a locator map without legend).
-    Gemeenten without data are hatched and get a legend row of their own."""
-    width = smap.width
-    legend_w = 190.0 if legend else 0.0
-    tmp: list[str] = []
-    top = _title(tmp, title, width + legend_w) if title else 6.0
-    total_w, total_h = width + legend_w + 16, top + smap.height + 12
-    if legend:
-        total_h = max(total_h, top + 40 + 22 * (len(legend[1]) + 1) + 10)
-    parts = _open(total_w, total_h, alt) + tmp
-    parts.append(f'<g transform="translate(8,{_f(top)})" stroke="{th.MAP_STROKE}" stroke-width="0.4" '
-                 'stroke-linejoin="round" fill-rule="evenodd">')
+    Gemeenten without data are hatched and get a legend row of their own. With `narrow` (a phone's
+    width) the map is scaled to that width and the legend stands under it, its text at full size."""
+    scale = (narrow - 16) / smap.width if narrow else 1.0
+    map_w, map_h = smap.width * scale, smap.height * scale
+    legend_w = 190.0 if legend and not narrow else 0.0
+    head: list[str] = []
+    top = _title(head, title, map_w + 16 + legend_w, lines=3 if narrow else 2) if title else 6.0
+    body = [f'<g transform="translate(8,{_f(top)}){f" scale({scale:.4f})" if narrow else ""}" '
+            f'stroke="{th.MAP_STROKE}" stroke-width="{_f(0.4 / scale)}" stroke-linejoin="round" fill-rule="evenodd">']
     missing = False
     for code, d in smap.paths.items():
         if code == highlight:
             continue
         fill, tip = style(code)
         missing = missing or fill == _NO_DATA
-        parts.append(f'<path data-code="{code}" d="{d}" fill="{fill}"><title>{_esc(tip)}</title></path>')
+        body.append(f'<path data-code="{code}" d="{d}" fill="{fill}"><title>{_esc(tip)}</title></path>')
     if highlight in smap.paths:
         d = smap.paths[highlight]
         fill, tip = style(highlight)
         missing = missing or fill == _NO_DATA
-        parts.append(f'<path class="halo" d="{d}" fill="none" stroke="#ffffff" stroke-width="4.5"/>')
-        parts.append(f'<path data-code="{highlight}" class="highlight" d="{d}" fill="{fill}" stroke="{th.INK}" '
-                     f'stroke-width="2.2"><title>{_esc(tip)}</title></path>')
-    parts.append("</g>")
-    if missing:
-        parts.insert(3, _NO_DATA_PATTERN)
+        body.append(f'<path class="halo" d="{d}" fill="none" stroke="#ffffff" stroke-width="{_f(4.5 / scale)}"/>')
+        body.append(f'<path data-code="{highlight}" class="highlight" d="{d}" fill="{fill}" stroke="{th.INK}" '
+                    f'stroke-width="{_f(2.2 / scale)}"><title>{_esc(tip)}</title></path>')
+    body.append("</g>")
+    bottom = top + map_h + 12
     if legend:
         heading, rows = legend
-        lx, ly = width + 24, top + 8
+        lx, ly = (8.0, top + map_h + 12) if narrow else (map_w + 24, top + 8)
         if heading:
-            for line in _wrap(heading, legend_w - 10, th.FONT_SIZE)[:2]:
-                parts.append(_text(lx, ly + 10, line, weight="bold"))
+            for line in _wrap(heading, (narrow - 16 if narrow else legend_w) - 10, th.FONT_SIZE)[:2]:
+                body.append(_text(lx, ly + 10, line, weight="bold"))
                 ly += 16
         ly += 8
         if missing:
             rows = rows + [(_NO_DATA, "geen gegevens")]
         for fill, text in rows:
-            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="{fill}" stroke="#777" '
-                         'stroke-width="0.5"/>')
-            parts.append(_text(lx + 26, ly + 11, text, size=th.FONT_SIZE - 1))
+            body.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="{fill}" stroke="#777" '
+                        'stroke-width="0.5"/>')
+            body.append(_text(lx + 26, ly + 11, text, size=th.FONT_SIZE - 1))
             ly += 22
         if highlight in smap.paths:
-            parts.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="none" stroke="{th.INK}" '
-                         'stroke-width="2.2"/>')
-            parts.append(_text(lx + 26, ly + 11, hname or "", size=th.FONT_SIZE - 1, weight="bold"))
-    parts.append("</svg>")
-    return "".join(parts)
+            body.append(f'<rect x="{_f(lx)}" y="{_f(ly)}" width="18" height="14" fill="none" stroke="{th.INK}" '
+                        'stroke-width="2.2"/>')
+            body.append(_text(lx + 26, ly + 11, hname or "", size=th.FONT_SIZE - 1, weight="bold"))
+            ly += 22
+        bottom = max(bottom, ly + 10)
+    parts = _open(narrow if narrow else map_w + legend_w + 16, bottom, alt) + head
+    if missing:
+        parts.append(_NO_DATA_PATTERN)
+    return "".join(parts + body) + "</svg>"
 
 
 def map_svg(features: dict[str, dict] | None, highlight: str | None, values: dict[str, float] | None = None,
             title: str = "", legend_unit: str = "", *, names: dict[str, str] | None = None,
-            decimals: int | None = None, width: float = 520, projected=None) -> Chart | None:
+            decimals: int | None = None, width: float = 520, projected=None, narrow: float | None = None) -> Chart | None:
     """A map of the gemeenten in `features` (code → GeoJSON geometry, WGS84): a choropleth in 5
     quantile classes when `values` are given, else a locator map. The highlighted gemeente gets a
     thick dark outline (over a white halo); every gemeente path has `data-code` and a `<title>`
     with name and value. Pass only a province's features to crop to it, or the paths already
-    projected (`projected`, a `geo.shapes.SvgMap`) instead of the features."""
+    projected (`projected`, a `geo.shapes.SvgMap`) instead of the features. `narrow`: laid out for a
+    phone of that width (the map scaled to it, the legend under it)."""
     if not features and projected is None:
         return None
     names = names or {}
@@ -1111,14 +1113,15 @@ def map_svg(features: dict[str, dict] | None, highlight: str | None, values: dic
             rows.append((palette[i], f"{_num(lower, dec)} – {_num(b, dec)}" if i == 0 else f"> {_num(lower, dec)} – {_num(b, dec)}"))
             lower = b
         legend = (legend_unit, rows)
-    return Chart(_map_document(smap, title, alt, style, highlight, hname, legend), alt)
+    return Chart(_map_document(smap, title, alt, style, highlight, hname, legend, narrow), alt)
 
 
 def category_map(projected, category: dict[str, str], fills: dict[str, str], order: Sequence[str],
-                 names: dict[str, str], title: str, highlight: str | None = None) -> Chart | None:
+                 names: dict[str, str], title: str, highlight: str | None = None,
+                 narrow: float | None = None) -> Chart | None:
     """A map coloured by category (e.g. how strongly a trend applies: `order` from strong to
     none), with a legend that counts the gemeenten in each; a gemeente without a category is
-    counted in the last."""
+    counted in the last. `narrow` as for map_svg."""
     if projected is None or not projected.paths:
         return None
     cats = {c: category.get(c, order[-1]) for c in projected.paths}
@@ -1130,7 +1133,7 @@ def category_map(projected, category: dict[str, str], fills: dict[str, str], ord
         return fills.get(cats[code], th.MAP_EMPTY), f"{names.get(code, code)}: {cats[code]}"
 
     legend = ("", [(fills.get(c, th.MAP_EMPTY), f"{c} ({counts[c]})") for c in order])
-    return Chart(_map_document(projected, title, alt, style, highlight, hname, legend), alt)
+    return Chart(_map_document(projected, title, alt, style, highlight, hname, legend, narrow), alt)
 
 
 # --------------------------------------------------------------------------------------------

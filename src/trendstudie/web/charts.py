@@ -59,33 +59,10 @@ def _time_series(title: str, unit: str, lines: list[lib.Series], decimals: int, 
                                               height=340 if width >= WIDE else 300))
 
 
-def _with_phone_map(chart: lib.Chart | None, title: str, smap) -> Responsive | None:
-    """The map and, for phones, the same drawing with its legend under the map instead of beside
-    it and the map scaled to the phone's width: the whole country and the legend in view, the text
-    at full size (shrunk as a whole, the 626 px map's legend would be 6 px on a phone)."""
-    if chart is None:
-        return None
-    from ..charts import draw
-
-    svg = chart.svg
-    start = svg.find('<g transform="translate(8,')
-    end = svg.find("</g>", start) + len("</g>")
-    top_match = re.match(r'<g transform="translate\(8,([-\d.]+)\)"', svg[start:]) if start >= 0 else None
-    legend = svg[end:svg.rfind("</svg>")]
-    if top_match is None or "<rect" not in legend:
-        return Responsive(svg, chart.alt)
-    scale = (NARROW - 16) / smap.width
-    texts: list[str] = []
-    top = draw._title(texts, title, NARROW - 16) if title else 6.0
-    legend_top = top + smap.height * scale + 12
-    height = legend_top + 40 + 22 * legend.count("<rect")
-    old_top = float(top_match.group(1))
-    group = svg[start:end].replace(top_match.group(0), f'<g transform="translate(8,{top:.1f}) scale({scale:.4f})"', 1)
-    dx, dy = 8 - (smap.width + 24), legend_top - (old_top + 8)  # the legend stood at (map width + 24, top + 8)
-    parts = draw._open(NARROW, round(height, 1), chart.alt)
-    parts += [draw._NO_DATA_PATTERN if draw._NO_DATA_PATTERN in svg else ""] + texts + [group]
-    parts += [f'<g transform="translate({dx:.1f},{dy:.1f})">', legend, "</g></svg>"]
-    return Responsive(svg, chart.alt, "".join(parts))
+def _map(draw: Callable[[float | None], lib.Chart | None]) -> Responsive | None:
+    """A map for wide screens and, for phones, the same map scaled to the phone's width with its
+    legend under it (shrunk as a whole, the 626 px map's legend would be 6 px on a phone)."""
+    return both(lambda width: draw(None if width >= WIDE else NARROW))
 
 
 def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None = None) -> Responsive | None:
@@ -94,9 +71,8 @@ def indicator_map(d: WebData, indicator: str, period: str, highlight: str | None
     m = d.indicators[indicator]
     values = {c: v for c, v in d.ranking(indicator, period)}
     names = {c: g.name for c, g in d.gemeenten.items()}
-    title = f"{m.title}, {formatting.period(period)}"
-    return _with_phone_map(lib.map_svg(None, highlight, values, title, m.unit, names=names, decimals=m.decimals,
-                                       projected=d.map), title, d.map)
+    return _map(lambda narrow: lib.map_svg(None, highlight, values, f"{m.title}, {formatting.period(period)}", m.unit,
+                                           names=names, decimals=m.decimals, projected=d.map, narrow=narrow))
 
 
 def distribution(d: WebData, indicator: str, period: str, highlight: str | None = None) -> Responsive | None:
@@ -157,9 +133,8 @@ def strength_map(d: WebData, trend_id: str) -> Responsive | None:
     if d.map is None or trend_id not in d.strength:
         return None
     names = {c: g.name for c, g in d.gemeenten.items()}
-    title = f"Waar speelt '{d.kb.trends[trend_id].title}'?"
-    return _with_phone_map(lib.category_map(d.map, dict(d.strength[trend_id]), STRENGTH_FILLS, list(STRENGTHS), names,
-                                            title), title, d.map)
+    return _map(lambda narrow: lib.category_map(d.map, dict(d.strength[trend_id]), STRENGTH_FILLS, list(STRENGTHS),
+                                                names, f"Waar speelt '{d.kb.trends[trend_id].title}'?", narrow=narrow))
 
 
 def trend_figure(d: WebData, code: str, finding: Finding, peers: list[tuple[str, str]]) -> Figure | None:
