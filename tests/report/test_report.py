@@ -316,3 +316,16 @@ def test_few_strong_trends_chart_the_best_supported_of_the_rest():
     assert len(chosen) == MIN_CHARTS and {"s1", "e3", "e2"} <= chosen and not chosen & {"old", "typed"}
     many = {f"s{i}": verdict(f"s{i}", "sterk", 1) for i in range(MIN_CHARTS + 2)} | {"e3": verdicts[1]}
     assert _charted(many) == set(many) - {"e3"}
+
+
+def test_the_sources_are_those_the_figures_come_from(ctx):
+    """Methode en bronnen lists the tables of the report's indicators and of the prognosis models,
+    not every table of the database (the Leefbaarometer of Amstelveen's wijken is none of Zwolle's)."""
+    from trendstudie.forecast import source_tables
+
+    report = build_report(ctx, "GM0193", Options())
+    listed = {t for t, _ in report.sources}
+    tables = {m.id: set(m.tables) for m in ctx.indicators}
+    cited = set().union(*(tables.get(r["indicator_id"], set()) for r in report.data_rows))
+    assert cited <= listed and source_tables() & set(dict(ctx.sources)) <= listed
+    assert listed <= set(dict(ctx.sources)) and "LBM3" not in listed

@@ -33,7 +33,14 @@ from . import cohort, components, extrapolate, households
 from .backtest import BacktestTable, backtest
 from .scenarios import Scenario, adjustments, get_scenario, group_membership, load_scenarios, parse_overrides
 
-__all__ = ["ProjectionRow", "project", "backtest", "BacktestTable", "Scenario", "load_scenarios", "parse_overrides",
+def source_tables() -> set[str]:
+    """The CBS tables the population and household models read (a report names them as sources)."""
+    return ({components.FLOW_TABLE, households.HEADSHIP_TABLE, households.HOUSING_TABLE, cohort.REFERENCE_TABLE}
+            | {table for table, _, _ in components.POPULATION_SOURCES}
+            | {table for _, table, _ in cohort.SOURCES.values()})
+
+
+__all__ = ["ProjectionRow", "project", "source_tables", "backtest", "BacktestTable", "Scenario", "load_scenarios", "parse_overrides",
            "METHODS", "MODEL_INDICATORS"]
 
 DEFAULT_UNTIL = 2040

@@ -350,7 +350,7 @@ def build_report(ctx: Context, code: str, opts: Options | None = None, chart_mak
         subtitle=f"Trends en opgaven voor {name}, vertaald uit vijf trendstudies met de cijfers van CBS",
         data_date=_data_date(ctx, code, data_rows), built_at=ctx.built_at,
         summary_trends=strong, summary_opgaven=urgent, chapters=chapters,
-        sources=[(t, title_) for t, title_ in ctx.sources],
+        sources=_used_sources(ctx, data_rows, future is not None),
         method=method_text(ctx) + ([f"Statistische buren van {name}: {', '.join(n.name for n in near)}. Dat zijn de "
                                  "gemeenten die het dichtst bij liggen op een gestandaardiseerd profiel van "
                                  "structuurkenmerken (zoals de 'similar areas' van het Britse ONS)."] if near else []),
@@ -386,6 +386,21 @@ def _key_figures(items: list[tuple[SummaryItem, list]]) -> list[SummaryItem]:
         item.key_figure = next((s for s in sentences if s not in said), sentences[0])
         said.add(item.key_figure)
     return [item for item, _ in items]
+
+
+def _used_sources(ctx: Context, data_rows: list[dict], future: bool) -> list[tuple[str, str]]:
+    """The tables this report's figures come from (those of its indicators, a derived indicator's
+    through its inputs, and the prognosis models' when it has a Toekomst chapter), not every table
+    the database holds (the Leefbaarometer covers one gemeente)."""
+    tables = {m.id: set(m.tables) for m in ctx.indicators}
+    for d in ctx.rules.derived:
+        tables[d.id] = set().union(*(tables.get(i, set()) for i in [d.aantal, *d.aandelen]))
+    used = set().union(*(tables.get(r["indicator_id"], set()) for r in data_rows))
+    if future:
+        from ..forecast import source_tables
+
+        used |= source_tables()
+    return [(t, title) for t, title in ctx.sources if t in used] or list(ctx.sources)
 
 
 def _one_each(rows: list[dict]) -> list[dict]:
