@@ -50,7 +50,13 @@ def test_prefilled_with_the_trends_that_play_in_the_gemeente(fresh, app, con):
     doc = c.get(f"/api/v1/deelname/{ptokens[0]}").json()
     assert doc["gemeente"] == "Zwolle" and doc["ronde"] == 1 and doc["ronde_open"] is True
     verdicts = [v for v in app.state.verkenning.localiser().verdicts("GM0193") if v.strength in ("sterk", "enigszins")]
-    active = [v for v in verdicts if v.basis != "landelijk"]
+    # on: what the figures bear out, filled up to MIN_ACTIVE with what the typology says (strongest first)
+    from trendstudie.verkenning.service import MIN_ACTIVE
+
+    figures = [v for v in verdicts if v.basis == "cijfers"]
+    typed = [v for v in verdicts if v.basis == "typering"][:max(0, MIN_ACTIVE - len(figures))]
+    active = [v for v in verdicts if v in figures or v in typed]
+    assert 10 <= len(active) <= 25
     assert [i["titel"] for i in doc["items"]] == [app.state.data.kb.trends[v.trend].title for v in active]
     figures = [v for v in active if v.basis == "cijfers"]
     assert figures and doc["items"][0]["onderbouwing"] == figures[0].evidence

@@ -93,9 +93,17 @@ class Prefill:
     actief: bool = True
 
 
+MIN_ACTIVE = 10  # a survey starts with at least this many items switched on, where so many play here
+
+
 def prefill_items(localiser, code: str) -> list[Prefill]:
     """The trends and driving forces that play in the gemeente (verdict sterk or enigszins), with
-    the evidence the figures give (or the verdict's reason), strongest first."""
+    the evidence the figures give (or the verdict's reason), strongest first.
+
+    Switched on are those the gemeente's figures bear out; those that play by the studies' typology
+    only fill up to MIN_ACTIVE; the rest, and national trends (which reach every gemeente alike),
+    are listed but switched off until the facilitator picks them. A survey then starts with what is
+    particular here, at a length people answer (10-25 items; Zwolle had 81 switched on)."""
     kb = localiser.kb
     out = []
     for v in localiser.verdicts(code):
@@ -103,10 +111,12 @@ def prefill_items(localiser, code: str) -> list[Prefill]:
             continue
         t = kb.trends[v.trend]
         evidence = list(v.evidence) or [v.reason]
-        # National trends (basis 'landelijk') reach every gemeente alike: listed, but switched off
-        # until the facilitator picks them, so the survey starts with what is particular here.
         out.append(Prefill(t.id, t.title, t.summary, t.domain, v.strength, v.basis, evidence,
-                           actief=v.basis != "landelijk"))
+                           actief=v.basis == "cijfers"))
+    room = MIN_ACTIVE - sum(p.actief for p in out)
+    for p in out:
+        if room > 0 and p.basis == "typering":
+            p.actief, room = True, room - 1
     return out
 
 
