@@ -128,6 +128,16 @@ def test_a_whole_verkenning_in_the_browser(browser, own_server):
         .filter(([_, r]) => r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
         .map(([s]) => s); }""")
     assert fac.locator("#vk-radar text.sector").count() == 8 and not outside, outside
+    # on a phone the radar keeps its size in a box that scrolls sideways: its sector names stay
+    # readable (shrunk to the phone's width they were some 6 px high), the page itself does not scroll
+    pctx, phone = _context(browser, phone=True)
+    phone.goto(manage + "/resultaten")
+    heights = phone.evaluate("() => [...document.querySelectorAll('#vk-radar text.sector tspan')]"
+                             ".map(t => t.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 11, heights
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert phone.evaluate("() => { const f = document.querySelector('#vk-radar'); return f.scrollWidth > f.clientWidth; }")
+    pctx.close()
     rows = fac.locator("#vk-respons tbody tr")
     assert rows.nth(0).inner_text().split() == ["1", "6", "6", "6"]
     assert rows.nth(1).inner_text().split() == ["2", "6", "6", "6"]
