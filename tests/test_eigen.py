@@ -397,3 +397,11 @@ def test_own_rule_judges_a_trend_on_an_own_indicator(run):
     [v] = [v for v in verdicts if v["trend"] == "bevolkingsgroei-steden"]
     assert v["indicatoren"] == ["eigen_inwoners"] and v["sterkte"] == "sterk"
     assert any("eigen bron" in e for e in v["onderbouwing"])
+
+
+def test_the_trend_shows_the_own_rule_that_judges_it(run):
+    """`trendstudie trend` (like the trend page) words the rule the verdicts use: the user's own."""
+    text = run("trend", "bevolkingsgroei-steden").stdout
+    rule = text[text.index("Wanneer speelt deze trend in een gemeente?"):text.index("Bronnen:")]
+    assert "- Inwoners volgens het eigen bestand (eigen bron) gestegen over 5 jaar" in rule
+    assert "sterker gestegen dan in Nederland" not in rule  # the product's rule, which this one replaces

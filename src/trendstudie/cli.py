@@ -484,17 +484,17 @@ def trend(id: str = typer.Argument(..., help="Id van een trend, opgave, scenario
 def _print_rule(trend_id: str) -> None:
     """How the figures judge this trend for a gemeente (its rule in words), when there is a store
     to word it with (indicator titles and units, group names)."""
-    from .knowledge.localise import rule_in_words
+    from .knowledge.localise import rule_for, rule_in_words
 
     database = settings().database
     if not database.exists():
         return
     reader = _reader(None)
     try:
-        rule = next((r for r in reader.rules if r.trend == trend_id), None)
+        rule = rule_for(reader.rules, reader.data, trend_id)
         if rule is None:
             return
-        out.print("\nWanneer speelt deze trend in een gemeente? " + rule.reden)
+        out.print("\nWanneer speelt deze trend in een gemeente?" + (f" {rule.reden}" if rule.reden else ""))
         for step in rule_in_words(rule, reader.data):
             out.print(f"  {step.label}:")
             for line in step.conditions:

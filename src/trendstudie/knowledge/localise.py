@@ -768,6 +768,12 @@ def with_own(rules: list[Rule], data: "IndicatorData") -> list[Rule]:
                  list(getattr(rules, "minimum_change", {}).values()), list(getattr(rules, "small_counts", {}).values()))
 
 
+def rule_for(rules: list[Rule], data: "IndicatorData", trend_id: str) -> Rule | None:
+    """The rule that judges `trend_id`, as the verdicts use it: the user's own (from
+    eigen-indicatoren.yaml) where there is one, else the product's; None for a trend without."""
+    return next((r for r in [*getattr(data, "own_rules", []), *rules] if r.trend == trend_id), None)
+
+
 def localise_all(con: duckdb.DuckDBPyConnection, code: str, rules: list[Rule] | None = None,
                  data: IndicatorData | None = None) -> list[Finding]:
     """Findings for every trend with a rule, strongest first."""

@@ -14,7 +14,7 @@ from .. import formatting
 from ..formatting import COUNT_UNITS
 from ..knowledge import model as kbmodel
 from ..knowledge.graph import Graph
-from ..knowledge.localise import load_rules, unit_in_title, unit_label
+from ..knowledge.localise import load_rules, rule_for, unit_in_title, unit_label
 from ..knowledge.verdict import Verdict
 
 STRENGTH_LABEL = {"sterk": "speelt sterk", "enigszins": "speelt enigszins"}
@@ -587,7 +587,7 @@ def rank_figure(ctx: Context, code: str, finding, peers: list[tuple[str, str]]) 
     # The first indicator a condition of the rule judges that compares between gemeenten (not a count of
     # inwoners): a ranking on an indicator the verdict does not weigh (this year's growth beside a
     # verdict on five years') would show what the verdict is not about.
-    rule = next((r for r in ctx.rules if r.trend == finding.trend), None)
+    rule = rule_for(ctx.rules, ctx.data, finding.trend)
     judged = {c.indicator for c in rule.conditions()} if rule else set(finding.indicators)
     ind = next((i for i in finding.indicators if i in judged and i in ctx.data.meta
                 and ctx.data.meta[i].unit not in COUNT_UNITS), None)

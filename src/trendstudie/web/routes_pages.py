@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .. import formatting, tables
 from ..knowledge.model import DOMAINS, SEEDS, lines_text
-from ..knowledge.localise import rule_in_words
+from ..knowledge.localise import rule_for, rule_in_words
 from ..report.content import BASIS_LABEL, STRENGTH_LABEL, Options, build_report
 from . import charts, export, prognose, ranking
 from .routes_api import GM, GROUP, INDICATOR, KB_ID, PERIOD
@@ -546,7 +546,7 @@ def trend_page(request: Request, trend_id: Annotated[str, Path(pattern=KB_ID, ma
         strong = sorted((d.gemeenten[c] for c, s in (strengths or {}).items() if s == "sterk"), key=lambda g: g.name)
         answers = [o for o in d.kb.opgaven.values() if trend_id in o.answers]
         answers_to = [d.kb.entry(a) for a in getattr(entry, "answers", []) if a]
-        rule = next((r for r in d.reader.rules if r.trend == trend_id), None) if strengths else None
+        rule = rule_for(d.reader.rules, d.reader.data, trend_id) if strengths else None
         return _render(request, "trend.html", e=entry, id=trend_id, citations=_citations(d, trend_id),
                        rule=rule, rule_steps=rule_in_words(rule, d.reader.data) if rule else [],
                        causes=d.graph.causes(trend_id), effects=d.graph.effects(trend_id), opgaven=answers,
