@@ -94,6 +94,7 @@ class WebData:
         self.tables = r.source_tables
         self.indicators: dict[str, IndicatorRow] = r.indicators  # with their source tables
         self.periods: dict[str, list[str]] = r.periods
+        self.with_figures = sum(1 for i in self.indicators if i in self.periods)  # indicators with values here
         # every trend and force judged in every gemeente, once: the same verdicts as `trendstudie trends`
         self.verdicts: dict[str, list[Verdict]] = {code: r.verdicts(code) for code in self.gemeenten}
         self.flags = r.localiser.flags  # reconstructed and provisional figures, for labels
